@@ -1,0 +1,317 @@
+#include "cli_commands.h"
+
+#include "cli_progress.h"
+#include "core/dataset.h"
+#include "core/error.h"
+#include "core/image_util.h"
+#include "core/model.h"
+#include "core/sampler.h"
+#include "core/trainer.h"
+
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <opencv2/imgproc.hpp>
+
+cm::CancelFlag g_interrupted{false};
+
+namespace {
+
+using Option = QCommandLineOption;
+
+// Parses `arguments`; --help prints the command's help and returns false.
+bool parseOrHelp(QCommandLineParser& parser, const QString& command, const QStringList& arguments) {
+    parser.setApplicationDescription(parser.applicationDescription());
+    parser.addHelpOption();
+    if (!parser.parse(QStringList{"cmstudio-cli " + command} + arguments)) throw UsageError{parser.errorText()};
+    if (parser.isSet("help")) {
+        std::printf("%s", qPrintable(parser.helpText()));
+        return false;
+    }
+    return true;
+}
+
+long toLong(const QCommandLineParser& parser, const QString& name, long low, long high) {
+    bool ok = false;
+    const long value = parser.value(name).toLong(&ok);
+    if (!ok || value < low || value > high)
+        throw UsageError{QString("--%1 takes a whole number in %2..%3, got '%4'").arg(name).arg(low).arg(high).arg(parser.value(name))};
+    return value;
+}
+
+double toDouble(const QCommandLineParser& parser, const QString& name) {
+    bool ok = false;
+    const double value = parser.value(name).toDouble(&ok);
+    if (!ok || !std::isfinite(value)) throw UsageError{QString("--%1 takes a number, got '%2'").arg(name, parser.value(name))};
+    return value;
+}
+
+std::vector<double> toDoubleList(const QString& text, const QString& name) {
+    std::vector<double> values;
+    for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const double value = part.trimmed().toDouble(&ok);
+        if (!ok || !std::isfinite(value)) throw UsageError{QString("--%1: '%2' is not a number").arg(name, part)};
+        values.push_back(value);
+    }
+    if (values.empty()) throw UsageError{QString("--%1 needs a comma-separated list").arg(name)};
+    return values;
+}
+
+std::vector<int> toIntList(const QString& text, const QString& name) {
+    std::vector<int> values;
+    for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const int value = part.trimmed().toInt(&ok);
+        if (!ok) throw UsageError{QString("--%1: '%2' is not a whole number").arg(name, part)};
+        values.push_back(value);
+    }
+    if (values.empty()) throw UsageError{QString("--%1 needs a comma-separated list").arg(name)};
+    return values;
+}
+
+std::string str(const QString& s) { return s.toStdString(); }
+
+// --data: "fashion-mnist", "fashion-mnist:DIR", or a folder of images.
+cm::Dataset loadTrainingData(const QString& spec, int imageSize, int channels, bool labels, long limit) {
+    cm::Dataset data;
+    if (spec == "fashion-mnist" || spec.startsWith("fashion-mnist:")) {
+        const std::string dir = spec.contains(':') ? str(spec.section(':', 1)) : cm::defaultFashionMnistDirectory();
+        data = cm::loadFashionMnist(dir, cm::Split::Train);
+        if (!labels) {
+            data.labels.clear();
+            data.classNames.clear();
+        }
+    } else {
+        cm::ImageFolderOptions options;
+        options.size = imageSize;
+        options.channels = channels;
+        options.labelsFromSubfolders = labels;
+        data = cm::loadImageFolder(str(spec), options);
+        if (!data.skippedFiles.empty()) {
+            std::fprintf(stderr, "skipped %zu unreadable file(s):\n", data.skippedFiles.size());
+            for (const auto& line : data.skippedFiles) std::fprintf(stderr, "  %s\n", line.c_str());
+        }
+    }
+    if (limit > 0 && limit < data.count()) {
+        data.values.resize(std::size_t(limit * data.itemSize()));
+        if (data.hasLabels()) data.labels.resize(std::size_t(limit));
+        data.description += " (first " + std::to_string(limit) + ")";
+    }
+    return data;
+}
+
+} // namespace
+
+int runTrain(const QStringList& arguments) {
+    QCommandLineParser p;
+    p.setApplicationDescription("Train an EDM denoiser (edm), distil it into a consistency model (cd), train a "
+                                "consistency model without a teacher (ct, ict) or tune one from a denoiser (ect).");
+    cm::TrainParams d; // defaults, shown in the help
+    p.addOptions({
+        Option("mode", "edm, cd, ct, ict or ect.", "mode", "ict"),
+        Option("data", "fashion-mnist, fashion-mnist:DIR, or a folder of PNG/JPEG/WebP images.", "spec", "fashion-mnist"),
+        Option("conditional", "Class-conditional (labels from Fashion-MNIST or from sub-folder names)."),
+        Option("limit", "Use only the first N training items.", "N", "0"),
+        Option({"o", "out"}, "The model file to write (safetensors).", "path"),
+        Option("checkpoint", "Checkpoint file (default: OUT.ckpt).", "path"),
+        Option("log", "CSV training log (default: OUT.csv).", "path"),
+        Option("resume", "Continue from the checkpoint."),
+        Option("overwrite", "Replace an existing checkpoint and log instead of refusing."),
+        Option("steps", "Total optimisation steps.", "N", QString::number(d.totalSteps)),
+        Option("batch", "Batch size.", "N", QString::number(d.batchSize)),
+        Option("lr", "Learning rate.", "x", QString::number(d.learningRate)),
+        Option("warmup", "Learning-rate warm-up steps.", "N", "0"),
+        Option("optimizer", "adam or radam.", "name", "radam"),
+        Option("grad-clip", "Maximum gradient norm (0 = off).", "x", QString::number(d.gradClip)),
+        Option("ema", "EMA rates, comma-separated; the first is saved.", "list", "0.9999"),
+        Option("seed", "Random seed.", "N", "0"),
+        Option("threads", "Torch threads (0 = default).", "N", "0"),
+        Option("label-dropout", "Share of labels replaced by the null label.", "x", QString::number(d.labelDropout)),
+        Option("image-size", "Image size for folders (and the network).", "px", "28"),
+        Option("channels", "1 (grey) or 3 (RGB) for folders.", "N", "1"),
+        Option("base-width", "UNet base channel count.", "N", QString::number(d.network.baseWidth)),
+        Option("channel-mult", "UNet channel multipliers per level.", "list", "1,2,2"),
+        Option("res-blocks", "Residual blocks per level.", "N", QString::number(d.network.resBlocks)),
+        Option("attention", "Resolutions with self-attention (comma-separated, or 'none').", "list", "7"),
+        Option("dropout", "Dropout rate.", "x", "0"),
+        Option("teacher", "cd: the EDM teacher; ect: the EDM denoiser to tune.", "path"),
+        Option("cd-steps", "cd: grid points N.", "N", QString::number(d.cdSteps)),
+        Option("target-ema", "cd: target EMA mu.", "x", QString::number(d.cdTargetEma)),
+        Option("metric", "huber, l2 or l1 (lpips cannot be offered: no ImageNet weights here).", "name", "huber"),
+        Option("huber-c", "Pseudo-Huber c (negative: 0.00054 sqrt(dim)).", "x", "-1"),
+        Option("ct-s0", "ct: s0.", "x", "2"), Option("ct-s1", "ct: s1.", "x", "150"),
+        Option("ct-mu0", "ct: mu0.", "x", "0.9"),
+        Option("ict-s0", "ict: s0.", "x", "10"), Option("ict-s1", "ict: s1.", "x", "1280"),
+        Option("p-mean", "ict/ect: lognormal P_mean.", "x", "-1.1"),
+        Option("p-std", "ict/ect: lognormal P_std.", "x", "2.0"),
+        Option("ect-q", "ect: q.", "x", "2"),
+        Option("ect-stage-steps", "ect: steps per stage (0 = steps/8).", "N", "0"),
+        Option("log-every", "Steps between log rows.", "N", "100"),
+        Option("checkpoint-every", "Steps between checkpoints.", "N", "1000"),
+    });
+    if (!parseOrHelp(p, "train", arguments)) return 0;
+    if (!p.isSet("out")) throw UsageError{"train needs --out PATH for the model file"};
+
+    cm::TrainParams params;
+    params.mode = cm::trainModeFromName(str(p.value("mode")));
+    params.outputPath = str(p.value("out"));
+    params.checkpointPath = str(p.value("checkpoint"));
+    params.logPath = str(p.value("log"));
+    params.resume = p.isSet("resume");
+    params.overwrite = p.isSet("overwrite");
+    params.totalSteps = toLong(p, "steps", 1, 100000000);
+    params.batchSize = int(toLong(p, "batch", 1, 4096));
+    params.learningRate = toDouble(p, "lr");
+    params.warmupSteps = toLong(p, "warmup", 0, 100000000);
+    const QString optimizer = p.value("optimizer");
+    if (optimizer != "adam" && optimizer != "radam") throw UsageError{"--optimizer is adam or radam, got '" + optimizer + "'"};
+    params.optimizer = optimizer == "adam" ? cm::OptimizerKind::Adam : cm::OptimizerKind::RAdam;
+    params.gradClip = toDouble(p, "grad-clip");
+    params.emaRates = toDoubleList(p.value("ema"), "ema");
+    params.seed = uint64_t(toLong(p, "seed", 0, 2147483647));
+    params.threads = int(toLong(p, "threads", 0, 256));
+    params.labelDropout = toDouble(p, "label-dropout");
+    params.teacherPath = str(p.value("teacher"));
+    params.cdSteps = int(toLong(p, "cd-steps", 2, 100000));
+    params.cdTargetEma = toDouble(p, "target-ema");
+    params.metric = cm::distanceMetricFromName(str(p.value("metric")));
+    params.huberC = toDouble(p, "huber-c");
+    params.ctS0 = toDouble(p, "ct-s0");
+    params.ctS1 = toDouble(p, "ct-s1");
+    params.ctMu0 = toDouble(p, "ct-mu0");
+    params.ictS0 = toDouble(p, "ict-s0");
+    params.ictS1 = toDouble(p, "ict-s1");
+    params.ictPMean = toDouble(p, "p-mean");
+    params.ictPStd = toDouble(p, "p-std");
+    params.ectQ = toDouble(p, "ect-q");
+    params.ectStageSteps = toLong(p, "ect-stage-steps", 0, 100000000);
+    params.logEvery = toLong(p, "log-every", 1, 100000000);
+    params.checkpointEvery = toLong(p, "checkpoint-every", 1, 100000000);
+
+    const int imageSize = int(toLong(p, "image-size", 28, 256));
+    const int channels = int(toLong(p, "channels", 1, 3));
+    const bool conditional = p.isSet("conditional");
+    cm::Dataset data = loadTrainingData(p.value("data"), imageSize, channels, conditional, toLong(p, "limit", 0, 1L << 40));
+
+    auto& net = params.network;
+    net.imageSize = int(data.itemShape.at(1));
+    net.channels = int(data.itemShape.at(0));
+    net.baseWidth = int(toLong(p, "base-width", 8, 512));
+    net.channelMult = toIntList(p.value("channel-mult"), "channel-mult");
+    net.resBlocks = int(toLong(p, "res-blocks", 1, 8));
+    net.attentionResolutions =
+        p.value("attention") == "none" ? std::vector<int>{} : toIntList(p.value("attention"), "attention");
+    net.dropout = toDouble(p, "dropout");
+    net.numClasses = conditional ? int(data.classNames.size()) : 0;
+
+    std::fprintf(stderr, "training %s on %s (%lld items) for %ld steps -> %s\n", cm::trainModeName(params.mode),
+                 data.description.c_str(), (long long)data.count(), params.totalSteps, params.outputPath.c_str());
+    CliProgress bar("train", "steps");
+    const auto summary = cm::train(
+        params, data,
+        [&](const cm::TrainStatus& s) {
+            char extra[96];
+            std::snprintf(extra, sizeof extra, "loss %.4g", s.loss);
+            bar.update(s.step, s.totalSteps, extra);
+        },
+        &g_interrupted);
+    bar.finish();
+    if (summary.cancelled) {
+        std::fprintf(stderr, "interrupted at step %ld; checkpoint saved, continue with --resume\n", summary.steps);
+        return 130;
+    }
+    std::fprintf(stderr, "done: %ld steps in %s; model written to %s\n", summary.steps,
+                 formatDuration(summary.seconds).c_str(), params.outputPath.c_str());
+    return 0;
+}
+
+int runSample(const QStringList& arguments) {
+    QCommandLineParser p;
+    p.setApplicationDescription("Sample images from a model and write a PNG grid.");
+    p.addOptions({
+        Option({"m", "model"}, "The model file (safetensors).", "path"),
+        Option({"o", "out"}, "The grid image to write (.png, .jpg, .webp).", "path", "samples.png"),
+        Option("n", "Number of images.", "N", "16"),
+        Option("seed", "Seed; image j uses seed + j.", "N", "0"),
+        Option("class", "Class index for class-conditional models (-1 = none).", "N", "-1"),
+        Option("sampler", "auto, onestep, multistep (consistency models), heun or euler (denoisers).", "name", "auto"),
+        Option("ts", "Multistep: indices on a Karras grid of --steps points, e.g. 0,22,39.", "list"),
+        Option("steps", "Points of the Karras grid that --ts indexes.", "N", "40"),
+        Option("sigmas", "Multistep: decreasing noise levels, e.g. 80,0.8.", "list"),
+        Option("points", "Heun/Euler: grid points (Heun uses 2N-1 evaluations).", "N", "18"),
+        Option("batch", "Images per network evaluation.", "N", "64"),
+        Option("columns", "Grid columns (default: square).", "N", "0"),
+        Option("zoom", "Nearest-neighbour enlargement of the grid.", "N", "1"),
+        Option("save-each", "Also write every image into this folder.", "dir"),
+        Option("npy", "Also write all samples as a float32 .npy (N, C, H, W) in [-1, 1].", "path"),
+    });
+    if (!parseOrHelp(p, "sample", arguments)) return 0;
+    if (!p.isSet("model")) throw UsageError{"sample needs --model PATH"};
+
+    const cm::Model model = cm::Model::load(str(p.value("model")));
+    cm::SampleParams params;
+    params.count = int(toLong(p, "n", 1, 100000));
+    params.seed = uint64_t(toLong(p, "seed", 0, 2147483647));
+    params.classLabel = int(toLong(p, "class", -1, 100000));
+    params.sampler = cm::samplerKindFromName(str(p.value("sampler")));
+    if (p.isSet("ts")) params.ts = toIntList(p.value("ts"), "ts");
+    params.steps = int(toLong(p, "steps", 2, 100000));
+    if (p.isSet("sigmas")) params.sigmas = toDoubleList(p.value("sigmas"), "sigmas");
+    params.edmPoints = int(toLong(p, "points", 1, 1000));
+    params.batchSize = int(toLong(p, "batch", 1, 4096));
+    const int zoom = int(toLong(p, "zoom", 1, 64));
+    if (model.card().network.type != cm::NetworkType::UNet)
+        throw UsageError{"this model generates points, not images; the sample command writes images"};
+
+    CliProgress bar("sample", "evals");
+    const auto result = cm::sample(model, params, [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
+    bar.finish();
+
+    std::vector<cv::Mat> images;
+    for (const auto& image : result.images) images.push_back(cm::toDisplay8U(image));
+    int columns = int(toLong(p, "columns", 0, 10000));
+    if (columns == 0) columns = int(std::ceil(std::sqrt(double(images.size()))));
+    cv::Mat grid = cm::makeGrid(images, columns);
+    if (zoom > 1) cv::resize(grid, grid, cv::Size(), zoom, zoom, cv::INTER_NEAREST);
+    cm::writeImageAtomically(str(p.value("out")), grid);
+    if (p.isSet("save-each")) {
+        const std::string dir = str(p.value("save-each"));
+        std::filesystem::create_directories(dir);
+        for (std::size_t j = 0; j < images.size(); ++j)
+            cm::writeImageAtomically(dir + "/sample_seed" + std::to_string(params.seed + j) + ".png", images[j]);
+    }
+    if (p.isSet("npy")) {
+        const auto& first = result.images.front();
+        std::vector<float> values;
+        for (const auto& image : result.images) {
+            std::vector<cv::Mat> planes;
+            cv::split(image, planes);
+            for (const auto& plane : planes) values.insert(values.end(), plane.begin<float>(), plane.end<float>());
+        }
+        cm::writeNpy(str(p.value("npy")), values,
+                     {int64_t(result.images.size()), first.channels(), first.rows, first.cols});
+    }
+    std::string sigmaList;
+    for (double s : result.sigmas) sigmaList += (sigmaList.empty() ? "" : ",") + std::to_string(s);
+    std::printf("wrote %s: %d images, %d network evaluations each (sigmas %s), seed %llu\n", qPrintable(p.value("out")),
+                params.count, result.nfe, sigmaList.c_str(), (unsigned long long)params.seed);
+    return 0;
+}
+
+int runInfo(const QStringList& arguments) {
+    QCommandLineParser p;
+    p.setApplicationDescription("Print a model file's card.");
+    p.addPositionalArgument("model", "The model file (safetensors).");
+    if (!parseOrHelp(p, "info", arguments)) return 0;
+    if (p.positionalArguments().size() != 1) throw UsageError{"info takes exactly one model file"};
+    const std::string path = str(p.positionalArguments().front());
+    const cm::Model model = cm::Model::load(path);
+    std::printf("%s\n%s\nparameters: %lld\nfile size: %lld bytes\n", path.c_str(), model.card().describe().c_str(),
+                (long long)model.parameterCount(), (long long)QFileInfo(QString::fromStdString(path)).size());
+    return 0;
+}

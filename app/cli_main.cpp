@@ -1,0 +1,56 @@
+// cmstudio-cli: the command-line front end of the CM Studio engine.
+#include "cli_commands.h"
+#include "core/error.h"
+
+#include <QCoreApplication>
+
+#include <csignal>
+#include <cstdio>
+#include <exception>
+
+namespace {
+
+const char* kUsage = "usage: cmstudio-cli <command> [options]\n"
+                     "\n"
+                     "commands:\n"
+                     "  train    train an EDM denoiser or a consistency model (edm, cd, ct, ict, ect)\n"
+                     "  sample   generate images from a model into a PNG grid\n"
+                     "  info     print a model file's card\n"
+                     "\n"
+                     "'cmstudio-cli <command> --help' lists a command's options.\n";
+
+void onInterrupt(int) { g_interrupted.store(true); }
+
+} // namespace
+
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName("cmstudio-cli");
+    QStringList arguments = QCoreApplication::arguments().mid(1);
+    if (arguments.isEmpty() || arguments.front() == "--help" || arguments.front() == "-h" || arguments.front() == "help") {
+        std::printf("%s", kUsage);
+        return arguments.isEmpty() ? 2 : 0;
+    }
+    const QString command = arguments.takeFirst();
+    std::signal(SIGINT, onInterrupt);
+    try {
+        if (command == "train") return runTrain(arguments);
+        if (command == "sample") return runSample(arguments);
+        if (command == "info") return runInfo(arguments);
+        std::fprintf(stderr, "cmstudio-cli: unknown command '%s'\n%s", qPrintable(command), kUsage);
+        return 2;
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "cmstudio-cli %s: %s\n", qPrintable(command), qPrintable(e.message));
+        return 2;
+    } catch (const cm::Error& e) {
+        if (e.kind() == cm::ErrorKind::Cancelled) {
+            std::fprintf(stderr, "cmstudio-cli %s: interrupted\n", qPrintable(command));
+            return 130;
+        }
+        std::fprintf(stderr, "cmstudio-cli %s: %s: %s\n", qPrintable(command), cm::errorKindName(e.kind()), e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "cmstudio-cli %s: unexpected error: %s\n", qPrintable(command), e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,124 @@
+#include "atomic_file.h"
+
+#include "error.h"
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace cm {
+
+namespace {
+
+std::string errnoText(int err) {
+    return std::strerror(err);
+}
+
+[[noreturn]] void throwIo(const std::string& what, const std::string& path, int err) {
+    throw Error(ErrorKind::Io, "cannot " + what + " " + path + ": " + errnoText(err));
+}
+
+std::string directoryOf(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+// Makes the rename itself durable. Best effort: the data is already on disk, and some file systems
+// refuse fsync on a directory, so a failure here must not turn a successful write into an error.
+void syncDirectoryBestEffort(const std::string& directory) {
+    const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)::fsync(fd);
+    (void)::close(fd);
+}
+
+void writeAll(int fd, const uint8_t* data, std::size_t size, const std::string& tempPath) {
+    std::size_t done = 0;
+    while (done < size) {
+        const ssize_t n = ::write(fd, data + done, size - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throwIo("write", tempPath, errno);
+        }
+        if (n == 0) throw Error(ErrorKind::Io, "cannot write " + tempPath + ": the write made no progress");
+        done += std::size_t(n);
+    }
+}
+
+void writeAtomically(const std::string& path, const uint8_t* data, std::size_t size) {
+    static std::atomic<unsigned long> counter{0};
+    if (path.empty()) throw Error(ErrorKind::Io, "cannot write a file with an empty path");
+    const std::string tempPath =
+        path + ".tmp-" + std::to_string(long(::getpid())) + "-" + std::to_string(counter.fetch_add(1));
+
+    const int fd = ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) throwIo("create the temporary file for", path + " (" + tempPath + ")", errno);
+
+    try {
+        writeAll(fd, data, size, tempPath);
+        if (::fsync(fd) != 0) throwIo("flush", tempPath, errno);
+    } catch (...) {
+        (void)::close(fd);
+        (void)::unlink(tempPath.c_str());
+        throw;
+    }
+    // close() can report a deferred write error (e.g. on NFS), so it is checked like a write.
+    if (::close(fd) != 0) {
+        const int err = errno;
+        (void)::unlink(tempPath.c_str());
+        throwIo("close", tempPath, err);
+    }
+    if (::rename(tempPath.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        (void)::unlink(tempPath.c_str());
+        throwIo("rename " + tempPath + " to", path, err);
+    }
+    syncDirectoryBestEffort(directoryOf(path));
+}
+
+} // namespace
+
+void writeFileAtomically(const std::string& path, const std::vector<uint8_t>& bytes) {
+    writeAtomically(path, bytes.data(), bytes.size());
+}
+
+void writeFileAtomically(const std::string& path, const std::string& text) {
+    writeAtomically(path, reinterpret_cast<const uint8_t*>(text.data()), text.size());
+}
+
+std::vector<uint8_t> readWholeFile(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throwIo("open", path, errno);
+
+    std::vector<uint8_t> bytes;
+    try {
+        struct stat info {};
+        if (::fstat(fd, &info) != 0) throwIo("inspect", path, errno);
+        if (S_ISDIR(info.st_mode)) throwIo("read", path, EISDIR);
+        if (S_ISREG(info.st_mode) && info.st_size > 0) bytes.reserve(std::size_t(info.st_size));
+        // Read until end of file rather than trusting st_size: the file may change or be a pipe.
+        uint8_t buffer[1 << 16];
+        for (;;) {
+            const ssize_t n = ::read(fd, buffer, sizeof buffer);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                throwIo("read", path, errno);
+            }
+            if (n == 0) break;
+            bytes.insert(bytes.end(), buffer, buffer + n);
+        }
+    } catch (...) {
+        (void)::close(fd);
+        throw;
+    }
+    (void)::close(fd); // read-only: nothing can be lost on close
+    return bytes;
+}
+
+} // namespace cm

@@ -1,0 +1,19 @@
+// Writing a whole file so that readers see either the old content or the new, never a mix.
+// Reentrant; thread-safe on distinct paths.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cm {
+
+// Writes `bytes` to `path.tmp-XXXX`, flushes it to disk, then renames it over `path`.
+// Throws cm::Error(Io) naming the path on failure, after removing the temporary file.
+void writeFileAtomically(const std::string& path, const std::vector<uint8_t>& bytes);
+void writeFileAtomically(const std::string& path, const std::string& text);
+
+// Reads a whole file; throws cm::Error(Io) naming the path if it cannot.
+std::vector<uint8_t> readWholeFile(const std::string& path);
+
+} // namespace cm

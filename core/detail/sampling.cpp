@@ -1,0 +1,126 @@
+#include "sampling.h"
+
+#include "core/error.h"
+#include "denoiser.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <cmath>
+
+namespace cm::detail {
+
+PerImageNoise::PerImageNoise(uint64_t firstSeed, int count, std::vector<int64_t> itemShape)
+    : m_itemShape(std::move(itemShape)) {
+    m_generators.reserve(count);
+    for (int j = 0; j < count; ++j) m_generators.push_back(at::detail::createCPUGenerator(firstSeed + uint64_t(j)));
+}
+
+torch::Tensor PerImageNoise::next() {
+    std::vector<torch::Tensor> parts;
+    parts.reserve(m_generators.size());
+    for (auto& generator : m_generators) parts.push_back(at::randn(m_itemShape, generator, torch::kFloat32));
+    return torch::stack(parts);
+}
+
+void EvaluationTicker::checkCancel() const {
+    if (cancel && cancel->load()) throw Error(ErrorKind::Cancelled, "cancelled by the user");
+}
+
+void EvaluationTicker::tick() {
+    ++done;
+    if (progress && *progress) (*progress)(done, total);
+}
+
+torch::Tensor sigmaVector(double sigma, int64_t count) {
+    return torch::full({count}, sigma, torch::TensorOptions().dtype(torch::kFloat64));
+}
+
+torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& unitNoise, const std::vector<double>& sigmas,
+                               const torch::Tensor& labels, PerImageNoise& noise, EvaluationTicker& ticker,
+                               const StepObserver& observe) {
+    torch::NoGradGuard noGrad;
+    const auto n = unitNoise.size(0);
+    const double sigmaMin = model.card.noise.sigmaMin;
+    torch::Tensor x;
+    for (std::size_t i = 0; i < sigmas.size(); ++i) {
+        ticker.checkCancel();
+        torch::Tensor noisy;
+        if (i == 0) {
+            noisy = unitNoise * sigmas[0];
+        } else {
+            const double scale = std::sqrt(std::max(0.0, sigmas[i] * sigmas[i] - sigmaMin * sigmaMin));
+            noisy = x + scale * noise.next();
+        }
+        x = evaluate(model, noisy, sigmaVector(sigmas[i], n), labels);
+        ticker.tick();
+        if (observe) observe(int(i), x.clamp(-1, 1));
+    }
+    return x.clamp(-1, 1);
+}
+
+torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNoise, const std::vector<double>& sigmas,
+                           bool heun, const torch::Tensor& labels, EvaluationTicker& ticker, const StepObserver& observe) {
+    torch::NoGradGuard noGrad;
+    const auto n = unitNoise.size(0);
+    auto x = unitNoise * sigmas[0];
+    for (std::size_t i = 0; i < sigmas.size(); ++i) {
+        const double from = sigmas[i];
+        const double to = i + 1 < sigmas.size() ? sigmas[i + 1] : 0.0;
+        ticker.checkCancel();
+        const auto denoised = evaluate(model, x, sigmaVector(from, n), labels);
+        ticker.tick();
+        const auto slope = (x - denoised) / from;
+        auto next = x + (to - from) * slope;
+        if (heun && to > 0) {
+            ticker.checkCancel();
+            const auto denoisedNext = evaluate(model, next, sigmaVector(to, n), labels);
+            ticker.tick();
+            next = x + (to - from) * 0.5 * (slope + (next - denoisedNext) / to);
+        }
+        x = next;
+        if (observe) observe(int(i), denoised.clamp(-1, 1));
+    }
+    return x.clamp(-1, 1);
+}
+
+torch::Tensor labelTensor(const ModelCard& card, const std::vector<int>& labels, int count) {
+    const int classes = card.network.numClasses;
+    if (classes == 0) {
+        for (int label : labels)
+            if (label >= 0)
+                throw Error(ErrorKind::InvalidArgument,
+                            "this model is unconditional: it takes no class (asked for class " + std::to_string(label) + ")");
+        return {};
+    }
+    auto tensor = torch::full({count}, int64_t(classes), torch::kInt64);
+    if (labels.empty()) return tensor;
+    if (labels.size() != 1 && int(labels.size()) != count)
+        throw Error(ErrorKind::InvalidArgument, "expected 1 or " + std::to_string(count) + " class labels, got " +
+                                                    std::to_string(labels.size()));
+    for (int j = 0; j < count; ++j) {
+        const int label = labels.size() == 1 ? labels[0] : labels[j];
+        if (label >= classes)
+            throw Error(ErrorKind::InvalidArgument, "class " + std::to_string(label) + " is out of range: this model has " +
+                                                        std::to_string(classes) + " classes (0.." +
+                                                        std::to_string(classes - 1) + ", or -1 for none)");
+        tensor[j] = label < 0 ? int64_t(classes) : int64_t(label);
+    }
+    return tensor;
+}
+
+cv::Mat tensorToImage(const torch::Tensor& chw) {
+    auto hwc = chw.detach().to(torch::kFloat32).permute({1, 2, 0}).contiguous();
+    const int h = int(hwc.size(0)), w = int(hwc.size(1)), c = int(hwc.size(2));
+    cv::Mat image(h, w, CV_32FC(c));
+    std::memcpy(image.data, hwc.data_ptr<float>(), sizeof(float) * h * w * c);
+    return image;
+}
+
+torch::Tensor imageToTensor(const cv::Mat& image) {
+    cv::Mat floats;
+    image.convertTo(floats, CV_32F);
+    if (!floats.isContinuous()) floats = floats.clone();
+    auto hwc = torch::from_blob(floats.data, {floats.rows, floats.cols, floats.channels()}, torch::kFloat32);
+    return hwc.permute({2, 0, 1}).contiguous().clone();
+}
+
+} // namespace cm::detail

@@ -1,0 +1,56 @@
+// Sampling loops on tensors, shared by the public sampler, the editor and the evaluator. Private to core/.
+#pragma once
+
+#include "core/model.h"
+#include "core/progress.h"
+
+#include <opencv2/core.hpp>
+#include <torch/torch.h>
+
+#include <functional>
+#include <vector>
+
+namespace cm::detail {
+
+// One generator per image, seeded seed + j: image j's noise does not depend on the batch it is in.
+class PerImageNoise {
+  public:
+    PerImageNoise(uint64_t firstSeed, int count, std::vector<int64_t> itemShape);
+    torch::Tensor next(); // [count, itemShape...] standard normal
+
+  private:
+    std::vector<at::Generator> m_generators;
+    std::vector<int64_t> m_itemShape;
+};
+
+// Called once per network evaluation; throws Error(Cancelled) when the flag is up.
+struct EvaluationTicker {
+    const ProgressFn* progress = nullptr;
+    const CancelFlag* cancel = nullptr;
+    long done = 0, total = 0;
+    void checkCancel() const;
+    void tick();
+};
+
+using StepObserver = std::function<void(int step, const torch::Tensor& estimate)>;
+
+// Algorithm 1 from x = f(sigmas[0] * z, sigmas[0]); later levels re-noise with sqrt(tau^2 - sigma_min^2).
+torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& unitNoise, const std::vector<double>& sigmas,
+                               const torch::Tensor& labels, PerImageNoise& noise, EvaluationTicker& ticker,
+                               const StepObserver& observe = {});
+
+// EDM's Euler or Heun integration of the PF-ODE through `sigmas` (descending) and then to 0.
+torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNoise, const std::vector<double>& sigmas,
+                           bool heun, const torch::Tensor& labels, EvaluationTicker& ticker,
+                           const StepObserver& observe = {});
+
+// Labels tensor for a batch: explicit labels, a single label, or the null label (numClasses).
+torch::Tensor labelTensor(const ModelCard& card, const std::vector<int>& labels, int count);
+
+torch::Tensor sigmaVector(double sigma, int64_t count);
+
+// [C,H,W] float tensor in [-1,1] <-> H x W cv::Mat (RGB order).
+cv::Mat tensorToImage(const torch::Tensor& chw);
+torch::Tensor imageToTensor(const cv::Mat& image);
+
+} // namespace cm::detail

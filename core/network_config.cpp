@@ -1,0 +1,185 @@
+#include "network_config.h"
+
+#include "error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+namespace cm {
+
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void invalid(const std::string& message) {
+    throw Error(ErrorKind::InvalidArgument, message);
+}
+
+void checkRange(const char* field, long value, long lo, long hi) {
+    if (value < lo || value > hi)
+        invalid(std::string("network ") + field + " must be in " + std::to_string(lo) + ".." +
+                std::to_string(hi) + ", got " + std::to_string(value));
+}
+
+void checkDropout(double dropout) {
+    if (!(dropout >= 0.0 && dropout < 1.0)) {
+        char text[64];
+        const auto end = std::to_chars(text, text + sizeof text, dropout).ptr;
+        invalid("network dropout must be in [0, 1), got " + std::string(text, end));
+    }
+}
+
+std::string joinInts(const std::vector<int>& values) {
+    std::string text;
+    for (int v : values)
+        text += (text.empty() ? "" : ", ") + std::to_string(v);
+    return text;
+}
+
+[[noreturn]] void formatError(const std::string& origin, const std::string& message) {
+    throw Error(ErrorKind::Format, origin + ": network config: " + message);
+}
+
+const json& requireKey(const json& object, const char* key, const std::string& origin) {
+    const auto it = object.find(key);
+    if (it == object.end()) formatError(origin, std::string("missing key \"") + key + "\"");
+    return *it;
+}
+
+int toInt(const json& value, const std::string& what, const std::string& origin) {
+    if (!value.is_number_integer()) formatError(origin, what + " must be an integer, found " + value.dump());
+    const bool fits = value.is_number_unsigned()
+                          ? value.get<uint64_t>() <= uint64_t(std::numeric_limits<int>::max())
+                          : value.get<int64_t>() >= std::numeric_limits<int>::min() &&
+                                value.get<int64_t>() <= std::numeric_limits<int>::max();
+    if (!fits) formatError(origin, what + " is out of range: " + value.dump());
+    return value.get<int>();
+}
+
+int readInt(const json& object, const char* key, const std::string& origin) {
+    return toInt(requireKey(object, key, origin), std::string("\"") + key + "\"", origin);
+}
+
+std::vector<int> readIntArray(const json& object, const char* key, const std::string& origin) {
+    const json& value = requireKey(object, key, origin);
+    if (!value.is_array()) formatError(origin, std::string("\"") + key + "\" must be an array of integers");
+    std::vector<int> result;
+    for (std::size_t i = 0; i < value.size(); ++i)
+        result.push_back(toInt(value[i], std::string("\"") + key + "\" entry " + std::to_string(i), origin));
+    return result;
+}
+
+double readNumber(const json& object, const char* key, const std::string& origin) {
+    const json& value = requireKey(object, key, origin);
+    if (!value.is_number())
+        formatError(origin, std::string("\"") + key + "\" must be a number, found " + value.dump());
+    return value.get<double>();
+}
+
+} // namespace
+
+void NetworkConfig::validate() const {
+    if (type == NetworkType::Mlp) {
+        checkRange("data_dim", dataDim, 1, 4096);
+        checkRange("hidden_width", hiddenWidth, 8, 8192);
+        checkRange("hidden_layers", hiddenLayers, 1, 16);
+    } else {
+        checkRange("image_size", imageSize, 28, 256);
+        if (channels != 1 && channels != 3)
+            invalid("network channels must be 1 (grey) or 3 (RGB), got " + std::to_string(channels));
+        checkRange("base_width", baseWidth, 8, 512);
+        if (channelMult.empty())
+            invalid("network channel_mult must have at least one entry (one per resolution level)");
+        for (int m : channelMult)
+            checkRange("channel_mult entry", m, 1, 16);
+        // Each level after the first halves the resolution, which must stay an integer.
+        std::vector<int> resolutions = {imageSize};
+        for (std::size_t level = 1; level < channelMult.size(); ++level) {
+            if (resolutions.back() % 2 != 0)
+                invalid("network image_size " + std::to_string(imageSize) + " must be divisible by 2^" +
+                        std::to_string(channelMult.size() - 1) + " for " +
+                        std::to_string(channelMult.size()) + " channel_mult levels");
+            resolutions.push_back(resolutions.back() / 2);
+        }
+        checkRange("res_blocks", resBlocks, 1, 8);
+        for (int r : attentionResolutions) {
+            bool found = false;
+            for (int level : resolutions)
+                found = found || level == r;
+            if (!found)
+                invalid("network attention_resolutions entry " + std::to_string(r) +
+                        " is not one of the resolutions of this network (" + joinInts(resolutions) + ")");
+        }
+    }
+    checkDropout(dropout);
+    checkRange("num_classes", numClasses, 0, 10000);
+}
+
+std::vector<long> NetworkConfig::itemShape() const {
+    if (type == NetworkType::Mlp) return {long(dataDim)};
+    return {long(channels), long(imageSize), long(imageSize)};
+}
+
+std::string networkConfigToJson(const NetworkConfig& config) {
+    json j;
+    if (config.type == NetworkType::Mlp) {
+        j["type"] = "mlp";
+        j["data_dim"] = config.dataDim;
+        j["hidden_width"] = config.hiddenWidth;
+        j["hidden_layers"] = config.hiddenLayers;
+    } else {
+        j["type"] = "unet";
+        j["image_size"] = config.imageSize;
+        j["channels"] = config.channels;
+        j["base_width"] = config.baseWidth;
+        j["channel_mult"] = config.channelMult;
+        j["res_blocks"] = config.resBlocks;
+        j["attention_resolutions"] = config.attentionResolutions;
+    }
+    j["dropout"] = config.dropout;
+    j["num_classes"] = config.numClasses;
+    return j.dump();
+}
+
+NetworkConfig networkConfigFromJson(const std::string& text, const std::string& origin) {
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::exception& e) {
+        formatError(origin, std::string("not valid JSON: ") + e.what());
+    }
+    if (!j.is_object()) formatError(origin, "expected a JSON object");
+
+    NetworkConfig config;
+    const json& type = requireKey(j, "type", origin);
+    if (type == "unet") {
+        config.type = NetworkType::UNet;
+        config.imageSize = readInt(j, "image_size", origin);
+        config.channels = readInt(j, "channels", origin);
+        config.baseWidth = readInt(j, "base_width", origin);
+        config.channelMult = readIntArray(j, "channel_mult", origin);
+        config.resBlocks = readInt(j, "res_blocks", origin);
+        config.attentionResolutions = readIntArray(j, "attention_resolutions", origin);
+    } else if (type == "mlp") {
+        config.type = NetworkType::Mlp;
+        config.dataDim = readInt(j, "data_dim", origin);
+        config.hiddenWidth = readInt(j, "hidden_width", origin);
+        config.hiddenLayers = readInt(j, "hidden_layers", origin);
+    } else {
+        formatError(origin, "\"type\" must be \"unet\" or \"mlp\", found " + type.dump());
+    }
+    config.dropout = readNumber(j, "dropout", origin);
+    config.numClasses = readInt(j, "num_classes", origin);
+    try {
+        config.validate();
+    } catch (const Error& e) {
+        // A file with an impossible architecture is a malformed file, reported against its origin.
+        formatError(origin, e.what());
+    }
+    return config;
+}
+
+} // namespace cm

@@ -1,0 +1,51 @@
+// The noise-level mathematics of consistency models and EDM (reference sections 1-3, 5, 7, 8, 8b).
+// Pure functions on doubles; thread-safe.
+#pragma once
+
+#include <vector>
+
+namespace cm {
+
+struct NoiseConstants {
+    double sigmaMin = 0.002;
+    double sigmaMax = 80.0;
+    double sigmaData = 0.5;
+    double rho = 7.0;
+};
+
+struct Scalings {
+    double cSkip, cOut, cIn, cNoise;
+};
+
+// c_noise(sigma) = 0.25 ln(sigma): the only convention this engine implements; model cards record it.
+inline constexpr const char* kCNoiseConvention = "0.25*ln(sigma)";
+double cNoise(double sigma);
+
+// Consistency-model scalings: c_skip(sigma_min) = 1 and c_out(sigma_min) = 0 exactly.
+Scalings consistencyScalings(double sigma, const NoiseConstants& k);
+// EDM denoiser scalings.
+Scalings edmScalings(double sigma, const NoiseConstants& k);
+
+// Karras grid of n >= 2 points, ascending: front() = sigmaMin, back() = sigmaMax.
+std::vector<double> karrasGrid(int n, const NoiseConstants& k);
+
+// Sampler convention: index 0 = sigma_max on a descending grid of `steps` points.
+// Throws cm::Error(InvalidArgument) for an index outside [0, steps) or a list that does not increase.
+std::vector<double> sigmasFromTs(const std::vector<int>& ts, int steps, const NoiseConstants& k);
+
+// Original consistency training (section 7): N(k) and mu(k).
+int ctSteps(long step, long totalSteps, double s0, double s1);
+double ctTargetEma(long step, long totalSteps, double s0, double s1, double mu0);
+
+// iCT (section 8): N(k) = min(s0 * 2^floor(k / K'), s1) + 1.
+int ictSteps(long step, long totalSteps, double s0, double s1);
+// Probability of choosing the interval (sigma_n, sigma_{n+1}) for n = 0..N-2 on an ascending grid.
+std::vector<double> ictIndexProbabilities(const std::vector<double>& ascendingGrid, double pMean, double pStd);
+
+// ECT (section 8b): r for a given t and stage; clamped to >= sigmaMin.
+double ectR(double t, int stage, double q, double k, double b, double sigmaMin);
+
+// EDM training loss weight lambda(sigma) = (sigma^2 + sigma_data^2) / (sigma sigma_data)^2.
+double edmLossWeight(double sigma, double sigmaData);
+
+} // namespace cm

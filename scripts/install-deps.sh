@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package CM Studio needs to build, test, benchmark and package itself.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libtorch-dev libopenblas0-openmp          # without OpenBLAS, torch falls back to the reference BLAS (~20x slower)
+  qt6-base-dev qt6-tools-dev qt6-l10n-tools qt6-tools-dev-tools
+  libopencv-dev nlohmann-json3-dev zlib1g-dev
+  libqcustomplot-dev libqcustomplot2.1-qt6
+  dataset-fashion-mnist
+  python3-torch python3-numpy               # the plain-PyTorch reference in bench/
+  xvfb xauth imagemagick                    # screenshots of the GUI
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
