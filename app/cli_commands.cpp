@@ -76,6 +76,13 @@ std::vector<int> toIntList(const QString& text, const QString& name) {
 
 std::string str(const QString& s) { return s.toStdString(); }
 
+// Checked before any work, so a typo does not cost a whole sampling run.
+void requireImageExtension(const QString& path) {
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix != "png" && suffix != "jpg" && suffix != "jpeg" && suffix != "webp")
+        throw UsageError{"cannot write '" + path + "': the image type is chosen by the extension .png, .jpg or .webp"};
+}
+
 // --data: "fashion-mnist", "fashion-mnist:DIR", or a folder of images.
 cm::Dataset loadTrainingData(const QString& spec, int imageSize, int channels, bool labels, long limit) {
     cm::Dataset data;
@@ -252,6 +259,7 @@ int runSample(const QStringList& arguments) {
     });
     if (!parseOrHelp(p, "sample", arguments)) return 0;
     if (!p.isSet("model")) throw UsageError{"sample needs --model PATH"};
+    requireImageExtension(p.value("out"));
 
     const cm::Model model = cm::Model::load(str(p.value("model")));
     cm::SampleParams params;

@@ -1,6 +1,7 @@
 // cmstudio-cli: the command-line front end of the CM Studio engine.
 #include "cli_commands.h"
 #include "core/error.h"
+#include "openmp_policy.h"
 
 #include <QCoreApplication>
 
@@ -24,12 +25,17 @@ void onInterrupt(int) { g_interrupted.store(true); }
 } // namespace
 
 int main(int argc, char** argv) {
+    restartWithPassiveOpenMpWaitPolicy(argv);
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("cmstudio-cli");
     QStringList arguments = QCoreApplication::arguments().mid(1);
-    if (arguments.isEmpty() || arguments.front() == "--help" || arguments.front() == "-h" || arguments.front() == "help") {
+    if (arguments.isEmpty()) {
+        std::fprintf(stderr, "%s", kUsage);
+        return 2;
+    }
+    if (arguments.front() == "--help" || arguments.front() == "-h" || arguments.front() == "help") {
         std::printf("%s", kUsage);
-        return arguments.isEmpty() ? 2 : 0;
+        return 0;
     }
     const QString command = arguments.takeFirst();
     std::signal(SIGINT, onInterrupt);
@@ -37,7 +43,8 @@ int main(int argc, char** argv) {
         if (command == "train") return runTrain(arguments);
         if (command == "sample") return runSample(arguments);
         if (command == "info") return runInfo(arguments);
-        std::fprintf(stderr, "cmstudio-cli: unknown command '%s'\n%s", qPrintable(command), kUsage);
+        std::fprintf(stderr, "cmstudio-cli: unknown command '%s' (commands: train, sample, info; see --help)\n",
+                     qPrintable(command));
         return 2;
     } catch (const UsageError& e) {
         std::fprintf(stderr, "cmstudio-cli %s: %s\n", qPrintable(command), qPrintable(e.message));

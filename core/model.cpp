@@ -78,7 +78,7 @@ std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat
                                               std::to_string(card.network.channels));
         batch.push_back(detail::imageToTensor(image));
     }
-    torch::NoGradGuard noGrad;
+    c10::InferenceMode inference; // sampling never needs autograd
     const auto x = torch::stack(batch);
     const auto labels = detail::labelTensor(card, {classLabel}, int(images.size()));
     const auto out = detail::evaluate(model.impl(), x, detail::sigmaVector(sigma, x.size(0)), labels);

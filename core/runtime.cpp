@@ -14,7 +14,7 @@ std::once_flag g_defaultThreads;
 }
 
 void setThreadCount(int threads) {
-    std::call_once(g_defaultThreads, [] {});
+    detail::ensureRuntimeInitialised();
     const int n = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(n);
 }

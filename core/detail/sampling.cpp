@@ -37,7 +37,7 @@ torch::Tensor sigmaVector(double sigma, int64_t count) {
 torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& unitNoise, const std::vector<double>& sigmas,
                                const torch::Tensor& labels, PerImageNoise& noise, EvaluationTicker& ticker,
                                const StepObserver& observe) {
-    torch::NoGradGuard noGrad;
+    c10::InferenceMode inference; // sampling never needs autograd
     const auto n = unitNoise.size(0);
     const double sigmaMin = model.card.noise.sigmaMin;
     torch::Tensor x;
@@ -59,7 +59,7 @@ torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& un
 
 torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNoise, const std::vector<double>& sigmas,
                            bool heun, const torch::Tensor& labels, EvaluationTicker& ticker, const StepObserver& observe) {
-    torch::NoGradGuard noGrad;
+    c10::InferenceMode inference; // sampling never needs autograd
     const auto n = unitNoise.size(0);
     auto x = unitNoise * sigmas[0];
     for (std::size_t i = 0; i < sigmas.size(); ++i) {

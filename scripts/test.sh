@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs what CM Studio needs, builds it, and runs the whole test suite: every Qt Test executable under
+# ctest, then the torch-free parsers and data loaders again under AddressSanitizer + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh
+export QT_QPA_PLATFORM=offscreen
+# Serial on purpose: two processes each running OpenMP on 2 cores slow each other down many times over.
+(cd build && ctest --output-on-failure --timeout 900)
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMSTUDIO_SANITIZE=ON >/dev/null
+cmake --build build-asan
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure --timeout 900)

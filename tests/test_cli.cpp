@@ -1,0 +1,126 @@
+// Tests app/cmstudio-cli as a user runs it: outputs for good input, a one-line error and a non-zero
+// exit code (never a crash) for bad input.
+#include "core/model.h"
+#include "test_support.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QImage>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+struct CliRun {
+    int exitCode = -1;
+    bool crashed = false;
+    QString out, err;
+};
+
+class TestCli : public QObject {
+    Q_OBJECT
+  private:
+    QTemporaryDir m_dir;
+    QString m_model;
+
+    CliRun run(const QStringList& arguments) {
+        QProcess process;
+        process.setWorkingDirectory(m_dir.path());
+        process.start(CMSTUDIO_CLI_PATH, arguments);
+        if (!process.waitForFinished(120000)) {
+            process.kill();
+            process.waitForFinished();
+        }
+        CliRun result;
+        result.crashed = process.exitStatus() != QProcess::NormalExit;
+        result.exitCode = process.exitCode();
+        result.out = QString::fromUtf8(process.readAllStandardOutput());
+        result.err = QString::fromUtf8(process.readAllStandardError());
+        return result;
+    }
+
+    QString writeFile(const QString& name, const QByteArray& bytes) {
+        QFile file(m_dir.filePath(name));
+        file.open(QIODevice::WriteOnly);
+        file.write(bytes);
+        return file.fileName();
+    }
+
+  private slots:
+    void initTestCase() {
+        QVERIFY(m_dir.isValid());
+        m_model = m_dir.filePath("tiny.safetensors");
+        cm::Model::create(cmtest::tinyUNetCard(cm::ModelKind::Consistency, 3), 1).save(m_model.toStdString());
+    }
+
+    void infoPrintsTheCard() {
+        const auto r = run({"info", m_model});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.contains("Consistency model"));
+        QVERIFY(r.out.contains("parameters:"));
+    }
+
+    void sampleWritesAReproducibleGrid() {
+        const auto a = run({"sample", "-m", m_model, "-o", "a.png", "--n", "6", "--columns", "3", "--seed", "4",
+                            "--class", "1", "--ts", "0,22,39", "--steps", "40", "--npy", "a.npy", "--save-each", "each"});
+        QCOMPARE(a.exitCode, 0);
+        QVERIFY2(a.out.contains("3 network evaluations"), qPrintable(a.out));
+        const QImage grid(m_dir.filePath("a.png"));
+        QCOMPARE(grid.size(), QSize(3 * 28 + 4 * 2, 2 * 28 + 3 * 2));
+        QVERIFY(QFile::exists(m_dir.filePath("each/sample_seed9.png")));
+        QFile npy(m_dir.filePath("a.npy"));
+        QVERIFY(npy.open(QIODevice::ReadOnly));
+        QCOMPARE(npy.size(), 128 + 6 * 28 * 28 * 4);
+        const auto b = run({"sample", "-m", m_model, "-o", "b.png", "--n", "6", "--columns", "3", "--seed", "4",
+                            "--class", "1", "--ts", "0,22,39", "--steps", "40"});
+        QCOMPARE(b.exitCode, 0);
+        auto hash = [&](const QString& name) {
+            QFile f(m_dir.filePath(name));
+            f.open(QIODevice::ReadOnly);
+            return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
+        };
+        QCOMPARE(hash("a.png"), hash("b.png"));
+    }
+
+    void badInputGetsOneLineAndNoCrash_data() {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<int>("exitCode");
+        QTest::addColumn<QString>("mention");
+        QTest::newRow("no command") << QStringList{} << 2 << "--help' lists";
+        QTest::newRow("unknown command") << QStringList{"paint"} << 2 << "unknown command 'paint'";
+        QTest::newRow("unknown option") << QStringList{"sample", "--frobnicate"} << 2 << "frobnicate";
+        QTest::newRow("missing model") << QStringList{"info", "nowhere.safetensors"} << 1 << "nowhere.safetensors";
+        QTest::newRow("text file as model") << QStringList{"info", "text.safetensors"} << 1 << "text.safetensors";
+        QTest::newRow("truncated model") << QStringList{"info", "cut.safetensors"} << 1 << "cut.safetensors";
+        QTest::newRow("bad ts") << QStringList{"sample", "-m", "tiny.safetensors", "--ts", "0,99"} << 1 << "ts index 99";
+        QTest::newRow("ts not a number") << QStringList{"sample", "-m", "tiny.safetensors", "--ts", "0,x"} << 2 << "'x'";
+        QTest::newRow("class out of range") << QStringList{"sample", "-m", "tiny.safetensors", "--class", "7"} << 1 << "class 7";
+        QTest::newRow("heun on consistency") << QStringList{"sample", "-m", "tiny.safetensors", "--sampler", "heun"} << 1 << "heun";
+        QTest::newRow("bad output type") << QStringList{"sample", "-m", "tiny.safetensors", "-o", "grid.bmpx"} << 2 << "grid.bmpx";
+        QTest::newRow("negative count") << QStringList{"sample", "-m", "tiny.safetensors", "--n", "-3"} << 2 << "--n";
+        QTest::newRow("missing data set") << QStringList{"train", "-o", "x.safetensors", "--data", "fashion-mnist:/nonexistent"} << 1 << "/nonexistent";
+        QTest::newRow("empty image folder") << QStringList{"train", "-o", "x.safetensors", "--data", "emptydir"} << 1 << "emptydir";
+        QTest::newRow("lpips metric") << QStringList{"train", "-o", "x.safetensors", "--metric", "lpips"} << 1 << "LPIPS";
+        QTest::newRow("unknown mode") << QStringList{"train", "-o", "x.safetensors", "--mode", "gan"} << 1 << "'gan'";
+        QTest::newRow("cd without teacher") << QStringList{"train", "-o", "x.safetensors", "--mode", "cd", "--data", "fashion-mnist", "--limit", "10"} << 1 << "teacher";
+    }
+    void badInputGetsOneLineAndNoCrash() {
+        QFETCH(QStringList, arguments);
+        QFETCH(int, exitCode);
+        QFETCH(QString, mention);
+        writeFile("text.safetensors", "this is not a model\n");
+        QFile model(m_model);
+        QVERIFY(model.open(QIODevice::ReadOnly));
+        writeFile("cut.safetensors", model.read(model.size() / 2));
+        QDir(m_dir.path()).mkpath("emptydir");
+        const auto r = run(arguments);
+        QVERIFY(!r.crashed);
+        QCOMPARE(r.exitCode, exitCode);
+        // The error is one line, the last one (progress lines may come before it), with no stack trace.
+        const QString last = r.err.trimmed().section('\n', -1);
+        QVERIFY2(last.contains(mention), qPrintable(r.err));
+        if (exitCode == 1) QVERIFY2(last.startsWith("cmstudio-cli "), qPrintable(r.err));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
