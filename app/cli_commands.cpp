@@ -27,7 +27,8 @@ using Option = QCommandLineOption;
 bool parseOrHelp(QCommandLineParser& parser, const QString& command, const QStringList& arguments) {
     parser.setApplicationDescription(parser.applicationDescription());
     parser.addHelpOption();
-    if (!parser.parse(QStringList{"cmstudio-cli " + command} + arguments)) throw UsageError{parser.errorText()};
+    if (!parser.parse(QStringList{"cmstudio-cli " + command} + arguments))
+        throw UsageError{parser.errorText()};
     if (parser.isSet("help")) {
         std::printf("%s", qPrintable(parser.helpText()));
         return false;
@@ -39,14 +40,19 @@ long toLong(const QCommandLineParser& parser, const QString& name, long low, lon
     bool ok = false;
     const long value = parser.value(name).toLong(&ok);
     if (!ok || value < low || value > high)
-        throw UsageError{QString("--%1 takes a whole number in %2..%3, got '%4'").arg(name).arg(low).arg(high).arg(parser.value(name))};
+        throw UsageError{QString("--%1 takes a whole number in %2..%3, got '%4'")
+                             .arg(name)
+                             .arg(low)
+                             .arg(high)
+                             .arg(parser.value(name))};
     return value;
 }
 
 double toDouble(const QCommandLineParser& parser, const QString& name) {
     bool ok = false;
     const double value = parser.value(name).toDouble(&ok);
-    if (!ok || !std::isfinite(value)) throw UsageError{QString("--%1 takes a number, got '%2'").arg(name, parser.value(name))};
+    if (!ok || !std::isfinite(value))
+        throw UsageError{QString("--%1 takes a number, got '%2'").arg(name, parser.value(name))};
     return value;
 }
 
@@ -55,7 +61,8 @@ std::vector<double> toDoubleList(const QString& text, const QString& name) {
     for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {
         bool ok = false;
         const double value = part.trimmed().toDouble(&ok);
-        if (!ok || !std::isfinite(value)) throw UsageError{QString("--%1: '%2' is not a number").arg(name, part)};
+        if (!ok || !std::isfinite(value))
+            throw UsageError{QString("--%1: '%2' is not a number").arg(name, part)};
         values.push_back(value);
     }
     if (values.empty()) throw UsageError{QString("--%1 needs a comma-separated list").arg(name)};
@@ -74,20 +81,24 @@ std::vector<int> toIntList(const QString& text, const QString& name) {
     return values;
 }
 
-std::string str(const QString& s) { return s.toStdString(); }
+std::string str(const QString& s) {
+    return s.toStdString();
+}
 
 // Checked before any work, so a typo does not cost a whole sampling run.
 void requireImageExtension(const QString& path) {
     const QString suffix = QFileInfo(path).suffix().toLower();
     if (suffix != "png" && suffix != "jpg" && suffix != "jpeg" && suffix != "webp")
-        throw UsageError{"cannot write '" + path + "': the image type is chosen by the extension .png, .jpg or .webp"};
+        throw UsageError{"cannot write '" + path +
+                         "': the image type is chosen by the extension .png, .jpg or .webp"};
 }
 
 // --data: "fashion-mnist", "fashion-mnist:DIR", or a folder of images.
 cm::Dataset loadTrainingData(const QString& spec, int imageSize, int channels, bool labels, long limit) {
     cm::Dataset data;
     if (spec == "fashion-mnist" || spec.startsWith("fashion-mnist:")) {
-        const std::string dir = spec.contains(':') ? str(spec.section(':', 1)) : cm::defaultFashionMnistDirectory();
+        const std::string dir =
+            spec.contains(':') ? str(spec.section(':', 1)) : cm::defaultFashionMnistDirectory();
         data = cm::loadFashionMnist(dir, cm::Split::Train);
         if (!labels) {
             data.labels.clear();
@@ -101,7 +112,8 @@ cm::Dataset loadTrainingData(const QString& spec, int imageSize, int channels, b
         data = cm::loadImageFolder(str(spec), options);
         if (!data.skippedFiles.empty()) {
             std::fprintf(stderr, "skipped %zu unreadable file(s):\n", data.skippedFiles.size());
-            for (const auto& line : data.skippedFiles) std::fprintf(stderr, "  %s\n", line.c_str());
+            for (const auto& line : data.skippedFiles)
+                std::fprintf(stderr, "  %s\n", line.c_str());
         }
     }
     if (limit > 0 && limit < data.count()) {
@@ -116,12 +128,14 @@ cm::Dataset loadTrainingData(const QString& spec, int imageSize, int channels, b
 
 int runTrain(const QStringList& arguments) {
     QCommandLineParser p;
-    p.setApplicationDescription("Train an EDM denoiser (edm), distil it into a consistency model (cd), train a "
-                                "consistency model without a teacher (ct, ict) or tune one from a denoiser (ect).");
+    p.setApplicationDescription(
+        "Train an EDM denoiser (edm), distil it into a consistency model (cd), train a "
+        "consistency model without a teacher (ct, ict) or tune one from a denoiser (ect).");
     cm::TrainParams d; // defaults, shown in the help
     p.addOptions({
         Option("mode", "edm, cd, ct, ict or ect.", "mode", "ict"),
-        Option("data", "fashion-mnist, fashion-mnist:DIR, or a folder of PNG/JPEG/WebP images.", "spec", "fashion-mnist"),
+        Option("data", "fashion-mnist, fashion-mnist:DIR, or a folder of PNG/JPEG/WebP images.", "spec",
+               "fashion-mnist"),
         Option("conditional", "Class-conditional (labels from Fashion-MNIST or from sub-folder names)."),
         Option("limit", "Use only the first N training items.", "N", "0"),
         Option({"o", "out"}, "The model file to write (safetensors).", "path"),
@@ -138,7 +152,8 @@ int runTrain(const QStringList& arguments) {
         Option("ema", "EMA rates, comma-separated; the first is saved.", "list", "0.9999"),
         Option("seed", "Random seed.", "N", "0"),
         Option("threads", "Torch threads (0 = default).", "N", "0"),
-        Option("label-dropout", "Share of labels replaced by the null label.", "x", QString::number(d.labelDropout)),
+        Option("label-dropout", "Share of labels replaced by the null label.", "x",
+               QString::number(d.labelDropout)),
         Option("image-size", "Image size for folders (and the network).", "px", "28"),
         Option("channels", "1 (grey) or 3 (RGB) for folders.", "N", "1"),
         Option("base-width", "UNet base channel count.", "N", QString::number(d.network.baseWidth)),
@@ -149,11 +164,14 @@ int runTrain(const QStringList& arguments) {
         Option("teacher", "cd: the EDM teacher; ect: the EDM denoiser to tune.", "path"),
         Option("cd-steps", "cd: grid points N.", "N", QString::number(d.cdSteps)),
         Option("target-ema", "cd: target EMA mu.", "x", QString::number(d.cdTargetEma)),
-        Option("metric", "huber, l2 or l1 (lpips cannot be offered: no ImageNet weights here).", "name", "huber"),
+        Option("metric", "huber, l2 or l1 (lpips cannot be offered: no ImageNet weights here).", "name",
+               "huber"),
         Option("huber-c", "Pseudo-Huber c (negative: 0.00054 sqrt(dim)).", "x", "-1"),
-        Option("ct-s0", "ct: s0.", "x", "2"), Option("ct-s1", "ct: s1.", "x", "150"),
+        Option("ct-s0", "ct: s0.", "x", "2"),
+        Option("ct-s1", "ct: s1.", "x", "150"),
         Option("ct-mu0", "ct: mu0.", "x", "0.9"),
-        Option("ict-s0", "ict: s0.", "x", "10"), Option("ict-s1", "ict: s1.", "x", "1280"),
+        Option("ict-s0", "ict: s0.", "x", "10"),
+        Option("ict-s1", "ict: s1.", "x", "1280"),
         Option("p-mean", "ict/ect: lognormal P_mean.", "x", "-1.1"),
         Option("p-std", "ict/ect: lognormal P_std.", "x", "2.0"),
         Option("ect-q", "ect: q.", "x", "2"),
@@ -176,7 +194,8 @@ int runTrain(const QStringList& arguments) {
     params.learningRate = toDouble(p, "lr");
     params.warmupSteps = toLong(p, "warmup", 0, 100000000);
     const QString optimizer = p.value("optimizer");
-    if (optimizer != "adam" && optimizer != "radam") throw UsageError{"--optimizer is adam or radam, got '" + optimizer + "'"};
+    if (optimizer != "adam" && optimizer != "radam")
+        throw UsageError{"--optimizer is adam or radam, got '" + optimizer + "'"};
     params.optimizer = optimizer == "adam" ? cm::OptimizerKind::Adam : cm::OptimizerKind::RAdam;
     params.gradClip = toDouble(p, "grad-clip");
     params.emaRates = toDoubleList(p.value("ema"), "ema");
@@ -203,7 +222,8 @@ int runTrain(const QStringList& arguments) {
     const int imageSize = int(toLong(p, "image-size", 28, 256));
     const int channels = int(toLong(p, "channels", 1, 3));
     const bool conditional = p.isSet("conditional");
-    cm::Dataset data = loadTrainingData(p.value("data"), imageSize, channels, conditional, toLong(p, "limit", 0, 1L << 40));
+    cm::Dataset data =
+        loadTrainingData(p.value("data"), imageSize, channels, conditional, toLong(p, "limit", 0, 1L << 40));
 
     auto& net = params.network;
     net.imageSize = int(data.itemShape.at(1));
@@ -216,8 +236,9 @@ int runTrain(const QStringList& arguments) {
     net.dropout = toDouble(p, "dropout");
     net.numClasses = conditional ? int(data.classNames.size()) : 0;
 
-    std::fprintf(stderr, "training %s on %s (%lld items) for %ld steps -> %s\n", cm::trainModeName(params.mode),
-                 data.description.c_str(), (long long)data.count(), params.totalSteps, params.outputPath.c_str());
+    std::fprintf(stderr, "training %s on %s (%lld items) for %ld steps -> %s\n",
+                 cm::trainModeName(params.mode), data.description.c_str(), (long long)data.count(),
+                 params.totalSteps, params.outputPath.c_str());
     CliProgress bar("train", "steps");
     const auto summary = cm::train(
         params, data,
@@ -229,7 +250,8 @@ int runTrain(const QStringList& arguments) {
         &g_interrupted);
     bar.finish();
     if (summary.cancelled) {
-        std::fprintf(stderr, "interrupted at step %ld; checkpoint saved, continue with --resume\n", summary.steps);
+        std::fprintf(stderr, "interrupted at step %ld; checkpoint saved, continue with --resume\n",
+                     summary.steps);
         return 130;
     }
     std::fprintf(stderr, "done: %ld steps in %s; model written to %s\n", summary.steps,
@@ -246,7 +268,8 @@ int runSample(const QStringList& arguments) {
         Option("n", "Number of images.", "N", "16"),
         Option("seed", "Seed; image j uses seed + j.", "N", "0"),
         Option("class", "Class index for class-conditional models (-1 = none).", "N", "-1"),
-        Option("sampler", "auto, onestep, multistep (consistency models), heun or euler (denoisers).", "name", "auto"),
+        Option("sampler", "auto, onestep, multistep (consistency models), heun or euler (denoisers).", "name",
+               "auto"),
         Option("ts", "Multistep: indices on a Karras grid of --steps points, e.g. 0,22,39.", "list"),
         Option("steps", "Points of the Karras grid that --ts indexes.", "N", "40"),
         Option("sigmas", "Multistep: decreasing noise levels, e.g. 80,0.8.", "list"),
@@ -277,11 +300,13 @@ int runSample(const QStringList& arguments) {
         throw UsageError{"this model generates points, not images; the sample command writes images"};
 
     CliProgress bar("sample", "evals");
-    const auto result = cm::sample(model, params, [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
+    const auto result = cm::sample(
+        model, params, [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
     bar.finish();
 
     std::vector<cv::Mat> images;
-    for (const auto& image : result.images) images.push_back(cm::toDisplay8U(image));
+    for (const auto& image : result.images)
+        images.push_back(cm::toDisplay8U(image));
     int columns = int(toLong(p, "columns", 0, 10000));
     if (columns == 0) columns = int(std::ceil(std::sqrt(double(images.size()))));
     cv::Mat grid = cm::makeGrid(images, columns);
@@ -291,7 +316,8 @@ int runSample(const QStringList& arguments) {
         const std::string dir = str(p.value("save-each"));
         std::filesystem::create_directories(dir);
         for (std::size_t j = 0; j < images.size(); ++j)
-            cm::writeImageAtomically(dir + "/sample_seed" + std::to_string(params.seed + j) + ".png", images[j]);
+            cm::writeImageAtomically(dir + "/sample_seed" + std::to_string(params.seed + j) + ".png",
+                                     images[j]);
     }
     if (p.isSet("npy")) {
         const auto& first = result.images.front();
@@ -299,15 +325,18 @@ int runSample(const QStringList& arguments) {
         for (const auto& image : result.images) {
             std::vector<cv::Mat> planes;
             cv::split(image, planes);
-            for (const auto& plane : planes) values.insert(values.end(), plane.begin<float>(), plane.end<float>());
+            for (const auto& plane : planes)
+                values.insert(values.end(), plane.begin<float>(), plane.end<float>());
         }
         cm::writeNpy(str(p.value("npy")), values,
                      {int64_t(result.images.size()), first.channels(), first.rows, first.cols});
     }
     std::string sigmaList;
-    for (double s : result.sigmas) sigmaList += (sigmaList.empty() ? "" : ",") + std::to_string(s);
-    std::printf("wrote %s: %d images, %d network evaluations each (sigmas %s), seed %llu\n", qPrintable(p.value("out")),
-                params.count, result.nfe, sigmaList.c_str(), (unsigned long long)params.seed);
+    for (double s : result.sigmas)
+        sigmaList += (sigmaList.empty() ? "" : ",") + std::to_string(s);
+    std::printf("wrote %s: %d images, %d network evaluations each (sigmas %s), seed %llu\n",
+                qPrintable(p.value("out")), params.count, result.nfe, sigmaList.c_str(),
+                (unsigned long long)params.seed);
     return 0;
 }
 
@@ -319,7 +348,8 @@ int runInfo(const QStringList& arguments) {
     if (p.positionalArguments().size() != 1) throw UsageError{"info takes exactly one model file"};
     const std::string path = str(p.positionalArguments().front());
     const cm::Model model = cm::Model::load(path);
-    std::printf("%s\n%s\nparameters: %lld\nfile size: %lld bytes\n", path.c_str(), model.card().describe().c_str(),
-                (long long)model.parameterCount(), (long long)QFileInfo(QString::fromStdString(path)).size());
+    std::printf("%s\n%s\nparameters: %lld\nfile size: %lld bytes\n", path.c_str(),
+                model.card().describe().c_str(), (long long)model.parameterCount(),
+                (long long)QFileInfo(QString::fromStdString(path)).size());
     return 0;
 }

@@ -20,7 +20,9 @@ const char* kUsage = "usage: cmstudio-cli <command> [options]\n"
                      "\n"
                      "'cmstudio-cli <command> --help' lists a command's options.\n";
 
-void onInterrupt(int) { g_interrupted.store(true); }
+void onInterrupt(int) {
+    g_interrupted.store(true);
+}
 
 } // namespace
 
@@ -43,7 +45,8 @@ int main(int argc, char** argv) {
         if (command == "train") return runTrain(arguments);
         if (command == "sample") return runSample(arguments);
         if (command == "info") return runInfo(arguments);
-        std::fprintf(stderr, "cmstudio-cli: unknown command '%s' (commands: train, sample, info; see --help)\n",
+        std::fprintf(stderr,
+                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info; see --help)\n",
                      qPrintable(command));
         return 2;
     } catch (const UsageError& e) {
@@ -54,7 +57,8 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "cmstudio-cli %s: interrupted\n", qPrintable(command));
             return 130;
         }
-        std::fprintf(stderr, "cmstudio-cli %s: %s: %s\n", qPrintable(command), cm::errorKindName(e.kind()), e.what());
+        std::fprintf(stderr, "cmstudio-cli %s: %s: %s\n", qPrintable(command), cm::errorKindName(e.kind()),
+                     e.what());
         return 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "cmstudio-cli %s: unexpected error: %s\n", qPrintable(command), e.what());

@@ -7,8 +7,10 @@ std::string formatDuration(double seconds) {
     if (!(seconds >= 0) || seconds > 1e8) return "--:--";
     const long s = long(seconds + 0.5);
     char buffer[32];
-    if (s >= 3600) std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-    else std::snprintf(buffer, sizeof buffer, "%ld:%02ld", s / 60, s % 60);
+    if (s >= 3600)
+        std::snprintf(buffer, sizeof buffer, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+    else
+        std::snprintf(buffer, sizeof buffer, "%ld:%02ld", s / 60, s % 60);
     return buffer;
 }
 

@@ -92,7 +92,8 @@ int perturbConstantTensors(cm::SafetensorsFile& file, uint64_t seed) {
     for (auto& [name, record] : file.tensors) { // std::map: a fixed order, so deterministic
         if (record.dtype != cm::DType::F32 || record.elementCount() == 0) continue;
         auto values = floatsOf(record);
-        const bool constant = std::all_of(values.begin(), values.end(), [&](float v) { return v == values[0]; });
+        const bool constant =
+            std::all_of(values.begin(), values.end(), [&](float v) { return v == values[0]; });
         if (!constant) continue;
         double scale = 0.05;
         double offset = values[0];
@@ -100,11 +101,13 @@ int perturbConstantTensors(cm::SafetensorsFile& file, uint64_t seed) {
             offset = 0.0;
         } else if (record.shape.size() >= 2) {
             int64_t fanIn = 1;
-            for (std::size_t d = 1; d < record.shape.size(); ++d) fanIn *= record.shape[d];
+            for (std::size_t d = 1; d < record.shape.size(); ++d)
+                fanIn *= record.shape[d];
             scale = std::min(0.05, 0.5 / std::sqrt(double(fanIn)));
             offset = 0.0;
         }
-        for (auto& v : values) v = float(offset + scale * rng.gaussian(1.0));
+        for (auto& v : values)
+            v = float(offset + scale * rng.gaussian(1.0));
         setFloats(record, values);
         ++changed;
     }
@@ -133,7 +136,8 @@ std::vector<float> toNchw(const std::vector<cv::Mat>& images) {
         for (int y = 0; y < h; ++y) {
             const float* row = image.ptr<float>(y);
             for (int x = 0; x < w; ++x)
-                for (int k = 0; k < c; ++k) out[base + (std::size_t(k) * h + y) * w + x] = row[x * c + k];
+                for (int k = 0; k < c; ++k)
+                    out[base + (std::size_t(k) * h + y) * w + x] = row[x * c + k];
         }
     }
     return out;
@@ -151,14 +155,16 @@ struct Timing {
 };
 
 Timing timeEvaluation(const cm::Model& model, const std::vector<cv::Mat>& images, int label, int runs) {
-    for (int i = 0; i < kWarmup; ++i) cm::evaluateModel(model, images, kSigma, label);
+    for (int i = 0; i < kWarmup; ++i)
+        cm::evaluateModel(model, images, kSigma, label);
     std::vector<double> ms;
     for (int i = 0; i < runs; ++i) {
         const auto start = std::chrono::steady_clock::now();
         const auto out = cm::evaluateModel(model, images, kSigma, label);
         const auto stop = std::chrono::steady_clock::now();
         ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
-        if (out.size() != images.size()) throw std::runtime_error("evaluateModel returned the wrong number of images");
+        if (out.size() != images.size())
+            throw std::runtime_error("evaluateModel returned the wrong number of images");
     }
     return {median(ms), *std::min_element(ms.begin(), ms.end()), runs};
 }
@@ -171,7 +177,8 @@ void runConfig(const BenchConfig& config, const std::filesystem::path& outDir, i
     card.network.channels = config.channels;
     card.network.numClasses = config.numClasses;
     card.network.attentionResolutions = config.attention;
-    for (int c = 0; c < config.numClasses; ++c) card.classNames.push_back("class " + std::to_string(c));
+    for (int c = 0; c < config.numClasses; ++c)
+        card.classNames.push_back("class " + std::to_string(c));
     card.recipe = "bench";
     card.notes = "bench/bench_network: random weights for timing and the PyTorch agreement check";
 

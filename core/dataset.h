@@ -9,11 +9,11 @@
 namespace cm {
 
 struct Dataset {
-    std::vector<int64_t> itemShape;     // {C, H, W} for images, {D} for points
-    std::vector<float> values;          // count() * itemSize() values, item-major
-    std::vector<int64_t> labels;        // empty, or one label in [0, classNames.size()) per item
+    std::vector<int64_t> itemShape; // {C, H, W} for images, {D} for points
+    std::vector<float> values;      // count() * itemSize() values, item-major
+    std::vector<int64_t> labels;    // empty, or one label in [0, classNames.size()) per item
     std::vector<std::string> classNames;
-    std::string description;            // where it came from, for model cards
+    std::string description;               // where it came from, for model cards
     std::vector<std::string> skippedFiles; // unreadable files that a folder loader skipped (with reason)
 
     int64_t itemSize() const;
@@ -32,8 +32,8 @@ Dataset loadFashionMnist(const std::string& directory, Split split);
 std::string defaultFashionMnistDirectory();
 
 struct ImageFolderOptions {
-    int size = 32;             // output is size x size (shorter side resized, then centre-cropped)
-    int channels = 3;          // 1 (grey) or 3 (RGB)
+    int size = 32;    // output is size x size (shorter side resized, then centre-cropped)
+    int channels = 3; // 1 (grey) or 3 (RGB)
     bool labelsFromSubfolders = false;
 };
 

@@ -4,13 +4,20 @@ namespace cm {
 
 const char* errorKindName(ErrorKind kind) {
     switch (kind) {
-    case ErrorKind::InvalidArgument: return "invalid argument";
-    case ErrorKind::Io: return "I/O error";
-    case ErrorKind::Format: return "format error";
-    case ErrorKind::Shape: return "shape error";
-    case ErrorKind::Data: return "data error";
-    case ErrorKind::Numeric: return "numeric error";
-    case ErrorKind::Cancelled: return "cancelled";
+    case ErrorKind::InvalidArgument:
+        return "invalid argument";
+    case ErrorKind::Io:
+        return "I/O error";
+    case ErrorKind::Format:
+        return "format error";
+    case ErrorKind::Shape:
+        return "shape error";
+    case ErrorKind::Data:
+        return "data error";
+    case ErrorKind::Numeric:
+        return "numeric error";
+    case ErrorKind::Cancelled:
+        return "cancelled";
     }
     return "error";
 }

@@ -35,35 +35,44 @@ Model Model::create(const ModelCard& card, uint64_t seed) {
 
 void Model::save(const std::string& path, DType weightType) const {
     if (weightType != DType::F32 && weightType != DType::F16)
-        throw Error(ErrorKind::InvalidArgument, "model weights are stored as F32 or F16, not " +
-                                                    std::string(dtypeName(weightType)));
+        throw Error(ErrorKind::InvalidArgument,
+                    "model weights are stored as F32 or F16, not " + std::string(dtypeName(weightType)));
     SafetensorsFile file;
     file.metadata = m_impl->card.toMetadata();
     detail::addStateDict(file, *m_impl->network, "", weightType);
     writeSafetensors(path, file);
 }
 
-const ModelCard& Model::card() const { return m_impl->card; }
-ModelCard& Model::card() { return m_impl->card; }
+const ModelCard& Model::card() const {
+    return m_impl->card;
+}
+ModelCard& Model::card() {
+    return m_impl->card;
+}
 
 int64_t Model::parameterCount() const {
     int64_t count = 0;
-    for (const auto& p : m_impl->network->parameters()) count += p.numel();
+    for (const auto& p : m_impl->network->parameters())
+        count += p.numel();
     return count;
 }
 
-const std::string& Model::path() const { return m_impl->path; }
+const std::string& Model::path() const {
+    return m_impl->path;
+}
 
 } // namespace cm
 
 namespace cm {
 
-std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat>& images, double sigma, int classLabel) {
+std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat>& images, double sigma,
+                                   int classLabel) {
     const auto& card = model.card();
     if (card.network.type != NetworkType::UNet)
         throw Error(ErrorKind::InvalidArgument, "evaluateModel takes images; this model works on points");
     if (!(sigma >= card.noise.sigmaMin && sigma <= card.noise.sigmaMax))
-        throw Error(ErrorKind::InvalidArgument, "sigma " + std::to_string(sigma) + " is outside the model's range [" +
+        throw Error(ErrorKind::InvalidArgument, "sigma " + std::to_string(sigma) +
+                                                    " is outside the model's range [" +
                                                     std::to_string(card.noise.sigmaMin) + ", " +
                                                     std::to_string(card.noise.sigmaMax) + "]");
     if (images.empty()) return {};
@@ -71,11 +80,12 @@ std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat
     for (const auto& image : images) {
         if (image.rows != card.network.imageSize || image.cols != card.network.imageSize ||
             image.channels() != card.network.channels)
-            throw Error(ErrorKind::Shape, "the image is " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
-                                              " with " + std::to_string(image.channels()) + " channel(s); the model needs " +
-                                              std::to_string(card.network.imageSize) + "x" +
-                                              std::to_string(card.network.imageSize) + " with " +
-                                              std::to_string(card.network.channels));
+            throw Error(ErrorKind::Shape,
+                        "the image is " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
+                            " with " + std::to_string(image.channels()) + " channel(s); the model needs " +
+                            std::to_string(card.network.imageSize) + "x" +
+                            std::to_string(card.network.imageSize) + " with " +
+                            std::to_string(card.network.channels));
         batch.push_back(detail::imageToTensor(image));
     }
     c10::InferenceMode inference; // sampling never needs autograd
@@ -83,7 +93,8 @@ std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat
     const auto labels = detail::labelTensor(card, {classLabel}, int(images.size()));
     const auto out = detail::evaluate(model.impl(), x, detail::sigmaVector(sigma, x.size(0)), labels);
     std::vector<cv::Mat> result;
-    for (int64_t j = 0; j < out.size(0); ++j) result.push_back(detail::tensorToImage(out[j]));
+    for (int64_t j = 0; j < out.size(0); ++j)
+        result.push_back(detail::tensorToImage(out[j]));
     return result;
 }
 

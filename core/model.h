@@ -40,6 +40,7 @@ class Model {
 // One evaluation of the model at noise level `sigma` on each image: f(x, sigma) for a consistency model,
 // D(x, sigma) for a denoiser. Images are H x W float [-1, 1]-scale (CV_32FC1/CV_32FC3) of the model's size;
 // classLabel -1 is unconditional. Throws Error(Shape) for a wrong size or channel count.
-std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat>& images, double sigma, int classLabel = -1);
+std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat>& images, double sigma,
+                                   int classLabel = -1);
 
 } // namespace cm

@@ -11,8 +11,8 @@ enum class NetworkType { UNet, Mlp };
 struct NetworkConfig {
     NetworkType type = NetworkType::UNet;
     // UNet
-    int imageSize = 28;                       // 28..256; divisible by 2^(levels-1)
-    int channels = 1;                         // 1 or 3
+    int imageSize = 28; // 28..256; divisible by 2^(levels-1)
+    int channels = 1;   // 1 or 3
     int baseWidth = 32;
     std::vector<int> channelMult = {1, 2, 2}; // one entry per resolution level
     int resBlocks = 2;                        // residual blocks per level

@@ -19,7 +19,9 @@ void setThreadCount(int threads) {
     torch::set_num_threads(n);
 }
 
-int threadCount() { return torch::get_num_threads(); }
+int threadCount() {
+    return torch::get_num_threads();
+}
 
 void detail::ensureRuntimeInitialised() {
     std::call_once(g_defaultThreads, [] {

@@ -12,8 +12,8 @@ namespace cm {
 
 enum class DType { F64, F32, F16, I64, I32, U8 };
 
-const char* dtypeName(DType dtype);  // "F32", ...
-std::size_t dtypeSize(DType dtype);   // bytes per element
+const char* dtypeName(DType dtype); // "F32", ...
+std::size_t dtypeSize(DType dtype); // bytes per element
 
 struct TensorRecord {
     DType dtype = DType::F32;

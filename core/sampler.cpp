@@ -11,11 +11,16 @@ namespace cm {
 
 const char* samplerKindName(SamplerKind kind) {
     switch (kind) {
-    case SamplerKind::Auto: return "auto";
-    case SamplerKind::OneStep: return "onestep";
-    case SamplerKind::Multistep: return "multistep";
-    case SamplerKind::Euler: return "euler";
-    case SamplerKind::Heun: return "heun";
+    case SamplerKind::Auto:
+        return "auto";
+    case SamplerKind::OneStep:
+        return "onestep";
+    case SamplerKind::Multistep:
+        return "multistep";
+    case SamplerKind::Euler:
+        return "euler";
+    case SamplerKind::Heun:
+        return "heun";
     }
     return "auto";
 }
@@ -39,13 +44,15 @@ SamplerKind effectiveSampler(const ModelCard& card, const SampleParams& params) 
     }
     const bool forDenoiser = kind == SamplerKind::Euler || kind == SamplerKind::Heun;
     if (consistency && forDenoiser)
-        throw Error(ErrorKind::InvalidArgument, std::string("the ") + samplerKindName(kind) +
-                                                    " sampler integrates an EDM denoiser; this is a consistency model "
-                                                    "(use onestep or multistep)");
+        throw Error(ErrorKind::InvalidArgument,
+                    std::string("the ") + samplerKindName(kind) +
+                        " sampler integrates an EDM denoiser; this is a consistency model "
+                        "(use onestep or multistep)");
     if (!consistency && !forDenoiser)
-        throw Error(ErrorKind::InvalidArgument, std::string("the ") + samplerKindName(kind) +
-                                                    " sampler needs a consistency model; this is an EDM denoiser "
-                                                    "(use heun or euler)");
+        throw Error(ErrorKind::InvalidArgument,
+                    std::string("the ") + samplerKindName(kind) +
+                        " sampler needs a consistency model; this is an EDM denoiser "
+                        "(use heun or euler)");
     return kind;
 }
 
@@ -53,12 +60,13 @@ void checkDecreasing(const std::vector<double>& sigmas, const NoiseConstants& no
     for (std::size_t i = 0; i < sigmas.size(); ++i) {
         const double s = sigmas[i];
         if (!std::isfinite(s) || s < noise.sigmaMin || s > noise.sigmaMax)
-            throw Error(ErrorKind::InvalidArgument, "sigma " + std::to_string(s) + " is outside the model's range [" +
-                                                        std::to_string(noise.sigmaMin) + ", " +
-                                                        std::to_string(noise.sigmaMax) + "]");
+            throw Error(ErrorKind::InvalidArgument,
+                        "sigma " + std::to_string(s) + " is outside the model's range [" +
+                            std::to_string(noise.sigmaMin) + ", " + std::to_string(noise.sigmaMax) + "]");
         if (i > 0 && s >= sigmas[i - 1])
-            throw Error(ErrorKind::InvalidArgument, "sigmas must strictly decrease, got " + std::to_string(sigmas[i - 1]) +
-                                                        " then " + std::to_string(s));
+            throw Error(ErrorKind::InvalidArgument, "sigmas must strictly decrease, got " +
+                                                        std::to_string(sigmas[i - 1]) + " then " +
+                                                        std::to_string(s));
     }
 }
 
@@ -67,7 +75,8 @@ void checkDecreasing(const std::vector<double>& sigmas, const NoiseConstants& no
 std::vector<double> resolveSigmas(const ModelCard& card, const SampleParams& params) {
     const SamplerKind kind = effectiveSampler(card, params);
     if (!params.sigmas.empty() && !params.ts.empty())
-        throw Error(ErrorKind::InvalidArgument, "give the schedule either as sigmas or as ts indices, not both");
+        throw Error(ErrorKind::InvalidArgument,
+                    "give the schedule either as sigmas or as ts indices, not both");
     std::vector<double> sigmas;
     switch (kind) {
     case SamplerKind::OneStep:
@@ -83,7 +92,8 @@ std::vector<double> resolveSigmas(const ModelCard& card, const SampleParams& par
     case SamplerKind::Euler:
     case SamplerKind::Heun: {
         if (params.edmPoints < 1 || params.edmPoints > 1000)
-            throw Error(ErrorKind::InvalidArgument, "edm points must be in 1..1000, got " + std::to_string(params.edmPoints));
+            throw Error(ErrorKind::InvalidArgument,
+                        "edm points must be in 1..1000, got " + std::to_string(params.edmPoints));
         if (!params.sigmas.empty()) {
             sigmas = params.sigmas;
         } else if (params.edmPoints == 1) {
@@ -94,19 +104,23 @@ std::vector<double> resolveSigmas(const ModelCard& card, const SampleParams& par
         }
         break;
     }
-    case SamplerKind::Auto: break;
+    case SamplerKind::Auto:
+        break;
     }
     checkDecreasing(sigmas, card.noise);
     return sigmas;
 }
 
-SampleResult sample(const Model& model, const SampleParams& params, const ProgressFn& progress, const CancelFlag* cancel) {
+SampleResult sample(const Model& model, const SampleParams& params, const ProgressFn& progress,
+                    const CancelFlag* cancel) {
     const auto& impl = model.impl();
     const auto& card = impl.card;
     if (params.count < 1 || params.count > 100000)
-        throw Error(ErrorKind::InvalidArgument, "count must be in 1..100000, got " + std::to_string(params.count));
+        throw Error(ErrorKind::InvalidArgument,
+                    "count must be in 1..100000, got " + std::to_string(params.count));
     if (params.batchSize < 1)
-        throw Error(ErrorKind::InvalidArgument, "batch size must be positive, got " + std::to_string(params.batchSize));
+        throw Error(ErrorKind::InvalidArgument,
+                    "batch size must be positive, got " + std::to_string(params.batchSize));
     const SamplerKind kind = effectiveSampler(card, params);
     const auto sigmas = resolveSigmas(card, params);
     const bool consistency = kind == SamplerKind::OneStep || kind == SamplerKind::Multistep;
@@ -119,8 +133,9 @@ SampleResult sample(const Model& model, const SampleParams& params, const Progre
     std::vector<int> labels = params.classLabels;
     if (labels.empty()) labels = {params.classLabel};
     if (labels.size() != 1 && int(labels.size()) != params.count)
-        throw Error(ErrorKind::InvalidArgument, "give one class label or one per image (" + std::to_string(params.count) +
-                                                    "), got " + std::to_string(labels.size()));
+        throw Error(ErrorKind::InvalidArgument, "give one class label or one per image (" +
+                                                    std::to_string(params.count) + "), got " +
+                                                    std::to_string(labels.size()));
     detail::labelTensor(card, labels, int(labels.size())); // validates the labels before any work
 
     const auto shapeLong = card.network.itemShape();
@@ -133,17 +148,20 @@ SampleResult sample(const Model& model, const SampleParams& params, const Progre
     for (int start = 0; start < params.count; start += params.batchSize) {
         const int n = std::min(params.batchSize, params.count - start);
         std::vector<int> batchLabels =
-            labels.size() == 1 ? labels : std::vector<int>(labels.begin() + start, labels.begin() + start + n);
+            labels.size() == 1 ? labels
+                               : std::vector<int>(labels.begin() + start, labels.begin() + start + n);
         const auto labelBatch = detail::labelTensor(card, batchLabels, n);
         detail::PerImageNoise noise(params.seed + uint64_t(start), n, itemShape);
         const auto z = noise.next();
         detail::StepObserver observe;
         if (params.keepIntermediates && card.network.type == NetworkType::UNet)
             observe = [&](int step, const torch::Tensor& estimate) {
-                for (int j = 0; j < n; ++j) result.intermediates[step].push_back(detail::tensorToImage(estimate[j]));
+                for (int j = 0; j < n; ++j)
+                    result.intermediates[step].push_back(detail::tensorToImage(estimate[j]));
             };
-        outputs.push_back(consistency ? detail::consistencyChain(impl, z, sigmas, labelBatch, noise, ticker, observe)
-                                      : detail::edmIntegrate(impl, z, sigmas, heun, labelBatch, ticker, observe));
+        outputs.push_back(consistency
+                              ? detail::consistencyChain(impl, z, sigmas, labelBatch, noise, ticker, observe)
+                              : detail::edmIntegrate(impl, z, sigmas, heun, labelBatch, ticker, observe));
     }
     const auto all = torch::cat(outputs);
     if (card.network.type == NetworkType::Mlp) {
@@ -151,7 +169,8 @@ SampleResult sample(const Model& model, const SampleParams& params, const Progre
         result.points = cv::Mat(int(flat.size(0)), int(flat.size(1)), CV_32F);
         std::memcpy(result.points.data, flat.data_ptr<float>(), sizeof(float) * flat.numel());
     } else {
-        for (int j = 0; j < all.size(0); ++j) result.images.push_back(detail::tensorToImage(all[j]));
+        for (int j = 0; j < all.size(0); ++j)
+            result.images.push_back(detail::tensorToImage(all[j]));
     }
     return result;
 }

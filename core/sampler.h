@@ -13,19 +13,19 @@
 namespace cm {
 
 enum class SamplerKind {
-    Auto,      // consistency model: one step, or multistep when sigmas/ts are given; denoiser: Heun
+    Auto, // consistency model: one step, or multistep when sigmas/ts are given; denoiser: Heun
     OneStep,
     Multistep,
-    Euler,     // denoisers: `edmPoints` evaluations
-    Heun,      // denoisers: 2 * edmPoints - 1 evaluations
+    Euler, // denoisers: `edmPoints` evaluations
+    Heun,  // denoisers: 2 * edmPoints - 1 evaluations
 };
 const char* samplerKindName(SamplerKind kind);
 SamplerKind samplerKindFromName(const std::string& name); // throws InvalidArgument
 
 struct SampleParams {
     int count = 16;
-    uint64_t seed = 0;          // image j uses seed + j, so one image can be regenerated alone
-    int classLabel = -1;        // -1: unconditional (the null label of a class-conditional model)
+    uint64_t seed = 0;            // image j uses seed + j, so one image can be regenerated alone
+    int classLabel = -1;          // -1: unconditional (the null label of a class-conditional model)
     std::vector<int> classLabels; // optional: one label per image, overrides classLabel
     SamplerKind sampler = SamplerKind::Auto;
     std::vector<double> sigmas; // multistep: strictly decreasing noise levels, the first one is the start
@@ -37,12 +37,13 @@ struct SampleParams {
 };
 
 struct SampleResult {
-    std::vector<cv::Mat> images;  // H x W, CV_32FC1 or CV_32FC3 (RGB), values in [-1, 1]; empty for point models
-    cv::Mat points;               // point models: count x dim, CV_32F
+    std::vector<cv::Mat>
+        images;     // H x W, CV_32FC1 or CV_32FC3 (RGB), values in [-1, 1]; empty for point models
+    cv::Mat points; // point models: count x dim, CV_32F
     // keepIntermediates: [step][image] the clean-image estimate after each step (x0 chain / Heun trajectory)
     std::vector<std::vector<cv::Mat>> intermediates;
-    std::vector<double> sigmas;   // noise levels visited, in order
-    int nfe = 0;                  // network evaluations per image
+    std::vector<double> sigmas; // noise levels visited, in order
+    int nfe = 0;                // network evaluations per image
 };
 
 // The noise levels `params` asks for on `card` (validated; throws InvalidArgument naming the problem).

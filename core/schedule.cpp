@@ -8,7 +8,9 @@
 
 namespace cm {
 
-double cNoise(double sigma) { return 0.25 * std::log(sigma); }
+double cNoise(double sigma) {
+    return 0.25 * std::log(sigma);
+}
 
 Scalings consistencyScalings(double sigma, const NoiseConstants& k) {
     const double sd2 = k.sigmaData * k.sigmaData;
@@ -32,11 +34,14 @@ Scalings edmScalings(double sigma, const NoiseConstants& k) {
 }
 
 std::vector<double> karrasGrid(int n, const NoiseConstants& k) {
-    if (n < 2) throw Error(ErrorKind::InvalidArgument, "a Karras grid needs at least 2 points, got " + std::to_string(n));
+    if (n < 2)
+        throw Error(ErrorKind::InvalidArgument,
+                    "a Karras grid needs at least 2 points, got " + std::to_string(n));
     const double lo = std::pow(k.sigmaMin, 1.0 / k.rho);
     const double hi = std::pow(k.sigmaMax, 1.0 / k.rho);
     std::vector<double> grid(n);
-    for (int i = 0; i < n; ++i) grid[i] = std::pow(lo + double(i) / (n - 1) * (hi - lo), k.rho);
+    for (int i = 0; i < n; ++i)
+        grid[i] = std::pow(lo + double(i) / (n - 1) * (hi - lo), k.rho);
     // Pin the endpoints exactly: the boundary condition depends on sigma_min being exact.
     grid.front() = k.sigmaMin;
     grid.back() = k.sigmaMax;
@@ -50,10 +55,12 @@ std::vector<double> sigmasFromTs(const std::vector<int>& ts, int steps, const No
     for (std::size_t i = 0; i < ts.size(); ++i) {
         if (ts[i] < 0 || ts[i] >= steps)
             throw Error(ErrorKind::InvalidArgument, "ts index " + std::to_string(ts[i]) + " is outside [0, " +
-                                                        std::to_string(steps - 1) + "] for steps=" + std::to_string(steps));
+                                                        std::to_string(steps - 1) +
+                                                        "] for steps=" + std::to_string(steps));
         if (i > 0 && ts[i] <= ts[i - 1])
-            throw Error(ErrorKind::InvalidArgument, "ts must increase (each later step at a lower noise level), got " +
-                                                        std::to_string(ts[i - 1]) + " then " + std::to_string(ts[i]));
+            throw Error(ErrorKind::InvalidArgument,
+                        "ts must increase (each later step at a lower noise level), got " +
+                            std::to_string(ts[i - 1]) + " then " + std::to_string(ts[i]));
         sigmas.push_back(grid[steps - 1 - ts[i]]);
     }
     return sigmas;
@@ -85,12 +92,13 @@ std::vector<double> ictIndexProbabilities(const std::vector<double>& grid, doubl
         p[n] = a - b;
         total += p[n];
     }
-    for (double& v : p) v /= total;
+    for (double& v : p)
+        v /= total;
     return p;
 }
 
 double ectR(double t, int stage, double q, double k, double b, double sigmaMin) {
-    const double sigmoid = 1.0 / (1.0 + std::exp(b * t));  // sigmoid(-b t)
+    const double sigmoid = 1.0 / (1.0 + std::exp(b * t)); // sigmoid(-b t)
     const double r = t * (1.0 - std::pow(q, -(stage + 1)) * (1.0 + k * sigmoid));
     return std::max(r, sigmaMin);
 }

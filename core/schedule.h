@@ -40,7 +40,8 @@ double ctTargetEma(long step, long totalSteps, double s0, double s1, double mu0)
 // iCT (section 8): N(k) = min(s0 * 2^floor(k / K'), s1) + 1.
 int ictSteps(long step, long totalSteps, double s0, double s1);
 // Probability of choosing the interval (sigma_n, sigma_{n+1}) for n = 0..N-2 on an ascending grid.
-std::vector<double> ictIndexProbabilities(const std::vector<double>& ascendingGrid, double pMean, double pStd);
+std::vector<double> ictIndexProbabilities(const std::vector<double>& ascendingGrid, double pMean,
+                                          double pStd);
 
 // ECT (section 8b): r for a given t and stage; clamped to >= sigmaMin.
 double ectR(double t, int stage, double q, double k, double b, double sigmaMin);

@@ -33,51 +33,61 @@ Enum enumFromName(const std::string& name, const std::array<Enum, N>& values, co
         if (name == nameOf(value)) return value;
         known += (known.empty() ? "" : ", ") + std::string(nameOf(value));
     }
-    throw Error(ErrorKind::InvalidArgument, "unknown " + std::string(what) + " '" + name + "' (expected " + known + ")");
+    throw Error(ErrorKind::InvalidArgument,
+                "unknown " + std::string(what) + " '" + name + "' (expected " + known + ")");
 }
 
 } // namespace
 
 const char* trainModeName(TrainMode mode) {
     switch (mode) {
-    case TrainMode::Edm: return "edm";
-    case TrainMode::Cd: return "cd";
-    case TrainMode::Ct: return "ct";
-    case TrainMode::Ict: return "ict";
-    case TrainMode::Ect: return "ect";
+    case TrainMode::Edm:
+        return "edm";
+    case TrainMode::Cd:
+        return "cd";
+    case TrainMode::Ct:
+        return "ct";
+    case TrainMode::Ict:
+        return "ict";
+    case TrainMode::Ect:
+        return "ect";
     }
     return "ict";
 }
 
 TrainMode trainModeFromName(const std::string& name) {
-    if (name == "lpips")
-        throw Error(ErrorKind::InvalidArgument, "'lpips' is a metric, not a training mode");
-    return enumFromName(name, std::array{TrainMode::Edm, TrainMode::Cd, TrainMode::Ct, TrainMode::Ict, TrainMode::Ect},
-                        trainModeName, "training mode");
+    if (name == "lpips") throw Error(ErrorKind::InvalidArgument, "'lpips' is a metric, not a training mode");
+    return enumFromName(
+        name, std::array{TrainMode::Edm, TrainMode::Cd, TrainMode::Ct, TrainMode::Ict, TrainMode::Ect},
+        trainModeName, "training mode");
 }
 
 const char* distanceMetricName(DistanceMetric metric) {
     switch (metric) {
-    case DistanceMetric::L2: return "l2";
-    case DistanceMetric::L1: return "l1";
-    case DistanceMetric::PseudoHuber: return "huber";
+    case DistanceMetric::L2:
+        return "l2";
+    case DistanceMetric::L1:
+        return "l1";
+    case DistanceMetric::PseudoHuber:
+        return "huber";
     }
     return "huber";
 }
 
 DistanceMetric distanceMetricFromName(const std::string& name) {
     if (name == "lpips")
-        throw Error(ErrorKind::InvalidArgument,
-                    "the LPIPS metric needs ImageNet-trained VGG/AlexNet weights, which cannot be obtained on this "
-                    "machine; use huber, l2 or l1");
+        throw Error(
+            ErrorKind::InvalidArgument,
+            "the LPIPS metric needs ImageNet-trained VGG/AlexNet weights, which cannot be obtained on this "
+            "machine; use huber, l2 or l1");
     return enumFromName(name, std::array{DistanceMetric::L2, DistanceMetric::L1, DistanceMetric::PseudoHuber},
                         distanceMetricName, "distance metric");
 }
 
 const std::vector<std::string>& trainLogColumns() {
-    static const std::vector<std::string> columns = {"step",      "samples",    "loss", "loss_q0", "loss_q1",
-                                                     "loss_q2",   "loss_q3",    "grad_norm", "param_norm", "lr",
-                                                     "N",         "mu",         "seconds"};
+    static const std::vector<std::string> columns = {
+        "step",      "samples",    "loss", "loss_q0", "loss_q1", "loss_q2", "loss_q3",
+        "grad_norm", "param_norm", "lr",   "N",       "mu",      "seconds"};
     return columns;
 }
 
@@ -98,20 +108,34 @@ std::string paramsJson(const TrainParams& p, const NetworkConfig& network) {
     j["label_dropout"] = p.labelDropout;
     j["seed"] = p.seed;
     switch (p.mode) {
-    case TrainMode::Edm: j["p_mean"] = p.edmPMean; j["p_std"] = p.edmPStd; break;
+    case TrainMode::Edm:
+        j["p_mean"] = p.edmPMean;
+        j["p_std"] = p.edmPStd;
+        break;
     case TrainMode::Cd:
         j["teacher"] = fs::path(p.teacherPath).filename().string();
         j["N"] = p.cdSteps;
         j["target_ema"] = p.cdTargetEma;
         break;
-    case TrainMode::Ct: j["s0"] = p.ctS0; j["s1"] = p.ctS1; j["mu0"] = p.ctMu0; break;
+    case TrainMode::Ct:
+        j["s0"] = p.ctS0;
+        j["s1"] = p.ctS1;
+        j["mu0"] = p.ctMu0;
+        break;
     case TrainMode::Ict:
-        j["s0"] = p.ictS0; j["s1"] = p.ictS1; j["p_mean"] = p.ictPMean; j["p_std"] = p.ictPStd;
+        j["s0"] = p.ictS0;
+        j["s1"] = p.ictS1;
+        j["p_mean"] = p.ictPMean;
+        j["p_std"] = p.ictPStd;
         break;
     case TrainMode::Ect:
         j["init_from"] = fs::path(p.teacherPath).filename().string();
-        j["q"] = p.ectQ; j["k"] = p.ectK; j["b"] = p.ectB; j["stage_steps"] = p.ectStageSteps;
-        j["p_mean"] = p.ictPMean; j["p_std"] = p.ictPStd;
+        j["q"] = p.ectQ;
+        j["k"] = p.ectK;
+        j["b"] = p.ectB;
+        j["stage_steps"] = p.ectStageSteps;
+        j["p_mean"] = p.ictPMean;
+        j["p_std"] = p.ictPStd;
         break;
     }
     if (p.mode != TrainMode::Edm) {
@@ -123,18 +147,21 @@ std::string paramsJson(const TrainParams& p, const NetworkConfig& network) {
 
 std::vector<torch::Tensor> cloneAll(const std::vector<torch::Tensor>& tensors) {
     std::vector<torch::Tensor> out;
-    for (const auto& t : tensors) out.push_back(t.detach().clone());
+    for (const auto& t : tensors)
+        out.push_back(t.detach().clone());
     return out;
 }
 
 void copyInto(const std::vector<torch::Tensor>& destination, const std::vector<torch::Tensor>& source) {
     torch::NoGradGuard noGrad;
-    for (std::size_t i = 0; i < destination.size(); ++i) destination[i].copy_(source[i]);
+    for (std::size_t i = 0; i < destination.size(); ++i)
+        destination[i].copy_(source[i]);
 }
 
 void emaUpdate(std::vector<torch::Tensor>& average, const std::vector<torch::Tensor>& current, double rate) {
     torch::NoGradGuard noGrad;
-    for (std::size_t i = 0; i < average.size(); ++i) average[i].mul_(rate).add_(current[i].detach(), 1.0 - rate);
+    for (std::size_t i = 0; i < average.size(); ++i)
+        average[i].mul_(rate).add_(current[i].detach(), 1.0 - rate);
 }
 
 double globalNorm(const std::vector<torch::Tensor>& tensors) {
@@ -177,8 +204,8 @@ class TrainingRun {
     double learningRate(long step) const;
     // One optimisation step; returns the loss and fills the window.
     double trainStep(long step, TrainStatus& status);
-    torch::Tensor lossTerms(long step, const torch::Tensor& x, const torch::Tensor& labels, torch::Tensor& position,
-                            TrainStatus& status);
+    torch::Tensor lossTerms(long step, const torch::Tensor& x, const torch::Tensor& labels,
+                            torch::Tensor& position, TrainStatus& status);
 
     TrainParams m_params;
     NetworkConfig m_network;
@@ -209,7 +236,8 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
     if (p.logPath.empty()) p.logPath = p.outputPath + ".csv";
     if (p.totalSteps < 1) throw Error(ErrorKind::InvalidArgument, "total steps must be positive");
     if (p.batchSize < 1 || p.batchSize > 4096)
-        throw Error(ErrorKind::InvalidArgument, "batch size must be in 1..4096, got " + std::to_string(p.batchSize));
+        throw Error(ErrorKind::InvalidArgument,
+                    "batch size must be in 1..4096, got " + std::to_string(p.batchSize));
     if (!(p.learningRate > 0) || !std::isfinite(p.learningRate))
         throw Error(ErrorKind::InvalidArgument, "learning rate must be a positive number");
     if (p.emaRates.empty()) throw Error(ErrorKind::InvalidArgument, "at least one EMA rate is needed");
@@ -225,34 +253,39 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
     m_noise = p.noise;
     if (p.mode == TrainMode::Cd || p.mode == TrainMode::Ect) {
         if (p.teacherPath.empty())
-            throw Error(ErrorKind::InvalidArgument, std::string(trainModeName(p.mode)) +
-                                                        " needs an EDM denoiser to start from (teacher path)");
+            throw Error(ErrorKind::InvalidArgument,
+                        std::string(trainModeName(p.mode)) +
+                            " needs an EDM denoiser to start from (teacher path)");
         Model teacher = Model::load(p.teacherPath);
         if (teacher.card().kind != ModelKind::EdmDenoiser)
-            throw Error(ErrorKind::InvalidArgument, p.teacherPath + " is a " + modelKindName(teacher.card().kind) +
-                                                        " model; " + trainModeName(p.mode) + " needs an edm-denoiser");
+            throw Error(ErrorKind::InvalidArgument, p.teacherPath + " is a " +
+                                                        modelKindName(teacher.card().kind) + " model; " +
+                                                        trainModeName(p.mode) + " needs an edm-denoiser");
         m_network = teacher.card().network;
         m_network.dropout = p.network.dropout;
         m_noise = teacher.card().noise;
         m_teacherNoise = teacher.card().noise;
         m_teacher = teacher.impl().network;
         m_teacher->eval();
-        for (auto& param : m_teacher->parameters()) param.set_requires_grad(false);
+        for (auto& param : m_teacher->parameters())
+            param.set_requires_grad(false);
     }
     m_network.validate();
 
     const auto itemShape = m_network.itemShape();
     if (!std::equal(itemShape.begin(), itemShape.end(), data.itemShape.begin(), data.itemShape.end())) {
         std::vector<int64_t> expected(itemShape.begin(), itemShape.end());
-        throw Error(ErrorKind::Shape, "the data set's items have shape " + detail::shapeString(data.itemShape) +
-                                          " but the network expects " + detail::shapeString(expected));
+        throw Error(ErrorKind::Shape, "the data set's items have shape " +
+                                          detail::shapeString(data.itemShape) + " but the network expects " +
+                                          detail::shapeString(expected));
     }
     if (m_network.numClasses > 0) {
         if (!data.hasLabels())
             throw Error(ErrorKind::Data, "a class-conditional network needs a labelled data set");
         if (int(data.classNames.size()) != m_network.numClasses)
             throw Error(ErrorKind::Data, "the network has " + std::to_string(m_network.numClasses) +
-                                             " classes but the data set has " + std::to_string(data.classNames.size()));
+                                             " classes but the data set has " +
+                                             std::to_string(data.classNames.size()));
         m_nullLabel = m_network.numClasses;
         m_classNames = data.classNames;
     }
@@ -262,7 +295,8 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
     if (!torch::isfinite(m_data).all().item<bool>())
         throw Error(ErrorKind::Numeric, "the training data contains NaN or infinite values");
     if (m_network.numClasses > 0)
-        m_labels = torch::from_blob(const_cast<int64_t*>(data.labels.data()), {data.count()}, torch::kInt64).clone();
+        m_labels =
+            torch::from_blob(const_cast<int64_t*>(data.labels.data()), {data.count()}, torch::kInt64).clone();
     m_datasetDescription = data.description;
 
     torch::manual_seed(p.seed);
@@ -272,7 +306,8 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
         torch::NoGradGuard noGrad;
         auto source = m_teacher->parameters();
         auto destination = m_online->parameters();
-        for (std::size_t i = 0; i < destination.size(); ++i) destination[i].copy_(source[i]);
+        for (std::size_t i = 0; i < destination.size(); ++i)
+            destination[i].copy_(source[i]);
     }
     m_online->train();
     m_onlineParams = m_online->parameters();
@@ -280,12 +315,15 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
         m_target = detail::makeNetwork(m_network);
         m_target->train();
         m_targetParams = m_target->parameters();
-        for (auto& t : m_targetParams) t.set_requires_grad(false);
+        for (auto& t : m_targetParams)
+            t.set_requires_grad(false);
         copyInto(m_targetParams, m_onlineParams);
     }
-    for (std::size_t i = 0; i < p.emaRates.size(); ++i) m_ema.push_back(cloneAll(m_onlineParams));
+    for (std::size_t i = 0; i < p.emaRates.size(); ++i)
+        m_ema.push_back(cloneAll(m_onlineParams));
     m_optimizer = std::make_unique<detail::Optimizer>(
-        m_onlineParams, p.optimizer == OptimizerKind::Adam ? detail::Optimizer::Kind::Adam : detail::Optimizer::Kind::RAdam,
+        m_onlineParams,
+        p.optimizer == OptimizerKind::Adam ? detail::Optimizer::Kind::Adam : detail::Optimizer::Kind::RAdam,
         p.beta1, p.beta2);
 
     const bool checkpointExists = fs::exists(p.checkpointPath);
@@ -294,9 +332,9 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
             throw Error(ErrorKind::Io, "cannot resume: there is no checkpoint at " + p.checkpointPath);
         loadCheckpoint();
     } else if (!p.overwrite && (checkpointExists || fs::exists(p.logPath))) {
-        throw Error(ErrorKind::InvalidArgument,
-                    "a training run already exists (" + (checkpointExists ? p.checkpointPath : p.logPath) +
-                        "); resume it, or allow overwriting it");
+        throw Error(ErrorKind::InvalidArgument, "a training run already exists (" +
+                                                    (checkpointExists ? p.checkpointPath : p.logPath) +
+                                                    "); resume it, or allow overwriting it");
     }
 }
 
@@ -314,13 +352,15 @@ torch::Tensor TrainingRun::lossTerms(long step, const torch::Tensor& x, const to
     auto online = [&](const torch::Tensor& input, const torch::Tensor& sigma) {
         return detail::precondition(*m_online, ModelKind::Consistency, m_noise, input, sigma, labels);
     };
-    auto expand = [&](const torch::Tensor& perItem) { return detail::perSample(perItem.to(torch::kFloat32), x); };
+    auto expand = [&](const torch::Tensor& perItem) {
+        return detail::perSample(perItem.to(torch::kFloat32), x);
+    };
 
     if (p.mode == TrainMode::Edm) {
         auto logSigma = at::randn({batch}, m_generator, opts64) * p.edmPStd + p.edmPMean;
         auto sigma = torch::exp(logSigma);
-        auto denoised = detail::precondition(*m_online, ModelKind::EdmDenoiser, m_noise, x + expand(sigma) * z, sigma,
-                                             labels);
+        auto denoised = detail::precondition(*m_online, ModelKind::EdmDenoiser, m_noise,
+                                             x + expand(sigma) * z, sigma, labels);
         const double sd = m_noise.sigmaData;
         auto weight = (sigma * sigma + sd * sd) / (sigma * sd).pow(2);
         position = detail::normalCdf((logSigma - p.edmPMean) / p.edmPStd);
@@ -334,7 +374,8 @@ torch::Tensor TrainingRun::lossTerms(long step, const torch::Tensor& x, const to
         auto logT = at::randn({batch}, m_generator, opts64) * p.ictPStd + p.ictPMean;
         auto t = torch::exp(logT).clamp(2 * m_noise.sigmaMin, m_noise.sigmaMax);
         auto sigmoid = torch::sigmoid(-p.ectB * t);
-        auto r = (t * (1.0 - std::pow(p.ectQ, -(stage + 1)) * (1.0 + p.ectK * sigmoid))).clamp_min(m_noise.sigmaMin);
+        auto r = (t * (1.0 - std::pow(p.ectQ, -(stage + 1)) * (1.0 + p.ectK * sigmoid)))
+                     .clamp_min(m_noise.sigmaMin);
         auto [pred, target] = detail::evaluateWithSharedDropout([&] { return online(x + expand(t) * z, t); },
                                                                 [&] { return online(x + expand(r) * z, r); });
         position = detail::normalCdf((torch::log(t) - p.ictPMean) / p.ictPStd);
@@ -360,7 +401,8 @@ torch::Tensor TrainingRun::lossTerms(long step, const torch::Tensor& x, const to
         auto probabilities = torch::tensor(ictIndexProbabilities(gridVector, p.ictPMean, p.ictPStd), opts64);
         index = at::multinomial(probabilities, batch, true, m_generator);
     } else {
-        index = at::randint(0, gridPoints - 1, {batch}, m_generator, torch::TensorOptions().dtype(torch::kInt64));
+        index =
+            at::randint(0, gridPoints - 1, {batch}, m_generator, torch::TensorOptions().dtype(torch::kInt64));
     }
     auto sigmaLow = grid.index_select(0, index);
     auto sigmaHigh = grid.index_select(0, index + 1);
@@ -371,7 +413,8 @@ torch::Tensor TrainingRun::lossTerms(long step, const torch::Tensor& x, const to
     if (p.mode == TrainMode::Cd) {
         torch::NoGradGuard noGrad;
         auto teacher = [&](const torch::Tensor& input, const torch::Tensor& sigma) {
-            return detail::precondition(*m_teacher, ModelKind::EdmDenoiser, m_teacherNoise, input, sigma, labels);
+            return detail::precondition(*m_teacher, ModelKind::EdmDenoiser, m_teacherNoise, input, sigma,
+                                        labels);
         };
         auto slope = (xHigh - teacher(xHigh, sigmaHigh)) / expand(sigmaHigh);
         auto step = expand(sigmaLow - sigmaHigh);
@@ -386,7 +429,8 @@ torch::Tensor TrainingRun::lossTerms(long step, const torch::Tensor& x, const to
             return detail::precondition(*m_target, ModelKind::Consistency, m_noise, xLow, sigmaLow, labels);
         return online(xLow, sigmaLow);
     };
-    auto [pred, target] = detail::evaluateWithSharedDropout([&] { return online(xHigh, sigmaHigh); }, targetFn);
+    auto [pred, target] =
+        detail::evaluateWithSharedDropout([&] { return online(xHigh, sigmaHigh); }, targetFn);
     auto weight = torch::ones({batch}, torch::kFloat32);
     if (p.mode == TrainMode::Ict) weight = (1.0 / (sigmaHigh - sigmaLow)).to(torch::kFloat32);
     status.targetEma = targetEma;
@@ -395,7 +439,8 @@ torch::Tensor TrainingRun::lossTerms(long step, const torch::Tensor& x, const to
 
 double TrainingRun::trainStep(long step, TrainStatus& status) {
     const auto& p = m_params;
-    auto index = at::randint(0, m_data.size(0), {p.batchSize}, m_generator, torch::TensorOptions().dtype(torch::kInt64));
+    auto index = at::randint(0, m_data.size(0), {p.batchSize}, m_generator,
+                             torch::TensorOptions().dtype(torch::kInt64));
     auto x = m_data.index_select(0, index);
     torch::Tensor labels;
     if (m_nullLabel >= 0) {
@@ -409,11 +454,14 @@ double TrainingRun::trainStep(long step, TrainStatus& status) {
     const double lossValue = loss.item<double>();
     if (!std::isfinite(lossValue))
         throw Error(ErrorKind::Numeric, "the loss became " + std::to_string(lossValue) + " at step " +
-                                            std::to_string(step) + "; the last good checkpoint is " + p.checkpointPath);
-    for (auto& param : m_onlineParams) param.mutable_grad() = torch::Tensor();
+                                            std::to_string(step) + "; the last good checkpoint is " +
+                                            p.checkpointPath);
+    for (auto& param : m_onlineParams)
+        param.mutable_grad() = torch::Tensor();
     loss.backward();
     std::vector<torch::Tensor> grads;
-    for (auto& param : m_onlineParams) grads.push_back(param.grad());
+    for (auto& param : m_onlineParams)
+        grads.push_back(param.grad());
     const double gradNorm = globalNorm(grads);
     if (p.gradClip > 0 && gradNorm > p.gradClip) {
         torch::NoGradGuard noGrad;
@@ -451,15 +499,20 @@ void TrainingRun::prepareLog() {
         std::string line;
         bool header = true;
         while (std::getline(in, line)) {
-            if (header) { header = false; continue; }
+            if (header) {
+                header = false;
+                continue;
+            }
             const long rowStep = std::atol(line.substr(0, line.find(',')).c_str());
             if (!line.empty() && rowStep <= m_step) kept.push_back(line);
         }
     }
     std::string text;
-    for (std::size_t i = 0; i < trainLogColumns().size(); ++i) text += (i ? "," : "") + trainLogColumns()[i];
+    for (std::size_t i = 0; i < trainLogColumns().size(); ++i)
+        text += (i ? "," : "") + trainLogColumns()[i];
     text += "\n";
-    for (const auto& line : kept) text += line + "\n";
+    for (const auto& line : kept)
+        text += line + "\n";
     writeFileAtomically(p.logPath, text);
     m_log.open(p.logPath, std::ios::app);
     if (!m_log) throw Error(ErrorKind::Io, "cannot append to the training log " + p.logPath);
@@ -475,7 +528,8 @@ void TrainingRun::saveModel() {
     card.dataset = m_datasetDescription;
     card.trainingSteps = m_step;
     card.classNames = m_classNames;
-    card.notes = "Weights: EMA " + formatNumber(m_params.emaRates[0]) + " of the online network. Trained by CM Studio.";
+    card.notes = "Weights: EMA " + formatNumber(m_params.emaRates[0]) +
+                 " of the online network. Trained by CM Studio.";
     Model model = Model::create(card, 0);
     copyInto(model.impl().network->parameters(), m_ema[0]);
     model.save(m_params.outputPath);
@@ -489,18 +543,21 @@ void TrainingRun::saveCheckpoint() {
     };
     addList("online.", m_onlineParams);
     if (m_target) addList("target.", m_targetParams);
-    for (std::size_t i = 0; i < m_ema.size(); ++i) addList("ema" + std::to_string(i) + ".", m_ema[i]);
+    for (std::size_t i = 0; i < m_ema.size(); ++i)
+        addList("ema" + std::to_string(i) + ".", m_ema[i]);
     addList("adam_m.", m_optimizer->firstMoments());
     addList("adam_v.", m_optimizer->secondMoments());
     file.tensors["rng.sampling"] = detail::toRecord(m_generator.get_state(), DType::U8);
-    file.tensors["rng.dropout"] = detail::toRecord(at::detail::getDefaultCPUGenerator().get_state(), DType::U8);
+    file.tensors["rng.dropout"] =
+        detail::toRecord(at::detail::getDefaultCPUGenerator().get_state(), DType::U8);
     file.metadata["format"] = "cmstudio-checkpoint";
     file.metadata["mode"] = trainModeName(m_params.mode);
     file.metadata["network"] = networkConfigToJson(m_network);
     file.metadata["step"] = std::to_string(m_step);
     file.metadata["optimizer_step"] = std::to_string(m_optimizer->stepCount());
     const double seconds =
-        m_secondsBefore + std::chrono::duration<double>(std::chrono::steady_clock::now() - m_segmentStart).count();
+        m_secondsBefore +
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - m_segmentStart).count();
     file.metadata["seconds"] = formatNumber(seconds);
     file.metadata["ema_count"] = std::to_string(m_ema.size());
     file.metadata["params"] = paramsJson(m_params, m_network);
@@ -523,33 +580,38 @@ void TrainingRun::loadCheckpoint() {
                                                     trainModeName(m_params.mode) + "'");
     if (networkConfigFromJson(meta("network"), path).itemShape() != m_network.itemShape() ||
         meta("network") != networkConfigToJson(m_network))
-        throw Error(ErrorKind::InvalidArgument, path + ": the checkpoint's network differs from the requested one");
+        throw Error(ErrorKind::InvalidArgument,
+                    path + ": the checkpoint's network differs from the requested one");
     if (std::stoul(meta("ema_count")) != m_ema.size())
         throw Error(ErrorKind::InvalidArgument, path + ": the checkpoint has " + meta("ema_count") +
-                                                    " EMA copies; the run asks for " + std::to_string(m_ema.size()));
+                                                    " EMA copies; the run asks for " +
+                                                    std::to_string(m_ema.size()));
     auto loadList = [&](const std::string& prefix, std::vector<torch::Tensor>& list) {
         torch::NoGradGuard noGrad;
         for (std::size_t i = 0; i < list.size(); ++i) {
             auto it = file.tensors.find(prefix + std::to_string(i));
             if (it == file.tensors.end())
-                throw Error(ErrorKind::Format, path + ": checkpoint tensor '" + prefix + std::to_string(i) + "' is missing");
+                throw Error(ErrorKind::Format,
+                            path + ": checkpoint tensor '" + prefix + std::to_string(i) + "' is missing");
             auto value = detail::fromRecord(it->second);
             if (value.sizes() != list[i].sizes())
-                throw Error(ErrorKind::Shape, path + ": checkpoint tensor '" + prefix + std::to_string(i) + "' has shape " +
-                                                  detail::shapeString(value.sizes()) + ", expected " +
-                                                  detail::shapeString(list[i].sizes()));
+                throw Error(ErrorKind::Shape, path + ": checkpoint tensor '" + prefix + std::to_string(i) +
+                                                  "' has shape " + detail::shapeString(value.sizes()) +
+                                                  ", expected " + detail::shapeString(list[i].sizes()));
             list[i].copy_(value);
         }
     };
     loadList("online.", m_onlineParams);
     if (m_target) loadList("target.", m_targetParams);
-    for (std::size_t i = 0; i < m_ema.size(); ++i) loadList("ema" + std::to_string(i) + ".", m_ema[i]);
+    for (std::size_t i = 0; i < m_ema.size(); ++i)
+        loadList("ema" + std::to_string(i) + ".", m_ema[i]);
     loadList("adam_m.", m_optimizer->firstMoments());
     loadList("adam_v.", m_optimizer->secondMoments());
     auto rngState = [&](const std::string& key) {
         auto it = file.tensors.find(key);
         if (it == file.tensors.end() || it->second.dtype != DType::U8)
-            throw Error(ErrorKind::Format, path + ": checkpoint tensor '" + key + "' (U8 generator state) is missing");
+            throw Error(ErrorKind::Format,
+                        path + ": checkpoint tensor '" + key + "' (U8 generator state) is missing");
         return detail::fromRecord(it->second);
     };
     m_generator.set_state(rngState("rng.sampling"));
@@ -560,7 +622,8 @@ void TrainingRun::loadCheckpoint() {
     m_secondsBefore = std::stod(meta("seconds"));
 }
 
-TrainSummary TrainingRun::run(const std::function<void(const TrainStatus&)>& observe, const CancelFlag* cancel) {
+TrainSummary TrainingRun::run(const std::function<void(const TrainStatus&)>& observe,
+                              const CancelFlag* cancel) {
     const auto& p = m_params;
     prepareLog();
     m_segmentStart = std::chrono::steady_clock::now();
@@ -568,7 +631,8 @@ TrainSummary TrainingRun::run(const std::function<void(const TrainStatus&)>& obs
     TrainStatus status;
     status.totalSteps = p.totalSteps;
     auto elapsed = [&] {
-        return m_secondsBefore + std::chrono::duration<double>(std::chrono::steady_clock::now() - m_segmentStart).count();
+        return m_secondsBefore +
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - m_segmentStart).count();
     };
     while (m_step < p.totalSteps) {
         if (cancel && cancel->load()) {
@@ -584,12 +648,17 @@ TrainSummary TrainingRun::run(const std::function<void(const TrainStatus&)>& obs
             std::ostringstream row;
             row << m_step << ',' << m_step * long(p.batchSize) << ',' << formatNumber(m_window.lossSum / n);
             for (int q = 0; q < 4; ++q)
-                row << ',' << (m_window.quartileCount[q] ? formatNumber(m_window.quartileSum[q] / m_window.quartileCount[q]) : "");
-            row << ',' << formatNumber(m_window.gradSum / n) << ',' << formatNumber(globalNorm(m_onlineParams)) << ','
-                << formatNumber(learningRate(m_step - 1)) << ',' << (status.gridPoints ? std::to_string(status.gridPoints) : "")
-                << ',' << formatNumber(status.targetEma) << ',' << formatNumber(status.seconds) << '\n';
+                row << ','
+                    << (m_window.quartileCount[q]
+                            ? formatNumber(m_window.quartileSum[q] / m_window.quartileCount[q])
+                            : "");
+            row << ',' << formatNumber(m_window.gradSum / n) << ','
+                << formatNumber(globalNorm(m_onlineParams)) << ',' << formatNumber(learningRate(m_step - 1))
+                << ',' << (status.gridPoints ? std::to_string(status.gridPoints) : "") << ','
+                << formatNumber(status.targetEma) << ',' << formatNumber(status.seconds) << '\n';
             m_log << row.str() << std::flush;
-            if (!m_log) throw Error(ErrorKind::Io, "writing the training log " + p.logPath + " failed (disk full?)");
+            if (!m_log)
+                throw Error(ErrorKind::Io, "writing the training log " + p.logPath + " failed (disk full?)");
             summary.lastLoggedLoss = m_window.lossSum / n;
             m_window = LogWindow{};
         }
@@ -610,8 +679,8 @@ TrainSummary TrainingRun::run(const std::function<void(const TrainStatus&)>& obs
 
 } // namespace
 
-TrainSummary train(const TrainParams& params, const Dataset& data, const std::function<void(const TrainStatus&)>& observe,
-                   const CancelFlag* cancel) {
+TrainSummary train(const TrainParams& params, const Dataset& data,
+                   const std::function<void(const TrainStatus&)>& observe, const CancelFlag* cancel) {
     TrainingRun run(params, data);
     return run.run(observe, cancel);
 }

@@ -18,47 +18,48 @@ enum class TrainMode { Edm, Cd, Ct, Ict, Ect };
 enum class DistanceMetric { L2, L1, PseudoHuber };
 enum class OptimizerKind { Adam, RAdam };
 
-const char* trainModeName(TrainMode mode);                  // "edm", "cd", "ct", "ict", "ect"
-TrainMode trainModeFromName(const std::string& name);       // throws InvalidArgument
-const char* distanceMetricName(DistanceMetric metric);      // "l2", "l1", "huber"
+const char* trainModeName(TrainMode mode);             // "edm", "cd", "ct", "ict", "ect"
+TrainMode trainModeFromName(const std::string& name);  // throws InvalidArgument
+const char* distanceMetricName(DistanceMetric metric); // "l2", "l1", "huber"
 DistanceMetric distanceMetricFromName(const std::string& name);
 
 struct TrainParams {
     TrainMode mode = TrainMode::Ict;
-    NetworkConfig network;       // cd and ect take the teacher's architecture instead
-    NoiseConstants noise;        // cd and ect take the teacher's constants instead
+    NetworkConfig network; // cd and ect take the teacher's architecture instead
+    NoiseConstants noise;  // cd and ect take the teacher's constants instead
     long totalSteps = 10000;
     int batchSize = 64;
     double learningRate = 2e-4;
-    long warmupSteps = 0;        // linear learning-rate warm-up
+    long warmupSteps = 0; // linear learning-rate warm-up
     OptimizerKind optimizer = OptimizerKind::RAdam;
     double beta1 = 0.9, beta2 = 0.999;
-    double gradClip = 0.0;       // maximum global gradient norm; 0 = no clipping (iCT weights make clipping throttle)
+    double gradClip =
+        0.0; // maximum global gradient norm; 0 = no clipping (iCT weights make clipping throttle)
     std::vector<double> emaRates = {0.9999}; // the first is the model that is saved for use
-    double labelDropout = 0.1;   // class-conditional training: share of labels replaced by the null label
+    double labelDropout = 0.1; // class-conditional training: share of labels replaced by the null label
     uint64_t seed = 0;
-    int threads = 0;             // 0 = LibTorch's default
+    int threads = 0; // 0 = LibTorch's default
 
     double edmPMean = -1.2, edmPStd = 1.2;
 
-    std::string teacherPath;     // cd: the EDM teacher; ect: the EDM denoiser to start from
+    std::string teacherPath; // cd: the EDM teacher; ect: the EDM denoiser to start from
     int cdSteps = 18;
     double cdTargetEma = 0.95;
     DistanceMetric metric = DistanceMetric::PseudoHuber;
-    double huberC = -1.0;        // < 0: 0.00054 * sqrt(dimension)
+    double huberC = -1.0; // < 0: 0.00054 * sqrt(dimension)
 
     double ctS0 = 2, ctS1 = 150, ctMu0 = 0.9;
     double ictS0 = 10, ictS1 = 1280, ictPMean = -1.1, ictPStd = 2.0;
     double ectQ = 2, ectK = 8, ectB = 1;
-    long ectStageSteps = 0;      // 0: totalSteps / 8
+    long ectStageSteps = 0; // 0: totalSteps / 8
 
-    std::string outputPath;      // the model file (first EMA), rewritten at each checkpoint
-    std::string checkpointPath;  // default: outputPath + ".ckpt"
-    std::string logPath;         // CSV; default: outputPath + ".csv"
+    std::string outputPath;     // the model file (first EMA), rewritten at each checkpoint
+    std::string checkpointPath; // default: outputPath + ".ckpt"
+    std::string logPath;        // CSV; default: outputPath + ".csv"
     long logEvery = 100;
     long checkpointEvery = 1000;
-    bool resume = false;         // continue from checkpointPath (an error if there is none)
-    bool overwrite = false;      // without resume: replace an existing checkpoint and log
+    bool resume = false;    // continue from checkpointPath (an error if there is none)
+    bool overwrite = false; // without resume: replace an existing checkpoint and log
 };
 
 struct TrainStatus {
@@ -81,7 +82,8 @@ const std::vector<std::string>& trainLogColumns();
 
 // Cancelling saves a checkpoint and returns with cancelled = true; resume continues from it.
 // A non-finite loss throws Error(Numeric) without overwriting the last good checkpoint.
-TrainSummary train(const TrainParams& params, const Dataset& data, const std::function<void(const TrainStatus&)>& observe = {},
+TrainSummary train(const TrainParams& params, const Dataset& data,
+                   const std::function<void(const TrainStatus&)>& observe = {},
                    const CancelFlag* cancel = nullptr);
 
 } // namespace cm

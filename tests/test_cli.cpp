@@ -60,8 +60,9 @@ class TestCli : public QObject {
     }
 
     void sampleWritesAReproducibleGrid() {
-        const auto a = run({"sample", "-m", m_model, "-o", "a.png", "--n", "6", "--columns", "3", "--seed", "4",
-                            "--class", "1", "--ts", "0,22,39", "--steps", "40", "--npy", "a.npy", "--save-each", "each"});
+        const auto a = run({"sample",    "-m",      m_model,  "-o",    "a.png",   "--n",         "6",
+                            "--columns", "3",       "--seed", "4",     "--class", "1",           "--ts",
+                            "0,22,39",   "--steps", "40",     "--npy", "a.npy",   "--save-each", "each"});
         QCOMPARE(a.exitCode, 0);
         QVERIFY2(a.out.contains("3 network evaluations"), qPrintable(a.out));
         const QImage grid(m_dir.filePath("a.png"));
@@ -70,8 +71,8 @@ class TestCli : public QObject {
         QFile npy(m_dir.filePath("a.npy"));
         QVERIFY(npy.open(QIODevice::ReadOnly));
         QCOMPARE(npy.size(), 128 + 6 * 28 * 28 * 4);
-        const auto b = run({"sample", "-m", m_model, "-o", "b.png", "--n", "6", "--columns", "3", "--seed", "4",
-                            "--class", "1", "--ts", "0,22,39", "--steps", "40"});
+        const auto b = run({"sample", "-m", m_model, "-o", "b.png", "--n", "6", "--columns", "3", "--seed",
+                            "4", "--class", "1", "--ts", "0,22,39", "--steps", "40"});
         QCOMPARE(b.exitCode, 0);
         auto hash = [&](const QString& name) {
             QFile f(m_dir.filePath(name));
@@ -88,20 +89,36 @@ class TestCli : public QObject {
         QTest::newRow("no command") << QStringList{} << 2 << "--help' lists";
         QTest::newRow("unknown command") << QStringList{"paint"} << 2 << "unknown command 'paint'";
         QTest::newRow("unknown option") << QStringList{"sample", "--frobnicate"} << 2 << "frobnicate";
-        QTest::newRow("missing model") << QStringList{"info", "nowhere.safetensors"} << 1 << "nowhere.safetensors";
-        QTest::newRow("text file as model") << QStringList{"info", "text.safetensors"} << 1 << "text.safetensors";
+        QTest::newRow("missing model")
+            << QStringList{"info", "nowhere.safetensors"} << 1 << "nowhere.safetensors";
+        QTest::newRow("text file as model")
+            << QStringList{"info", "text.safetensors"} << 1 << "text.safetensors";
         QTest::newRow("truncated model") << QStringList{"info", "cut.safetensors"} << 1 << "cut.safetensors";
-        QTest::newRow("bad ts") << QStringList{"sample", "-m", "tiny.safetensors", "--ts", "0,99"} << 1 << "ts index 99";
-        QTest::newRow("ts not a number") << QStringList{"sample", "-m", "tiny.safetensors", "--ts", "0,x"} << 2 << "'x'";
-        QTest::newRow("class out of range") << QStringList{"sample", "-m", "tiny.safetensors", "--class", "7"} << 1 << "class 7";
-        QTest::newRow("heun on consistency") << QStringList{"sample", "-m", "tiny.safetensors", "--sampler", "heun"} << 1 << "heun";
-        QTest::newRow("bad output type") << QStringList{"sample", "-m", "tiny.safetensors", "-o", "grid.bmpx"} << 2 << "grid.bmpx";
-        QTest::newRow("negative count") << QStringList{"sample", "-m", "tiny.safetensors", "--n", "-3"} << 2 << "--n";
-        QTest::newRow("missing data set") << QStringList{"train", "-o", "x.safetensors", "--data", "fashion-mnist:/nonexistent"} << 1 << "/nonexistent";
-        QTest::newRow("empty image folder") << QStringList{"train", "-o", "x.safetensors", "--data", "emptydir"} << 1 << "emptydir";
-        QTest::newRow("lpips metric") << QStringList{"train", "-o", "x.safetensors", "--metric", "lpips"} << 1 << "LPIPS";
-        QTest::newRow("unknown mode") << QStringList{"train", "-o", "x.safetensors", "--mode", "gan"} << 1 << "'gan'";
-        QTest::newRow("cd without teacher") << QStringList{"train", "-o", "x.safetensors", "--mode", "cd", "--data", "fashion-mnist", "--limit", "10"} << 1 << "teacher";
+        QTest::newRow("bad ts") << QStringList{"sample", "-m", "tiny.safetensors", "--ts", "0,99"} << 1
+                                << "ts index 99";
+        QTest::newRow("ts not a number")
+            << QStringList{"sample", "-m", "tiny.safetensors", "--ts", "0,x"} << 2 << "'x'";
+        QTest::newRow("class out of range")
+            << QStringList{"sample", "-m", "tiny.safetensors", "--class", "7"} << 1 << "class 7";
+        QTest::newRow("heun on consistency")
+            << QStringList{"sample", "-m", "tiny.safetensors", "--sampler", "heun"} << 1 << "heun";
+        QTest::newRow("bad output type")
+            << QStringList{"sample", "-m", "tiny.safetensors", "-o", "grid.bmpx"} << 2 << "grid.bmpx";
+        QTest::newRow("negative count")
+            << QStringList{"sample", "-m", "tiny.safetensors", "--n", "-3"} << 2 << "--n";
+        QTest::newRow("missing data set")
+            << QStringList{"train", "-o", "x.safetensors", "--data", "fashion-mnist:/nonexistent"} << 1
+            << "/nonexistent";
+        QTest::newRow("empty image folder")
+            << QStringList{"train", "-o", "x.safetensors", "--data", "emptydir"} << 1 << "emptydir";
+        QTest::newRow("lpips metric")
+            << QStringList{"train", "-o", "x.safetensors", "--metric", "lpips"} << 1 << "LPIPS";
+        QTest::newRow("unknown mode")
+            << QStringList{"train", "-o", "x.safetensors", "--mode", "gan"} << 1 << "'gan'";
+        QTest::newRow("cd without teacher")
+            << QStringList{"train",   "-o", "x.safetensors", "--mode", "cd", "--data", "fashion-mnist",
+                           "--limit", "10"}
+            << 1 << "teacher";
     }
     void badInputGetsOneLineAndNoCrash() {
         QFETCH(QStringList, arguments);

@@ -3,6 +3,7 @@
 #include "core/atomic_file.h"
 #include "core/dataset.h"
 #include "core/error.h"
+#include "expect_error.h"
 
 #include <QtTest>
 
@@ -16,14 +17,7 @@ using namespace cm;
 
 namespace {
 
-template <typename F> Error expectError(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    }
-    return Error(ErrorKind::Cancelled, "no error was thrown");
-}
+using cmtest::expectError;
 
 void putBigEndian(std::vector<uint8_t>& out, uint32_t v) {
     for (int shift = 24; shift >= 0; shift -= 8)

@@ -2,6 +2,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/image_util.h"
+#include "expect_error.h"
 
 #include <QtTest>
 
@@ -15,14 +16,7 @@ using namespace cm;
 
 namespace {
 
-template <typename F> Error expectError(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    }
-    return Error(ErrorKind::Cancelled, "no error was thrown");
-}
+using cmtest::expectError;
 
 // A small RGB test card: a red, green and blue stripe over a grey ramp.
 cv::Mat testCard(int width, int height) {

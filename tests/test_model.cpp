@@ -24,7 +24,8 @@ class TestModel : public QObject {
         std::mt19937 rng(1);
         std::normal_distribution<float> normal(0.f, 0.2f);
         auto* values = reinterpret_cast<float*>(record.bytes.data());
-        for (int64_t i = 0; i < record.elementCount(); ++i) values[i] = normal(rng);
+        for (int64_t i = 0; i < record.elementCount(); ++i)
+            values[i] = normal(rng);
         cm::writeSafetensors(file, contents);
         return file;
     }
@@ -37,7 +38,8 @@ class TestModel : public QObject {
     }
 
     template <typename Mutate>
-    void expectLoadError(const std::string& source, Mutate mutate, cm::ErrorKind kind, const QString& mention) {
+    void expectLoadError(const std::string& source, Mutate mutate, cm::ErrorKind kind,
+                         const QString& mention) {
         auto contents = cm::readSafetensors(source);
         mutate(contents);
         const std::string broken = path("broken.safetensors").toStdString();
@@ -73,7 +75,9 @@ class TestModel : public QObject {
         const auto b = cm::Model::load(path("copy.safetensors").toStdString());
         QCOMPARE(b.card().toMetadata(), a.card().toMetadata());
         const cv::Mat x = randomImage(4);
-        QCOMPARE(cv::norm(cm::evaluateModel(a, {x}, 1.0, 0)[0], cm::evaluateModel(b, {x}, 1.0, 0)[0], cv::NORM_INF), 0.0);
+        QCOMPARE(cv::norm(cm::evaluateModel(a, {x}, 1.0, 0)[0], cm::evaluateModel(b, {x}, 1.0, 0)[0],
+                          cv::NORM_INF),
+                 0.0);
     }
 
     void halfPrecisionRoundTrip() {
@@ -83,38 +87,45 @@ class TestModel : public QObject {
         QCOMPARE(halfFile.tensors.at("conv_out.weight").dtype, cm::DType::F16);
         const auto b = cm::Model::load(path("half.safetensors").toStdString());
         const cv::Mat x = randomImage(5);
-        const double difference = cv::norm(cm::evaluateModel(a, {x}, 1.0)[0], cm::evaluateModel(b, {x}, 1.0)[0], cv::NORM_INF);
+        const double difference =
+            cv::norm(cm::evaluateModel(a, {x}, 1.0)[0], cm::evaluateModel(b, {x}, 1.0)[0], cv::NORM_INF);
         QVERIFY2(difference > 0 && difference < 2e-2, qPrintable(QString::number(difference)));
     }
 
     void rejectsFilesThatDoNotFitTheArchitecture() {
         const std::string good = savedModel("good.safetensors");
-        expectLoadError(good, [](cm::SafetensorsFile& f) { f.tensors.erase("conv_in.weight"); }, cm::ErrorKind::Shape,
-                        "'conv_in.weight' is missing");
-        expectLoadError(good, [](cm::SafetensorsFile& f) { f.tensors["extra.weight"] = f.tensors.at("conv_in.bias"); },
-                        cm::ErrorKind::Shape, "'extra.weight'");
-        expectLoadError(good,
-                        [](cm::SafetensorsFile& f) {
-                            auto& r = f.tensors.at("conv_in.bias");
-                            r.shape = {int64_t(r.bytes.size() / 8), 2};
-                        },
-                        cm::ErrorKind::Shape, "'conv_in.bias' has shape");
+        expectLoadError(
+            good, [](cm::SafetensorsFile& f) { f.tensors.erase("conv_in.weight"); }, cm::ErrorKind::Shape,
+            "'conv_in.weight' is missing");
+        expectLoadError(
+            good, [](cm::SafetensorsFile& f) { f.tensors["extra.weight"] = f.tensors.at("conv_in.bias"); },
+            cm::ErrorKind::Shape, "'extra.weight'");
+        expectLoadError(
+            good,
+            [](cm::SafetensorsFile& f) {
+                auto& r = f.tensors.at("conv_in.bias");
+                r.shape = {int64_t(r.bytes.size() / 8), 2};
+            },
+            cm::ErrorKind::Shape, "'conv_in.bias' has shape");
         // A card that describes a wider network than the weights.
-        expectLoadError(good,
-                        [](cm::SafetensorsFile& f) {
-                            auto card = cm::ModelCard::fromMetadata(f.metadata, "test");
-                            card.network.baseWidth = 24;
-                            f.metadata = card.toMetadata();
-                        },
-                        cm::ErrorKind::Shape, "the architecture needs");
-        expectLoadError(good,
-                        [](cm::SafetensorsFile& f) {
-                            auto* values = reinterpret_cast<float*>(f.tensors.at("conv_out.bias").bytes.data());
-                            values[0] = std::nanf("");
-                        },
-                        cm::ErrorKind::Numeric, "'conv_out.bias'");
-        expectLoadError(good, [](cm::SafetensorsFile& f) { f.metadata["c_noise"] = "1000*t"; }, cm::ErrorKind::Format,
-                        "c_noise");
+        expectLoadError(
+            good,
+            [](cm::SafetensorsFile& f) {
+                auto card = cm::ModelCard::fromMetadata(f.metadata, "test");
+                card.network.baseWidth = 24;
+                f.metadata = card.toMetadata();
+            },
+            cm::ErrorKind::Shape, "the architecture needs");
+        expectLoadError(
+            good,
+            [](cm::SafetensorsFile& f) {
+                auto* values = reinterpret_cast<float*>(f.tensors.at("conv_out.bias").bytes.data());
+                values[0] = std::nanf("");
+            },
+            cm::ErrorKind::Numeric, "'conv_out.bias'");
+        expectLoadError(
+            good, [](cm::SafetensorsFile& f) { f.metadata["c_noise"] = "1000*t"; }, cm::ErrorKind::Format,
+            "c_noise");
     }
 
     void rejectsWrongImageSize() {

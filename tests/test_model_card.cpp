@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/model_card.h"
 #include "core/network_config.h"
+#include "expect_error.h"
 
 #include <QtTest>
 
@@ -86,14 +87,7 @@ ModelCard sampleCard() {
     return card;
 }
 
-template <typename F> Error expectError(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e;
-    }
-    return Error(ErrorKind::Cancelled, "no error was thrown");
-}
+using cmtest::expectError;
 
 } // namespace
 

@@ -55,9 +55,12 @@ class TestResume : public QObject {
 
         auto interrupted = params(trainMode, tag + "-resumed.safetensors");
         cm::CancelFlag cancel{false};
-        const auto first = cm::train(interrupted, m_data, [&](const cm::TrainStatus& s) {
-            if (s.step == 30) cancel = true;
-        }, &cancel);
+        const auto first = cm::train(
+            interrupted, m_data,
+            [&](const cm::TrainStatus& s) {
+                if (s.step == 30) cancel = true;
+            },
+            &cancel);
         QVERIFY(first.cancelled);
         QCOMPARE(first.steps, 30L);
         const auto halfway = stateOf(interrupted.checkpointPath.empty() ? interrupted.outputPath + ".ckpt"
@@ -102,7 +105,8 @@ class TestResume : public QObject {
         QVERIFY(log.open(QIODevice::ReadOnly));
         const auto lines = QString(log.readAll()).split('\n', Qt::SkipEmptyParts);
         QStringList steps;
-        for (const auto& line : lines.mid(1)) steps << line.section(',', 0, 0);
+        for (const auto& line : lines.mid(1))
+            steps << line.section(',', 0, 0);
         QCOMPARE(steps, QStringList({"10", "20", "30"}));
         QVERIFY(!lines.last().startsWith("30,1920,9,")); // the row for 30 is the resumed run's own
     }

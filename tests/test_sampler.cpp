@@ -12,7 +12,8 @@
 namespace {
 
 bool identical(const cv::Mat& a, const cv::Mat& b) {
-    return a.size == b.size && a.type() == b.type() && std::memcmp(a.data, b.data, a.total() * a.elemSize()) == 0;
+    return a.size == b.size && a.type() == b.type() &&
+           std::memcmp(a.data, b.data, a.total() * a.elemSize()) == 0;
 }
 
 bool allIdentical(const std::vector<cv::Mat>& a, const std::vector<cv::Mat>& b) {
@@ -102,7 +103,8 @@ class TestSampler : public QObject {
         byTs.ts = {0, 22, 39};
         auto bySigmas = params(2, 3);
         bySigmas.sigmas = sigmas;
-        QVERIFY(allIdentical(cm::sample(m_consistency, byTs).images, cm::sample(m_consistency, bySigmas).images));
+        QVERIFY(
+            allIdentical(cm::sample(m_consistency, byTs).images, cm::sample(m_consistency, bySigmas).images));
     }
 
     void networkEvaluationCounts() {
@@ -133,10 +135,13 @@ class TestSampler : public QObject {
         cm::CancelFlag cancel{false};
         long evaluations = 0;
         try {
-            cm::sample(m_denoiser, p, [&](long done, long) {
-                evaluations = done;
-                cancel = true;
-            }, &cancel);
+            cm::sample(
+                m_denoiser, p,
+                [&](long done, long) {
+                    evaluations = done;
+                    cancel = true;
+                },
+                &cancel);
             QFAIL("sampling was not cancelled");
         } catch (const cm::Error& e) {
             QCOMPARE(int(e.kind()), int(cm::ErrorKind::Cancelled));
@@ -172,14 +177,32 @@ class TestSampler : public QObject {
         auto p = params(1, 0);
         const cm::Model* model = &m_consistency;
         switch (which) {
-        case 0: p.sampler = cm::SamplerKind::Heun; break;
-        case 1: p.sampler = cm::SamplerKind::OneStep; model = &m_denoiser; break;
-        case 2: p.classLabel = 3; break;
-        case 3: p.sigmas = {1.0, 2.0}; break;
-        case 4: p.sigmas = {100.0}; break;
-        case 5: p.ts = {0, 40}; break;
-        case 6: p.ts = {0}; p.sigmas = {80.0}; break;
-        case 7: p.count = 0; break;
+        case 0:
+            p.sampler = cm::SamplerKind::Heun;
+            break;
+        case 1:
+            p.sampler = cm::SamplerKind::OneStep;
+            model = &m_denoiser;
+            break;
+        case 2:
+            p.classLabel = 3;
+            break;
+        case 3:
+            p.sigmas = {1.0, 2.0};
+            break;
+        case 4:
+            p.sigmas = {100.0};
+            break;
+        case 5:
+            p.ts = {0, 40};
+            break;
+        case 6:
+            p.ts = {0};
+            p.sigmas = {80.0};
+            break;
+        case 7:
+            p.count = 0;
+            break;
         }
         try {
             cm::sample(*model, p);

@@ -21,7 +21,8 @@ inline cm::ModelCard tinyUNetCard(cm::ModelKind kind, int classes = 0, int chann
     card.network.resBlocks = 1;
     card.network.attentionResolutions = {14};
     card.network.numClasses = classes;
-    for (int c = 0; c < classes; ++c) card.classNames.push_back("class" + std::to_string(c));
+    for (int c = 0; c < classes; ++c)
+        card.classNames.push_back("class" + std::to_string(c));
     card.recipe = "test";
     return card;
 }

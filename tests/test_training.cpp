@@ -42,7 +42,8 @@ class TestTraining : public QObject {
     }
 
     static void report(const char* what, double near, double coverage, double seconds) {
-        qInfo("%s: %.1f%% of samples within 3 std of a mode, weakest mode at %.0f%% of its share, trained in %.1f s",
+        qInfo("%s: %.1f%% of samples within 3 std of a mode, weakest mode at %.0f%% of its share, trained in "
+              "%.1f s",
               what, 100 * near, 100 * coverage, seconds);
     }
 
@@ -73,7 +74,10 @@ class TestTraining : public QObject {
         QFile log(QString::fromStdString(p.outputPath + ".csv"));
         QVERIFY(log.open(QIODevice::ReadOnly));
         const auto lines = QString(log.readAll()).split('\n', Qt::SkipEmptyParts);
-        QCOMPARE(lines.front(), QString("step,samples,loss,loss_q0,loss_q1,loss_q2,loss_q3,grad_norm,param_norm,lr,N,mu,seconds"));
+        QCOMPARE(
+            lines.front(),
+            QString(
+                "step,samples,loss,loss_q0,loss_q1,loss_q2,loss_q3,grad_norm,param_norm,lr,N,mu,seconds"));
         QCOMPARE(lines.size(), 61);
         QVERIFY(lines.back().startsWith("6000,1536000,"));
     }
@@ -87,7 +91,8 @@ class TestTraining : public QObject {
         heun.sampler = cm::SamplerKind::Heun;
         const cv::Mat points = samplePoints(p.outputPath, 100, heun);
         const double near = cmtest::shareNearModes(points);
-        report("EDM teacher, Heun 35 NFE", near, cmtest::weakestModeCoverage(points), timer.elapsed() / 1000.0);
+        report("EDM teacher, Heun 35 NFE", near, cmtest::weakestModeCoverage(points),
+               timer.elapsed() / 1000.0);
         QVERIFY2(near > 0.85, qPrintable(QString::number(near)));
         m_teacherPath = p.outputPath;
     }

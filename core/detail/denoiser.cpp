@@ -26,8 +26,8 @@ ScalingTensors scalingTensors(ModelKind kind, const NoiseConstants& noise, const
     return s;
 }
 
-torch::Tensor precondition(NetworkBase& network, ModelKind kind, const NoiseConstants& noise, const torch::Tensor& x,
-                           const torch::Tensor& sigma, const torch::Tensor& labels) {
+torch::Tensor precondition(NetworkBase& network, ModelKind kind, const NoiseConstants& noise,
+                           const torch::Tensor& x, const torch::Tensor& sigma, const torch::Tensor& labels) {
     const auto s = scalingTensors(kind, noise, sigma);
     const auto dtype = x.scalar_type();
     const auto raw = network.forward(x * perSample(s.cIn, x).to(dtype), s.cNoise.to(torch::kFloat32), labels);

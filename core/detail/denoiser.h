@@ -24,8 +24,8 @@ struct ScalingTensors {
 ScalingTensors scalingTensors(ModelKind kind, const NoiseConstants& noise, const torch::Tensor& sigma64);
 
 // f(x, sigma) = c_skip x + c_out F(c_in x, c_noise). `sigma` is [N] (any float type; computed in float64).
-torch::Tensor precondition(NetworkBase& network, ModelKind kind, const NoiseConstants& noise, const torch::Tensor& x,
-                           const torch::Tensor& sigma, const torch::Tensor& labels);
+torch::Tensor precondition(NetworkBase& network, ModelKind kind, const NoiseConstants& noise,
+                           const torch::Tensor& x, const torch::Tensor& sigma, const torch::Tensor& labels);
 
 inline torch::Tensor evaluate(const Model::Impl& model, const torch::Tensor& x, const torch::Tensor& sigma,
                               const torch::Tensor& labels) {

@@ -20,7 +20,8 @@ namespace {
 // As many groups as fit up to 32 with at least 4 channels each.
 int groupCount(int channels) {
     int groups = std::max(1, std::min(32, channels / 4));
-    while (channels % groups != 0) --groups;
+    while (channels % groups != 0)
+        --groups;
     return groups;
 }
 
@@ -113,9 +114,8 @@ class Upsample : public Block {
     explicit Upsample(int channels) { conv = register_module("conv", conv3x3(channels, channels)); }
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor&) override {
         namespace F = torch::nn::functional;
-        auto up = F::interpolate(x, F::InterpolateFuncOptions()
-                                        .scale_factor(std::vector<double>{2.0, 2.0})
-                                        .mode(torch::kNearest));
+        auto up = F::interpolate(
+            x, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest));
         return conv->forward(up);
     }
 
@@ -129,7 +129,8 @@ class Embedding : public nn::Module {
     Embedding(int base, int embDim, int numClasses) : m_base(base) {
         map1 = register_module("map1", nn::Linear(base, embDim));
         map2 = register_module("map2", nn::Linear(embDim, embDim));
-        if (numClasses > 0) classEmbed = register_module("class_embed", nn::Embedding(numClasses + 1, embDim));
+        if (numClasses > 0)
+            classEmbed = register_module("class_embed", nn::Embedding(numClasses + 1, embDim));
     }
     torch::Tensor forward(const torch::Tensor& noiseLabel, const torch::Tensor& labels) {
         auto emb = map2->forward(torch::silu(map1->forward(positionalEmbedding(noiseLabel, m_base))));
@@ -148,7 +149,8 @@ class UNet : public NetworkBase {
     explicit UNet(const NetworkConfig& cfg) {
         const int embDim = 4 * cfg.baseWidth;
         const int levels = int(cfg.channelMult.size());
-        embedding = register_module("embedding", std::make_shared<Embedding>(cfg.baseWidth, embDim, cfg.numClasses));
+        embedding =
+            register_module("embedding", std::make_shared<Embedding>(cfg.baseWidth, embDim, cfg.numClasses));
         convIn = register_module("conv_in", conv3x3(cfg.channels, cfg.baseWidth));
         encoder = register_module("enc", nn::ModuleList());
         decoder = register_module("dec", nn::ModuleList());
@@ -164,8 +166,9 @@ class UNet : public NetworkBase {
         for (int level = 0; level < levels; ++level) {
             const int out = cfg.baseWidth * cfg.channelMult[level];
             for (int r = 0; r < cfg.resBlocks; ++r) {
-                addBlock(encoder, m_encoder,
-                         std::make_shared<ResidualBlock>(ch, out, embDim, cfg.dropout, hasAttention(resolution)));
+                addBlock(
+                    encoder, m_encoder,
+                    std::make_shared<ResidualBlock>(ch, out, embDim, cfg.dropout, hasAttention(resolution)));
                 ch = out;
                 skipChannels.push_back(ch);
             }
@@ -208,7 +211,8 @@ class UNet : public NetworkBase {
             h = block->forward(h, emb);
             skips.push_back(h);
         }
-        for (auto& block : m_middle) h = block->forward(h, emb);
+        for (auto& block : m_middle)
+            h = block->forward(h, emb);
         for (std::size_t i = 0; i < m_decoder.size(); ++i) {
             if (m_decoderTakesSkip[i]) {
                 h = torch::cat({h, skips.back()}, 1);
@@ -255,7 +259,8 @@ class Mlp : public NetworkBase {
         const auto emb = embedding->forward(noiseLabel, labels);
         auto h = input->forward(x);
         // The noise level enters every layer: the map from sigma_max noise to the modes is sharp.
-        for (auto& layer : m_hidden) h = h + dropout->forward(layer->forward(torch::silu(h + emb)));
+        for (auto& layer : m_hidden)
+            h = h + dropout->forward(layer->forward(torch::silu(h + emb)));
         return output->forward(torch::silu(h));
     }
 

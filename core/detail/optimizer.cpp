@@ -26,7 +26,8 @@ void Optimizer::step(double learningRate) {
         const double rho = rhoInf - 2.0 * t * std::pow(m_beta2, t) / bias2;
         adaptive = rho > 5.0;
         if (adaptive)
-            rectification = std::sqrt((rho - 4.0) * (rho - 2.0) * rhoInf / ((rhoInf - 4.0) * (rhoInf - 2.0) * rho));
+            rectification =
+                std::sqrt((rho - 4.0) * (rho - 2.0) * rhoInf / ((rhoInf - 4.0) * (rhoInf - 2.0) * rho));
     }
     for (std::size_t i = 0; i < m_parameters.size(); ++i) {
         auto& p = m_parameters[i];

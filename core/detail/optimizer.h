@@ -12,7 +12,8 @@ namespace cm::detail {
 class Optimizer {
   public:
     enum class Kind { Adam, RAdam };
-    Optimizer(std::vector<torch::Tensor> parameters, Kind kind, double beta1, double beta2, double eps = 1e-8);
+    Optimizer(std::vector<torch::Tensor> parameters, Kind kind, double beta1, double beta2,
+              double eps = 1e-8);
 
     void step(double learningRate);
     long stepCount() const { return m_step; }

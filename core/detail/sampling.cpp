@@ -11,13 +11,15 @@ namespace cm::detail {
 PerImageNoise::PerImageNoise(uint64_t firstSeed, int count, std::vector<int64_t> itemShape)
     : m_itemShape(std::move(itemShape)) {
     m_generators.reserve(count);
-    for (int j = 0; j < count; ++j) m_generators.push_back(at::detail::createCPUGenerator(firstSeed + uint64_t(j)));
+    for (int j = 0; j < count; ++j)
+        m_generators.push_back(at::detail::createCPUGenerator(firstSeed + uint64_t(j)));
 }
 
 torch::Tensor PerImageNoise::next() {
     std::vector<torch::Tensor> parts;
     parts.reserve(m_generators.size());
-    for (auto& generator : m_generators) parts.push_back(at::randn(m_itemShape, generator, torch::kFloat32));
+    for (auto& generator : m_generators)
+        parts.push_back(at::randn(m_itemShape, generator, torch::kFloat32));
     return torch::stack(parts);
 }
 
@@ -34,9 +36,9 @@ torch::Tensor sigmaVector(double sigma, int64_t count) {
     return torch::full({count}, sigma, torch::TensorOptions().dtype(torch::kFloat64));
 }
 
-torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& unitNoise, const std::vector<double>& sigmas,
-                               const torch::Tensor& labels, PerImageNoise& noise, EvaluationTicker& ticker,
-                               const StepObserver& observe) {
+torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& unitNoise,
+                               const std::vector<double>& sigmas, const torch::Tensor& labels,
+                               PerImageNoise& noise, EvaluationTicker& ticker, const StepObserver& observe) {
     c10::InferenceMode inference; // sampling never needs autograd
     const auto n = unitNoise.size(0);
     const double sigmaMin = model.card.noise.sigmaMin;
@@ -57,8 +59,9 @@ torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& un
     return x.clamp(-1, 1);
 }
 
-torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNoise, const std::vector<double>& sigmas,
-                           bool heun, const torch::Tensor& labels, EvaluationTicker& ticker, const StepObserver& observe) {
+torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNoise,
+                           const std::vector<double>& sigmas, bool heun, const torch::Tensor& labels,
+                           EvaluationTicker& ticker, const StepObserver& observe) {
     c10::InferenceMode inference; // sampling never needs autograd
     const auto n = unitNoise.size(0);
     auto x = unitNoise * sigmas[0];
@@ -88,18 +91,20 @@ torch::Tensor labelTensor(const ModelCard& card, const std::vector<int>& labels,
         for (int label : labels)
             if (label >= 0)
                 throw Error(ErrorKind::InvalidArgument,
-                            "this model is unconditional: it takes no class (asked for class " + std::to_string(label) + ")");
+                            "this model is unconditional: it takes no class (asked for class " +
+                                std::to_string(label) + ")");
         return {};
     }
     auto tensor = torch::full({count}, int64_t(classes), torch::kInt64);
     if (labels.empty()) return tensor;
     if (labels.size() != 1 && int(labels.size()) != count)
-        throw Error(ErrorKind::InvalidArgument, "expected 1 or " + std::to_string(count) + " class labels, got " +
-                                                    std::to_string(labels.size()));
+        throw Error(ErrorKind::InvalidArgument, "expected 1 or " + std::to_string(count) +
+                                                    " class labels, got " + std::to_string(labels.size()));
     for (int j = 0; j < count; ++j) {
         const int label = labels.size() == 1 ? labels[0] : labels[j];
         if (label >= classes)
-            throw Error(ErrorKind::InvalidArgument, "class " + std::to_string(label) + " is out of range: this model has " +
+            throw Error(ErrorKind::InvalidArgument, "class " + std::to_string(label) +
+                                                        " is out of range: this model has " +
                                                         std::to_string(classes) + " classes (0.." +
                                                         std::to_string(classes - 1) + ", or -1 for none)");
         tensor[j] = label < 0 ? int64_t(classes) : int64_t(label);

@@ -35,14 +35,15 @@ struct EvaluationTicker {
 using StepObserver = std::function<void(int step, const torch::Tensor& estimate)>;
 
 // Algorithm 1 from x = f(sigmas[0] * z, sigmas[0]); later levels re-noise with sqrt(tau^2 - sigma_min^2).
-torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& unitNoise, const std::vector<double>& sigmas,
-                               const torch::Tensor& labels, PerImageNoise& noise, EvaluationTicker& ticker,
+torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& unitNoise,
+                               const std::vector<double>& sigmas, const torch::Tensor& labels,
+                               PerImageNoise& noise, EvaluationTicker& ticker,
                                const StepObserver& observe = {});
 
 // EDM's Euler or Heun integration of the PF-ODE through `sigmas` (descending) and then to 0.
-torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNoise, const std::vector<double>& sigmas,
-                           bool heun, const torch::Tensor& labels, EvaluationTicker& ticker,
-                           const StepObserver& observe = {});
+torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNoise,
+                           const std::vector<double>& sigmas, bool heun, const torch::Tensor& labels,
+                           EvaluationTicker& ticker, const StepObserver& observe = {});
 
 // Labels tensor for a batch: explicit labels, a single label, or the null label (numClasses).
 torch::Tensor labelTensor(const ModelCard& card, const std::vector<int>& labels, int count);

@@ -12,20 +12,28 @@ namespace {
 
 torch::ScalarType scalarType(DType dtype) {
     switch (dtype) {
-    case DType::F64: return torch::kFloat64;
-    case DType::F32: return torch::kFloat32;
-    case DType::F16: return torch::kFloat16;
-    case DType::I64: return torch::kInt64;
-    case DType::I32: return torch::kInt32;
-    case DType::U8: return torch::kUInt8;
+    case DType::F64:
+        return torch::kFloat64;
+    case DType::F32:
+        return torch::kFloat32;
+    case DType::F16:
+        return torch::kFloat16;
+    case DType::I64:
+        return torch::kInt64;
+    case DType::I32:
+        return torch::kInt32;
+    case DType::U8:
+        return torch::kUInt8;
     }
     return torch::kFloat32;
 }
 
 std::map<std::string, torch::Tensor> namedState(const torch::nn::Module& module) {
     std::map<std::string, torch::Tensor> state;
-    for (const auto& item : module.named_parameters(true)) state[item.key()] = item.value();
-    for (const auto& item : module.named_buffers(true)) state[item.key()] = item.value();
+    for (const auto& item : module.named_parameters(true))
+        state[item.key()] = item.value();
+    for (const auto& item : module.named_buffers(true))
+        state[item.key()] = item.value();
     return state;
 }
 
@@ -34,7 +42,8 @@ std::map<std::string, torch::Tensor> namedState(const torch::nn::Module& module)
 std::string shapeString(at::IntArrayRef shape) {
     std::ostringstream out;
     out << "[";
-    for (std::size_t i = 0; i < shape.size(); ++i) out << (i ? ", " : "") << shape[i];
+    for (std::size_t i = 0; i < shape.size(); ++i)
+        out << (i ? ", " : "") << shape[i];
     out << "]";
     return out.str();
 }
@@ -57,7 +66,8 @@ torch::Tensor fromRecord(const TensorRecord& record) {
     return tensor;
 }
 
-void addStateDict(SafetensorsFile& file, const torch::nn::Module& module, const std::string& prefix, DType storeAs) {
+void addStateDict(SafetensorsFile& file, const torch::nn::Module& module, const std::string& prefix,
+                  DType storeAs) {
     for (const auto& [name, tensor] : namedState(module)) {
         const bool isFloat = tensor.is_floating_point();
         file.tensors[prefix + name] = toRecord(tensor, isFloat ? storeAs : DType::I64);
@@ -73,7 +83,8 @@ void loadStateDict(torch::nn::Module& module, const SafetensorsFile& file, const
         expected.insert(key);
         auto found = file.tensors.find(key);
         if (found == file.tensors.end())
-            throw Error(ErrorKind::Shape, origin + ": tensor '" + key + "' is missing; the architecture needs it with shape " +
+            throw Error(ErrorKind::Shape, origin + ": tensor '" + key +
+                                              "' is missing; the architecture needs it with shape " +
                                               shapeString(target.sizes()));
         const auto& shape = found->second.shape;
         if (!std::equal(shape.begin(), shape.end(), target.sizes().begin(), target.sizes().end()))
@@ -81,14 +92,16 @@ void loadStateDict(torch::nn::Module& module, const SafetensorsFile& file, const
                                               ", the architecture needs " + shapeString(target.sizes()));
         auto value = fromRecord(found->second);
         if (value.is_floating_point() && !torch::isfinite(value).all().item<bool>())
-            throw Error(ErrorKind::Numeric, origin + ": tensor '" + key + "' contains NaN or infinite values");
+            throw Error(ErrorKind::Numeric,
+                        origin + ": tensor '" + key + "' contains NaN or infinite values");
         target.copy_(value.to(target.dtype()));
     }
     if (!requireNoExtra) return;
     for (const auto& [key, record] : file.tensors) {
         if (key.compare(0, prefix.size(), prefix) == 0 && !expected.count(key))
-            throw Error(ErrorKind::Shape, origin + ": tensor '" + key + "' is not part of the architecture described "
-                                                   "in the model card (extra tensor)");
+            throw Error(ErrorKind::Shape, origin + ": tensor '" + key +
+                                              "' is not part of the architecture described "
+                                              "in the model card (extra tensor)");
     }
 }
 

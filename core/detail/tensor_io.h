@@ -14,7 +14,8 @@ TensorRecord toRecord(const torch::Tensor& tensor, DType storeAs);
 torch::Tensor fromRecord(const TensorRecord& record); // float types come back as float32
 
 // Adds every parameter and buffer of `module` under `prefix + name`.
-void addStateDict(SafetensorsFile& file, const torch::nn::Module& module, const std::string& prefix, DType storeAs);
+void addStateDict(SafetensorsFile& file, const torch::nn::Module& module, const std::string& prefix,
+                  DType storeAs);
 
 // Copies tensors `prefix + name` into the module's parameters and buffers. Every one must be present with
 // the right shape; with `requireNoExtra`, no other tensor with that prefix may exist. Errors name `origin`.

@@ -7,8 +7,10 @@ namespace cm::detail {
 torch::Tensor distance(const torch::Tensor& a, const torch::Tensor& b, DistanceMetric metric, double huberC) {
     const auto diff = (a - b).flatten(1);
     switch (metric) {
-    case DistanceMetric::L2: return diff.pow(2).mean(1);
-    case DistanceMetric::L1: return diff.abs().mean(1);
+    case DistanceMetric::L2:
+        return diff.pow(2).mean(1);
+    case DistanceMetric::L1:
+        return diff.abs().mean(1);
     case DistanceMetric::PseudoHuber: {
         const double c = huberC >= 0 ? huberC : 0.00054 * std::sqrt(double(diff.size(1)));
         return torch::sqrt(diff.pow(2).sum(1) + c * c) - c;
@@ -17,8 +19,9 @@ torch::Tensor distance(const torch::Tensor& a, const torch::Tensor& b, DistanceM
     return diff.pow(2).mean(1);
 }
 
-std::pair<torch::Tensor, torch::Tensor> evaluateWithSharedDropout(const std::function<torch::Tensor()>& online,
-                                                                  const std::function<torch::Tensor()>& target) {
+std::pair<torch::Tensor, torch::Tensor>
+evaluateWithSharedDropout(const std::function<torch::Tensor()>& online,
+                          const std::function<torch::Tensor()>& target) {
     auto generator = at::detail::getDefaultCPUGenerator();
     torch::Tensor before;
     {
@@ -44,6 +47,8 @@ std::pair<torch::Tensor, torch::Tensor> evaluateWithSharedDropout(const std::fun
     return {onlineOut, targetOut.detach()};
 }
 
-torch::Tensor normalCdf(const torch::Tensor& x) { return 0.5 * (1 + torch::erf(x / std::sqrt(2.0))); }
+torch::Tensor normalCdf(const torch::Tensor& x) {
+    return 0.5 * (1 + torch::erf(x / std::sqrt(2.0)));
+}
 
 } // namespace cm::detail

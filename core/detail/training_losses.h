@@ -15,8 +15,9 @@ torch::Tensor distance(const torch::Tensor& a, const torch::Tensor& b, DistanceM
 
 // Evaluates `online` (with gradient) and then `target` (without) under the same dropout mask: the global
 // generator that dropout draws from is rewound between the two.
-std::pair<torch::Tensor, torch::Tensor> evaluateWithSharedDropout(const std::function<torch::Tensor()>& online,
-                                                                  const std::function<torch::Tensor()>& target);
+std::pair<torch::Tensor, torch::Tensor>
+evaluateWithSharedDropout(const std::function<torch::Tensor()>& online,
+                          const std::function<torch::Tensor()>& target);
 
 // Standard normal CDF, for the noise-level quartiles of the lognormal modes.
 torch::Tensor normalCdf(const torch::Tensor& x);
