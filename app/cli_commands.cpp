@@ -268,6 +268,7 @@ int runSample(const QStringList& arguments) {
         Option("n", "Number of images.", "N", "16"),
         Option("seed", "Seed; image j uses seed + j.", "N", "0"),
         Option("class", "Class index for class-conditional models (-1 = none).", "N", "-1"),
+        Option("per-class", "Class-conditional models: N images of every class, one row per class.", "N"),
         Option("sampler", "auto, onestep, multistep (consistency models), heun or euler (denoisers).", "name",
                "auto"),
         Option("ts", "Multistep: indices on a Karras grid of --steps points, e.g. 0,22,39.", "list"),
@@ -296,6 +297,16 @@ int runSample(const QStringList& arguments) {
     params.edmPoints = int(toLong(p, "points", 1, 1000));
     params.batchSize = int(toLong(p, "batch", 1, 4096));
     const int zoom = int(toLong(p, "zoom", 1, 64));
+    int columns = int(toLong(p, "columns", 0, 10000));
+    if (p.isSet("per-class")) {
+        const int classes = model.card().network.numClasses;
+        if (classes == 0) throw UsageError{"--per-class needs a class-conditional model; this one is unconditional"};
+        const int perClass = int(toLong(p, "per-class", 1, 1000));
+        params.count = perClass * classes;
+        params.classLabels.clear();
+        for (int c = 0; c < classes; ++c) params.classLabels.insert(params.classLabels.end(), perClass, c);
+        columns = perClass;
+    }
     if (model.card().network.type != cm::NetworkType::UNet)
         throw UsageError{"this model generates points, not images; the sample command writes images"};
 
@@ -307,7 +318,6 @@ int runSample(const QStringList& arguments) {
     std::vector<cv::Mat> images;
     for (const auto& image : result.images)
         images.push_back(cm::toDisplay8U(image));
-    int columns = int(toLong(p, "columns", 0, 10000));
     if (columns == 0) columns = int(std::ceil(std::sqrt(double(images.size()))));
     cv::Mat grid = cm::makeGrid(images, columns);
     if (zoom > 1) cv::resize(grid, grid, cv::Size(), zoom, zoom, cv::INTER_NEAREST);

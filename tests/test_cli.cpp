@@ -82,6 +82,16 @@ class TestCli : public QObject {
         QCOMPARE(hash("a.png"), hash("b.png"));
     }
 
+    void perClassGridHasARowPerClass() {
+        const auto r = run({"sample", "-m", m_model, "-o", "classes.png", "--per-class", "4", "--save-each", "pc"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(QImage(m_dir.filePath("classes.png")).size(), QSize(4 * 28 + 5 * 2, 3 * 28 + 4 * 2));
+        // Image 5 is class 1 with seed 5: the same as asking for class 1 directly.
+        const auto one = run({"sample", "-m", m_model, "-o", "one.png", "--n", "1", "--seed", "5", "--class", "1"});
+        QCOMPARE(one.exitCode, 0);
+        QCOMPARE(QImage(m_dir.filePath("one.png")).copy(2, 2, 28, 28), QImage(m_dir.filePath("pc/sample_seed5.png")));
+    }
+
     void badInputGetsOneLineAndNoCrash_data() {
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<int>("exitCode");
