@@ -159,7 +159,7 @@ int runTrain(const QStringList& arguments) {
         Option("base-width", "UNet base channel count.", "N", QString::number(d.network.baseWidth)),
         Option("channel-mult", "UNet channel multipliers per level.", "list", "1,2,2"),
         Option("res-blocks", "Residual blocks per level.", "N", QString::number(d.network.resBlocks)),
-        Option("attention", "Resolutions with self-attention (comma-separated, or 'none').", "list", "7"),
+        Option("attention", "Resolutions with self-attention (comma-separated, or 'none'; default: the lowest).", "list"),
         Option("dropout", "Dropout rate.", "x", "0"),
         Option("teacher", "cd: the EDM teacher; ect: the EDM denoiser to tune.", "path"),
         Option("cd-steps", "cd: grid points N.", "N", QString::number(d.cdSteps)),
@@ -231,8 +231,12 @@ int runTrain(const QStringList& arguments) {
     net.baseWidth = int(toLong(p, "base-width", 8, 512));
     net.channelMult = toIntList(p.value("channel-mult"), "channel-mult");
     net.resBlocks = int(toLong(p, "res-blocks", 1, 8));
-    net.attentionResolutions =
-        p.value("attention") == "none" ? std::vector<int>{} : toIntList(p.value("attention"), "attention");
+    if (!p.isSet("attention")) // self-attention at the lowest resolution, whatever the image size
+        net.attentionResolutions = {net.imageSize >> (net.channelMult.size() - 1)};
+    else if (p.value("attention") == "none")
+        net.attentionResolutions = {};
+    else
+        net.attentionResolutions = toIntList(p.value("attention"), "attention");
     net.dropout = toDouble(p, "dropout");
     net.numClasses = conditional ? int(data.classNames.size()) : 0;
 

@@ -92,6 +92,33 @@ class TestCli : public QObject {
         QCOMPARE(QImage(m_dir.filePath("one.png")).copy(2, 2, 28, 28), QImage(m_dir.filePath("pc/sample_seed5.png")));
     }
 
+    void trainsOnAColourFolderAndResumes() {
+        QDir(m_dir.path()).mkpath("colour/red");
+        QDir(m_dir.path()).mkpath("colour/blue");
+        for (int i = 0; i < 6; ++i) {
+            QImage image(40 + i, 36, QImage::Format_RGB32);
+            image.fill(i % 2 ? QColor(200, 30 + 20 * i, 40) : QColor(30, 60, 220 - 10 * i));
+            QVERIFY(image.save(m_dir.filePath(QString("colour/%1/%2.png").arg(i % 2 ? "red" : "blue").arg(i))));
+        }
+        writeFile("colour/red/broken.png", "not a png");
+        const QStringList args{"train", "--mode", "ict", "--data", "colour", "--conditional", "--image-size", "32",
+                               "--channels", "3", "--base-width", "16", "--res-blocks", "1", "--batch", "4",
+                               "--steps", "2", "-o", "colour.safetensors"};
+        const auto first = run(args);
+        QCOMPARE(first.exitCode, 0);
+        QVERIFY2(first.err.contains("skipped 1 unreadable file") && first.err.contains("broken.png"), qPrintable(first.err));
+        const auto info = run({"info", "colour.safetensors"});
+        QVERIFY2(info.out.contains("32x32") && info.out.contains("attention at 8") && info.out.contains("blue, red"),
+                 qPrintable(info.out));
+        // Without --resume an existing run is not overwritten; with it, training continues.
+        QCOMPARE(run(args).exitCode, 1);
+        auto more = args;
+        more[more.indexOf("--steps") + 1] = "4";
+        const auto resumed = run(more + QStringList{"--resume"});
+        QCOMPARE(resumed.exitCode, 0);
+        QVERIFY(run({"info", "colour.safetensors"}).out.contains("Training steps: 4"));
+    }
+
     void badInputGetsOneLineAndNoCrash_data() {
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<int>("exitCode");
