@@ -159,7 +159,8 @@ int runTrain(const QStringList& arguments) {
         Option("base-width", "UNet base channel count.", "N", QString::number(d.network.baseWidth)),
         Option("channel-mult", "UNet channel multipliers per level.", "list", "1,2,2"),
         Option("res-blocks", "Residual blocks per level.", "N", QString::number(d.network.resBlocks)),
-        Option("attention", "Resolutions with self-attention (comma-separated, or 'none'; default: the lowest).", "list"),
+        Option("attention",
+               "Resolutions with self-attention (comma-separated, or 'none'; default: the lowest).", "list"),
         Option("dropout", "Dropout rate.", "x", "0"),
         Option("teacher", "cd: the EDM teacher; ect: the EDM denoiser to tune.", "path"),
         Option("cd-steps", "cd: grid points N.", "N", QString::number(d.cdSteps)),
@@ -240,7 +241,7 @@ int runTrain(const QStringList& arguments) {
     net.dropout = toDouble(p, "dropout");
     net.numClasses = conditional ? int(data.classNames.size()) : 0;
 
-    std::fprintf(stderr, "training %s on %s (%lld items) for %ld steps -> %s\n",
+    std::fprintf(stderr, "training %s on %s, %lld items, for %ld steps -> %s\n",
                  cm::trainModeName(params.mode), data.description.c_str(), (long long)data.count(),
                  params.totalSteps, params.outputPath.c_str());
     CliProgress bar("train", "steps");
@@ -304,11 +305,13 @@ int runSample(const QStringList& arguments) {
     int columns = int(toLong(p, "columns", 0, 10000));
     if (p.isSet("per-class")) {
         const int classes = model.card().network.numClasses;
-        if (classes == 0) throw UsageError{"--per-class needs a class-conditional model; this one is unconditional"};
+        if (classes == 0)
+            throw UsageError{"--per-class needs a class-conditional model; this one is unconditional"};
         const int perClass = int(toLong(p, "per-class", 1, 1000));
         params.count = perClass * classes;
         params.classLabels.clear();
-        for (int c = 0; c < classes; ++c) params.classLabels.insert(params.classLabels.end(), perClass, c);
+        for (int c = 0; c < classes; ++c)
+            params.classLabels.insert(params.classLabels.end(), perClass, c);
         columns = perClass;
     }
     if (model.card().network.type != cm::NetworkType::UNet)

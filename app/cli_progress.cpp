@@ -31,7 +31,8 @@ void CliProgress::update(long done, long total, const std::string& extra) {
     }
     m_lastPrint = now;
     m_lastDecile = decile;
-    const double rate = elapsed > 0 ? done / elapsed : 0.0;
+    if (m_firstDone < 0) m_firstDone = done - 1;
+    const double rate = elapsed > 0 ? (done - m_firstDone) / elapsed : 0.0;
     const double eta = rate > 0 ? (total - done) / rate : -1;
     const int width = 28;
     const int filled = int(fraction * width);

@@ -15,6 +15,7 @@ class CliProgress {
     bool m_terminal;
     std::chrono::steady_clock::time_point m_start, m_lastPrint;
     int m_lastDecile = -1;
+    long m_firstDone = -1; // work done before this process (a resumed run) does not count toward the rate
     bool m_printed = false;
 };
 
