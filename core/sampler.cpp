@@ -1,6 +1,7 @@
 #include "sampler.h"
 
 #include "detail/denoiser.h"
+#include "detail/enum_names.h"
 #include "detail/sampling.h"
 #include "error.h"
 
@@ -26,11 +27,10 @@ const char* samplerKindName(SamplerKind kind) {
 }
 
 SamplerKind samplerKindFromName(const std::string& name) {
-    for (auto kind : {SamplerKind::Auto, SamplerKind::OneStep, SamplerKind::Multistep, SamplerKind::Euler,
-                      SamplerKind::Heun})
-        if (name == samplerKindName(kind)) return kind;
-    throw Error(ErrorKind::InvalidArgument,
-                "unknown sampler '" + name + "' (expected auto, onestep, multistep, euler or heun)");
+    return detail::enumFromName(name,
+                                std::array{SamplerKind::Auto, SamplerKind::OneStep, SamplerKind::Multistep,
+                                           SamplerKind::Euler, SamplerKind::Heun},
+                                samplerKindName, "sampler");
 }
 
 namespace {

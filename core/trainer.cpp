@@ -2,6 +2,7 @@
 
 #include "atomic_file.h"
 #include "detail/denoiser.h"
+#include "detail/enum_names.h"
 #include "detail/optimizer.h"
 #include "detail/runtime_init.h"
 #include "detail/tensor_io.h"
@@ -24,18 +25,7 @@ namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
-
-template <typename Enum, std::size_t N>
-Enum enumFromName(const std::string& name, const std::array<Enum, N>& values, const char* (*nameOf)(Enum),
-                  const char* what) {
-    std::string known;
-    for (Enum value : values) {
-        if (name == nameOf(value)) return value;
-        known += (known.empty() ? "" : ", ") + std::string(nameOf(value));
-    }
-    throw Error(ErrorKind::InvalidArgument,
-                "unknown " + std::string(what) + " '" + name + "' (expected " + known + ")");
-}
+using detail::enumFromName;
 
 } // namespace
 

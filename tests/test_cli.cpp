@@ -83,13 +83,16 @@ class TestCli : public QObject {
     }
 
     void perClassGridHasARowPerClass() {
-        const auto r = run({"sample", "-m", m_model, "-o", "classes.png", "--per-class", "4", "--save-each", "pc"});
+        const auto r =
+            run({"sample", "-m", m_model, "-o", "classes.png", "--per-class", "4", "--save-each", "pc"});
         QCOMPARE(r.exitCode, 0);
         QCOMPARE(QImage(m_dir.filePath("classes.png")).size(), QSize(4 * 28 + 5 * 2, 3 * 28 + 4 * 2));
         // Image 5 is class 1 with seed 5: the same as asking for class 1 directly.
-        const auto one = run({"sample", "-m", m_model, "-o", "one.png", "--n", "1", "--seed", "5", "--class", "1"});
+        const auto one =
+            run({"sample", "-m", m_model, "-o", "one.png", "--n", "1", "--seed", "5", "--class", "1"});
         QCOMPARE(one.exitCode, 0);
-        QCOMPARE(QImage(m_dir.filePath("one.png")).copy(2, 2, 28, 28), QImage(m_dir.filePath("pc/sample_seed5.png")));
+        QCOMPARE(QImage(m_dir.filePath("one.png")).copy(2, 2, 28, 28),
+                 QImage(m_dir.filePath("pc/sample_seed5.png")));
     }
 
     void trainsOnAColourFolderAndResumes() {
@@ -98,17 +101,27 @@ class TestCli : public QObject {
         for (int i = 0; i < 6; ++i) {
             QImage image(40 + i, 36, QImage::Format_RGB32);
             image.fill(i % 2 ? QColor(200, 30 + 20 * i, 40) : QColor(30, 60, 220 - 10 * i));
-            QVERIFY(image.save(m_dir.filePath(QString("colour/%1/%2.png").arg(i % 2 ? "red" : "blue").arg(i))));
+            QVERIFY(
+                image.save(m_dir.filePath(QString("colour/%1/%2.png").arg(i % 2 ? "red" : "blue").arg(i))));
         }
         writeFile("colour/red/broken.png", "not a png");
-        const QStringList args{"train", "--mode", "ict", "--data", "colour", "--conditional", "--image-size", "32",
-                               "--channels", "3", "--base-width", "16", "--res-blocks", "1", "--batch", "4",
-                               "--steps", "2", "-o", "colour.safetensors"};
+        const QStringList args{"train",        "--mode",
+                               "ict",          "--data",
+                               "colour",       "--conditional",
+                               "--image-size", "32",
+                               "--channels",   "3",
+                               "--base-width", "16",
+                               "--res-blocks", "1",
+                               "--batch",      "4",
+                               "--steps",      "2",
+                               "-o",           "colour.safetensors"};
         const auto first = run(args);
         QCOMPARE(first.exitCode, 0);
-        QVERIFY2(first.err.contains("skipped 1 unreadable file") && first.err.contains("broken.png"), qPrintable(first.err));
+        QVERIFY2(first.err.contains("skipped 1 unreadable file") && first.err.contains("broken.png"),
+                 qPrintable(first.err));
         const auto info = run({"info", "colour.safetensors"});
-        QVERIFY2(info.out.contains("32x32") && info.out.contains("attention at 8") && info.out.contains("blue, red"),
+        QVERIFY2(info.out.contains("32x32") && info.out.contains("attention at 8") &&
+                     info.out.contains("blue, red"),
                  qPrintable(info.out));
         // Without --resume an existing run is not overwritten; with it, training continues.
         QCOMPARE(run(args).exitCode, 1);
@@ -137,6 +150,9 @@ class TestCli : public QObject {
             << QStringList{"sample", "-m", "tiny.safetensors", "--ts", "0,x"} << 2 << "'x'";
         QTest::newRow("class out of range")
             << QStringList{"sample", "-m", "tiny.safetensors", "--class", "7"} << 1 << "class 7";
+        QTest::newRow("unknown sampler")
+            << QStringList{"sample", "-m", "tiny.safetensors", "--sampler", "fast"} << 1
+            << "unknown sampler 'fast'";
         QTest::newRow("heun on consistency")
             << QStringList{"sample", "-m", "tiny.safetensors", "--sampler", "heun"} << 1 << "heun";
         QTest::newRow("bad output type")
