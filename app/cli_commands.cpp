@@ -1,5 +1,6 @@
 #include "cli_commands.h"
 
+#include "cli_options.h"
 #include "cli_progress.h"
 #include "core/dataset.h"
 #include "core/error.h"
@@ -19,112 +20,7 @@
 
 cm::CancelFlag g_interrupted{false};
 
-namespace {
-
 using Option = QCommandLineOption;
-
-// Parses `arguments`; --help prints the command's help and returns false.
-bool parseOrHelp(QCommandLineParser& parser, const QString& command, const QStringList& arguments) {
-    parser.setApplicationDescription(parser.applicationDescription());
-    parser.addHelpOption();
-    if (!parser.parse(QStringList{"cmstudio-cli " + command} + arguments))
-        throw UsageError{parser.errorText()};
-    if (parser.isSet("help")) {
-        std::printf("%s", qPrintable(parser.helpText()));
-        return false;
-    }
-    return true;
-}
-
-long toLong(const QCommandLineParser& parser, const QString& name, long low, long high) {
-    bool ok = false;
-    const long value = parser.value(name).toLong(&ok);
-    if (!ok || value < low || value > high)
-        throw UsageError{QString("--%1 takes a whole number in %2..%3, got '%4'")
-                             .arg(name)
-                             .arg(low)
-                             .arg(high)
-                             .arg(parser.value(name))};
-    return value;
-}
-
-double toDouble(const QCommandLineParser& parser, const QString& name) {
-    bool ok = false;
-    const double value = parser.value(name).toDouble(&ok);
-    if (!ok || !std::isfinite(value))
-        throw UsageError{QString("--%1 takes a number, got '%2'").arg(name, parser.value(name))};
-    return value;
-}
-
-std::vector<double> toDoubleList(const QString& text, const QString& name) {
-    std::vector<double> values;
-    for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {
-        bool ok = false;
-        const double value = part.trimmed().toDouble(&ok);
-        if (!ok || !std::isfinite(value))
-            throw UsageError{QString("--%1: '%2' is not a number").arg(name, part)};
-        values.push_back(value);
-    }
-    if (values.empty()) throw UsageError{QString("--%1 needs a comma-separated list").arg(name)};
-    return values;
-}
-
-std::vector<int> toIntList(const QString& text, const QString& name) {
-    std::vector<int> values;
-    for (const QString& part : text.split(',', Qt::SkipEmptyParts)) {
-        bool ok = false;
-        const int value = part.trimmed().toInt(&ok);
-        if (!ok) throw UsageError{QString("--%1: '%2' is not a whole number").arg(name, part)};
-        values.push_back(value);
-    }
-    if (values.empty()) throw UsageError{QString("--%1 needs a comma-separated list").arg(name)};
-    return values;
-}
-
-std::string str(const QString& s) {
-    return s.toStdString();
-}
-
-// Checked before any work, so a typo does not cost a whole sampling run.
-void requireImageExtension(const QString& path) {
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    if (suffix != "png" && suffix != "jpg" && suffix != "jpeg" && suffix != "webp")
-        throw UsageError{"cannot write '" + path +
-                         "': the image type is chosen by the extension .png, .jpg or .webp"};
-}
-
-// --data: "fashion-mnist", "fashion-mnist:DIR", or a folder of images.
-cm::Dataset loadTrainingData(const QString& spec, int imageSize, int channels, bool labels, long limit) {
-    cm::Dataset data;
-    if (spec == "fashion-mnist" || spec.startsWith("fashion-mnist:")) {
-        const std::string dir =
-            spec.contains(':') ? str(spec.section(':', 1)) : cm::defaultFashionMnistDirectory();
-        data = cm::loadFashionMnist(dir, cm::Split::Train);
-        if (!labels) {
-            data.labels.clear();
-            data.classNames.clear();
-        }
-    } else {
-        cm::ImageFolderOptions options;
-        options.size = imageSize;
-        options.channels = channels;
-        options.labelsFromSubfolders = labels;
-        data = cm::loadImageFolder(str(spec), options);
-        if (!data.skippedFiles.empty()) {
-            std::fprintf(stderr, "skipped %zu unreadable file(s):\n", data.skippedFiles.size());
-            for (const auto& line : data.skippedFiles)
-                std::fprintf(stderr, "  %s\n", line.c_str());
-        }
-    }
-    if (limit > 0 && limit < data.count()) {
-        data.values.resize(std::size_t(limit * data.itemSize()));
-        if (data.hasLabels()) data.labels.resize(std::size_t(limit));
-        data.description += " (first " + std::to_string(limit) + ")";
-    }
-    return data;
-}
-
-} // namespace
 
 int runTrain(const QStringList& arguments) {
     QCommandLineParser p;
@@ -274,33 +170,21 @@ int runSample(const QStringList& arguments) {
         Option("seed", "Seed; image j uses seed + j.", "N", "0"),
         Option("class", "Class index for class-conditional models (-1 = none).", "N", "-1"),
         Option("per-class", "Class-conditional models: N images of every class, one row per class.", "N"),
-        Option("sampler", "auto, onestep, multistep (consistency models), heun or euler (denoisers).", "name",
-               "auto"),
-        Option("ts", "Multistep: indices on a Karras grid of --steps points, e.g. 0,22,39.", "list"),
-        Option("steps", "Points of the Karras grid that --ts indexes.", "N", "40"),
-        Option("sigmas", "Multistep: decreasing noise levels, e.g. 80,0.8.", "list"),
-        Option("points", "Heun/Euler: grid points (Heun uses 2N-1 evaluations).", "N", "18"),
-        Option("batch", "Images per network evaluation.", "N", "64"),
         Option("columns", "Grid columns (default: square).", "N", "0"),
         Option("zoom", "Nearest-neighbour enlargement of the grid.", "N", "1"),
         Option("save-each", "Also write every image into this folder.", "dir"),
         Option("npy", "Also write all samples as a float32 .npy (N, C, H, W) in [-1, 1].", "path"),
     });
+    addSamplerOptions(p);
     if (!parseOrHelp(p, "sample", arguments)) return 0;
     if (!p.isSet("model")) throw UsageError{"sample needs --model PATH"};
     requireImageExtension(p.value("out"));
 
     const cm::Model model = cm::Model::load(str(p.value("model")));
-    cm::SampleParams params;
+    cm::SampleParams params = readSamplerOptions(p);
     params.count = int(toLong(p, "n", 1, 100000));
     params.seed = uint64_t(toLong(p, "seed", 0, 2147483647));
     params.classLabel = int(toLong(p, "class", -1, 100000));
-    params.sampler = cm::samplerKindFromName(str(p.value("sampler")));
-    if (p.isSet("ts")) params.ts = toIntList(p.value("ts"), "ts");
-    params.steps = int(toLong(p, "steps", 2, 100000));
-    if (p.isSet("sigmas")) params.sigmas = toDoubleList(p.value("sigmas"), "sigmas");
-    params.edmPoints = int(toLong(p, "points", 1, 1000));
-    params.batchSize = int(toLong(p, "batch", 1, 4096));
     const int zoom = int(toLong(p, "zoom", 1, 64));
     int columns = int(toLong(p, "columns", 0, 10000));
     if (p.isSet("per-class")) {

@@ -7,6 +7,8 @@
 int runTrain(const QStringList& arguments);
 int runSample(const QStringList& arguments);
 int runInfo(const QStringList& arguments);
+int runTrainEvaluator(const QStringList& arguments); // cli_eval.cpp
+int runEval(const QStringList& arguments);          // cli_eval.cpp
 
 // Raised by a SIGINT handler; long commands stop cleanly (training saves a checkpoint).
 #include "core/progress.h"

@@ -17,6 +17,8 @@ const char* kUsage = "usage: cmstudio-cli <command> [options]\n"
                      "  train    train an EDM denoiser or a consistency model (edm, cd, ct, ict, ect)\n"
                      "  sample   generate images from a model into a PNG grid\n"
                      "  info     print a model file's card\n"
+                     "  eval     measure a model: FD, class accuracy, speed (or the FD floor, or a sigma search)\n"
+                     "  train-evaluator  train the evaluator's classifier or autoencoder\n"
                      "\n"
                      "'cmstudio-cli <command> --help' lists a command's options.\n";
 
@@ -45,8 +47,10 @@ int main(int argc, char** argv) {
         if (command == "train") return runTrain(arguments);
         if (command == "sample") return runSample(arguments);
         if (command == "info") return runInfo(arguments);
+        if (command == "eval") return runEval(arguments);
+        if (command == "train-evaluator") return runTrainEvaluator(arguments);
         std::fprintf(stderr,
-                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info; see --help)\n",
+                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, eval, train-evaluator; see --help)\n",
                      qPrintable(command));
         return 2;
     } catch (const UsageError& e) {

@@ -1,6 +1,7 @@
 #include "model_card.h"
 
 #include "error.h"
+#include "metadata_fields.h"
 
 #include <nlohmann/json.hpp>
 
@@ -13,66 +14,13 @@ namespace cm {
 namespace {
 
 using nlohmann::json;
+using namespace metadata;
 
 constexpr const char* kFormat = "cmstudio-model";
 constexpr const char* kFormatVersion = "1";
 
-// Same text as printf("%.17g"), which round-trips every double, but independent of the C locale:
-// a Qt application runs under the user's locale, where "%g" may print a decimal comma.
-std::string formatExact(double value) {
-    char buffer[64];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::general, 17);
-    return std::string(buffer, result.ptr);
-}
-
-// The shortest text that reads back as the same double, for human-readable summaries.
-std::string formatShort(double value) {
-    char buffer[64];
-    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-    return std::string(buffer, result.ptr);
-}
-
-[[noreturn]] void fail(const std::string& origin, const std::string& message) {
-    throw Error(ErrorKind::Format, origin + ": model card: " + message);
-}
-
-const std::string& require(const std::map<std::string, std::string>& metadata, const char* key,
-                           const std::string& origin) {
-    const auto it = metadata.find(key);
-    if (it == metadata.end()) fail(origin, std::string("missing key \"") + key + "\"");
-    return it->second;
-}
-
-std::string optional(const std::map<std::string, std::string>& metadata, const char* key,
-                     const std::string& fallback) {
-    const auto it = metadata.find(key);
-    return it == metadata.end() ? fallback : it->second;
-}
-
-// The whole text must be a finite number: "80x" or " 80" are malformed, not 80.
-double parseDouble(const std::string& text, const char* key, const std::string& origin) {
-    double value = 0;
-    const char* end = text.data() + text.size();
-    const auto result = std::from_chars(text.data(), end, value);
-    if (result.ec != std::errc() || result.ptr != end || !std::isfinite(value))
-        fail(origin, std::string("\"") + key + "\" must be a finite number, found \"" + text + "\"");
-    return value;
-}
-
-long parseLong(const std::string& text, const char* key, const std::string& origin) {
-    long value = 0;
-    const char* end = text.data() + text.size();
-    const auto result = std::from_chars(text.data(), end, value);
-    if (result.ec != std::errc() || result.ptr != end || value < 0)
-        fail(origin, std::string("\"") + key + "\" must be a non-negative integer, found \"" + text + "\"");
-    return value;
-}
-
-std::string joinInts(const std::vector<int>& values, const char* separator) {
-    std::string text;
-    for (int v : values)
-        text += (text.empty() ? "" : separator) + std::to_string(v);
-    return text;
+std::string cardContext(const std::string& origin) {
+    return origin + ": model card";
 }
 
 } // namespace
@@ -108,7 +56,8 @@ std::map<std::string, std::string> ModelCard::toMetadata() const {
 }
 
 ModelCard ModelCard::fromMetadata(const std::map<std::string, std::string>& metadata,
-                                  const std::string& origin) {
+                                  const std::string& originFile) {
+    const std::string origin = cardContext(originFile);
     const std::string& format = require(metadata, "format", origin);
     if (format != kFormat)
         fail(origin,
@@ -133,7 +82,7 @@ ModelCard ModelCard::fromMetadata(const std::map<std::string, std::string>& meta
         fail(origin, "the model uses the c_noise convention \"" + card.cNoise +
                          "\" but this engine implements \"" + kCNoiseConvention + "\"");
 
-    card.network = networkConfigFromJson(require(metadata, "network", origin), origin);
+    card.network = networkConfigFromJson(require(metadata, "network", origin), originFile);
 
     card.noise.sigmaMin = parseDouble(require(metadata, "sigma_min", origin), "sigma_min", origin);
     card.noise.sigmaMax = parseDouble(require(metadata, "sigma_max", origin), "sigma_max", origin);
@@ -148,17 +97,7 @@ ModelCard ModelCard::fromMetadata(const std::map<std::string, std::string>& meta
         fail(origin, "\"sigma_data\" must be > 0, found " + formatShort(card.noise.sigmaData));
     if (!(card.noise.rho > 0)) fail(origin, "\"rho\" must be > 0, found " + formatShort(card.noise.rho));
 
-    json classes;
-    try {
-        classes = json::parse(require(metadata, "classes", origin));
-    } catch (const json::parse_error& e) {
-        fail(origin, std::string("\"classes\" is not valid JSON: ") + e.what());
-    }
-    if (!classes.is_array()) fail(origin, "\"classes\" must be a JSON array of strings");
-    for (const json& name : classes) {
-        if (!name.is_string()) fail(origin, "\"classes\" must contain only strings, found " + name.dump());
-        card.classNames.push_back(name.get<std::string>());
-    }
+    card.classNames = parseStringList(require(metadata, "classes", origin), "classes", origin);
     if (card.network.numClasses > 0 && int(card.classNames.size()) != card.network.numClasses)
         fail(origin,
              "\"classes\" lists " + std::to_string(card.classNames.size()) +

@@ -7,7 +7,7 @@ packages=(
   qt6-base-dev qt6-tools-dev qt6-l10n-tools qt6-tools-dev-tools
   libopencv-dev nlohmann-json3-dev zlib1g-dev
   libqcustomplot-dev libqcustomplot2.1-qt6
-  dataset-fashion-mnist
+  dataset-fashion-mnist fonts-noto-color-emoji   # the training data of the bundled models
   python3-torch python3-numpy               # the plain-PyTorch reference in bench/
   xvfb xauth imagemagick                    # screenshots of the GUI
 )

@@ -1,0 +1,29 @@
+// Option parsing shared by the cmstudio-cli commands. Bad values throw UsageError (exit code 2).
+#pragma once
+
+#include "cli_commands.h"
+#include "core/dataset.h"
+#include "core/sampler.h"
+
+#include <QCommandLineParser>
+
+#include <string>
+#include <vector>
+
+// Parses `arguments`; --help prints the command's help and returns false.
+bool parseOrHelp(QCommandLineParser& parser, const QString& command, const QStringList& arguments);
+long toLong(const QCommandLineParser& parser, const QString& name, long low, long high);
+double toDouble(const QCommandLineParser& parser, const QString& name);
+std::vector<double> toDoubleList(const QString& text, const QString& name);
+std::vector<int> toIntList(const QString& text, const QString& name);
+std::string str(const QString& s);
+
+// Checked before any work, so a typo does not cost a whole sampling run.
+void requireImageExtension(const QString& path);
+
+// --data: "fashion-mnist", "fashion-mnist:DIR", or a folder of images (skipped files are listed).
+cm::Dataset loadTrainingData(const QString& spec, int imageSize, int channels, bool labels, long limit);
+
+// --sampler, --ts, --steps, --sigmas, --points, --batch (sample and eval share them).
+void addSamplerOptions(QCommandLineParser& parser);
+cm::SampleParams readSamplerOptions(const QCommandLineParser& parser);
