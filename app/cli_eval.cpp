@@ -11,6 +11,8 @@
 
 #include <QFileInfo>
 
+#include <opencv2/imgproc.hpp>
+
 #include <cstdio>
 #include <filesystem>
 
@@ -35,11 +37,11 @@ cm::Dataset loadReference(const QString& spec, const cm::FeatureNetCard& card) {
     return loadTrainingData(spec, int(card.itemShape[1]), int(card.itemShape[0]), false, 0);
 }
 
-std::string sigmaText(const std::vector<double>& sigmas) {
+std::string sigmaText(const std::vector<double>& sigmas, int digits = 4) {
     std::string text;
-    char buffer[32];
+    char buffer[40];
     for (double s : sigmas) {
-        std::snprintf(buffer, sizeof buffer, "%.4g", s);
+        std::snprintf(buffer, sizeof buffer, "%.*g", digits, s);
         text += (text.empty() ? "" : ",") + std::string(buffer);
     }
     return text;
@@ -142,6 +144,7 @@ int runEval(const QStringList& arguments) {
         Option("unconditional", "Sample with the null label instead of balanced classes."),
         Option("grid", "Also write the first --grid-n samples as a PNG grid.", "path"),
         Option("grid-n", "Images in the grid.", "N", "100"),
+        Option("zoom", "Nearest-neighbour enlargement of the grid.", "N", "1"),
         Option("floor", "FD between real image sets: for Fashion-MNIST 10,000 training images vs the test "
                         "split; for a folder, its even vs odd images."),
         Option("search-sigmas", "Greedy search of the intermediate sigmas for 2 or 3 steps.", "steps"),
@@ -202,9 +205,9 @@ int runEval(const QStringList& arguments) {
         if (json) {
             std::string trials;
             for (const auto& t : found.trials)
-                trials += std::string(trials.empty() ? "" : ",") + "{\"sigmas\":[" + sigmaText(t.sigmas) +
+                trials += std::string(trials.empty() ? "" : ",") + "{\"sigmas\":[" + sigmaText(t.sigmas, 10) +
                           "],\"fd\":" + std::to_string(t.fd) + "}";
-            printJson("\"sigmas\":[" + sigmaText(found.sigmas) + "],\"fd\":" + std::to_string(found.fd) +
+            printJson("\"sigmas\":[" + sigmaText(found.sigmas, 10) + "],\"fd\":" + std::to_string(found.fd) +
                       ",\"samples\":" + std::to_string(count) + ",\"trials\":[" + trials + "]");
         } else {
             for (const auto& t : found.trials)
@@ -231,13 +234,16 @@ int runEval(const QStringList& arguments) {
         for (const auto& image : result.images)
             images.push_back(cm::toDisplay8U(image));
         const int columns = int(std::ceil(std::sqrt(double(images.size()))));
-        cm::writeImageAtomically(str(p.value("grid")), cm::makeGrid(images, columns));
+        cv::Mat grid = cm::makeGrid(images, columns);
+        const int zoom = int(toLong(p, "zoom", 1, 64));
+        if (zoom > 1) cv::resize(grid, grid, cv::Size(), zoom, zoom, cv::INTER_NEAREST);
+        cm::writeImageAtomically(str(p.value("grid")), grid);
     }
     if (json) {
         printJson("\"fd\":" + std::to_string(result.fd) + ",\"class_accuracy\":" +
                   std::to_string(result.classAccuracy) + ",\"nfe\":" + std::to_string(result.nfe) +
                   ",\"samples\":" + std::to_string(result.count) + ",\"seconds_per_1000\":" +
-                  std::to_string(result.secondsPerThousand()) + ",\"sigmas\":[" + sigmaText(result.sigmas) +
+                  std::to_string(result.secondsPerThousand()) + ",\"sigmas\":[" + sigmaText(result.sigmas, 10) +
                   "]");
     } else {
         std::printf("FD %.4f against %s\n", result.fd, reference.description.c_str());

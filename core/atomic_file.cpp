@@ -4,7 +4,10 @@
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fcntl.h>
 #include <string>
 #include <sys/stat.h>
@@ -61,8 +64,10 @@ void writeAtomically(const std::string& path, const uint8_t* data, std::size_t s
     if (fd < 0) throwIo("create the temporary file for", path + " (" + tempPath + ")", errno);
 
     try {
-        writeAll(fd, data, size, tempPath);
-        if (::fsync(fd) != 0) throwIo("flush", tempPath, errno);
+        // Errors name the file the caller asked for; the temporary is an implementation detail.
+        const std::string described = path + " (via " + tempPath + ")";
+        writeAll(fd, data, size, described);
+        if (::fsync(fd) != 0) throwIo("flush", described, errno);
     } catch (...) {
         (void)::close(fd);
         (void)::unlink(tempPath.c_str());
@@ -119,6 +124,26 @@ std::vector<uint8_t> readWholeFile(const std::string& path) {
     }
     (void)::close(fd); // read-only: nothing can be lost on close
     return bytes;
+}
+
+int removeStaleTemporaries(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code error;
+    const fs::path target(path);
+    const fs::path directory = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    const std::string prefix = target.filename().string() + ".tmp-";
+    int removed = 0;
+    for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
+        const std::string name = it->path().filename().string();
+        if (name.compare(0, prefix.size(), prefix) != 0) continue;
+        char* rest = nullptr;
+        const long pid = std::strtol(name.c_str() + prefix.size(), &rest, 10);
+        if (pid <= 0 || !rest || *rest != '-' || pid == long(::getpid())) continue;
+        if (::kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue; // still running (or not ours to judge)
+        std::error_code ignored;
+        if (fs::remove(it->path(), ignored)) ++removed;
+    }
+    return removed;
 }
 
 } // namespace cm

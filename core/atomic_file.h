@@ -13,6 +13,10 @@ namespace cm {
 void writeFileAtomically(const std::string& path, const std::vector<uint8_t>& bytes);
 void writeFileAtomically(const std::string& path, const std::string& text);
 
+// Removes `path.tmp-<pid>-<n>` files left behind by processes that no longer run (killed or out of
+// power during a write). Returns how many were removed; never throws.
+int removeStaleTemporaries(const std::string& path);
+
 // Reads a whole file; throws cm::Error(Io) naming the path if it cannot.
 std::vector<uint8_t> readWholeFile(const std::string& path);
 

@@ -316,6 +316,9 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
         p.optimizer == OptimizerKind::Adam ? detail::Optimizer::Kind::Adam : detail::Optimizer::Kind::RAdam,
         p.beta1, p.beta2);
 
+    // A process killed while saving leaves its temporary file; the checkpoint itself is intact.
+    removeStaleTemporaries(p.checkpointPath);
+    removeStaleTemporaries(p.outputPath);
     const bool checkpointExists = fs::exists(p.checkpointPath);
     if (p.resume) {
         if (!checkpointExists)

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 cli=build/app/cmstudio-cli
 models=resources/models
 mkdir -p docs
-"$cli" sample -m "$models/fashion-mnist-cm.safetensors" --per-class 10 --zoom 2 -o docs/fashion-mnist-cm-1step.png
-"$cli" sample -m "$models/fashion-mnist-cm.safetensors" --per-class 10 --zoom 2 --sigmas 80,0.8 -o docs/fashion-mnist-cm-2step.png
+"$cli" sample -m "$models/fashion-mnist-ect.safetensors" --per-class 10 --zoom 2 -o docs/fashion-mnist-ect-1step.png
+"$cli" sample -m "$models/fashion-mnist-ect.safetensors" --per-class 10 --zoom 2 --sigmas 80,0.8 -o docs/fashion-mnist-ect-2step.png
 "$cli" sample -m "$models/fashion-mnist-edm.safetensors" --per-class 10 --zoom 2 --sampler heun --points 18 \
   -o docs/fashion-mnist-edm-heun35.png
 "$cli" sample -m "$models/fashion-mnist-edm.safetensors" --per-class 10 --zoom 2 --sampler heun --points 1 \

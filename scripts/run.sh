@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 mkdir -p out
-model=resources/models/fashion-mnist-cm.safetensors
+model=resources/models/fashion-mnist-ect.safetensors
 build/app/cmstudio-cli info "$model"
 # One row per class (T-shirt/top ... Ankle boot), ten seeds each; then 100 unconditional samples.
 # Every image is one network evaluation.

@@ -26,6 +26,6 @@ stage() { # name, output, then the train arguments
 stage "EDM teacher" "$work/fashion-mnist-edm.safetensors" \
   --mode edm --conditional --data fashion-mnist --steps "$EDM_STEPS" --batch 64 --lr 5e-4 --warmup 200 \
   --grad-clip 1 --ema 0.999 --log-every 50 --checkpoint-every 200
-stage "ECT consistency model" "$work/fashion-mnist-cm.safetensors" \
+stage "ECT consistency model" "$work/fashion-mnist-ect.safetensors" \
   --mode ect --teacher "$work/fashion-mnist-edm.safetensors" --conditional --data fashion-mnist \
   --steps "$ECT_STEPS" --batch 64 --lr 2e-4 --ema 0.999 --log-every 50 --checkpoint-every 100

@@ -1,9 +1,12 @@
 // Tests app/cmstudio-cli as a user runs it: outputs for good input, a one-line error and a non-zero
 // exit code (never a crash) for bad input.
 #include "core/model.h"
+#include "core/safetensors.h"
 #include "test_support.h"
 
 #include <QCryptographicHash>
+#include <QDirIterator>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
 #include <QProcess>
@@ -130,6 +133,84 @@ class TestCli : public QObject {
         const auto resumed = run(more + QStringList{"--resume"});
         QCOMPARE(resumed.exitCode, 0);
         QVERIFY(run({"info", "colour.safetensors"}).out.contains("Training steps: 4"));
+    }
+
+    // A small real training run that saves a checkpoint at every step (the file is several MB, so a save
+    // takes long enough to be caught in the middle).
+    QStringList checkpointingRun(const QString& out, long steps) {
+        return {"train",        "--mode",  "ict", "--data", "fashion-mnist", "--limit",  "256",
+                "--base-width", "32",      "--res-blocks", "1", "--batch", "4", "--steps", QString::number(steps),
+                "--checkpoint-every", "1", "--log-every", "1", "--threads", "1", "-o", out};
+    }
+
+    QStringList temporaries(const QString& prefix) {
+        return QDir(m_dir.path()).entryList({prefix + ".tmp-*"}, QDir::Files);
+    }
+
+    void killDuringCheckpointKeepsTheLastGood() {
+        const QString out = "killed.safetensors", ckpt = out + ".ckpt";
+        int killedMidSave = 0;
+        long lastStep = 0;
+        for (int round = 0; round < 5; ++round) {
+            QProcess trainer;
+            trainer.setWorkingDirectory(m_dir.path());
+            QStringList args = checkpointingRun(out, 100000);
+            if (round > 0) args << "--resume";
+            trainer.start(CMSTUDIO_CLI_PATH, args);
+            QVERIFY(trainer.waitForStarted());
+            // Wait for a save in progress (its temporary file appears), then kill -9 at once.
+            QElapsedTimer timer;
+            timer.start();
+            bool sawTemporary = false;
+            while (timer.elapsed() < 60000 && trainer.state() == QProcess::Running) {
+                if (QFile::exists(m_dir.filePath(ckpt)) && !temporaries(ckpt).isEmpty()) {
+                    sawTemporary = true;
+                    break;
+                }
+                QThread::usleep(200);
+            }
+            trainer.kill();
+            trainer.waitForFinished();
+            QVERIFY2(sawTemporary, qPrintable(QString::fromUtf8(trainer.readAllStandardError())));
+            killedMidSave += !temporaries(ckpt).isEmpty(); // the kill landed before the rename
+            // The checkpoint is whole: every tensor parses and the step only moves forward.
+            const auto file = cm::readSafetensors(m_dir.filePath(ckpt).toStdString());
+            const long step = std::stol(file.metadata.at("step"));
+            QVERIFY(step >= lastStep);
+            lastStep = step;
+        }
+        QVERIFY2(killedMidSave >= 3, qPrintable(QString("only %1 of 5 kills landed mid-save").arg(killedMidSave)));
+        // Resuming continues from the last good checkpoint and clears the dead processes' temporaries.
+        const auto resumed = run(checkpointingRun(out, lastStep + 2) << "--resume");
+        QCOMPARE(resumed.exitCode, 0);
+        QVERIFY2(temporaries(ckpt).isEmpty(), qPrintable(temporaries(ckpt).join(' ')));
+        QVERIFY(run({"info", out}).out.contains(QString("Training steps: %1").arg(lastStep + 2)));
+    }
+
+    void fullDiskDuringCheckpointKeepsTheLastGood() {
+        const QString out = "full.safetensors", ckpt = out + ".ckpt";
+        QCOMPARE(run(checkpointingRun(out, 3)).exitCode, 0);
+        QFile good(m_dir.filePath(ckpt));
+        QVERIFY(good.open(QIODevice::ReadOnly));
+        const QByteArray before = good.readAll();
+        good.close();
+        // A file-size limit below the checkpoint's size makes the next save fail like a full disk (EFBIG);
+        // SIGXFSZ is ignored so the write returns the error instead of killing the process.
+        QProcess trainer;
+        trainer.setWorkingDirectory(m_dir.path());
+        const QString command = QString("trap '' XFSZ; ulimit -f %1; exec \"$0\" \"$@\"").arg(before.size() / 2048);
+        trainer.start("bash", QStringList{"-c", command, CMSTUDIO_CLI_PATH} + checkpointingRun(out, 6) << "--resume");
+        QVERIFY(trainer.waitForFinished(120000));
+        const QString err = QString::fromUtf8(trainer.readAllStandardError());
+        QCOMPARE(trainer.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(trainer.exitCode(), 1);
+        const QString last = err.trimmed().section('\n', -1);
+        QVERIFY2(last.startsWith("cmstudio-cli train: I/O error: cannot write " + ckpt) &&
+                     last.contains("File too large"),
+                 qPrintable(err));
+        QVERIFY(good.open(QIODevice::ReadOnly));
+        QVERIFY(good.readAll() == before); // untouched
+        QVERIFY(temporaries(ckpt).isEmpty());
     }
 
     void badInputGetsOneLineAndNoCrash_data() {

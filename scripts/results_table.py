@@ -1,0 +1,214 @@
+#!/usr/bin/python3
+"""Regenerates docs/RESULTS.md: FD, class accuracy and sampling speed of every bundled model and sampler,
+measured by `cmstudio-cli eval` with the project's own evaluator. Every measurement is cached in
+docs/results/cache.jsonl under the model file's SHA-256 and the exact arguments, so the script can be
+interrupted and run again (it only measures what is missing) and a retrained model is measured afresh.
+Environment: SAMPLES (default 10000), SEARCH_SAMPLES (1000), THREADS (0 = engine default), ONLY_CACHED=1
+(write the report from the cache without measuring anything)."""
+import hashlib, json, os, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLI = os.path.join(ROOT, "build/app/cmstudio-cli")
+PLOT = os.path.join(ROOT, "build/tools/cmstudio-plot")
+MODELS = os.path.join(ROOT, "resources/models")
+OUT = os.path.join(ROOT, "docs")
+CACHE = os.path.join(OUT, "results/cache.jsonl")
+SAMPLES = int(os.environ.get("SAMPLES", "10000"))
+SEARCH_SAMPLES = int(os.environ.get("SEARCH_SAMPLES", "1000"))
+THREADS = os.environ.get("THREADS", "0")
+ONLY_CACHED = os.environ.get("ONLY_CACHED") == "1"
+
+FASHION_EVALUATOR = os.path.join(MODELS, "fashion-mnist-classifier.safetensors")
+FASHION = [  # (key, name, file)
+    ("teacher", "EDM teacher", "fashion-mnist-edm.safetensors"),
+    ("cd", "CD (distilled from the teacher)", "fashion-mnist-cd.safetensors"),
+    ("ict", "iCT (from scratch, no teacher)", "fashion-mnist-ict.safetensors"),
+    ("ect", "ECT (tuned from the teacher)", "fashion-mnist-ect.safetensors"),
+]
+# Teacher rows: Euler at 1, 2, 4, 8, 16 NFE; Heun uses 2N-1 evaluations, so 3, 5, 9, 17 and 35.
+TEACHER_ROWS = [("Euler", ["--sampler", "euler", "--points", str(n)]) for n in (1, 2, 4, 8, 16)] + \
+               [("Heun", ["--sampler", "heun", "--points", str(n)]) for n in (2, 3, 5, 9, 18)]
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def load_cache():
+    cache = {}
+    if os.path.exists(CACHE):
+        with open(CACHE) as f:
+            for line in f:
+                if line.strip():
+                    entry = json.loads(line)
+                    cache[entry["key"]] = entry["result"]
+    return cache
+
+
+CACHED = load_cache()
+
+
+def measure(args, files):
+    """Runs `cmstudio-cli eval ... --json` unless the cache has it; returns the parsed JSON or None."""
+    key = json.dumps([args, {os.path.basename(f): sha256(f) for f in files}])
+    if key in CACHED:
+        return CACHED[key]
+    if ONLY_CACHED:
+        return None
+    print("measuring:", " ".join(args), flush=True)
+    start = time.time()
+    run = subprocess.run([CLI, "eval", "--json", "--threads", THREADS] + args, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    if run.returncode != 0:
+        sys.exit("eval failed (%d): %s" % (run.returncode, run.stderr.strip().splitlines()[-1]))
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result["wall_seconds"] = round(time.time() - start, 1)
+    os.makedirs(os.path.dirname(CACHE), exist_ok=True)
+    with open(CACHE, "a") as f:
+        f.write(json.dumps({"key": key, "result": result}) + "\n")
+    CACHED[key] = result
+    return result
+
+
+def fmt_sigmas(sigmas):
+    return ", ".join("%g" % s for s in sigmas)
+
+
+def main():
+    if not os.path.exists(FASHION_EVALUATOR):
+        sys.exit("missing " + FASHION_EVALUATOR)
+    ev = ["--evaluator", FASHION_EVALUATOR]
+    n = ["--n", str(SAMPLES)]
+    floor = measure(ev + ["--floor"], [FASHION_EVALUATOR])
+    rows, searches, missing = [], {}, []
+    for key, name, filename in FASHION:
+        path = os.path.join(MODELS, filename)
+        if not os.path.exists(path):
+            missing.append(name)
+            continue
+        files = [path, FASHION_EVALUATOR]
+        model = ["-m", path]
+        grid = os.path.join(OUT, "grids", "fashion-mnist-%s.png" % key)
+        os.makedirs(os.path.dirname(grid), exist_ok=True)
+        if key == "teacher":
+            for sampler, args in TEACHER_ROWS:
+                extra = ["--grid", grid, "--zoom", "2"] if args[-1] == "18" else []
+                r = measure(model + ev + n + args + extra, files)
+                if r: rows.append((key, name, sampler, r))
+            continue
+        r = measure(model + ev + n + ["--grid", grid, "--zoom", "2"], files)
+        if r: rows.append((key, name, "1 step", r))
+        for steps in (2, 3):
+            found = measure(model + ev + ["--reference", "fashion-mnist-validation", "--n", str(SEARCH_SAMPLES),
+                                          "--search-sigmas", str(steps)], files)
+            if not found:
+                continue
+            searches[(key, steps)] = found
+            sigmas = ",".join("%r" % s for s in found["sigmas"])
+            r = measure(model + ev + n + ["--sampler", "multistep", "--sigmas", sigmas], files)
+            if r: rows.append((key, name, "%d steps" % steps, r))
+    write_report(floor, rows, searches, missing)
+
+
+def teacher_best(rows, max_nfe):
+    fds = [r["fd"] for k, _, _, r in rows if k == "teacher" and r["nfe"] <= max_nfe]
+    return min(fds) if fds else None
+
+
+def write_report(floor, rows, searches, missing):
+    lines = ["# Measured results", "",
+             "Generated by `scripts/make-results-table.sh` (do not edit by hand). Every figure was measured on "
+             "this project's 2-core CPU machine by `cmstudio-cli eval`.", "",
+             "**Evaluator.** `resources/models/fashion-mnist-classifier.safetensors`, a CNN trained by this "
+             "project (`cmstudio-cli train-evaluator`) on the 60,000 Fashion-MNIST training images. FD is the "
+             "Frechet distance between its 128-d penultimate features of the samples and of the 10,000 test "
+             "images (the FID formula; values are not comparable to Inception FIDs). Class accuracy is the "
+             "share of class-conditional samples the classifier assigns to the class asked for. Samples are "
+             "class-conditional with balanced classes (sample j asks for class j mod 10), seeds 0..N-1, "
+             "rounded to 8 bits like a saved PNG.", ""]
+    if floor:
+        lines += ["**FD floor** (10,000 training images against the test set): **%.3f**." % floor["fd"], ""]
+    lines += ["| model | sampler | NFE | sigmas | FD | class accuracy | s / 1,000 images | samples |",
+              "|---|---|---:|---|---:|---:|---:|---:|"]
+    for key, name, sampler, r in rows:
+        acc = "%.1f%%" % (100 * r["class_accuracy"]) if r["class_accuracy"] >= 0 else "-"
+        lines.append("| %s | %s | %d | %s | %.3f | %s | %.1f | %d |" % (
+            name, sampler, r["nfe"], fmt_sigmas(r["sigmas"]), r["fd"], acc, r["seconds_per_1000"], r["samples"]))
+    lines.append("")
+    if missing:
+        lines += ["Not measured yet (model not in resources/models): " + ", ".join(missing) + ".", ""]
+    if searches:
+        lines += ["**Intermediate sigmas** were chosen by a greedy search on a validation split (every 6th "
+                  "training image, 10,000 images; %d samples per candidate, 8 log-spaced candidates between "
+                  "0.02 and 40), never on the test set:" % SEARCH_SAMPLES, ""]
+        for (key, steps), found in sorted(searches.items()):
+            tried = "; ".join("%s: %.2f" % (fmt_sigmas(t["sigmas"][1:]), t["fd"]) for t in found["trials"]
+                              if len(t["sigmas"]) == steps)
+            lines.append("- %s, %d steps: **%s** (validation FD by candidate: %s)" % (key, steps,
+                         fmt_sigmas(found["sigmas"]), tried))
+        lines.append("")
+    lines += targets(rows)
+    series_path = os.path.join(OUT, "results", "fd-vs-nfe.csv")
+    with open(series_path, "w") as f:
+        f.write("series,x,y\n")
+        for key, name, sampler, r in rows:
+            label = name.split(" (")[0] + (" " + sampler if key == "teacher" else "")
+            f.write("%s,%d,%.6f\n" % (label, r["nfe"], r["fd"]))
+    plot = os.path.join(OUT, "results", "fd-vs-nfe.png")
+    if rows and os.path.exists(PLOT):
+        args = [PLOT, "--csv", series_path, "-o", plot, "--log-x", "--log-y", "--x-label",
+                "network evaluations per image (NFE)", "--y-label", "FD to the test set (lower is better)",
+                "--title", "Fashion-MNIST: FD against NFE (%d samples per point)" % SAMPLES]
+        if floor:
+            args += ["--hline", "FD floor (train vs test)=%g" % floor["fd"]]
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR="/tmp")
+        subprocess.run(args, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        lines += ["![FD against NFE](results/fd-vs-nfe.png)", ""]
+    grids = sorted(g for g in os.listdir(os.path.join(OUT, "grids"))) if os.path.isdir(os.path.join(OUT, "grids")) else []
+    if grids:
+        lines += ["**Sample grids** (the first 100 samples of the 1-step rows and of the teacher's Heun-35 row; "
+                  "column c is class c): " + ", ".join("[%s](grids/%s)" % (g, g) for g in grids) + ".", ""]
+    with open(os.path.join(OUT, "RESULTS.md"), "w") as f:
+        f.write("\n".join(lines))
+    print("wrote docs/RESULTS.md (%d rows)" % len(rows))
+
+
+def targets(rows):
+    def fd(key, sampler):
+        for k, _, s, r in rows:
+            if k == key and s == sampler:
+                return r
+        return None
+    out = ["## Targets", ""]
+    heun35 = next((r for k, _, s, r in rows if k == "teacher" and r["nfe"] == 35), None)
+    def verdict(ok):
+        return "**met**" if ok else "**missed**"
+    if heun35:
+        for sampler, factor in (("1 step", 2.0), ("2 steps", 1.5)):
+            r = fd("cd", sampler)
+            if r:
+                ratio = r["fd"] / heun35["fd"]
+                out.append("- CD %s FD / teacher Heun-35 FD = %.2f (target <= %.1f): %s" % (
+                    sampler, ratio, factor, verdict(ratio <= factor)))
+    for steps, limit in (("1 step", 8), ("2 steps", 16)):
+        best = teacher_best(rows, limit)
+        for key in ("cd", "ict", "ect"):
+            r = fd(key, steps)
+            if r and best is not None:
+                out.append("- %s %s FD %.3f vs the teacher's best at <= %d NFE %.3f: %s" % (
+                    key, steps, r["fd"], limit, best, verdict(r["fd"] < best)))
+    for key in ("cd", "ict", "ect"):
+        r = fd(key, "1 step")
+        if r and r["class_accuracy"] >= 0:
+            out.append("- %s 1-step class accuracy %.1f%% (target >= 85%%): %s" % (
+                key, 100 * r["class_accuracy"], verdict(r["class_accuracy"] >= 0.85)))
+    out.append("")
+    return out
+
+
+if __name__ == "__main__":
+    main()
