@@ -38,7 +38,8 @@ torch::Tensor sigmaVector(double sigma, int64_t count) {
 
 torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& unitNoise,
                                const std::vector<double>& sigmas, const torch::Tensor& labels,
-                               PerImageNoise& noise, EvaluationTicker& ticker, const StepObserver& observe) {
+                               PerImageNoise& noise, EvaluationTicker& ticker, const StepObserver& observe,
+                               const torch::Tensor& start, const Projector& project) {
     c10::InferenceMode inference; // sampling never needs autograd
     const auto n = unitNoise.size(0);
     const double sigmaMin = model.card.noise.sigmaMin;
@@ -47,16 +48,17 @@ torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& un
         ticker.checkCancel();
         torch::Tensor noisy;
         if (i == 0) {
-            noisy = unitNoise * sigmas[0];
+            noisy = start.defined() ? start + unitNoise * sigmas[0] : unitNoise * sigmas[0];
         } else {
             const double scale = std::sqrt(std::max(0.0, sigmas[i] * sigmas[i] - sigmaMin * sigmaMin));
             noisy = x + scale * noise.next();
         }
         x = evaluate(model, noisy, sigmaVector(sigmas[i], n), labels);
+        if (project) x = project(x);
         ticker.tick();
         if (observe) observe(int(i), x.clamp(-1, 1));
     }
-    return x.clamp(-1, 1);
+    return project ? x : x.clamp(-1, 1);
 }
 
 torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNoise,

@@ -34,11 +34,16 @@ struct EvaluationTicker {
 
 using StepObserver = std::function<void(int step, const torch::Tensor& estimate)>;
 
-// Algorithm 1 from x = f(sigmas[0] * z, sigmas[0]); later levels re-noise with sqrt(tau^2 - sigma_min^2).
+using Projector = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// Algorithm 1 from x = f(start + sigmas[0] * z, sigmas[0]) (start: zeros when undefined); later levels
+// re-noise with sqrt(tau^2 - sigma_min^2). With a projector (Algorithm 4, editing) each estimate is
+// projected, and the result is not clamped so the kept coordinates stay exact.
 torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& unitNoise,
                                const std::vector<double>& sigmas, const torch::Tensor& labels,
                                PerImageNoise& noise, EvaluationTicker& ticker,
-                               const StepObserver& observe = {});
+                               const StepObserver& observe = {}, const torch::Tensor& start = {},
+                               const Projector& project = {});
 
 // EDM's Euler or Heun integration of the PF-ODE through `sigmas` (descending) and then to 0.
 torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNoise,
