@@ -232,9 +232,7 @@ int runSample(const QStringList& arguments) {
         cm::writeNpy(str(p.value("npy")), values,
                      {int64_t(result.images.size()), first.channels(), first.rows, first.cols});
     }
-    std::string sigmaList;
-    for (double s : result.sigmas)
-        sigmaList += (sigmaList.empty() ? "" : ",") + std::to_string(s);
+    const std::string sigmaList = sigmaText(result.sigmas);
     std::printf("wrote %s: %d images, %d network evaluations each (sigmas %s), seed %llu\n",
                 qPrintable(p.value("out")), params.count, result.nfe, sigmaList.c_str(),
                 (unsigned long long)params.seed);

@@ -9,6 +9,8 @@ int runSample(const QStringList& arguments);
 int runInfo(const QStringList& arguments);
 int runTrainEvaluator(const QStringList& arguments); // cli_eval.cpp
 int runEval(const QStringList& arguments);          // cli_eval.cpp
+int runEdit(const QStringList& arguments);          // cli_edit.cpp
+int runInterpolate(const QStringList& arguments);   // cli_edit.cpp
 
 // Raised by a SIGINT handler; long commands stop cleanly (training saves a checkpoint).
 #include "core/progress.h"

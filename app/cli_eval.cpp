@@ -37,16 +37,6 @@ cm::Dataset loadReference(const QString& spec, const cm::FeatureNetCard& card) {
     return loadTrainingData(spec, int(card.itemShape[1]), int(card.itemShape[0]), false, 0);
 }
 
-std::string sigmaText(const std::vector<double>& sigmas, int digits = 4) {
-    std::string text;
-    char buffer[40];
-    for (double s : sigmas) {
-        std::snprintf(buffer, sizeof buffer, "%.*g", digits, s);
-        text += (text.empty() ? "" : ",") + std::string(buffer);
-    }
-    return text;
-}
-
 // One machine-readable line for scripts (scripts/make-results-table.sh reads it).
 void printJson(const std::string& fields) {
     std::printf("{%s}\n", fields.c_str());

@@ -19,6 +19,8 @@ const char* kUsage = "usage: cmstudio-cli <command> [options]\n"
                      "  info     print a model file's card\n"
                      "  eval     measure a model: FD, class accuracy, speed (or the FD floor, or a sigma search)\n"
                      "  train-evaluator  train the evaluator's classifier or autoencoder\n"
+                     "  edit     inpaint, colorize, superres, stroke or denoise an image (zero-shot)\n"
+                     "  interpolate  frames between the samples of two seeds\n"
                      "\n"
                      "'cmstudio-cli <command> --help' lists a command's options.\n";
 
@@ -49,8 +51,10 @@ int main(int argc, char** argv) {
         if (command == "info") return runInfo(arguments);
         if (command == "eval") return runEval(arguments);
         if (command == "train-evaluator") return runTrainEvaluator(arguments);
+        if (command == "edit") return runEdit(arguments);
+        if (command == "interpolate") return runInterpolate(arguments);
         std::fprintf(stderr,
-                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, eval, train-evaluator; see --help)\n",
+                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, eval, train-evaluator, edit, interpolate; see --help)\n",
                      qPrintable(command));
         return 2;
     } catch (const UsageError& e) {

@@ -133,3 +133,14 @@ cm::SampleParams readSamplerOptions(const QCommandLineParser& p) {
     params.batchSize = int(toLong(p, "batch", 1, 4096));
     return params;
 }
+
+std::string sigmaText(const std::vector<double>& sigmas, int digits) {
+    std::string text;
+    char buffer[40];
+    for (double s : sigmas) {
+        std::snprintf(buffer, sizeof buffer, "%.*g", digits, s);
+        text += (text.empty() ? "" : ",") + std::string(buffer);
+    }
+    return text;
+}
+

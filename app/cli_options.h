@@ -27,3 +27,6 @@ cm::Dataset loadTrainingData(const QString& spec, int imageSize, int channels, b
 // --sampler, --ts, --steps, --sigmas, --points, --batch (sample and eval share them).
 void addSamplerOptions(QCommandLineParser& parser);
 cm::SampleParams readSamplerOptions(const QCommandLineParser& parser);
+
+// "80,0.8": noise levels with `digits` significant digits (10 for machine-readable output).
+std::string sigmaText(const std::vector<double>& sigmas, int digits = 4);

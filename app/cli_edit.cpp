@@ -1,0 +1,246 @@
+// cmstudio-cli edit and interpolate: zero-shot editing with a consistency model.
+#include "cli_commands.h"
+#include "cli_options.h"
+#include "cli_progress.h"
+#include "core/editing.h"
+#include "core/error.h"
+#include "core/image_util.h"
+#include "core/model.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <cstdio>
+
+using Option = QCommandLineOption;
+
+namespace {
+
+// Shorter side resized to `size`, then centre-cropped (only with --fit).
+cv::Mat fitSquare(const cv::Mat& image, int size, int interpolation) {
+    const double scale = double(size) / std::min(image.cols, image.rows);
+    const int w = std::max(size, int(std::lround(image.cols * scale)));
+    const int h = std::max(size, int(std::lround(image.rows * scale)));
+    cv::Mat resized;
+    cv::resize(image, resized, cv::Size(w, h), 0, 0, interpolation);
+    return resized(cv::Rect((w - size) / 2, (h - size) / 2, size, size)).clone();
+}
+
+bool isGreyInRgb(const cv::Mat& rgb) {
+    std::vector<cv::Mat> planes;
+    cv::split(rgb, planes);
+    return cv::countNonZero(planes[0] != planes[1]) == 0 && cv::countNonZero(planes[1] != planes[2]) == 0;
+}
+
+// Reads an image for the model: size checked (or fitted), channels adapted where that loses nothing a
+// user would miss (grey -> RGB for a colour model; colour -> grey for a grey model, said on stderr).
+cv::Mat loadInput(const QString& path, int size, int channels, bool fit, bool wantGrey) {
+    cv::Mat image = cm::readImageFile(str(path));
+    if (image.channels() == 3 && (wantGrey || channels == 1)) {
+        if (!isGreyInRgb(image)) {
+            if (wantGrey)
+                throw cm::Error(cm::ErrorKind::InvalidArgument,
+                                str(path) + " is a colour image; colorize takes a grey image (convert it to grey first)");
+            std::fprintf(stderr, "note: %s is in colour; the model is greyscale, so its luminance is used\n",
+                         qPrintable(path));
+        }
+        cv::cvtColor(image, image, cv::COLOR_RGB2GRAY);
+    } else if (image.channels() == 1 && channels == 3 && !wantGrey) {
+        cv::cvtColor(image, image, cv::COLOR_GRAY2RGB);
+    }
+    if (image.cols != size || image.rows != size) {
+        if (!fit)
+            throw cm::Error(cm::ErrorKind::Shape,
+                            str(path) + " is " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
+                                "; this needs " + std::to_string(size) + "x" + std::to_string(size) +
+                                " (pass --fit to resize and centre-crop)");
+        image = fitSquare(image, size, image.cols > size ? cv::INTER_AREA : cv::INTER_CUBIC);
+    }
+    return cm::fromDisplay8U(image);
+}
+
+QString defaultOutput(const QString& input, const QString& suffix) {
+    const QFileInfo info(input);
+    return info.dir().filePath(info.completeBaseName() + "-" + suffix + ".png");
+}
+
+void refuseToOverwrite(const QString& path, bool overwrite) {
+    if (QFileInfo::exists(path) && !overwrite)
+        throw UsageError{"'" + path + "' exists; pass --overwrite to replace it, or -o for another name"};
+}
+
+void writeImage(const QString& path, const cv::Mat& image, int zoom) {
+    cv::Mat out = cm::toDisplay8U(image);
+    if (zoom > 1) cv::resize(out, out, cv::Size(), zoom, zoom, cv::INTER_NEAREST);
+    cm::writeImageAtomically(str(path), out);
+}
+
+} // namespace
+
+int runEdit(const QStringList& arguments) {
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        "Edit an image with a consistency model, zero-shot: inpaint (fill the mask's white pixels), colorize "
+        "(a grey image, RGB model), superres (a low-resolution image, --factor 2/4/8), stroke (turn a rough "
+        "painting into a realistic image), denoise (one evaluation at --sigma). The result is written next "
+        "to the input as NAME-TASK.png unless -o says otherwise.");
+    p.addPositionalArgument("task", "inpaint, colorize, superres, stroke or denoise.");
+    p.addOptions({
+        Option({"m", "model"}, "The consistency model file.", "path"),
+        Option("image", "The input image (PNG, JPEG, WebP).", "path"),
+        Option("mask", "inpaint: the mask image, white (nonzero) = fill.", "path"),
+        Option("factor", "superres: the upscaling factor 2, 4 or 8.", "N", "4"),
+        Option("sigma", "denoise: the noise level of the input (on the [-1, 1] pixel scale).", "x"),
+        Option("add-noise", "denoise: first add noise of this level (seeded), for a demonstration.", "x"),
+        Option("sigmas", "Decreasing noise levels of the edit (default: the task's schedule).", "list"),
+        Option("ts", "Or indices on a Karras grid of --steps points, e.g. 0,10,20.", "list"),
+        Option("steps", "Points of the Karras grid that --ts indexes.", "N", "40"),
+        Option("seed", "Random seed.", "N", "0"),
+        Option("class", "Class for class-conditional models (-1 = none).", "N", "-1"),
+        Option("fit", "Resize and centre-crop an image (and mask) of another size to the model's."),
+        Option({"o", "out"}, "The output image.", "path"),
+        Option("overwrite", "Replace an existing output file."),
+        Option("zoom", "Nearest-neighbour enlargement of the written image.", "N", "1"),
+    });
+    if (!parseOrHelp(p, "edit", arguments)) return 0;
+    if (p.positionalArguments().size() != 1)
+        throw UsageError{"edit takes one task: inpaint, colorize, superres, stroke or denoise"};
+    const QString taskName = p.positionalArguments().front();
+    if (!p.isSet("model")) throw UsageError{"edit needs --model PATH"};
+    if (!p.isSet("image")) throw UsageError{"edit needs --image PATH"};
+    const QString input = p.value("image");
+    const QString out = p.isSet("out") ? p.value("out") : defaultOutput(input, taskName);
+    requireImageExtension(out);
+    refuseToOverwrite(out, p.isSet("overwrite"));
+    const int zoom = int(toLong(p, "zoom", 1, 64));
+    const bool fit = p.isSet("fit");
+    const uint64_t seed = uint64_t(toLong(p, "seed", 0, 2147483647));
+    const int classLabel = int(toLong(p, "class", -1, 100000));
+
+    const cm::Model model = cm::Model::load(str(p.value("model")));
+    const int size = model.card().network.imageSize, channels = model.card().network.channels;
+
+    if (taskName == "denoise") {
+        if (!p.isSet("sigma") && !p.isSet("add-noise"))
+            throw UsageError{"denoise needs --sigma (the input's noise level) or --add-noise"};
+        cv::Mat image = loadInput(input, size, channels, fit, false);
+        double sigma = p.isSet("sigma") ? toDouble(p, "sigma") : 0;
+        if (p.isSet("add-noise")) {
+            const double added = toDouble(p, "add-noise");
+            image = cm::addNoise({image}, added, seed)[0];
+            sigma = std::sqrt(sigma * sigma + added * added);
+            const QString noisyPath = defaultOutput(out, "input");
+            refuseToOverwrite(noisyPath, p.isSet("overwrite"));
+            writeImage(noisyPath, image, zoom);
+            std::printf("wrote the noisy input %s\n", qPrintable(noisyPath));
+        }
+        const auto result = cm::denoise(model, {image}, sigma, classLabel);
+        writeImage(out, result[0], zoom);
+        std::printf("wrote %s: denoised at sigma %g, 1 network evaluation\n", qPrintable(out), sigma);
+        return 0;
+    }
+
+    cm::EditParams params;
+    params.task = cm::editTaskFromName(str(taskName));
+    params.factor = int(toLong(p, "factor", 1, 64));
+    params.seed = seed;
+    params.classLabel = classLabel;
+    if (p.isSet("sigmas")) params.sigmas = toDoubleList(p.value("sigmas"), "sigmas");
+    if (p.isSet("ts")) params.ts = toIntList(p.value("ts"), "ts");
+    params.steps = int(toLong(p, "steps", 2, 100000));
+    const bool colorize = params.task == cm::EditTask::Colorize;
+    if (colorize && channels != 3)
+        throw cm::Error(cm::ErrorKind::InvalidArgument,
+                        "colorize needs an RGB model; " + str(p.value("model")) + " is greyscale");
+    int inputSize = size;
+    if (params.task == cm::EditTask::SuperResolution) {
+        if (params.factor != 2 && params.factor != 4 && params.factor != 8)
+            throw UsageError{"--factor is 2, 4 or 8"};
+        if (size % params.factor)
+            throw cm::Error(cm::ErrorKind::InvalidArgument,
+                            "the factor " + std::to_string(params.factor) + " does not divide the model's size " +
+                                std::to_string(size));
+        inputSize = size / params.factor;
+    }
+    params.images = {loadInput(input, inputSize, channels, fit, colorize)};
+    if (params.task == cm::EditTask::Inpaint) {
+        if (!p.isSet("mask")) throw UsageError{"inpaint needs --mask PATH (white = fill)"};
+        cv::Mat mask = cm::readImageFile(str(p.value("mask")));
+        if (mask.channels() == 3) cv::cvtColor(mask, mask, cv::COLOR_RGB2GRAY);
+        if (mask.cols != size || mask.rows != size) {
+            if (!fit)
+                throw cm::Error(cm::ErrorKind::InvalidArgument,
+                                "the mask " + str(p.value("mask")) + " is " + std::to_string(mask.cols) + "x" +
+                                    std::to_string(mask.rows) + " but the image is " + std::to_string(size) + "x" +
+                                    std::to_string(size) + " (pass --fit to fit both)");
+            mask = fitSquare(mask, size, cv::INTER_NEAREST);
+        }
+        params.masks = {mask};
+    } else if (p.isSet("mask")) {
+        throw UsageError{"--mask is for inpaint"};
+    }
+    CliProgress bar("edit", "evals");
+    const auto result =
+        cm::edit(model, params, [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
+    bar.finish();
+    writeImage(out, result.images[0], zoom);
+    const std::string sigmas = sigmaText(result.sigmas);
+    std::printf("wrote %s: %s, %d network evaluations (sigmas %s), seed %llu\n", qPrintable(out),
+                qPrintable(taskName), result.nfe, sigmas.c_str(), (unsigned long long)seed);
+    return 0;
+}
+
+int runInterpolate(const QStringList& arguments) {
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        "Interpolate between the one-step samples of two seeds (spherical interpolation of their noises): "
+        "a strip PNG and one PNG per frame.");
+    p.addOptions({
+        Option({"m", "model"}, "The consistency model file.", "path"),
+        Option("seed-a", "The first sample's seed.", "N", "0"),
+        Option("seed-b", "The last sample's seed.", "N", "1"),
+        Option("frames", "Number of frames (>= 2).", "N", "8"),
+        Option("class", "Class for class-conditional models (-1 = none).", "N", "-1"),
+        Option({"o", "out"}, "The strip image.", "path", "interpolation.png"),
+        Option("frames-dir", "Folder for the frames (default: OUT without extension + '-frames').", "dir"),
+        Option("overwrite", "Replace existing files."),
+        Option("zoom", "Nearest-neighbour enlargement.", "N", "1"),
+    });
+    if (!parseOrHelp(p, "interpolate", arguments)) return 0;
+    if (!p.isSet("model")) throw UsageError{"interpolate needs --model PATH"};
+    const QString out = p.value("out");
+    requireImageExtension(out);
+    refuseToOverwrite(out, p.isSet("overwrite"));
+    const QFileInfo info(out);
+    const QString framesDir = p.isSet("frames-dir") ? p.value("frames-dir")
+                                                     : info.dir().filePath(info.completeBaseName() + "-frames");
+    cm::InterpolationParams params;
+    params.seedA = uint64_t(toLong(p, "seed-a", 0, 2147483647));
+    params.seedB = uint64_t(toLong(p, "seed-b", 0, 2147483647));
+    params.frames = int(toLong(p, "frames", 2, 10000));
+    params.classLabel = int(toLong(p, "class", -1, 100000));
+    const int zoom = int(toLong(p, "zoom", 1, 64));
+    const cm::Model model = cm::Model::load(str(p.value("model")));
+    CliProgress bar("interpolate", "frames");
+    const auto frames =
+        cm::interpolate(model, params, [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
+    bar.finish();
+    std::vector<cv::Mat> images;
+    for (const auto& frame : frames)
+        images.push_back(cm::toDisplay8U(frame));
+    cv::Mat strip = cm::makeGrid(images, int(images.size()));
+    if (zoom > 1) cv::resize(strip, strip, cv::Size(), zoom, zoom, cv::INTER_NEAREST);
+    cm::writeImageAtomically(str(out), strip);
+    QDir().mkpath(framesDir);
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+        const QString path = QDir(framesDir).filePath(QString("frame%1.png").arg(i, 3, 10, QChar('0')));
+        refuseToOverwrite(path, p.isSet("overwrite"));
+        writeImage(path, frames[i], zoom);
+    }
+    std::printf("wrote %s and %d frames in %s (seeds %llu -> %llu)\n", qPrintable(out), params.frames,
+                qPrintable(framesDir), (unsigned long long)params.seedA, (unsigned long long)params.seedB);
+    return 0;
+}
