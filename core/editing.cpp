@@ -35,6 +35,8 @@ EditTask editTaskFromName(const std::string& name) {
 
 namespace {
 
+constexpr int kRangeRounds = 50;
+
 std::vector<double> geometric(double from, double to, int count) {
     std::vector<double> levels;
     for (int i = 0; i < count; ++i)
@@ -188,6 +190,11 @@ EditResult edit(const Model& model, const EditParams& params, const ProgressFn& 
             const detail::Projection projection(*op, y, generate);
             x = detail::consistencyChain(model.impl(), unitNoise, result.sigmas, labels, noise, ticker, {},
                                          projection.start(), projection);
+            // Alternating projections onto the pixel range and the kept coordinates: a saved 8-bit image
+            // clamps to [-1, 1], which alone would break e.g. the patch means of a black region. Ending
+            // with the projection keeps the kept coordinates exact.
+            for (int round = 0; round < kRangeRounds; ++round)
+                x = projection(x.clamp(-1, 1));
         }
         for (int j = 0; j < n; ++j)
             result.images.push_back(detail::tensorToImage(x[j]));

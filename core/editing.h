@@ -41,8 +41,9 @@ struct EditParams {
 };
 
 struct EditResult {
-    // [-1, 1]-scale images of the model's size. The kept coordinates are exact (A x = A y there), so a
-    // value may sit slightly outside [-1, 1]; display conversion saturates it.
+    // [-1, 1]-scale images of the model's size. The kept coordinates are exact (A x = A y there); the
+    // result is also pulled into [-1, 1] by alternating projections, so that what remains outside is
+    // tiny and saving to 8 bits keeps the kept coordinates to within a level.
     std::vector<cv::Mat> images;
     std::vector<double> sigmas;
     int nfe = 0;

@@ -213,6 +213,70 @@ class TestCli : public QObject {
         QVERIFY(temporaries(ckpt).isEmpty());
     }
 
+    void editsWriteNextToTheInputAndKeepWhatTheyMust() {
+        // A real 28x28 input and a mask; the tiny model is untrained, the projection is exact regardless.
+        QImage input(28, 28, QImage::Format_Grayscale8);
+        for (int y = 0; y < 28; ++y)
+            for (int x = 0; x < 28; ++x)
+                input.setPixel(x, y, qRgb(x * 9, x * 9, x * 9));
+        QVERIFY(input.save(m_dir.filePath("in.png")));
+        QImage mask(28, 28, QImage::Format_Grayscale8);
+        mask.fill(Qt::black);
+        for (int y = 10; y < 18; ++y)
+            for (int x = 10; x < 18; ++x)
+                mask.setPixel(x, y, qRgb(255, 255, 255));
+        QVERIFY(mask.save(m_dir.filePath("mask.png")));
+        const auto r = run({"edit", "inpaint", "-m", m_model, "--image", "in.png", "--mask", "mask.png",
+                            "--sigmas", "80,2", "--class", "1"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("in-inpaint.png") && r.out.contains("2 network evaluations"), qPrintable(r.out));
+        const QImage out(m_dir.filePath("in-inpaint.png"));
+        int changedOutside = 0, changedInside = 0;
+        for (int y = 0; y < 28; ++y)
+            for (int x = 0; x < 28; ++x) {
+                const bool inside = x >= 10 && x < 18 && y >= 10 && y < 18;
+                const bool changed = qGray(out.pixel(x, y)) != qGray(input.pixel(x, y));
+                (inside ? changedInside : changedOutside) += changed;
+            }
+        QCOMPARE(changedOutside, 0);
+        QVERIFY(changedInside > 10);
+        // The same command again refuses to overwrite the result.
+        const auto again = run({"edit", "inpaint", "-m", m_model, "--image", "in.png", "--mask", "mask.png"});
+        QCOMPARE(again.exitCode, 2);
+        QVERIFY(again.err.contains("--overwrite"));
+        // Super-resolution of a 7x7 input keeps its pixels as the 4x4 patch means.
+        QImage low(7, 7, QImage::Format_Grayscale8);
+        for (int y = 0; y < 7; ++y)
+            for (int x = 0; x < 7; ++x)
+                low.setPixel(x, y, qRgb(30 * y, 30 * y, 30 * y));
+        QVERIFY(low.save(m_dir.filePath("low.png")));
+        QCOMPARE(run({"edit", "superres", "-m", m_model, "--image", "low.png", "--factor", "4"}).exitCode, 0);
+        const QImage up(m_dir.filePath("low-superres.png"));
+        QCOMPARE(up.size(), QSize(28, 28));
+        for (int py = 0; py < 7; ++py) {
+            double sum = 0;
+            for (int y = 4 * py; y < 4 * py + 4; ++y)
+                for (int x = 0; x < 4; ++x)
+                    sum += qGray(up.pixel(x, y));
+            QVERIFY2(std::abs(sum / 16 - 30 * py) <= 1.0, qPrintable(QString::number(sum / 16)));
+        }
+        // Denoising writes the noisy input next to the result.
+        QCOMPARE(run({"edit", "denoise", "-m", m_model, "--image", "in.png", "--add-noise", "0.3"}).exitCode, 0);
+        QVERIFY(QFile::exists(m_dir.filePath("in-denoise-input.png")));
+        QVERIFY(QFile::exists(m_dir.filePath("in-denoise.png")));
+    }
+
+    void interpolationStripEndsAtTheSeedsSamples() {
+        const auto r = run({"interpolate", "-m", m_model, "--seed-a", "5", "--seed-b", "6", "--frames", "4",
+                            "--class", "2", "-o", "strip.png"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(QImage(m_dir.filePath("strip.png")).size(), QSize(4 * 28 + 5 * 2, 28 + 2 * 2));
+        QCOMPARE(run({"sample", "-m", m_model, "--n", "2", "--seed", "5", "--class", "2", "-o", "ab.png",
+                      "--save-each", "ab"}).exitCode, 0);
+        QCOMPARE(QImage(m_dir.filePath("strip-frames/frame000.png")), QImage(m_dir.filePath("ab/sample_seed5.png")));
+        QCOMPARE(QImage(m_dir.filePath("strip-frames/frame003.png")), QImage(m_dir.filePath("ab/sample_seed6.png")));
+    }
+
     void badInputGetsOneLineAndNoCrash_data() {
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<int>("exitCode");
@@ -249,6 +313,44 @@ class TestCli : public QObject {
             << QStringList{"train", "-o", "x.safetensors", "--metric", "lpips"} << 1 << "LPIPS";
         QTest::newRow("unknown mode")
             << QStringList{"train", "-o", "x.safetensors", "--mode", "gan"} << 1 << "'gan'";
+        QTest::newRow("edit: mask of another size")
+            << QStringList{"edit", "inpaint", "-m", "tiny.safetensors", "--image", "img28.png", "--mask", "img32.png",
+                           "-o", "e1.png"}
+            << 1 << "the mask img32.png is 32x32";
+        QTest::newRow("edit: empty mask")
+            << QStringList{"edit", "inpaint", "-m", "tiny.safetensors", "--image", "img28.png", "--mask", "black28.png",
+                           "-o", "e2.png"}
+            << 1 << "the mask is empty";
+        QTest::newRow("edit: image of another size")
+            << QStringList{"edit", "stroke", "-m", "tiny.safetensors", "--image", "img32.png", "-o", "e3.png"} << 1
+            << "pass --fit";
+        QTest::newRow("edit: colorize on a grey model")
+            << QStringList{"edit", "colorize", "-m", "tiny.safetensors", "--image", "img28.png", "-o", "e4.png"} << 1
+            << "needs an RGB model";
+        QTest::newRow("edit: factor not dividing")
+            << QStringList{"edit", "superres", "-m", "tiny.safetensors", "--image", "img28.png", "--factor", "8",
+                           "-o", "e5.png"}
+            << 1 << "does not divide";
+        QTest::newRow("edit: bad factor")
+            << QStringList{"edit", "superres", "-m", "tiny.safetensors", "--image", "img28.png", "--factor", "3",
+                           "-o", "e6.png"}
+            << 2 << "2, 4 or 8";
+        QTest::newRow("edit: not an image")
+            << QStringList{"edit", "stroke", "-m", "tiny.safetensors", "--image", "text.safetensors", "-o", "e7.png"}
+            << 1 << "text.safetensors";
+        QTest::newRow("edit: unknown task")
+            << QStringList{"edit", "sharpen", "-m", "tiny.safetensors", "--image", "img28.png", "-o", "e8.png"} << 1
+            << "sharpen";
+        QTest::newRow("edit: denoise without sigma")
+            << QStringList{"edit", "denoise", "-m", "tiny.safetensors", "--image", "img28.png", "-o", "e9.png"} << 2
+            << "--sigma";
+        QTest::newRow("interpolate: one frame")
+            << QStringList{"interpolate", "-m", "tiny.safetensors", "--frames", "1", "-o", "i.png"} << 2 << "--frames";
+        QTest::newRow("eval: model without evaluator")
+            << QStringList{"eval", "-m", "tiny.safetensors"} << 2 << "--evaluator";
+        QTest::newRow("eval: model as evaluator")
+            << QStringList{"eval", "-m", "tiny.safetensors", "-e", "tiny.safetensors", "--n", "10"} << 1
+            << "cmstudio-model";
         QTest::newRow("cd without teacher")
             << QStringList{"train",   "-o", "x.safetensors", "--mode", "cd", "--data", "fashion-mnist",
                            "--limit", "10"}
@@ -263,6 +365,11 @@ class TestCli : public QObject {
         QVERIFY(model.open(QIODevice::ReadOnly));
         writeFile("cut.safetensors", model.read(model.size() / 2));
         QDir(m_dir.path()).mkpath("emptydir");
+        QImage(28, 28, QImage::Format_Grayscale8).save(m_dir.filePath("img28.png"));
+        QImage(32, 32, QImage::Format_Grayscale8).save(m_dir.filePath("img32.png"));
+        QImage black(28, 28, QImage::Format_Grayscale8);
+        black.fill(Qt::black);
+        black.save(m_dir.filePath("black28.png"));
         const auto r = run(arguments);
         QVERIFY(!r.crashed);
         QCOMPARE(r.exitCode, exitCode);
