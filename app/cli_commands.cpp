@@ -4,6 +4,8 @@
 #include "cli_progress.h"
 #include "core/dataset.h"
 #include "core/error.h"
+#include "core/feature_net.h"
+#include "core/safetensors.h"
 #include "core/image_util.h"
 #include "core/model.h"
 #include "core/sampler.h"
@@ -241,14 +243,22 @@ int runSample(const QStringList& arguments) {
 
 int runInfo(const QStringList& arguments) {
     QCommandLineParser p;
-    p.setApplicationDescription("Print a model file's card.");
+    p.setApplicationDescription("Print the card of a model or evaluator file.");
     p.addPositionalArgument("model", "The model file (safetensors).");
     if (!parseOrHelp(p, "info", arguments)) return 0;
     if (p.positionalArguments().size() != 1) throw UsageError{"info takes exactly one model file"};
     const std::string path = str(p.positionalArguments().front());
+    const long long size = QFileInfo(QString::fromStdString(path)).size();
+    const auto metadata = cm::readSafetensors(path).metadata;
+    const auto format = metadata.find("format");
+    if (format != metadata.end() && format->second == "cmstudio-feature-net") {
+        const cm::FeatureNet evaluator = cm::FeatureNet::load(path);
+        std::printf("%s\n%s\nparameters: %lld\nfile size: %lld bytes\n", path.c_str(),
+                    evaluator.card().describe().c_str(), (long long)evaluator.parameterCount(), size);
+        return 0;
+    }
     const cm::Model model = cm::Model::load(path);
     std::printf("%s\n%s\nparameters: %lld\nfile size: %lld bytes\n", path.c_str(),
-                model.card().describe().c_str(), (long long)model.parameterCount(),
-                (long long)QFileInfo(QString::fromStdString(path)).size());
+                model.card().describe().c_str(), (long long)model.parameterCount(), size);
     return 0;
 }

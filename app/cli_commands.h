@@ -11,6 +11,7 @@ int runTrainEvaluator(const QStringList& arguments); // cli_eval.cpp
 int runEval(const QStringList& arguments);          // cli_eval.cpp
 int runEdit(const QStringList& arguments);          // cli_edit.cpp
 int runInterpolate(const QStringList& arguments);   // cli_edit.cpp
+int runAnnotate(const QStringList& arguments);      // cli_annotate.cpp
 
 // Raised by a SIGINT handler; long commands stop cleanly (training saves a checkpoint).
 #include "core/progress.h"

@@ -21,6 +21,7 @@ const char* kUsage = "usage: cmstudio-cli <command> [options]\n"
                      "  train-evaluator  train the evaluator's classifier or autoencoder\n"
                      "  edit     inpaint, colorize, superres, stroke or denoise an image (zero-shot)\n"
                      "  interpolate  frames between the samples of two seeds\n"
+                     "  annotate set a model file's data-set description or notes (e.g. the data licence)\n"
                      "\n"
                      "'cmstudio-cli <command> --help' lists a command's options.\n";
 
@@ -53,8 +54,9 @@ int main(int argc, char** argv) {
         if (command == "train-evaluator") return runTrainEvaluator(arguments);
         if (command == "edit") return runEdit(arguments);
         if (command == "interpolate") return runInterpolate(arguments);
+        if (command == "annotate") return runAnnotate(arguments);
         std::fprintf(stderr,
-                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, eval, train-evaluator, edit, interpolate; see --help)\n",
+                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, eval, train-evaluator, edit, interpolate, annotate; see --help)\n",
                      qPrintable(command));
         return 2;
     } catch (const UsageError& e) {

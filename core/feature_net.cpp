@@ -97,7 +97,9 @@ std::string FeatureNetCard::describe() const {
     std::ostringstream out;
     out << (kind == FeatureNetKind::Classifier ? "Evaluator classifier" : "Evaluator autoencoder") << " for "
         << itemShape[2] << "x" << itemShape[1] << (itemShape[0] == 1 ? " greyscale" : " RGB") << " images\n";
-    out << "Features: " << featureDim << " (penultimate layer), CNN width " << width << "\n";
+    out << "Features: " << featureDim
+        << (kind == FeatureNetKind::Classifier ? " (penultimate layer)" : " (the bottleneck)") << ", CNN width "
+        << width << "\n";
     if (kind == FeatureNetKind::Classifier) {
         out << "Classes: " << classNames.size() << "\n";
         out << "Held-out accuracy: " << metadata::formatShort(heldOutScore * 100.0) << "%\n";

@@ -277,6 +277,21 @@ class TestCli : public QObject {
         QCOMPARE(QImage(m_dir.filePath("strip-frames/frame003.png")), QImage(m_dir.filePath("ab/sample_seed6.png")));
     }
 
+    void annotateSetsTheCardAndNothingElse() {
+        const QString copy = m_dir.filePath("annotated.safetensors");
+        QFile::remove(copy);
+        QVERIFY(QFile::copy(m_model, copy));
+        const auto r = run({"annotate", copy, "--dataset", "my drawings", "--notes", "CC-BY 4.0, by me"});
+        QCOMPARE(r.exitCode, 0);
+        const auto info = run({"info", copy}).out;
+        QVERIFY2(info.contains("Data set: my drawings") && info.contains("Notes: CC-BY 4.0, by me"), qPrintable(info));
+        const auto before = cm::readSafetensors(m_model.toStdString()), after = cm::readSafetensors(copy.toStdString());
+        QCOMPARE(after.tensors.size(), before.tensors.size());
+        for (const auto& [name, record] : before.tensors)
+            QVERIFY(after.tensors.at(name).bytes == record.bytes);
+        QCOMPARE(run({"annotate", m_dir.filePath("text.safetensors"), "--notes", "x"}).exitCode, 1);
+    }
+
     void badInputGetsOneLineAndNoCrash_data() {
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<int>("exitCode");

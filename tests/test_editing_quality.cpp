@@ -1,0 +1,169 @@
+// Editing quality of the bundled Fashion-MNIST consistency model against classic baselines, on held-out
+// test images: PSNR of the edited region and FD (the project's evaluator) of the results.
+#include "core/dataset.h"
+#include "core/editing.h"
+#include "core/evaluation.h"
+#include "core/feature_net.h"
+#include "core/model.h"
+#include "core/runtime.h"
+
+#include <QtTest>
+
+#include <opencv2/imgproc.hpp>
+#include <opencv2/photo.hpp>
+
+namespace {
+
+constexpr int kImages = 300;
+const std::string kModels = std::string(CMSTUDIO_SOURCE_DIR) + "/resources/models/";
+
+// PSNR on the [0, 1] pixel scale (peak 1) of `a` against `b` where `mask` is nonzero (all pixels if empty).
+double psnr(const std::vector<cv::Mat>& a, const std::vector<cv::Mat>& b, const cv::Mat& mask = {}) {
+    double squared = 0, count = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        cv::Mat diff = (a[i] - b[i]) * 0.5; // [-1, 1] -> [0, 1] scale
+        cv::Mat clipped;
+        cv::min(cv::max(diff, -1.0), 1.0, clipped);
+        cv::Mat sq = clipped.mul(clipped);
+        squared += mask.empty() ? cv::sum(sq)[0] : cv::sum(sq.mul(mask))[0];
+        count += mask.empty() ? double(sq.total() * sq.channels()) : cv::sum(mask)[0];
+    }
+    return 10 * std::log10(count / squared);
+}
+
+std::vector<cv::Mat> clampAll(std::vector<cv::Mat> images) {
+    for (auto& image : images)
+        cv::min(cv::max(image, -1.0), 1.0, image);
+    return images;
+}
+
+std::vector<cv::Mat> quantise(const std::vector<cv::Mat>& images) {
+    std::vector<cv::Mat> out;
+    for (const auto& image : images) {
+        cv::Mat u8;
+        image.convertTo(u8, CV_8U, 127.5, 127.5);
+        out.push_back(u8);
+    }
+    return out;
+}
+
+std::vector<cv::Mat> fromU8(const std::vector<cv::Mat>& images) {
+    std::vector<cv::Mat> out;
+    for (const auto& image : images) {
+        cv::Mat f;
+        image.convertTo(f, CV_32F, 1 / 127.5, -1);
+        out.push_back(f);
+    }
+    return out;
+}
+
+} // namespace
+
+class TestEditingQuality : public QObject {
+    Q_OBJECT
+    cm::Model m_model;
+    cm::FeatureNet m_evaluator;
+    cm::FeatureStatistics m_reference;
+    std::vector<cv::Mat> m_images;
+
+    double fd(const std::vector<cv::Mat>& images) {
+        const auto out = m_evaluator.run(images);
+        return cm::frechetDistance(cm::featureStatistics(out.features, out.count, m_evaluator.card().featureDim),
+                                   m_reference);
+    }
+
+  private slots:
+    void initTestCase() {
+        cm::setThreadCount(2);
+        m_model = cm::Model::load(kModels + "fashion-mnist-ect.safetensors");
+        m_evaluator = cm::FeatureNet::load(kModels + "fashion-mnist-classifier.safetensors");
+        const auto test = cm::loadFashionMnist(cm::defaultFashionMnistDirectory(), cm::Split::Test);
+        // Edited: the first images of the test split; reference statistics: the last 5,000 (disjoint).
+        cm::Dataset reference = test;
+        reference.values.assign(test.values.begin() + 5000 * 784, test.values.end());
+        reference.labels.assign(test.labels.begin() + 5000, test.labels.end());
+        m_reference = cm::referenceStatistics(m_evaluator, reference);
+        for (int i = 0; i < kImages; ++i)
+            m_images.push_back(cv::Mat(28, 28, CV_32F, const_cast<float*>(test.values.data()) + i * 784).clone());
+    }
+
+    void inpaintingBeatsMeanFillAndTelea() {
+        cv::Mat mask8(28, 28, CV_8U, cv::Scalar(0));
+        mask8(cv::Rect(8, 8, 12, 12)).setTo(255);
+        cv::Mat region;
+        mask8.convertTo(region, CV_32F, 1 / 255.0);
+        cm::EditParams params;
+        params.task = cm::EditTask::Inpaint;
+        params.images = m_images;
+        params.masks = {mask8};
+        const auto ours = cm::edit(m_model, params).images;
+        std::vector<cv::Mat> meanFill, telea;
+        for (const auto& image : m_images) {
+            cv::Mat filled = image.clone();
+            filled.setTo(cv::mean(image, ~mask8)[0], mask8);
+            meanFill.push_back(filled);
+            cv::Mat u8, inpainted;
+            image.convertTo(u8, CV_8U, 127.5, 127.5);
+            cv::inpaint(u8, mask8, inpainted, 3, cv::INPAINT_TELEA);
+            telea.push_back(fromU8({inpainted})[0]);
+        }
+        const double pOurs = psnr(ours, m_images, region), pMean = psnr(meanFill, m_images, region),
+                     pTelea = psnr(telea, m_images, region);
+        const double fOurs = fd(ours), fMean = fd(meanFill), fTelea = fd(telea);
+        qInfo("inpainting 12x12 centre, %d images: PSNR(region) CM %.2f dB, mean fill %.2f, Telea %.2f; "
+              "FD CM %.2f, mean fill %.2f, Telea %.2f",
+              kImages, pOurs, pMean, pTelea, fOurs, fMean, fTelea);
+        QVERIFY(pOurs > pMean && pOurs > pTelea);
+        QVERIFY(fOurs < fMean && fOurs < fTelea);
+    }
+
+    void superResolutionBeatsBicubic() {
+        std::vector<cv::Mat> low, bicubic;
+        for (const auto& image : m_images) {
+            cv::Mat small, up;
+            cv::resize(image, small, cv::Size(7, 7), 0, 0, cv::INTER_AREA);
+            low.push_back(small);
+            cv::resize(small, up, cv::Size(28, 28), 0, 0, cv::INTER_CUBIC);
+            bicubic.push_back(up);
+        }
+        cm::EditParams params;
+        params.task = cm::EditTask::SuperResolution;
+        params.factor = 4;
+        params.images = low;
+        const auto ours = clampAll(cm::edit(m_model, params).images);
+        bicubic = clampAll(bicubic);
+        const double pOurs = psnr(ours, m_images), pBicubic = psnr(bicubic, m_images);
+        const double fOurs = fd(ours), fBicubic = fd(bicubic);
+        qInfo("4x super-resolution 7->28, %d images: PSNR CM %.2f dB, bicubic %.2f; FD CM %.2f, bicubic %.2f",
+              kImages, pOurs, pBicubic, fOurs, fBicubic);
+        QVERIFY(pOurs >= pBicubic);
+        QVERIFY(fOurs < fBicubic);
+    }
+
+    void denoisingBeatsNonLocalMeans() {
+        for (double sigma : {0.2, 0.5}) {
+            const auto noisy = cm::addNoise(m_images, sigma, 100);
+            const auto ours = cm::denoise(m_model, noisy, sigma);
+            // The baseline gets the 8-bit noisy image a user would have, at its best filter strength.
+            const auto noisy8 = quantise(noisy);
+            double best = -1, bestH = 0;
+            for (float h : {5.f, 10.f, 15.f, 20.f, 30.f, 40.f, 60.f, 80.f, 100.f}) {
+                std::vector<cv::Mat> filtered;
+                for (const auto& image : noisy8) {
+                    cv::Mat out;
+                    cv::fastNlMeansDenoising(image, out, h, 7, 21);
+                    filtered.push_back(out);
+                }
+                const double p = psnr(fromU8(filtered), m_images);
+                if (p > best) best = p, bestH = h;
+            }
+            const double pOurs = psnr(ours, m_images), pNoisy = psnr(clampAll(noisy), m_images);
+            qInfo("denoising sigma %.1f, %d images: PSNR CM %.2f dB, NLM %.2f (best h = %.0f), noisy %.2f", sigma,
+                  kImages, pOurs, best, bestH, pNoisy);
+            QVERIFY(pOurs > best);
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestEditingQuality)
+#include "test_editing_quality.moc"
