@@ -7,7 +7,7 @@ scripts/install-deps.sh
 scripts/build.sh
 export QT_QPA_PLATFORM=offscreen
 # Serial on purpose: two processes each running OpenMP on 2 cores slow each other down many times over.
-(cd build && ctest --output-on-failure --timeout 900)
+(cd build && ctest --output-on-failure --timeout 1800)
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMSTUDIO_SANITIZE=ON >/dev/null
 cmake --build build-asan
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure --timeout 900)
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure --timeout 1800)
