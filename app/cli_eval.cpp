@@ -23,13 +23,10 @@ namespace {
 // Real images the evaluator compares against. "fashion-mnist[:DIR]": the test split;
 // "fashion-mnist-validation[:DIR]": every 6th training image (10,000, for tuning); else a folder.
 cm::Dataset loadReference(const QString& spec, const cm::FeatureNetCard& card) {
-    const auto dirOf = [&](const QString& s) {
-        return s.contains(':') ? str(s.section(':', 1)) : cm::defaultFashionMnistDirectory();
-    };
-    if (spec == "fashion-mnist" || spec.startsWith("fashion-mnist:"))
-        return cm::loadFashionMnist(dirOf(spec), cm::Split::Test);
-    if (spec == "fashion-mnist-validation" || spec.startsWith("fashion-mnist-validation:")) {
-        auto validation = cm::splitEveryKth(cm::loadFashionMnist(dirOf(spec), cm::Split::Train), 6).second;
+    if (isFashionMnistSpec(spec)) return cm::loadFashionMnist(fashionMnistDirectory(spec), cm::Split::Test);
+    if (isFashionMnistSpec(spec, "fashion-mnist-validation")) {
+        auto validation =
+            cm::splitEveryKth(cm::loadFashionMnist(fashionMnistDirectory(spec), cm::Split::Train), 6).second;
         validation.description = "Fashion-MNIST validation (every 6th training image, " +
                                  std::to_string(validation.count()) + ")";
         return validation;
@@ -89,14 +86,13 @@ int runTrainEvaluator(const QStringList& arguments) {
     params.threads = int(toLong(p, "threads", 0, 256));
 
     const QString spec = p.value("data");
-    const bool fashion = spec == "fashion-mnist" || spec.startsWith("fashion-mnist:");
+    const bool fashion = isFashionMnistSpec(spec);
     const bool labels = params.kind == cm::FeatureNetKind::Classifier;
     cm::Dataset train = loadTrainingData(spec, int(toLong(p, "image-size", 8, 256)),
                                          int(toLong(p, "channels", 1, 3)), labels, 0);
     cm::Dataset heldOut;
     if (fashion) {
-        heldOut = cm::loadFashionMnist(
-            spec.contains(':') ? str(spec.section(':', 1)) : cm::defaultFashionMnistDirectory(), cm::Split::Test);
+        heldOut = cm::loadFashionMnist(fashionMnistDirectory(spec), cm::Split::Test);
     } else {
         std::tie(train, heldOut) = cm::splitEveryKth(train, 10);
     }
@@ -153,9 +149,8 @@ int runEval(const QStringList& arguments) {
 
     if (p.isSet("floor")) {
         cm::Dataset a, b;
-        if (spec == "fashion-mnist" || spec.startsWith("fashion-mnist:")) {
-            const std::string dir =
-                spec.contains(':') ? str(spec.section(':', 1)) : cm::defaultFashionMnistDirectory();
+        if (isFashionMnistSpec(spec)) {
+            const std::string dir = fashionMnistDirectory(spec);
             a = cm::splitEveryKth(cm::loadFashionMnist(dir, cm::Split::Train), 6).second;
             b = cm::loadFashionMnist(dir, cm::Split::Test);
         } else {

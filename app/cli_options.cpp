@@ -79,13 +79,19 @@ void requireImageExtension(const QString& path) {
                          "': the image type is chosen by the extension .png, .jpg or .webp"};
 }
 
+bool isFashionMnistSpec(const QString& spec, const QString& name) {
+    return spec == name || spec.startsWith(name + ":");
+}
+
+std::string fashionMnistDirectory(const QString& spec) {
+    return spec.contains(':') ? str(spec.section(':', 1)) : cm::defaultFashionMnistDirectory();
+}
+
 // --data: "fashion-mnist", "fashion-mnist:DIR", or a folder of images.
 cm::Dataset loadTrainingData(const QString& spec, int imageSize, int channels, bool labels, long limit) {
     cm::Dataset data;
-    if (spec == "fashion-mnist" || spec.startsWith("fashion-mnist:")) {
-        const std::string dir =
-            spec.contains(':') ? str(spec.section(':', 1)) : cm::defaultFashionMnistDirectory();
-        data = cm::loadFashionMnist(dir, cm::Split::Train);
+    if (isFashionMnistSpec(spec)) {
+        data = cm::loadFashionMnist(fashionMnistDirectory(spec), cm::Split::Train);
         if (!labels) {
             data.labels.clear();
             data.classNames.clear();

@@ -21,6 +21,10 @@ std::string str(const QString& s);
 // Checked before any work, so a typo does not cost a whole sampling run.
 void requireImageExtension(const QString& path);
 
+// "NAME" or "NAME:DIR" (a Fashion-MNIST folder other than Debian's); the directory it names.
+bool isFashionMnistSpec(const QString& spec, const QString& name = "fashion-mnist");
+std::string fashionMnistDirectory(const QString& spec);
+
 // --data: "fashion-mnist", "fashion-mnist:DIR", or a folder of images (skipped files are listed).
 cm::Dataset loadTrainingData(const QString& spec, int imageSize, int channels, bool labels, long limit);
 

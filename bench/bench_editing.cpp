@@ -2,6 +2,7 @@
 // bundled Fashion-MNIST consistency model (colorization needs an RGB model: a 32x32 RGB network of the
 // same architecture with fresh weights, since the time does not depend on the weights).
 // Usage: bench_editing [--threads N] [--rounds N]
+#include "bench_stats.h"
 #include "core/editing.h"
 #include "core/model.h"
 #include "core/runtime.h"
@@ -23,8 +24,7 @@ double medianMs(int rounds, const std::function<void()>& work) {
         work();
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
     }
-    std::sort(ms.begin(), ms.end());
-    return ms[ms.size() / 2];
+    return median(ms);
 }
 
 cv::Mat image(int size, int channels, int seed) {

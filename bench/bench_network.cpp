@@ -13,6 +13,7 @@
 //
 // Only the engine's public headers: the project keeps torch inside core/.
 
+#include "bench_stats.h"
 #include "core/error.h"
 #include "core/model.h"
 #include "core/model_card.h"
@@ -141,12 +142,6 @@ std::vector<float> toNchw(const std::vector<cv::Mat>& images) {
         }
     }
     return out;
-}
-
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const std::size_t n = values.size();
-    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
 }
 
 struct Timing {

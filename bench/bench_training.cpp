@@ -23,8 +23,10 @@
 //
 // Only the engine's public headers: the project keeps torch inside core/.
 
+#include "bench_stats.h"
 #include "core/dataset.h"
 #include "core/model.h"
+#include "core/metadata_fields.h"
 #include "core/model_card.h"
 #include "core/network_config.h"
 #include "core/progress.h"
@@ -50,19 +52,6 @@ constexpr uint64_t kSeed = 0;        // TrainParams' default seed; Model::create
 constexpr long kTotalSteps = 10000;  // TrainParams' default: N(k) = 11 over the first 1250 steps, as in a real run
 constexpr int kBatch = 64;
 constexpr const char* kConfig = "28x28x1";
-
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const std::size_t n = values.size();
-    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
-
-std::string joinInts(const std::vector<int>& values) {
-    std::string out;
-    for (std::size_t i = 0; i < values.size(); ++i)
-        out += (i ? "," : "") + std::to_string(values[i]);
-    return out;
-}
 
 // The network `cm train` builds by default (app/cli_commands.cpp runTrain) for 28x28 grey images,
 // class-conditional like the bundled Fashion-MNIST models.
@@ -214,7 +203,7 @@ int main(int argc, char** argv) {
         std::printf("engine ict batch=%d %s median_ms=%.3f min_ms=%.3f steps=%d threads=%d params=%lld warmup=%d "
                     "N=%s loss_first=%.8g loss_last=%.8g\n",
                     kBatch, kConfig, median(ms), *std::min_element(ms.begin(), ms.end()), steps, cm::threadCount(),
-                    static_cast<long long>(initial.parameterCount()), warmup, joinInts(distinctN).c_str(),
+                    static_cast<long long>(initial.parameterCount()), warmup, cm::metadata::joinInts(distinctN, ",").c_str(),
                     losses.front(), losses.back());
         std::fflush(stdout);
     } catch (const std::exception& e) {

@@ -122,7 +122,10 @@ std::vector<double> defaultEditSigmas(EditTask task, const ModelCard& card) {
     const double top = card.noise.sigmaMax;
     switch (task) {
     case EditTask::Stroke:
-        return {std::min(top, 5.38), std::min(top, 2.24) * (top > 2.24 ? 1.0 : 0.5)};
+        // The paper's levels for 64 px images, kept below the model's sigma_max and strictly decreasing.
+        if (top > 5.38) return {5.38, 2.24};
+        if (top > 2.24) return {top, 2.24};
+        return {top, top / 2};
     case EditTask::Inpaint:
     case EditTask::Colorize:
     case EditTask::SuperResolution:

@@ -3,12 +3,12 @@
 #include "detail/feature_network.h"
 #include "detail/runtime_init.h"
 #include "detail/sampling.h"
+#include "detail/seeded_construction.h"
 #include "detail/tensor_io.h"
 #include "error.h"
 #include "metadata_fields.h"
 #include "safetensors.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
 
 #include <sstream>
@@ -220,19 +220,8 @@ FeatureNet FeatureNet::create(const FeatureNetCard& card, uint64_t seed) {
     FeatureNet net;
     net.m_impl = std::make_shared<Impl>();
     net.m_impl->card = card;
-    // Seeded without disturbing the global generator (as Model::create).
-    at::Generator global = at::detail::getDefaultCPUGenerator();
-    torch::Tensor saved;
-    {
-        std::lock_guard<std::mutex> lock(global.mutex());
-        saved = global.get_state();
-        global.set_current_seed(seed);
-    }
-    net.m_impl->network = std::make_shared<detail::FeatureNetwork>(card);
-    {
-        std::lock_guard<std::mutex> lock(global.mutex());
-        global.set_state(saved);
-    }
+    net.m_impl->network =
+        detail::constructSeeded(seed, [&] { return std::make_shared<detail::FeatureNetwork>(card); });
     net.m_impl->network->eval();
     return net;
 }

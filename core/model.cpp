@@ -1,10 +1,9 @@
 #include "model.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-
 #include "detail/denoiser.h"
 #include "detail/runtime_init.h"
 #include "detail/sampling.h"
+#include "detail/seeded_construction.h"
 #include "detail/tensor_io.h"
 #include "error.h"
 
@@ -26,24 +25,11 @@ Model Model::load(const std::string& path) {
 Model Model::create(const ModelCard& card, uint64_t seed) {
     detail::ensureRuntimeInitialised();
     card.network.validate();
-    // Initialise from `seed` without disturbing the global generator (a training run draws dropout
-    // masks from it and creates models at every checkpoint).
-    at::Generator global = at::detail::getDefaultCPUGenerator();
-    torch::Tensor savedState;
-    {
-        std::lock_guard<std::mutex> lock(global.mutex());
-        savedState = global.get_state();
-        global.set_current_seed(seed);
-    }
     Model model;
     model.m_impl = std::make_shared<Impl>();
     model.m_impl->card = card;
-    model.m_impl->network = detail::makeNetwork(card.network);
+    model.m_impl->network = detail::constructSeeded(seed, [&] { return detail::makeNetwork(card.network); });
     model.m_impl->network->eval();
-    {
-        std::lock_guard<std::mutex> lock(global.mutex());
-        global.set_state(savedState);
-    }
     return model;
 }
 
