@@ -166,7 +166,7 @@ int runSample(const QStringList& arguments) {
     QCommandLineParser p;
     p.setApplicationDescription("Sample images from a model and write a PNG grid.");
     p.addOptions({
-        Option({"m", "model"}, "The model file (safetensors).", "path"),
+        Option({"m", "model"}, "The model file (safetensors), or a bundled model's name.", "path"),
         Option({"o", "out"}, "The grid image to write (.png, .jpg, .webp).", "path", "samples.png"),
         Option("n", "Number of images.", "N", "16"),
         Option("seed", "Seed; image j uses seed + j.", "N", "0"),
@@ -182,7 +182,7 @@ int runSample(const QStringList& arguments) {
     if (!p.isSet("model")) throw UsageError{"sample needs --model PATH"};
     requireImageExtension(p.value("out"));
 
-    const cm::Model model = cm::Model::load(str(p.value("model")));
+    const cm::Model model = cm::Model::load(modelPath(p.value("model")));
     cm::SampleParams params = readSamplerOptions(p);
     params.count = int(toLong(p, "n", 1, 100000));
     params.seed = uint64_t(toLong(p, "seed", 0, 2147483647));
@@ -244,10 +244,10 @@ int runSample(const QStringList& arguments) {
 int runInfo(const QStringList& arguments) {
     QCommandLineParser p;
     p.setApplicationDescription("Print the card of a model or evaluator file.");
-    p.addPositionalArgument("model", "The model file (safetensors).");
+    p.addPositionalArgument("model", "The model file (safetensors), or a bundled model's name.");
     if (!parseOrHelp(p, "info", arguments)) return 0;
     if (p.positionalArguments().size() != 1) throw UsageError{"info takes exactly one model file"};
-    const std::string path = str(p.positionalArguments().front());
+    const std::string path = modelPath(p.positionalArguments().front());
     const long long size = QFileInfo(QString::fromStdString(path)).size();
     const auto metadata = cm::readSafetensors(path).metadata;
     const auto format = metadata.find("format");

@@ -89,7 +89,7 @@ int runEdit(const QStringList& arguments) {
         "to the input as NAME-TASK.png unless -o says otherwise.");
     p.addPositionalArgument("task", "inpaint, colorize, superres, stroke or denoise.");
     p.addOptions({
-        Option({"m", "model"}, "The consistency model file.", "path"),
+        Option({"m", "model"}, "The consistency model file, or a bundled model's name.", "path"),
         Option("image", "The input image (PNG, JPEG, WebP).", "path"),
         Option("mask", "inpaint: the mask image, white (nonzero) = fill.", "path"),
         Option("factor", "superres: the upscaling factor 2, 4 or 8.", "N", "4"),
@@ -120,7 +120,7 @@ int runEdit(const QStringList& arguments) {
     const uint64_t seed = uint64_t(toLong(p, "seed", 0, 2147483647));
     const int classLabel = int(toLong(p, "class", -1, 100000));
 
-    const cm::Model model = cm::Model::load(str(p.value("model")));
+    const cm::Model model = cm::Model::load(modelPath(p.value("model")));
     const int size = model.card().network.imageSize, channels = model.card().network.channels;
 
     if (taskName == "denoise") {
@@ -199,7 +199,7 @@ int runInterpolate(const QStringList& arguments) {
         "Interpolate between the one-step samples of two seeds (spherical interpolation of their noises): "
         "a strip PNG and one PNG per frame.");
     p.addOptions({
-        Option({"m", "model"}, "The consistency model file.", "path"),
+        Option({"m", "model"}, "The consistency model file, or a bundled model's name.", "path"),
         Option("seed-a", "The first sample's seed.", "N", "0"),
         Option("seed-b", "The last sample's seed.", "N", "1"),
         Option("frames", "Number of frames (>= 2).", "N", "8"),
@@ -223,7 +223,7 @@ int runInterpolate(const QStringList& arguments) {
     params.frames = int(toLong(p, "frames", 2, 10000));
     params.classLabel = int(toLong(p, "class", -1, 100000));
     const int zoom = int(toLong(p, "zoom", 1, 64));
-    const cm::Model model = cm::Model::load(str(p.value("model")));
+    const cm::Model model = cm::Model::load(modelPath(p.value("model")));
     CliProgress bar("interpolate", "frames");
     const auto frames =
         cm::interpolate(model, params, [&](long done, long total) { bar.update(done, total); }, &g_interrupted);

@@ -168,7 +168,7 @@ int runEval(const QStringList& arguments) {
     }
 
     if (!p.isSet("model")) throw UsageError{"eval needs --model PATH (or --floor)"};
-    const cm::Model model = cm::Model::load(str(p.value("model")));
+    const cm::Model model = cm::Model::load(modelPath(p.value("model")));
     const cm::Dataset reference = loadReference(spec, evaluator.card());
     const auto referenceStats = cm::referenceStatistics(evaluator, reference);
     const int count = int(toLong(p, "n", 2, 1000000));

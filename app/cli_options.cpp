@@ -1,7 +1,10 @@
 #include "cli_options.h"
 
+#include "core/model_locator.h"
+
 #include "core/dataset.h"
 
+#include <QCoreApplication>
 #include <QFileInfo>
 
 #include <cmath>
@@ -150,3 +153,7 @@ std::string sigmaText(const std::vector<double>& sigmas, int digits) {
     return text;
 }
 
+
+std::string modelPath(const QString& nameOrPath) {
+    return cm::resolveModelPath(str(nameOrPath), str(QCoreApplication::applicationDirPath()));
+}

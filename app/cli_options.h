@@ -17,6 +17,8 @@ double toDouble(const QCommandLineParser& parser, const QString& name);
 std::vector<double> toDoubleList(const QString& text, const QString& name);
 std::vector<int> toIntList(const QString& text, const QString& name);
 std::string str(const QString& s);
+// A model file, or the name of a bundled model (e.g. fashion-mnist-ect) in the build tree or the installed share folder.
+std::string modelPath(const QString& nameOrPath);
 
 // Checked before any work, so a typo does not cost a whole sampling run.
 void requireImageExtension(const QString& path);

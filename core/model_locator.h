@@ -1,0 +1,25 @@
+// Where the bundled models live, for the GUI and the CLI alike: the build tree while developing, and
+// <prefix>/share/cmstudio/models once installed. Plain functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cm {
+
+// The folders searched for bundled models, in order, existing ones only: $CMSTUDIO_MODELS_DIR, then
+// <executableDir>/../share/cmstudio/models (an installed package), then the source tree this was built from.
+std::vector<std::string> bundledModelDirectories(const std::string& executableDir);
+
+// The bundled model files (*.safetensors that are generative models, not evaluators), sorted by name,
+// first folder wins for a name found twice.
+std::vector<std::string> bundledModelFiles(const std::string& executableDir);
+
+// `nameOrPath` as given when it names an existing file; otherwise a bundled model of that name, with or
+// without ".safetensors" (e.g. "fashion-mnist-ect"). Throws Error(Io) listing the folders searched.
+std::string resolveModelPath(const std::string& nameOrPath, const std::string& executableDir);
+
+// The model the app opens first: fashion-mnist-ect if present, else the first bundled model; "" if none.
+std::string defaultModelPath(const std::string& executableDir);
+
+} // namespace cm

@@ -1,0 +1,322 @@
+// The desktop app end to end, offscreen: the real MainWindow, its worker thread and the bundled models.
+#include "core/model_locator.h"
+#include "ui/edit_view.h"
+#include "ui/engine.h"
+#include "ui/generate_view.h"
+#include "ui/image_inspector.h"
+#include "ui/interpolation_view.h"
+#include "ui/main_window.h"
+#include "ui/mask_canvas.h"
+#include "ui/png_settings.h"
+#include "ui/sample_gallery.h"
+#include "ui/schedule_editor.h"
+#include "ui/thumbnail_strip.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+#include <QUndoStack>
+
+#include <memory>
+
+namespace {
+
+const QString kModels = QString(CMSTUDIO_SOURCE_DIR) + "/resources/models/";
+constexpr int kJobTimeoutMs = 10 * 60 * 1000;
+
+bool sameImage(const QImage& a, const QImage& b) {
+    if (a.size() != b.size() || a.format() != b.format()) return false;
+    for (int y = 0; y < a.height(); ++y)
+        if (memcmp(a.constScanLine(y), b.constScanLine(y), size_t(a.bytesPerLine())) != 0) return false;
+    return true;
+}
+
+// Press, move through `points` with the left button held, release: what a user's drag sends.
+void drag(QWidget* widget, const QVector<QPoint>& points) {
+    QTest::mousePress(widget, Qt::LeftButton, Qt::NoModifier, points.front());
+    for (const QPoint& p : points) {
+        QMouseEvent move(QEvent::MouseMove, p, widget->mapToGlobal(p), Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(widget, &move);
+    }
+    QTest::mouseRelease(widget, Qt::LeftButton, Qt::NoModifier, points.back());
+}
+
+} // namespace
+
+class TestGuiApp : public QObject {
+    Q_OBJECT
+  private:
+    std::unique_ptr<MainWindow> m_window;
+
+    bool waitForModel(const QString& path) {
+        QSignalSpy ready(m_window.get(), &MainWindow::modelReady);
+        m_window->loadModel(path);
+        return ready.wait(kJobTimeoutMs);
+    }
+    bool generateNow(int count, int seed) {
+        GenerateView* view = m_window->generateView();
+        view->batchSize()->setValue(count);
+        view->seed()->setValue(seed);
+        view->seedLock()->setChecked(true);
+        QSignalSpy done(view, &GenerateView::generated);
+        QTest::mouseClick(view->generateButton(), Qt::LeftButton);
+        return done.wait(kJobTimeoutMs);
+    }
+
+  private slots:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true); // settings of the tests never touch the user's
+        QStringList bundled;
+        for (const std::string& path : cm::bundledModelFiles(QCoreApplication::applicationDirPath().toStdString()))
+            bundled << QString::fromStdString(path);
+        QVERIFY2(bundled.size() >= 3, "the bundled models are missing");
+        m_window = std::make_unique<MainWindow>(bundled);
+        m_window->resize(1300, 800);
+        m_window->show();
+        QVERIFY(waitForModel(kModels + "fashion-mnist-ect.safetensors"));
+    }
+
+    void generateFillsTheGalleryReproducibly() {
+        QComboBox* classes = m_window->generateView()->classPicker();
+        classes->setCurrentIndex(classes->findData(2)); // one class for the whole batch
+        QVERIFY(generateNow(12, 5));
+        SampleGallery* gallery = m_window->generateView()->gallery();
+        QCOMPARE(gallery->count(), 12);
+        QVector<QImage> first;
+        for (int i = 0; i < gallery->count(); ++i) first << gallery->image(i);
+        QCOMPARE(first[0].size(), QSize(28, 28));
+        QVERIFY(!sameImage(first[0], first[1])); // different seeds, different images
+        QCOMPARE(gallery->settings(3).value("seed").toString(), QString("8"));
+
+        QVERIFY(generateNow(12, 5));
+        for (int i = 0; i < gallery->count(); ++i) QVERIFY2(sameImage(first[i], gallery->image(i)), qPrintable(QString::number(i)));
+        // Image j uses seed + j: a batch starting at seed 8 reproduces image 3 of the first.
+        QVERIFY(generateNow(1, 8));
+        QVERIFY(sameImage(first[3], gallery->image(0)));
+        QCOMPARE(gallery->settings(0).value("class").toInt(), 2);
+    }
+
+    void refineShowsTheChainAndStepCounts() {
+        QVERIFY(generateNow(4, 11));
+        GenerateView* view = m_window->generateView();
+        QSignalSpy finished(m_window->engine(), &Engine::finished);
+        view->refine(1);
+        QVERIFY(finished.wait(kJobTimeoutMs));
+        QCOMPARE(view->stepsStrip()->count(), 4); // 1, 2, 3 and 4 steps
+        QVERIFY(view->chainStrip()->count() >= 2);
+        // The 1-step variant of a seed is the gallery's one-step sample of that seed.
+        QVERIFY(sameImage(view->stepsStrip()->image(0), view->gallery()->image(1)));
+        QVERIFY(view->inspector()->isComparing());
+    }
+
+    void paintedMaskInpaintsOnlyMaskedPixelsAndUndoRestores() {
+        QVERIFY(generateNow(2, 21));
+        EditView* edit = m_window->editView();
+        m_window->showTab(MainWindow::EditTab);
+        edit->openImage(m_window->generateView()->gallery()->image(0), m_window->generateView()->gallery()->settings(0));
+        MaskCanvas* canvas = edit->canvas();
+        canvas->setTool(MaskCanvas::MaskBrush);
+        canvas->setBrushSize(4);
+        canvas->setBrushHardness(1.0);
+        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+        const QImage before = canvas->image();
+        // A horizontal stroke across the middle of the canvas, in widget coordinates.
+        const QRect area = canvas->rect();
+        const int y = area.center().y();
+        drag(canvas, {QPoint(area.width() / 3, y), QPoint(area.width() / 2, y), QPoint(area.width() * 2 / 3, y)});
+        const QImage mask = canvas->mask();
+        int masked = 0;
+        for (int yy = 0; yy < mask.height(); ++yy)
+            for (int x = 0; x < mask.width(); ++x) masked += qGray(mask.pixel(x, yy)) != 0;
+        QVERIFY2(masked > 10 && masked < 28 * 28 / 2, qPrintable(QString("masked pixels: %1").arg(masked)));
+
+        edit->setOperation(EditView::Inpaint);
+        QSignalSpy applied(edit, &EditView::applied);
+        QTest::mouseClick(edit->applyButton(), Qt::LeftButton);
+        QVERIFY(applied.wait(kJobTimeoutMs));
+        const QImage after = canvas->image();
+        int changedInside = 0;
+        for (int yy = 0; yy < 28; ++yy)
+            for (int x = 0; x < 28; ++x) {
+                const bool inMask = qGray(mask.pixel(x, yy)) != 0;
+                const bool changed = qGray(after.pixel(x, yy)) != qGray(before.pixel(x, yy));
+                if (!inMask) QVERIFY2(!changed, qPrintable(QString("unmasked pixel %1,%2 changed").arg(x).arg(yy)));
+                changedInside += changed;
+            }
+        QVERIFY2(changedInside > masked / 3, "the fill left the masked pixels as they were");
+
+        canvas->undoStack()->undo();
+        QVERIFY(sameImage(canvas->image(), before));
+        QVERIFY(sameImage(canvas->mask(), mask));
+        canvas->undoStack()->undo(); // the stroke
+        QCOMPARE(qGray(canvas->mask().pixel(14, 14)), 0);
+        canvas->undoStack()->redo();
+        canvas->undoStack()->redo();
+        QVERIFY(sameImage(canvas->image(), after));
+    }
+
+    void liveInpaintingUpdatesWhilePainting() {
+        EditView* edit = m_window->editView();
+        MaskCanvas* canvas = edit->canvas();
+        canvas->clearMask();
+        edit->setOperation(EditView::Inpaint);
+        edit->setLive(true);
+        const int before = edit->liveUpdates();
+        const QRect area = canvas->rect();
+        QVector<QPoint> path;
+        for (int i = 0; i <= 40; ++i) path << QPoint(area.width() / 4 + i * area.width() / 80, area.height() / 2);
+        QTest::mousePress(canvas, Qt::LeftButton, Qt::NoModifier, path.front());
+        for (const QPoint& p : path) {
+            QMouseEvent move(QEvent::MouseMove, p, canvas->mapToGlobal(p), Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+            QApplication::sendEvent(canvas, &move);
+            QTest::qWait(15);
+        }
+        QTest::mouseRelease(canvas, Qt::LeftButton, Qt::NoModifier, path.back());
+        QTRY_VERIFY_WITH_TIMEOUT(edit->liveUpdates() > before && !m_window->engine()->busy(), kJobTimeoutMs);
+        // The preview keeps every unmasked pixel and is not yet in the undo history.
+        const QImage preview = edit->previewImage();
+        const QImage mask = canvas->mask();
+        for (int y = 0; y < 28; ++y)
+            for (int x = 0; x < 28; ++x)
+                if (qGray(mask.pixel(x, y)) == 0) QCOMPARE(qGray(preview.pixel(x, y)), qGray(canvas->image().pixel(x, y)));
+        const int commands = canvas->undoStack()->count();
+        edit->applyPreview();
+        QCOMPARE(canvas->undoStack()->count(), commands + 1);
+        QVERIFY(sameImage(canvas->image(), preview));
+        edit->setLive(false);
+    }
+
+    void interpolationEndsAreTheSeedsOneStepSamples() {
+        QVERIFY(generateNow(1, 31));
+        const QImage a = m_window->generateView()->gallery()->image(0);
+        QVERIFY(generateNow(1, 32));
+        const QImage b = m_window->generateView()->gallery()->image(0);
+        InterpolationView* view = m_window->interpolationView();
+        view->setSeeds(31, 32, m_window->generateView()->gallery()->settings(0).value("class").toInt());
+        view->frameCount()->setValue(5);
+        QSignalSpy ready(view, &InterpolationView::framesReady);
+        view->compute();
+        QVERIFY(ready.wait(kJobTimeoutMs));
+        QCOMPARE(view->frames().size(), 5);
+        QVERIFY(sameImage(view->frames().front(), a));
+        QVERIFY(sameImage(view->frames().back(), b));
+        QTemporaryDir dir;
+        QString error;
+        QVERIFY2(view->exportStrip(dir.filePath("strip.png"), &error), qPrintable(error));
+        QCOMPARE(QImage(dir.filePath("strip.png")).width(), 5 * 28 + 6 * 2);
+        QVERIFY2(view->exportVideo(dir.filePath("morph.avi"), 8, &error), qPrintable(error));
+        QVERIFY(QFileInfo(dir.filePath("morph.avi")).size() > 1000);
+    }
+
+    void savedPngCarriesSettingsBack() {
+        QVERIFY(generateNow(3, 41));
+        SampleGallery* gallery = m_window->generateView()->gallery();
+        QTemporaryDir dir;
+        const QString path = dir.filePath("sample.png");
+        QString error;
+        QVERIFY2(savePngWithSettings(gallery->image(2), path, gallery->settings(2), &error), qPrintable(error));
+        const auto settings = readPngSettings(path);
+        QVERIFY(settings.has_value());
+        QCOMPARE(settings->value("seed").toString(), QString("43"));
+        QCOMPARE(settings->value("model").toString(), QString("fashion-mnist-ect"));
+        QVERIFY(!readPngSettings(kModels + "../README.md").has_value());
+
+        // Reusing the settings regenerates the same image.
+        QVERIFY(m_window->openImage(path));
+        m_window->reuseSettings();
+        QCOMPARE(m_window->generateView()->seed()->value(), 43);
+        QVERIFY(generateNow(1, 43));
+        QVERIFY(sameImage(gallery->image(0), QImage(path).convertToFormat(QImage::Format_Grayscale8)));
+    }
+
+    void badFilesShowAnErrorAndLoseNothing() {
+        QTemporaryDir dir;
+        const QString corrupt = dir.filePath("corrupt.safetensors");
+        QFile source(kModels + "fashion-mnist-ect.safetensors");
+        QVERIFY(source.open(QIODevice::ReadOnly));
+        QFile out(corrupt);
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(source.read(5000)); // truncated
+        out.close();
+        QSignalSpy failed(m_window->engine(), &Engine::failed);
+        m_window->loadModel(corrupt);
+        QVERIFY(failed.wait(kJobTimeoutMs));
+        QVERIFY(m_window->errorVisible());
+        QVERIFY2(m_window->lastError().contains("corrupt.safetensors"), qPrintable(m_window->lastError()));
+        QCOMPARE(m_window->engine()->model().name, QString("fashion-mnist-ect")); // still loaded
+
+        const QString notImage = dir.filePath("notes.png");
+        QFile text(notImage);
+        QVERIFY(text.open(QIODevice::WriteOnly));
+        text.write("this is not a PNG");
+        text.close();
+        QVERIFY(!m_window->openImage(notImage));
+        QVERIFY2(m_window->lastError().contains("notes.png"), qPrintable(m_window->lastError()));
+
+        QVERIFY(generateNow(2, 1)); // and the app still works
+        QCOMPARE(m_window->generateView()->gallery()->count(), 2);
+    }
+
+    void eventLoopKeepsRunningDuringALongBatch() {
+        // A 4-step batch of 256 images: many seconds of network work on the worker thread.
+        GenerateView* view = m_window->generateView();
+        view->scheduleEditor()->setSteps(4);
+        view->batchSize()->setValue(256);
+        view->seedLock()->setChecked(true);
+        QElapsedTimer clock;
+        qint64 last = 0, worst = 0;
+        int ticks = 0;
+        QTimer timer;
+        timer.setInterval(10);
+        connect(&timer, &QTimer::timeout, this, [&] {
+            const qint64 now = clock.elapsed();
+            if (now - last > 20 && qEnvironmentVariableIsSet("CMSTUDIO_DEBUG_GAPS")) qInfo("gap %lld ms at %lld", now - last, now);
+            worst = std::max(worst, now - last);
+            last = now;
+            ++ticks;
+        });
+        QSignalSpy done(view, &GenerateView::generated);
+        clock.start();
+        timer.start();
+        view->generate();
+        QVERIFY(done.wait(kJobTimeoutMs));
+        timer.stop();
+        const qint64 total = clock.elapsed();
+        qInfo("long batch: %lld ms, %d timer ticks, worst gap between ticks %lld ms", total, ticks, worst);
+        QVERIFY2(total > 500, "the batch was too short to measure anything");
+        QVERIFY2(worst < 50, qPrintable(QString("the GUI thread was blocked for %1 ms").arg(worst)));
+        view->scheduleEditor()->setSteps(1);
+    }
+
+    void cancelStopsALongBatch() {
+        GenerateView* view = m_window->generateView();
+        view->scheduleEditor()->setSteps(4);
+        view->batchSize()->setValue(512);
+        QSignalSpy cancelled(m_window->engine(), &Engine::cancelled);
+        QSignalSpy progress(m_window->engine(), &Engine::progress);
+        view->generate();
+        QVERIFY(progress.wait(kJobTimeoutMs));
+        QElapsedTimer clock;
+        clock.start();
+        m_window->cancelJobs();
+        QVERIFY(cancelled.wait(kJobTimeoutMs));
+        qInfo("cancel took %lld ms", clock.elapsed());
+        const long total = progress.last().at(2).toLongLong();
+        QVERIFY(progress.last().at(1).toLongLong() < total); // stopped before the end
+        view->scheduleEditor()->setSteps(1);
+        QVERIFY(generateNow(2, 3));
+    }
+
+    void cleanupTestCase() { m_window.reset(); }
+};
+
+QTEST_MAIN(TestGuiApp)
+#include "test_gui_app.moc"

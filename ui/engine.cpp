@@ -1,0 +1,136 @@
+#include "engine.h"
+
+#include "engine_worker.h"
+
+#include "core/runtime.h"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace {
+
+constexpr int kWorkerNice = 5;
+
+// Queued signals copy their arguments through the meta-type system.
+void registerTypes() {
+    qRegisterMetaType<ModelInfo>();
+    qRegisterMetaType<JobResult>();
+    qRegisterMetaType<JobKind>();
+}
+
+} // namespace
+
+Engine::Engine(QObject* parent) : QObject(parent) {
+    registerTypes();
+    m_worker = new EngineWorker;
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+
+    connect(m_worker, &EngineWorker::modelLoaded, this, [this](int job, const ModelInfo& info) {
+        m_model = info;
+        endJob(job);
+        emit modelLoaded(info);
+    });
+    connect(m_worker, &EngineWorker::progress, this, [this](int job, long done, long total) {
+        if (m_pending.count(job)) emit progress(job, done, total);
+    });
+    connect(m_worker, &EngineWorker::finished, this, [this](const JobResult& result) {
+        endJob(result.job);
+        emit finished(result);
+    });
+    connect(m_worker, &EngineWorker::failed, this, [this](int job, JobKind kind, const QString& message) {
+        endJob(job);
+        emit failed(job, kind, message);
+    });
+    connect(m_worker, &EngineWorker::cancelled, this, [this](int job, JobKind kind) {
+        endJob(job);
+        emit cancelled(job, kind);
+    });
+    m_thread.setObjectName("cmstudio-engine");
+    m_thread.start();
+    QMetaObject::invokeMethod(m_worker, [] {
+        // Linux nice values are per thread and inherited by the threads this one creates (torch's
+        // OpenMP pool): the engine yields the CPU to the GUI thread whenever it has an event to handle,
+        // and uses every core otherwise.
+        setpriority(PRIO_PROCESS, pid_t(syscall(SYS_gettid)), kWorkerNice);
+        cm::setThreadCount(0);
+    });
+}
+
+Engine::~Engine() {
+    cancelAll();
+    m_thread.quit();
+    m_thread.wait();
+}
+
+Engine::CancelPtr Engine::startJob(bool live) {
+    if (live) {
+        // A newer preview makes the older ones worthless: stop them rather than queue behind them.
+        for (const auto& [job, isLive] : m_liveJobs)
+            if (isLive) *m_pending[job] = true;
+    }
+    const bool wasBusy = busy();
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    m_pending[m_nextJob] = cancel;
+    m_liveJobs[m_nextJob] = live;
+    if (!wasBusy) emit busyChanged(true);
+    return cancel;
+}
+
+void Engine::endJob(int job) {
+    m_pending.erase(job);
+    m_liveJobs.erase(job);
+    if (m_pending.empty()) emit busyChanged(false);
+}
+
+int Engine::loadModel(const QString& path) {
+    startJob(false);
+    const int job = m_nextJob++;
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, job, path] { w->loadModel(job, path); });
+    return job;
+}
+
+int Engine::generate(const cm::SampleParams& params) {
+    const CancelPtr cancel = startJob(false);
+    const int job = m_nextJob++;
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, job, params, cancel] { w->generate(job, params, *cancel); });
+    return job;
+}
+
+int Engine::chain(const cm::SampleParams& params) {
+    const CancelPtr cancel = startJob(false);
+    const int job = m_nextJob++;
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, job, params, cancel] { w->chain(job, params, *cancel); });
+    return job;
+}
+
+int Engine::edit(const cm::EditParams& params, bool live) {
+    const CancelPtr cancel = startJob(live);
+    const int job = m_nextJob++;
+    QMetaObject::invokeMethod(m_worker,
+                              [w = m_worker, job, params, live, cancel] { w->edit(job, params, live, *cancel); });
+    return job;
+}
+
+int Engine::denoise(const QVector<QImage>& images, double sigma, double addNoiseSigma, quint64 seed,
+                    int classLabel) {
+    const CancelPtr cancel = startJob(false);
+    const int job = m_nextJob++;
+    QMetaObject::invokeMethod(m_worker, [=, w = m_worker] {
+        w->denoise(job, images, sigma, addNoiseSigma, seed, classLabel, *cancel);
+    });
+    return job;
+}
+
+int Engine::interpolate(const cm::InterpolationParams& params) {
+    const CancelPtr cancel = startJob(false);
+    const int job = m_nextJob++;
+    QMetaObject::invokeMethod(m_worker,
+                              [w = m_worker, job, params, cancel] { w->interpolate(job, params, *cancel); });
+    return job;
+}
+
+void Engine::cancelAll() {
+    for (auto& [job, flag] : m_pending) *flag = true;
+}

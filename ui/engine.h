@@ -1,0 +1,62 @@
+// The GUI's handle on the engine: one long-lived worker object on its own QThread (Qt's mandelbrot
+// pattern). Requests go in as engine parameter structs, results come back as QImages through queued
+// signals. Owned and called by the GUI thread only; nothing here blocks on the network.
+#pragma once
+
+#include "engine_types.h"
+
+#include "core/editing.h"
+#include "core/sampler.h"
+
+#include <QObject>
+#include <QThread>
+
+#include <atomic>
+#include <map>
+#include <memory>
+
+class EngineWorker;
+
+class Engine : public QObject {
+    Q_OBJECT
+  public:
+    explicit Engine(QObject* parent = nullptr);
+    ~Engine() override; // cancels what runs and joins the worker thread
+
+    // Each returns the job's id, echoed by the signals below. Jobs run one at a time, in order.
+    int loadModel(const QString& path);
+    int generate(const cm::SampleParams& params);
+    // The refine view: the chosen schedule's clean estimates step by step, and the same seed with
+    // 1..4 steps (consistency models) or the Heun trajectory (denoisers).
+    int chain(const cm::SampleParams& params);
+    // `live`: a preview that a newer live request supersedes (cancelled if running, skipped if queued).
+    int edit(const cm::EditParams& params, bool live = false);
+    // Adds N(0, addNoiseSigma^2) noise first when addNoiseSigma > 0 (a demonstration input), then denoises.
+    int denoise(const QVector<QImage>& images, double sigma, double addNoiseSigma, quint64 seed, int classLabel);
+    int interpolate(const cm::InterpolationParams& params);
+
+    void cancelAll(); // every queued and running job stops within one network evaluation
+    bool busy() const { return !m_pending.empty(); }
+    const ModelInfo& model() const { return m_model; } // the last model loaded successfully
+    bool hasModel() const { return !m_model.path.isEmpty(); }
+
+  signals:
+    void modelLoaded(const ModelInfo& info);
+    void progress(int job, long done, long total);
+    void finished(const JobResult& result);
+    void failed(int job, JobKind kind, const QString& message);
+    void cancelled(int job, JobKind kind);
+    void busyChanged(bool busy);
+
+  private:
+    using CancelPtr = std::shared_ptr<std::atomic<bool>>;
+    CancelPtr startJob(bool live);
+    void endJob(int job);
+
+    QThread m_thread;
+    EngineWorker* m_worker = nullptr;
+    int m_nextJob = 1;
+    std::map<int, CancelPtr> m_pending; // queued or running jobs and their cancel flags
+    std::map<int, bool> m_liveJobs;
+    ModelInfo m_model;
+};

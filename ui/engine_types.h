@@ -1,0 +1,50 @@
+// The values that cross between the GUI thread and the engine's worker thread. Plain copyable values
+// (QImage shares pixels copy-on-write, so passing them through queued signals is cheap and safe).
+#pragma once
+
+#include <QImage>
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <QVariantMap>
+#include <QVector>
+
+// What the GUI shows of a loaded model (its card, flattened for forms and tooltips).
+struct ModelInfo {
+    QString path;
+    QString name; // file name without ".safetensors"
+    bool consistency = true;
+    bool pointModel = false;
+    int imageSize = 0;
+    int channels = 1;
+    int numClasses = 0; // 0: unconditional
+    QStringList classNames;
+    double sigmaMin = 0.002;
+    double sigmaMax = 80.0;
+    double rho = 7.0;
+    qint64 parameters = 0;
+    QString recipe;
+    QString trainingJson;
+    qint64 trainingSteps = 0;
+    QString dataset;
+    QString notes;
+};
+
+enum class JobKind { LoadModel, Generate, Chain, Edit, Denoise, Interpolate };
+
+struct JobResult {
+    int job = 0;
+    JobKind kind = JobKind::Generate;
+    bool live = false;     // a live-inpainting preview (superseded by newer ones)
+    QVector<QImage> images; // the result, one per requested image (or frame)
+    // Chain: [0] the clean estimate after each step of the chosen schedule, [1] the same seed sampled
+    // with 1, 2, 3 and 4 steps. Denoise: [0] the noisy inputs. Generate with intermediates: per step.
+    QVector<QVector<QImage>> rows;
+    QVector<double> sigmas;
+    int nfe = 0;
+    double seconds = 0;
+    QVariantMap settings; // seed, sampler, sigmas, task...: what the PNG text chunks record
+};
+
+Q_DECLARE_METATYPE(ModelInfo)
+Q_DECLARE_METATYPE(JobResult)

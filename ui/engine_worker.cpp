@@ -1,0 +1,246 @@
+#include "engine_worker.h"
+
+#include "image_convert.h"
+#include "schedule_presets.h"
+
+#include "core/error.h"
+#include "core/model_card.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+
+namespace {
+
+QVector<QImage> toQImages(const std::vector<cv::Mat>& images) {
+    QVector<QImage> out;
+    out.reserve(static_cast<qsizetype>(images.size()));
+    for (const cv::Mat& image : images) out.push_back(matToQImage(image));
+    return out;
+}
+
+QVariantList toVariantList(const std::vector<double>& values) {
+    QVariantList list;
+    for (double v : values) list.push_back(v);
+    return list;
+}
+
+QVector<double> toQVector(const std::vector<double>& values) { return QVector<double>(values.begin(), values.end()); }
+
+ModelInfo describe(const cm::Model& model, const QString& path) {
+    const cm::ModelCard& card = model.card();
+    ModelInfo info;
+    info.path = path;
+    info.name = QFileInfo(path).completeBaseName();
+    info.consistency = card.kind == cm::ModelKind::Consistency;
+    info.pointModel = card.network.type == cm::NetworkType::Mlp;
+    info.imageSize = card.network.imageSize;
+    info.channels = card.network.channels;
+    info.numClasses = card.network.numClasses;
+    for (const std::string& name : card.classNames) info.classNames.push_back(QString::fromStdString(name));
+    info.sigmaMin = card.noise.sigmaMin;
+    info.sigmaMax = card.noise.sigmaMax;
+    info.rho = card.noise.rho;
+    info.parameters = model.parameterCount();
+    info.recipe = QString::fromStdString(card.recipe);
+    info.trainingJson = QString::fromStdString(card.trainingJson);
+    info.trainingSteps = card.trainingSteps;
+    info.dataset = QString::fromStdString(card.dataset);
+    info.notes = QString::fromStdString(card.notes);
+    return info;
+}
+
+} // namespace
+
+void EngineWorker::run(int job, JobKind kind, const Cancel& cancel, const std::function<JobResult()>& work) {
+    if (cancel) {
+        emit cancelled(job, kind);
+        return;
+    }
+    try {
+        QElapsedTimer timer;
+        timer.start();
+        JobResult result = work();
+        result.job = job;
+        result.kind = kind;
+        result.seconds = timer.nsecsElapsed() * 1e-9;
+        emit finished(result);
+    } catch (const cm::Error& error) {
+        if (error.kind() == cm::ErrorKind::Cancelled)
+            emit cancelled(job, kind);
+        else
+            emit failed(job, kind, QString::fromStdString(error.what()));
+    } catch (const std::exception& error) {
+        emit failed(job, kind, QString::fromStdString(error.what()));
+    }
+}
+
+const cm::Model& EngineWorker::requireModel() const {
+    if (!m_model) throw cm::Error(cm::ErrorKind::InvalidArgument, "no model is loaded");
+    return *m_model;
+}
+
+cm::ProgressFn EngineWorker::progressFor(int job) {
+    return [this, job](long done, long total) { emit progress(job, done, total); };
+}
+
+QVariantMap EngineWorker::baseSettings() const {
+    QVariantMap settings;
+    settings["model"] = m_modelName;
+    return settings;
+}
+
+void EngineWorker::loadModel(int job, const QString& path) {
+    try {
+        cm::Model model = cm::Model::load(path.toStdString());
+        const ModelInfo info = describe(model, path);
+        m_model = std::move(model);
+        m_modelName = info.name;
+        emit modelLoaded(job, info);
+    } catch (const std::exception& error) {
+        // The previous model stays loaded: a bad file loses nothing.
+        emit failed(job, JobKind::LoadModel, QString::fromStdString(error.what()));
+    }
+}
+
+void EngineWorker::generate(int job, const cm::SampleParams& params, const Cancel& cancel) {
+    run(job, JobKind::Generate, cancel, [&] {
+        const cm::SampleResult sampled = cm::sample(requireModel(), params, progressFor(job), &cancel);
+        JobResult result;
+        result.images = toQImages(sampled.images);
+        for (const auto& step : sampled.intermediates) result.rows.push_back(toQImages(step));
+        result.sigmas = toQVector(sampled.sigmas);
+        result.nfe = sampled.nfe;
+        result.settings = baseSettings();
+        result.settings["seed"] = QString::number(params.seed);
+        result.settings["class"] = params.classLabel;
+        result.settings["sampler"] = cm::samplerKindName(params.sampler);
+        result.settings["sigmas"] = toVariantList(sampled.sigmas);
+        result.settings["nfe"] = sampled.nfe;
+        if (params.sampler == cm::SamplerKind::Euler || params.sampler == cm::SamplerKind::Heun)
+            result.settings["edmPoints"] = params.edmPoints;
+        return result;
+    });
+}
+
+void EngineWorker::chain(int job, const cm::SampleParams& params, const Cancel& cancel) {
+    run(job, JobKind::Chain, cancel, [&] {
+        const cm::Model& model = requireModel();
+        const ModelInfo info = describe(model, QString());
+        const bool consistency = info.consistency;
+        const QVector<int> points = denoiserPresetPoints();
+        const int variants = consistency ? 4 : int(points.size());
+        // Progress counts network evaluations over the whole job.
+        cm::SampleParams main = params;
+        main.count = 1;
+        main.keepIntermediates = true;
+        const std::vector<double> mainSigmas = cm::resolveSigmas(model.card(), main);
+        long total = consistency ? long(mainSigmas.size()) : 2L * main.edmPoints - 1;
+        for (int v = 0; v < variants; ++v) total += consistency ? v + 1 : 2L * points[v] - 1;
+        long done = 0;
+        auto progress = [&](long step, long) { emit this->progress(job, done + step, total); };
+
+        JobResult result;
+        const cm::SampleResult chained = cm::sample(model, main, progress, &cancel);
+        done += chained.nfe;
+        QVector<QImage> chainRow;
+        for (const auto& step : chained.intermediates) chainRow.push_back(matToQImage(step.front()));
+        result.rows.push_back(chainRow);
+        result.sigmas = toQVector(chained.sigmas);
+        result.images = toQImages(chained.images);
+
+        QVector<QImage> variantRow;
+        QVariantList variantNfe;
+        for (int v = 0; v < variants; ++v) {
+            cm::SampleParams variant = main;
+            variant.keepIntermediates = false;
+            variant.ts.clear();
+            if (consistency) {
+                const QVector<double> sigmas = consistencyPresetSigmas(v + 1, info);
+                variant.sigmas.assign(sigmas.begin(), sigmas.end());
+                variant.sampler = v == 0 ? cm::SamplerKind::OneStep : cm::SamplerKind::Multistep;
+                if (v == 0) variant.sigmas.clear();
+            } else {
+                variant.sampler = cm::SamplerKind::Heun;
+                variant.edmPoints = points[v];
+            }
+            const cm::SampleResult sampled = cm::sample(model, variant, progress, &cancel);
+            done += sampled.nfe;
+            variantRow.push_back(matToQImage(sampled.images.front()));
+            variantNfe.push_back(sampled.nfe);
+        }
+        result.rows.push_back(variantRow);
+        result.nfe = int(done);
+        result.settings = baseSettings();
+        result.settings["seed"] = QString::number(params.seed);
+        result.settings["class"] = params.classLabel;
+        result.settings["sigmas"] = toVariantList(chained.sigmas);
+        result.settings["variantNfe"] = variantNfe;
+        return result;
+    });
+}
+
+void EngineWorker::edit(int job, const cm::EditParams& params, bool live, const Cancel& cancel) {
+    run(job, JobKind::Edit, cancel, [&] {
+        const cm::EditResult edited = cm::edit(requireModel(), params, progressFor(job), &cancel);
+        JobResult result;
+        result.live = live;
+        result.images = toQImages(edited.images);
+        result.sigmas = toQVector(edited.sigmas);
+        result.nfe = edited.nfe;
+        result.settings = baseSettings();
+        result.settings["task"] = cm::editTaskName(params.task);
+        result.settings["seed"] = QString::number(params.seed);
+        result.settings["class"] = params.classLabel;
+        result.settings["sigmas"] = toVariantList(edited.sigmas);
+        if (params.task == cm::EditTask::SuperResolution) result.settings["factor"] = params.factor;
+        return result;
+    });
+}
+
+void EngineWorker::denoise(int job, const QVector<QImage>& images, double sigma, double addNoiseSigma,
+                           quint64 seed, int classLabel, const Cancel& cancel) {
+    run(job, JobKind::Denoise, cancel, [&] {
+        const cm::Model& model = requireModel();
+        std::vector<cv::Mat> inputs;
+        for (const QImage& image : images) {
+            if (image.width() != model.card().network.imageSize || image.height() != model.card().network.imageSize)
+                throw cm::Error(cm::ErrorKind::Shape,
+                                "the image is " + std::to_string(image.width()) + "x" + std::to_string(image.height()) +
+                                    " but the model makes " + std::to_string(model.card().network.imageSize) +
+                                    "x" + std::to_string(model.card().network.imageSize) + " images");
+            inputs.push_back(qImageToMat(image, model.card().network.channels));
+        }
+        if (addNoiseSigma > 0) inputs = cm::addNoise(inputs, addNoiseSigma, seed);
+        emit progress(job, 0, 1);
+        const std::vector<cv::Mat> clean = cm::denoise(model, inputs, sigma, classLabel);
+        emit progress(job, 1, 1);
+        JobResult result;
+        result.images = toQImages(clean);
+        result.rows.push_back(toQImages(inputs));
+        result.sigmas = {sigma};
+        result.nfe = 1;
+        result.settings = baseSettings();
+        result.settings["task"] = "denoise";
+        result.settings["sigma"] = sigma;
+        if (addNoiseSigma > 0) {
+            result.settings["addedNoise"] = addNoiseSigma;
+            result.settings["seed"] = QString::number(seed);
+        }
+        return result;
+    });
+}
+
+void EngineWorker::interpolate(int job, const cm::InterpolationParams& params, const Cancel& cancel) {
+    run(job, JobKind::Interpolate, cancel, [&] {
+        const std::vector<cv::Mat> frames = cm::interpolate(requireModel(), params, progressFor(job), &cancel);
+        JobResult result;
+        result.images = toQImages(frames);
+        result.nfe = 1;
+        result.settings = baseSettings();
+        result.settings["seedA"] = QString::number(params.seedA);
+        result.settings["seedB"] = QString::number(params.seedB);
+        result.settings["frames"] = params.frames;
+        result.settings["class"] = params.classLabel;
+        return result;
+    });
+}

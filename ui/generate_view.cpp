@@ -1,0 +1,258 @@
+#include "generate_view.h"
+
+#include "engine.h"
+#include "image_inspector.h"
+#include "sample_gallery.h"
+#include "schedule_editor.h"
+#include "thumbnail_strip.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace {
+constexpr int kAllClasses = -2; // class picker: one class per image, in turn
+}
+
+GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(engine) {
+    m_count = new QSpinBox;
+    m_count->setRange(1, 1024);
+    m_count->setValue(16);
+    m_count->setToolTip(tr("How many images one click generates"));
+    m_seed = new QSpinBox;
+    m_seed->setRange(0, std::numeric_limits<int>::max());
+    m_seed->setToolTip(tr("Image j of a batch uses seed + j: the same seed gives the same images"));
+    m_lock = new QCheckBox(tr("Lock"));
+    m_lock->setToolTip(tr("Keep this seed; unlocked, every Generate draws a new one"));
+    auto* randomise = new QToolButton;
+    randomise->setText(tr("Randomise"));
+    randomise->setToolTip(tr("Draw a new random seed"));
+    auto* seedRow = new QHBoxLayout;
+    seedRow->addWidget(m_seed, 1);
+    seedRow->addWidget(m_lock);
+    seedRow->addWidget(randomise);
+    m_class = new QComboBox;
+    m_class->setToolTip(tr("The class to generate, for class-conditional models"));
+
+    auto* form = new QFormLayout;
+    form->addRow(tr("Batch size"), m_count);
+    form->addRow(tr("Seed"), seedRow);
+    form->addRow(tr("Class"), m_class);
+
+    m_schedule = new ScheduleEditor;
+    auto* samplerBox = new QGroupBox(tr("Sampler"));
+    auto* samplerLayout = new QVBoxLayout(samplerBox);
+    samplerLayout->addWidget(m_schedule);
+
+    m_generate = new QPushButton(tr("Generate"));
+    m_generate->setToolTip(tr("Generate a batch (Ctrl+Return)"));
+    m_generate->setMinimumHeight(36);
+    m_timing = new QLabel;
+    m_timing->setWordWrap(true);
+
+    auto* controls = new QWidget;
+    auto* controlsLayout = new QVBoxLayout(controls);
+    controlsLayout->addLayout(form);
+    controlsLayout->addWidget(samplerBox);
+    controlsLayout->addWidget(m_generate);
+    controlsLayout->addWidget(m_timing);
+    controlsLayout->addStretch(1);
+    auto* controlsScroll = new QScrollArea;
+    controlsScroll->setWidget(controls);
+    controlsScroll->setWidgetResizable(true);
+    controlsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    controlsScroll->setMinimumWidth(controls->sizeHint().width() + 20);
+
+    m_gallery = new SampleGallery;
+
+    m_inspector = new ImageInspector;
+    m_chainLabel = new QLabel(tr("Double-click a sample to see its multistep chain."));
+    m_chainLabel->setWordWrap(true);
+    m_chain = new ThumbnailStrip;
+    m_chain->setToolTip(tr("The clean-image estimate after each step of the chosen schedule"));
+    m_steps = new ThumbnailStrip;
+    m_steps->setToolTip(tr("The same seed sampled with more steps"));
+    auto* refineButton = new QPushButton(tr("Refine selected"));
+    refineButton->setToolTip(tr("Show the chain of the selected sample"));
+    auto* chainScroll = new QScrollArea;
+    auto* chainBox = new QWidget;
+    auto* chainLayout = new QVBoxLayout(chainBox);
+    chainLayout->addWidget(m_chainLabel);
+    chainLayout->addWidget(m_chain);
+    chainLayout->addWidget(m_steps);
+    chainScroll->setWidget(chainBox);
+    chainScroll->setWidgetResizable(true);
+    chainScroll->setMinimumHeight(300);
+
+    auto* inspect = new QWidget;
+    auto* inspectLayout = new QVBoxLayout(inspect);
+    inspectLayout->setContentsMargins(0, 0, 0, 0);
+    inspectLayout->addWidget(m_inspector, 2);
+    inspectLayout->addWidget(refineButton);
+    inspectLayout->addWidget(chainScroll, 3);
+
+    auto* splitter = new QSplitter;
+    splitter->addWidget(controlsScroll);
+    splitter->addWidget(m_gallery);
+    splitter->addWidget(inspect);
+    splitter->setStretchFactor(1, 2);
+    splitter->setStretchFactor(2, 2);
+    auto* layout = new QHBoxLayout(this);
+    layout->addWidget(splitter);
+
+    connect(randomise, &QToolButton::clicked, this,
+            [this] { m_seed->setValue(int(QRandomGenerator::global()->bounded(std::numeric_limits<int>::max()))); });
+    connect(m_generate, &QPushButton::clicked, this, &GenerateView::generate);
+    connect(m_gallery, &SampleGallery::currentChanged, this, &GenerateView::showSelected);
+    connect(m_gallery, &SampleGallery::refineRequested, this, &GenerateView::refine);
+    connect(refineButton, &QPushButton::clicked, this, [this] { refine(m_gallery->currentIndex()); });
+    connect(m_gallery, &SampleGallery::sendToEditorRequested, this,
+            [this](int index) { emit sendToEditorRequested(m_gallery->image(index), m_gallery->settings(index)); });
+    connect(m_chain, &ThumbnailStrip::clicked, this,
+            [this](int i) { m_inspector->setComparison(m_chainBase, m_chain->image(i)); });
+    connect(m_steps, &ThumbnailStrip::clicked, this,
+            [this](int i) { m_inspector->setComparison(m_chainBase, m_steps->image(i)); });
+    connect(m_engine, &Engine::finished, this, &GenerateView::onFinished);
+    connect(m_engine, &Engine::failed, this, [this](int job, JobKind, const QString& message) {
+        if (job == m_generateJob || job == m_chainJob) emit errorOccurred(message);
+    });
+    setEnabled(false);
+}
+
+void GenerateView::setModel(const ModelInfo& model) {
+    m_model = model;
+    setEnabled(!model.pointModel);
+    m_class->clear();
+    m_class->addItem(tr("Unconditional"), -1);
+    if (model.numClasses > 0) {
+        m_class->addItem(tr("All classes in turn"), kAllClasses);
+        for (int c = 0; c < model.numClasses; ++c)
+            m_class->addItem(model.classNames.value(c, tr("Class %1").arg(c)), c);
+        m_class->setCurrentIndex(1);
+    }
+    m_class->setEnabled(model.numClasses > 0);
+    m_schedule->setModel(model);
+    m_gallery->clear();
+    m_inspector->clear();
+    m_chain->clear();
+    m_steps->clear();
+}
+
+bool GenerateView::buildRequest(cm::SampleParams& params, QString* error) {
+    if (m_model.path.isEmpty()) {
+        if (error) *error = tr("No model is loaded");
+        return false;
+    }
+    if (!m_schedule->fillParams(params, error)) return false;
+    if (!m_lock->isChecked())
+        m_seed->setValue(int(QRandomGenerator::global()->bounded(std::numeric_limits<int>::max())));
+    params.count = m_count->value();
+    params.seed = quint64(m_seed->value());
+    params.classLabels.clear();
+    const int label = m_class->currentData().toInt();
+    if (label == kAllClasses) {
+        params.classLabel = -1;
+        for (int j = 0; j < params.count; ++j) params.classLabels.push_back(j % m_model.numClasses);
+    } else {
+        params.classLabel = label;
+    }
+    return true;
+}
+
+void GenerateView::generate() {
+    cm::SampleParams params;
+    QString error;
+    if (!buildRequest(params, &error)) {
+        emit errorOccurred(error);
+        return;
+    }
+    m_lastRequest = params;
+    m_generateJob = m_engine->generate(params);
+}
+
+void GenerateView::refine(int index) {
+    if (index < 0 || index >= m_gallery->count()) return;
+    const QVariantMap settings = m_gallery->settings(index);
+    cm::SampleParams params;
+    QString error;
+    if (!m_schedule->fillParams(params, &error)) {
+        emit errorOccurred(error);
+        return;
+    }
+    // A one-step form still shows a chain: the 2-step preset is the smallest that has one.
+    if (params.sampler == cm::SamplerKind::OneStep) {
+        ScheduleEditor preset;
+        preset.setModel(m_model);
+        preset.setSteps(3);
+        preset.fillParams(params, &error);
+    }
+    params.count = 1;
+    params.seed = settings.value("seed").toString().toULongLong();
+    params.classLabel = settings.value("class").toInt();
+    params.classLabels.clear();
+    m_chainLabel->setText(tr("Seed %1: computing the chain…").arg(params.seed));
+    m_chainJob = m_engine->chain(params);
+}
+
+void GenerateView::showSelected(int index) {
+    if (index >= 0) m_inspector->setImage(m_gallery->image(index));
+}
+
+void GenerateView::applySettings(const QVariantMap& settings) {
+    if (settings.contains("seed")) {
+        m_seed->setValue(int(settings.value("seed").toString().toLongLong()));
+        m_lock->setChecked(true);
+    }
+    const int label = settings.value("class", -1).toInt();
+    const int at = m_class->findData(label);
+    if (at >= 0) m_class->setCurrentIndex(at);
+    m_schedule->applySettings(settings);
+}
+
+void GenerateView::onFinished(const JobResult& result) {
+    if (result.job == m_generateJob && result.kind == JobKind::Generate) {
+        QVector<QVariantMap> perImage;
+        for (int j = 0; j < result.images.size(); ++j) {
+            QVariantMap settings = result.settings;
+            settings["seed"] = QString::number(m_lastRequest.seed + quint64(j));
+            settings["class"] = m_lastRequest.classLabels.empty() ? m_lastRequest.classLabel
+                                                                   : m_lastRequest.classLabels[size_t(j)];
+            perImage.push_back(settings);
+        }
+        m_gallery->setSamples(result.images, perImage);
+        m_timing->setText(tr("%n image(s) in %1 s, %2 network evaluation(s) each", "", int(result.images.size()))
+                              .arg(result.seconds, 0, 'f', 2)
+                              .arg(result.nfe));
+        emit generated(int(result.images.size()), result.seconds);
+    } else if (result.job == m_chainJob && result.kind == JobKind::Chain && result.rows.size() == 2) {
+        QStringList chainCaptions;
+        for (int i = 0; i < result.rows[0].size(); ++i)
+            chainCaptions << tr("step %1\nσ=%2").arg(i + 1).arg(result.sigmas.value(i), 0, 'g', 3);
+        m_chain->setImages(result.rows[0], chainCaptions);
+        QStringList stepCaptions;
+        const QVariantList nfe = result.settings.value("variantNfe").toList();
+        for (int i = 0; i < result.rows[1].size(); ++i)
+            stepCaptions << (m_model.consistency ? tr("%n step(s)", "", i + 1)
+                                                 : tr("Heun, %n NFE", "", nfe.value(i).toInt()));
+        m_steps->setImages(result.rows[1], stepCaptions);
+        m_chainBase = result.rows[1].value(0);
+        m_chainLabel->setText(m_model.consistency
+                                  ? tr("Seed %1. Top: the estimate after each step. Bottom: 1–4 steps. "
+                                       "Click one to compare it with one step.")
+                                        .arg(result.settings.value("seed").toString())
+                                  : tr("Seed %1. Top: the Heun trajectory's clean estimates. Bottom: more "
+                                       "evaluations. Click one to compare.")
+                                        .arg(result.settings.value("seed").toString()));
+        if (!result.images.isEmpty()) m_inspector->setComparison(m_chainBase, result.images.front());
+    }
+}

@@ -1,0 +1,94 @@
+// The CM Studio main window: the model panel, the Generate / Edit / Interpolate / Training tabs, menus and
+// shortcuts, the progress bar with ETA and Cancel, an error bar, drag-and-drop, and the settings it keeps.
+#pragma once
+
+#include "engine_types.h"
+
+#include <QElapsedTimer>
+#include <QMainWindow>
+
+class EditView;
+class Engine;
+class GenerateView;
+class InterpolationView;
+class ModelPanel;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QTabWidget;
+class QToolButton;
+class TrainingView;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+  public:
+    explicit MainWindow(const QStringList& bundledModels, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    void loadModel(const QString& path);
+    // Opens an image in the editor; a PNG written by CM Studio also offers its settings for reuse.
+    bool openImage(const QString& path);
+    void showError(const QString& message);
+    void showTab(int index);
+
+    Engine* engine() const { return m_engine; }
+    GenerateView* generateView() const { return m_generate; }
+    EditView* editView() const { return m_edit; }
+    InterpolationView* interpolationView() const { return m_interpolate; }
+    TrainingView* trainingView() const { return m_training; }
+    QTabWidget* tabs() const { return m_tabs; }
+    QString lastError() const { return m_lastError; }
+    bool errorVisible() const;
+    QVariantMap pendingSettings() const { return m_pendingSettings; }
+
+    enum Tab { GenerateTab, EditTab, InterpolateTab, TrainingTab };
+
+  public slots:
+    void reuseSettings();
+    void saveSelected();
+    void saveGrid();
+    void copySelected();
+    void cancelJobs();
+
+  signals:
+    void modelReady(const ModelInfo& model);
+
+  protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+  private:
+    void buildMenus();
+    void restoreSettings();
+    void rememberRecent(const QString& path);
+    void rebuildRecentMenu();
+    void onProgress(int job, long done, long total);
+    void onBusyChanged(bool busy);
+    void openModelDialog();
+    void openImageDialog();
+    void pasteImage();
+    QString saveDirectory() const;
+
+    Engine* m_engine = nullptr;
+    ModelPanel* m_modelPanel = nullptr;
+    QTabWidget* m_tabs = nullptr;
+    GenerateView* m_generate = nullptr;
+    EditView* m_edit = nullptr;
+    InterpolationView* m_interpolate = nullptr;
+    TrainingView* m_training = nullptr;
+
+    QLabel* m_errorBar = nullptr;
+    QString m_lastError;
+    QProgressBar* m_progress = nullptr;
+    QLabel* m_eta = nullptr;
+    QToolButton* m_cancel = nullptr;
+    QLabel* m_modelLabel = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QAction* m_reuseAction = nullptr;
+    QVariantMap m_pendingSettings;
+
+    int m_progressJob = 0;
+    QElapsedTimer m_jobTimer;
+};

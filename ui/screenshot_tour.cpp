@@ -1,0 +1,103 @@
+#include "screenshot_tour.h"
+
+#include "edit_view.h"
+#include "engine.h"
+#include "generate_view.h"
+#include "interpolation_view.h"
+#include "mask_canvas.h"
+#include "main_window.h"
+#include "sample_gallery.h"
+#include "training_view.h"
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QDir>
+#include <QEventLoop>
+#include <QSlider>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTimer>
+
+#include <cstdio>
+
+namespace {
+
+constexpr int kStepTimeoutMs = 10 * 60 * 1000;
+
+template <typename Sender, typename Signal> bool waitFor(Sender* sender, Signal signal) {
+    QEventLoop loop;
+    QTimer timeout;
+    timeout.setSingleShot(true);
+    QObject::connect(&timeout, &QTimer::timeout, &loop, [&loop] { loop.exit(1); });
+    QObject::connect(sender, signal, &loop, [&loop] { loop.exit(0); });
+    timeout.start(kStepTimeoutMs);
+    return loop.exec() == 0;
+}
+
+void settle(int ms = 300) {
+    QEventLoop loop;
+    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+    loop.exec();
+}
+
+bool shoot(MainWindow& window, const QString& path) {
+    settle();
+    const bool ok = window.grab().save(path);
+    std::printf("%s %s\n", ok ? "wrote" : "FAILED", qPrintable(path));
+    return ok;
+}
+
+bool tour(MainWindow& window, const QString& folder) {
+    QDir().mkpath(folder);
+    window.resize(1400, 860);
+    if (!window.engine()->hasModel() && !waitFor(&window, &MainWindow::modelReady)) return false;
+
+    GenerateView* generate = window.generateView();
+    window.showTab(MainWindow::GenerateTab);
+    generate->seedLock()->setChecked(true);
+    generate->seed()->setValue(7);
+    generate->batchSize()->setValue(40);
+    generate->generate();
+    if (!waitFor(generate, &GenerateView::generated)) return false;
+    generate->gallery()->setCurrentIndex(3);
+    generate->refine(3);
+    if (!waitFor(window.engine(), &Engine::finished)) return false;
+    if (!shoot(window, folder + "/generate.png")) return false;
+
+    EditView* edit = window.editView();
+    edit->openImage(generate->gallery()->image(3), generate->gallery()->settings(3));
+    window.showTab(MainWindow::EditTab);
+    QImage mask(edit->canvas()->image().size(), QImage::Format_Grayscale8);
+    mask.fill(0);
+    const int side = mask.width();
+    for (int y = side / 4; y < side * 3 / 4; ++y)
+        for (int x = side / 4; x < side * 3 / 4; ++x) mask.scanLine(y)[x] = 255;
+    edit->canvas()->setMask(mask);
+    edit->setOperation(EditView::Inpaint);
+    edit->setLive(true);
+    if (!waitFor(edit, &EditView::previewUpdated)) return false;
+    if (!shoot(window, folder + "/edit.png")) return false;
+    edit->setLive(false);
+
+    InterpolationView* interpolate = window.interpolationView();
+    window.showTab(MainWindow::InterpolateTab);
+    interpolate->setSeeds(7, 9, 0);
+    interpolate->frameCount()->setValue(9);
+    interpolate->compute();
+    if (!waitFor(interpolate, &InterpolationView::framesReady)) return false;
+    interpolate->slider()->setValue(4);
+    if (!shoot(window, folder + "/interpolate.png")) return false;
+
+    window.showTab(MainWindow::TrainingTab);
+    TrainingView* training = window.trainingView();
+    training->setInteractive(false);
+    const QDir logs(QString(CMSTUDIO_SOURCE_DIR) + "/docs/logs");
+    for (const QString& name : logs.entryList({"*.csv"}, QDir::Files)) training->addLog(logs.filePath(name));
+    return shoot(window, folder + "/training.png");
+}
+
+} // namespace
+
+void runScreenshotTour(MainWindow& window, const QString& folder) {
+    QTimer::singleShot(0, &window, [&window, folder] { QCoreApplication::exit(tour(window, folder) ? 0 : 1); });
+}

@@ -1,0 +1,666 @@
+#include "train_dialog.h"
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QDir>
+#include <QDoubleValidator>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+#ifdef Q_OS_UNIX
+#include <csignal>
+#include <sys/types.h>
+#endif
+
+namespace {
+
+const QString kFashionMnist = QStringLiteral("fashion-mnist");
+
+bool isFashionMnist(const QString& data) {
+    return data == kFashionMnist || data.startsWith(kFashionMnist + QLatin1Char(':'));
+}
+
+bool needsTeacher(const QString& mode) {
+    return mode == QLatin1String("cd") || mode == QLatin1String("ect");
+}
+
+QString absolute(const QString& path) {
+    return path.isEmpty() ? path : QFileInfo(path).absoluteFilePath();
+}
+
+} // namespace
+
+TrainDialog::TrainDialog(QWidget* parent)
+    : QDialog(parent), m_cliPath(findCli()), m_process(new QProcess(this)), m_logTimer(new QTimer(this)) {
+    setWindowTitle(tr("Train a model"));
+    buildForm();
+    m_process->setProcessChannelMode(QProcess::MergedChannels);
+    connect(m_process, &QProcess::readyReadStandardOutput, this, &TrainDialog::readOutput);
+    connect(m_process, &QProcess::finished, this, &TrainDialog::onFinished);
+    connect(m_process, &QProcess::errorOccurred, this, [this](QProcess::ProcessError error) {
+        if (error != QProcess::FailedToStart) return;
+        m_logTimer->stop();
+        m_lastError = tr("cannot start %1: %2").arg(m_cliPath, m_process->errorString());
+        showStatus(m_lastError, true);
+        updateForm();
+        emit trainingFinished(-1, m_lastError);
+    });
+    m_logTimer->setInterval(1000);
+    connect(m_logTimer, &QTimer::timeout, this, &TrainDialog::pollLog);
+    updateForm();
+}
+
+TrainDialog::~TrainDialog() {
+    if (!isRunning()) return;
+    m_process->disconnect(this);
+#ifdef Q_OS_UNIX
+    ::kill(pid_t(m_process->processId()), SIGINT);
+#else
+    m_process->terminate();
+#endif
+    if (!m_process->waitForFinished(10000)) {
+        m_process->kill();
+        m_process->waitForFinished(2000);
+    }
+}
+
+void TrainDialog::buildForm() {
+    auto* method = new QGroupBox(tr("Method"));
+    auto* methodForm = new QFormLayout(method);
+    m_mode = new QComboBox;
+    m_mode->addItem(tr("EDM denoiser (a teacher)"), QStringLiteral("edm"));
+    m_mode->addItem(tr("Consistency distillation (CD)"), QStringLiteral("cd"));
+    m_mode->addItem(tr("Improved consistency training (iCT)"), QStringLiteral("ict"));
+    m_mode->addItem(tr("Easy consistency tuning (ECT)"), QStringLiteral("ect"));
+    m_mode->setToolTip(tr("EDM trains a denoiser; CD distils a denoiser into a consistency model; iCT trains "
+                          "a consistency model from scratch; ECT tunes a denoiser into one."));
+    methodForm->addRow(tr("Mode:"), m_mode);
+    m_teacher = new QLineEdit;
+    m_teacher->setPlaceholderText(tr("EDM denoiser file"));
+    m_teacher->setToolTip(tr("CD distils this denoiser; ECT starts from it."));
+    m_teacherButton = new QPushButton(tr("Browse…"));
+    m_teacherButton->setToolTip(tr("Choose the denoiser model file"));
+    auto* teacherRow = new QHBoxLayout;
+    teacherRow->addWidget(m_teacher);
+    teacherRow->addWidget(m_teacherButton);
+    methodForm->addRow(tr("Teacher:"), teacherRow);
+    m_conditional = new QCheckBox(tr("Class-conditional"));
+    m_conditional->setToolTip(tr("Learn the classes too (Fashion-MNIST labels, or sub-folder names)."));
+    methodForm->addRow(QString(), m_conditional);
+
+    auto* data = new QGroupBox(tr("Data"));
+    auto* dataForm = new QFormLayout(data);
+    m_dataKind = new QComboBox;
+    m_dataKind->addItem(tr("Fashion-MNIST"), kFashionMnist);
+    m_dataKind->addItem(tr("Image folder"), QStringLiteral("folder"));
+    m_dataKind->setToolTip(tr("The bundled Fashion-MNIST training set, or a folder of PNG/JPEG/WebP images"));
+    dataForm->addRow(tr("Data:"), m_dataKind);
+    m_folder = new QLineEdit;
+    m_folder->setPlaceholderText(tr("folder of images"));
+    m_folder->setToolTip(tr("Images in this folder and its sub-folders; sub-folder names are the classes."));
+    m_folderButton = new QPushButton(tr("Browse…"));
+    m_folderButton->setToolTip(tr("Choose the image folder"));
+    auto* folderRow = new QHBoxLayout;
+    folderRow->addWidget(m_folder);
+    folderRow->addWidget(m_folderButton);
+    dataForm->addRow(tr("Folder:"), folderRow);
+    m_imageSize = new QSpinBox;
+    m_imageSize->setRange(28, 256);
+    m_imageSize->setSuffix(tr(" px"));
+    m_imageSize->setToolTip(tr("Folder images are resized to this square size (also the network's size)."));
+    dataForm->addRow(tr("Image size:"), m_imageSize);
+    m_channels = new QComboBox;
+    m_channels->addItem(tr("Grey (1 channel)"), 1);
+    m_channels->addItem(tr("Colour (3 channels)"), 3);
+    m_channels->setToolTip(tr("Folder images are converted to grey or RGB"));
+    dataForm->addRow(tr("Channels:"), m_channels);
+
+    auto* optimisation = new QGroupBox(tr("Optimisation"));
+    auto* optimisationForm = new QFormLayout(optimisation);
+    m_steps = new QSpinBox;
+    m_steps->setRange(1, 100000000);
+    m_steps->setGroupSeparatorShown(true);
+    m_steps->setToolTip(tr("Total optimisation steps (a resumed run continues to this number)"));
+    optimisationForm->addRow(tr("Steps:"), m_steps);
+    m_batch = new QSpinBox;
+    m_batch->setRange(1, 4096);
+    m_batch->setToolTip(tr("Images per optimisation step"));
+    optimisationForm->addRow(tr("Batch size:"), m_batch);
+    m_learningRate = new QLineEdit;
+    auto* rateValidator = new QDoubleValidator(1e-9, 10, 12, m_learningRate);
+    rateValidator->setNotation(QDoubleValidator::ScientificNotation);
+    rateValidator->setLocale(QLocale::c());
+    m_learningRate->setValidator(rateValidator);
+    m_learningRate->setToolTip(tr("Adam/RAdam learning rate, e.g. 2e-4"));
+    optimisationForm->addRow(tr("Learning rate:"), m_learningRate);
+    m_ema = new QLineEdit;
+    m_ema->setToolTip(tr("Exponential moving average rates of the weights, comma-separated; the first is the "
+                         "model that is saved"));
+    optimisationForm->addRow(tr("EMA rates:"), m_ema);
+    m_threads = new QSpinBox;
+    m_threads->setRange(0, 256);
+    m_threads->setSpecialValueText(tr("default"));
+    m_threads->setToolTip(tr("CPU threads for the trainer (default: all cores)"));
+    optimisationForm->addRow(tr("Threads:"), m_threads);
+
+    auto* output = new QGroupBox(tr("Output"));
+    auto* outputForm = new QFormLayout(output);
+    m_output = new QLineEdit;
+    m_output->setPlaceholderText(tr("model file to write (.safetensors)"));
+    m_output->setToolTip(tr("The model file; the checkpoint is written beside it as .ckpt and the training "
+                            "log as .csv"));
+    auto* outputButton = new QPushButton(tr("Browse…"));
+    outputButton->setToolTip(tr("Choose where to save the model"));
+    auto* outputRow = new QHBoxLayout;
+    outputRow->addWidget(m_output);
+    outputRow->addWidget(outputButton);
+    outputForm->addRow(tr("Model file:"), outputRow);
+    m_existing = new QComboBox;
+    m_existing->addItem(tr("Refuse to replace it"));
+    m_existing->addItem(tr("Resume it from its checkpoint"));
+    m_existing->addItem(tr("Overwrite it"));
+    m_existing->setToolTip(tr("What to do when a run with this model file already exists"));
+    outputForm->addRow(tr("Existing run:"), m_existing);
+    m_logEvery = new QSpinBox;
+    m_logEvery->setRange(1, 100000000);
+    m_logEvery->setToolTip(tr("Steps between rows of the training log (the curves)"));
+    outputForm->addRow(tr("Log every:"), m_logEvery);
+    m_checkpointEvery = new QSpinBox;
+    m_checkpointEvery->setRange(1, 100000000);
+    m_checkpointEvery->setToolTip(tr("Steps between checkpoints (and model file updates)"));
+    outputForm->addRow(tr("Checkpoint every:"), m_checkpointEvery);
+    m_extra = new QLineEdit;
+    m_extra->setPlaceholderText(tr("e.g. --base-width 64 --channel-mult 1,2,2"));
+    m_extra->setToolTip(tr("More trainer options, as on the command line (see cmstudio-cli train --help)"));
+    outputForm->addRow(tr("More options:"), m_extra);
+
+    m_command = new QLineEdit;
+    m_command->setReadOnly(true);
+    m_command->setToolTip(tr("The command the dialog runs; copy it to run the training in a terminal"));
+    auto* copyButton = new QPushButton(tr("Copy"));
+    copyButton->setToolTip(tr("Copy the command line to the clipboard"));
+    auto* commandRow = new QHBoxLayout;
+    commandRow->addWidget(new QLabel(tr("Command:")));
+    commandRow->addWidget(m_command, 1);
+    commandRow->addWidget(copyButton);
+
+    m_progress = new QProgressBar;
+    m_progress->setFormat(tr("%v / %m steps (%p%)"));
+    m_progress->setTextVisible(false); // until a run starts: "0 / 0 steps" would mean nothing
+    m_progress->setValue(0);
+    m_progress->setToolTip(tr("Steps done, from the trainer's output and its log"));
+    m_status = new QLabel;
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_log = new QPlainTextEdit;
+    m_log->setReadOnly(true);
+    m_log->setMaximumBlockCount(2000);
+    m_log->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_log->setToolTip(tr("What the trainer printed"));
+    m_log->setMinimumHeight(90);
+
+    m_startButton = new QPushButton(tr("Start"));
+    m_startButton->setToolTip(tr("Start training with these settings"));
+    m_stopButton = new QPushButton(tr("Stop"));
+    m_stopButton->setToolTip(tr("Interrupt training; the trainer saves a checkpoint that Resume continues"));
+    m_resumeButton = new QPushButton(tr("Resume"));
+    m_resumeButton->setToolTip(tr("Continue the run from its checkpoint"));
+    auto* closeButton = new QPushButton(tr("Close"));
+    closeButton->setToolTip(tr("Hide this window; a running training continues"));
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(m_startButton);
+    buttons->addWidget(m_stopButton);
+    buttons->addWidget(m_resumeButton);
+    buttons->addStretch(1);
+    buttons->addWidget(closeButton);
+
+    auto* groups = new QGridLayout;
+    groups->addWidget(method, 0, 0);
+    groups->addWidget(data, 1, 0);
+    groups->addWidget(optimisation, 0, 1);
+    groups->addWidget(output, 1, 1);
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(groups);
+    layout->addLayout(commandRow);
+    layout->addWidget(m_progress);
+    layout->addWidget(m_status);
+    layout->addWidget(m_log, 1);
+    layout->addLayout(buttons);
+
+    setSettings(TrainSettings{});
+
+    connect(m_folderButton, &QPushButton::clicked, this, &TrainDialog::chooseFolder);
+    connect(m_teacherButton, &QPushButton::clicked, this, &TrainDialog::chooseTeacher);
+    connect(outputButton, &QPushButton::clicked, this, &TrainDialog::chooseOutput);
+    connect(copyButton, &QPushButton::clicked, this,
+            [this] { QApplication::clipboard()->setText(m_command->text()); });
+    connect(m_startButton, &QPushButton::clicked, this, [this] { start(); });
+    connect(m_stopButton, &QPushButton::clicked, this, &TrainDialog::stop);
+    connect(m_resumeButton, &QPushButton::clicked, this, [this] { resume(); });
+    connect(closeButton, &QPushButton::clicked, this, &QDialog::close);
+    for (auto* box : {m_mode, m_dataKind, m_channels, m_existing})
+        connect(box, &QComboBox::currentIndexChanged, this, &TrainDialog::updateForm);
+    for (auto* edit : {m_folder, m_teacher, m_output, m_learningRate, m_ema, m_extra})
+        connect(edit, &QLineEdit::textChanged, this, &TrainDialog::updateForm);
+    for (auto* spin : {m_imageSize, m_steps, m_batch, m_threads, m_logEvery, m_checkpointEvery})
+        connect(spin, &QSpinBox::valueChanged, this, &TrainDialog::updateForm);
+    connect(m_conditional, &QCheckBox::toggled, this, &TrainDialog::updateForm);
+}
+
+QStringList TrainDialog::arguments(const TrainSettings& s) {
+    QStringList args{QStringLiteral("train"), QStringLiteral("--mode"), s.mode, QStringLiteral("--data"),
+                     s.data};
+    if (!isFashionMnist(s.data))
+        args << QStringLiteral("--image-size") << QString::number(s.imageSize) << QStringLiteral("--channels")
+             << QString::number(s.channels);
+    if (s.conditional) args << QStringLiteral("--conditional");
+    if (needsTeacher(s.mode)) args << QStringLiteral("--teacher") << s.teacher;
+    args << QStringLiteral("--steps") << QString::number(s.steps) << QStringLiteral("--batch")
+         << QString::number(s.batch) << QStringLiteral("--lr") << QString::number(s.learningRate, 'g', 6)
+         << QStringLiteral("--ema") << s.ema;
+    if (s.threads > 0) args << QStringLiteral("--threads") << QString::number(s.threads);
+    args << QStringLiteral("--out") << s.output << QStringLiteral("--log-every")
+         << QString::number(s.logEvery) << QStringLiteral("--checkpoint-every")
+         << QString::number(s.checkpointEvery);
+    if (s.resume) args << QStringLiteral("--resume");
+    if (s.overwrite) args << QStringLiteral("--overwrite");
+    return args + s.extraArguments;
+}
+
+QString TrainDialog::logPath(const TrainSettings& s) {
+    return s.output + QStringLiteral(".csv");
+}
+
+QString TrainDialog::checkpointPath(const TrainSettings& s) {
+    return s.output + QStringLiteral(".ckpt");
+}
+
+QString TrainDialog::problem(const TrainSettings& s) {
+    if (s.output.isEmpty()) return tr("Choose the model file to write.");
+    const QFileInfo output(s.output);
+    if (!output.absoluteDir().exists()) return tr("The folder %1 does not exist.").arg(output.absolutePath());
+    if (needsTeacher(s.mode)) {
+        if (s.teacher.isEmpty()) return tr("%1 needs a teacher: an EDM denoiser file.").arg(s.mode.toUpper());
+        if (!QFileInfo(s.teacher).isFile()) return tr("The teacher %1 does not exist.").arg(s.teacher);
+    }
+    if (!isFashionMnist(s.data) && !QFileInfo(s.data).isDir())
+        return s.data.isEmpty() ? tr("Choose the image folder to train on.")
+                                : tr("The image folder %1 does not exist.").arg(s.data);
+    if (!(s.learningRate > 0)) return tr("The learning rate must be a positive number, e.g. 2e-4.");
+    const QStringList rates = s.ema.split(QLatin1Char(','));
+    for (const QString& rate : rates) {
+        bool ok = false;
+        const double value = rate.trimmed().toDouble(&ok);
+        if (!ok || !(value > 0 && value < 1))
+            return tr("EMA rates are numbers between 0 and 1, separated by commas (got '%1').").arg(s.ema);
+    }
+    if (s.resume && s.overwrite) return tr("Choose either resuming or overwriting the run, not both.");
+    if (s.resume && !QFileInfo::exists(checkpointPath(s)))
+        return tr("There is no checkpoint to resume from (%1).").arg(checkpointPath(s));
+    if (!s.resume && !s.overwrite) {
+        for (const QString& path : {s.output, checkpointPath(s), logPath(s)})
+            if (QFileInfo::exists(path))
+                return tr("A training run already exists (%1). Resume it, or choose to overwrite it.")
+                    .arg(path);
+    }
+    return {};
+}
+
+QString TrainDialog::findCli() {
+    const QString beside = QCoreApplication::applicationDirPath() + QStringLiteral("/cmstudio-cli");
+    if (QFileInfo(beside).isExecutable()) return beside;
+    return QStandardPaths::findExecutable(QStringLiteral("cmstudio-cli"));
+}
+
+QString TrainDialog::shellQuoted(const QString& program, const QStringList& arguments) {
+    static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_./:=,+@%-]+$"));
+    QStringList words;
+    for (const QString& word : QStringList{program} + arguments)
+        words << (plain.match(word).hasMatch()
+                      ? word
+                      : QLatin1Char('\'') +
+                            QString(word).replace(QLatin1Char('\''), QStringLiteral("'\\''")) +
+                            QLatin1Char('\''));
+    return words.join(QLatin1Char(' '));
+}
+
+void TrainDialog::setCliPath(const QString& path) {
+    m_cliPath = path;
+    updateForm();
+}
+
+TrainSettings TrainDialog::settings() const {
+    TrainSettings s;
+    s.mode = m_mode->currentData().toString();
+    s.data = m_dataKind->currentData().toString() == kFashionMnist ? kFashionMnist
+                                                                   : absolute(m_folder->text().trimmed());
+    s.imageSize = m_imageSize->value();
+    s.channels = m_channels->currentData().toInt();
+    s.conditional = m_conditional->isChecked();
+    s.steps = m_steps->value();
+    s.batch = m_batch->value();
+    s.learningRate = QLocale::c().toDouble(m_learningRate->text().trimmed());
+    s.ema = m_ema->text().trimmed();
+    s.threads = m_threads->value();
+    s.teacher = absolute(m_teacher->text().trimmed());
+    s.output = absolute(m_output->text().trimmed());
+    s.logEvery = m_logEvery->value();
+    s.checkpointEvery = m_checkpointEvery->value();
+    s.resume = m_existing->currentIndex() == 1;
+    s.overwrite = m_existing->currentIndex() == 2;
+    s.extraArguments = QProcess::splitCommand(m_extra->text());
+    return s;
+}
+
+void TrainDialog::setSettings(const TrainSettings& s) {
+    const int mode = m_mode->findData(s.mode);
+    m_mode->setCurrentIndex(mode >= 0 ? mode : m_mode->findData(QStringLiteral("ict")));
+    const bool fashion = isFashionMnist(s.data);
+    m_dataKind->setCurrentIndex(fashion ? 0 : 1);
+    if (!fashion) m_folder->setText(s.data);
+    m_imageSize->setValue(s.imageSize);
+    m_channels->setCurrentIndex(s.channels == 3 ? 1 : 0);
+    m_conditional->setChecked(s.conditional);
+    m_steps->setValue(int(std::min<long>(s.steps, m_steps->maximum())));
+    m_batch->setValue(s.batch);
+    m_learningRate->setText(QString::number(s.learningRate, 'g', 6));
+    m_ema->setText(s.ema);
+    m_threads->setValue(s.threads);
+    m_teacher->setText(s.teacher);
+    m_output->setText(s.output);
+    m_logEvery->setValue(int(std::min<long>(s.logEvery, m_logEvery->maximum())));
+    m_checkpointEvery->setValue(int(std::min<long>(s.checkpointEvery, m_checkpointEvery->maximum())));
+    m_existing->setCurrentIndex(s.resume ? 1 : s.overwrite ? 2 : 0);
+    QStringList quoted;
+    for (const QString& word : s.extraArguments)
+        quoted << shellQuoted(word, {});
+    m_extra->setText(quoted.join(QLatin1Char(' ')));
+    updateForm();
+}
+
+QString TrainDialog::commandLine() const {
+    return shellQuoted(m_cliPath.isEmpty() ? QStringLiteral("cmstudio-cli") : m_cliPath,
+                       arguments(settings()));
+}
+
+bool TrainDialog::isRunning() const {
+    return m_process->state() != QProcess::NotRunning;
+}
+
+QString TrainDialog::output() const {
+    return m_log->toPlainText();
+}
+
+void TrainDialog::updateForm() {
+    const bool running = isRunning();
+    const TrainSettings s = settings();
+    for (QWidget* input : std::initializer_list<QWidget*>{
+             m_mode, m_dataKind, m_folder, m_folderButton, m_imageSize, m_channels, m_conditional, m_steps,
+             m_batch, m_learningRate, m_ema, m_threads, m_teacher, m_teacherButton, m_output, m_logEvery,
+             m_checkpointEvery, m_existing, m_extra})
+        input->setEnabled(!running);
+    if (!running) {
+        const bool folder = !isFashionMnist(s.data);
+        for (QWidget* input :
+             std::initializer_list<QWidget*>{m_folder, m_folderButton, m_imageSize, m_channels})
+            input->setEnabled(folder);
+        m_teacher->setEnabled(needsTeacher(s.mode));
+        m_teacherButton->setEnabled(needsTeacher(s.mode));
+    }
+    m_command->setText(commandLine());
+    m_command->setCursorPosition(0);
+    const QString why = problem(s);
+    m_startButton->setEnabled(!running);
+    m_startButton->setToolTip(why.isEmpty() ? tr("Start training with these settings") : why);
+    m_stopButton->setEnabled(running);
+    if (!running) {
+        m_stopButton->setText(tr("Stop"));
+        m_stopButton->setToolTip(
+            tr("Interrupt training; the trainer saves a checkpoint that Resume continues"));
+    }
+    const TrainSettings last = m_hasRun ? m_running : s;
+    m_resumeButton->setEnabled(!running && !last.output.isEmpty() && QFileInfo::exists(checkpointPath(last)));
+}
+
+bool TrainDialog::start() {
+    return start(settings());
+}
+
+bool TrainDialog::start(const TrainSettings& s) {
+    if (isRunning()) {
+        m_lastError = tr("A training run is already in progress; stop it first.");
+        showStatus(m_lastError, true);
+        return false;
+    }
+    const QString why = problem(s);
+    if (!why.isEmpty()) {
+        m_lastError = why;
+        showStatus(why, true);
+        return false;
+    }
+    if (m_cliPath.isEmpty() || !QFileInfo(m_cliPath).isExecutable()) {
+        m_lastError = tr("The trainer cmstudio-cli was not found beside the application or on the PATH.");
+        showStatus(m_lastError, true);
+        return false;
+    }
+    m_running = s;
+    m_hasRun = true;
+    m_stopRequested = false;
+    m_logAnnounced = false;
+    m_pending.clear();
+    m_errorLines.clear();
+    m_lastLine.clear();
+    m_lastError.clear();
+    m_progressLog = TrainingLog(logPath(s));
+    m_startedAt = QDateTime::currentDateTime();
+    m_done = 0;
+    setProgress(0, s.steps);
+    m_progress->setTextVisible(true);
+    m_log->clear();
+    m_log->appendPlainText(QStringLiteral("$ ") + shellQuoted(m_cliPath, arguments(s)));
+    showStatus(s.resume ? tr("Resuming…") : tr("Starting…"), false);
+    m_process->start(m_cliPath, arguments(s));
+    m_logTimer->start();
+    updateForm();
+    emit trainingStarted(s.output);
+    return true;
+}
+
+void TrainDialog::stop() {
+    if (!isRunning()) return;
+    if (m_stopRequested) {
+        m_process->kill();
+        return;
+    }
+    m_stopRequested = true;
+#ifdef Q_OS_UNIX
+    ::kill(pid_t(m_process->processId()), SIGINT);
+#else
+    m_process->terminate();
+#endif
+    showStatus(tr("Stopping: the trainer finishes its step and saves a checkpoint…"), false);
+    m_stopButton->setText(tr("Kill"));
+    m_stopButton->setToolTip(tr("End the trainer at once; work since its last checkpoint is lost"));
+}
+
+bool TrainDialog::resume() {
+    TrainSettings s = m_hasRun ? m_running : settings();
+    s.resume = true;
+    s.overwrite = false;
+    if (!isRunning()) setSettings(s);
+    return start(s);
+}
+
+void TrainDialog::readOutput() {
+    m_pending += m_process->readAllStandardOutput();
+    qsizetype start = 0;
+    for (qsizetype i = 0; i < m_pending.size(); ++i) {
+        // The trainer redraws its progress bar with \r on a terminal, and prints lines otherwise.
+        if (m_pending[i] != '\n' && m_pending[i] != '\r') continue;
+        const QString line = QString::fromUtf8(m_pending.mid(start, i - start)).trimmed();
+        if (!line.isEmpty()) handleLine(line);
+        start = i + 1;
+    }
+    m_pending.remove(0, start);
+}
+
+void TrainDialog::handleLine(const QString& line) {
+    static const QRegularExpression progress(QStringLiteral(R"(^train \[[#.]*\]\s+\d+%\s+(\d+)/(\d+))"));
+    m_lastLine = line;
+    m_log->appendPlainText(line);
+    const auto match = progress.match(line);
+    if (match.hasMatch())
+        setProgress(match.captured(1).toLong(), match.captured(2).toLong());
+    else if (line.startsWith(QLatin1String("cmstudio-cli")))
+        m_errorLines << line;
+    if (!m_stopRequested) showStatus(line, false);
+}
+
+void TrainDialog::pollLog() {
+    const QString csv = logPath(m_running);
+    const QFileInfo info(csv);
+    if (!info.exists()) return;
+    if (!m_logAnnounced) {
+        // Until the trainer rewrites it, the log is the previous run's.
+        if (info.lastModified() < m_startedAt.addSecs(-1)) return;
+        m_logAnnounced = true;
+        emit logStarted(csv);
+    }
+    if (m_progressLog.refresh() == TrainingLog::Update::Failed) return;
+    const double step = m_progressLog.lastFinite(QStringLiteral("step"));
+    if (std::isfinite(step) && long(step) > m_done) setProgress(long(step), m_total);
+}
+
+void TrainDialog::onFinished(int exitCode, QProcess::ExitStatus status) {
+    m_logTimer->stop();
+    readOutput();
+    if (!m_pending.trimmed().isEmpty()) handleLine(QString::fromUtf8(m_pending).trimmed());
+    m_pending.clear();
+    pollLog();
+
+    QString message;
+    bool failed = false;
+    if (status == QProcess::CrashExit) {
+        exitCode = -1;
+        failed = true;
+        message = m_stopRequested ? tr("The trainer was ended before it saved a checkpoint.")
+                                  : tr("The trainer crashed: %1").arg(m_process->errorString());
+    } else if (exitCode == 0) {
+        setProgress(m_total, m_total);
+        message = m_lastLine.isEmpty() ? tr("Training finished.") : m_lastLine;
+    } else if (exitCode == 130) {
+        message =
+            m_lastLine.contains(QLatin1String("interrupted")) ? m_lastLine : tr("Training was interrupted.");
+    } else {
+        failed = true;
+        message = !m_errorLines.isEmpty()
+                      ? m_errorLines.join(QLatin1Char('\n'))
+                      : tr("The trainer failed (exit code %1): %2").arg(exitCode).arg(m_lastLine);
+    }
+    if (failed) m_lastError = message;
+    showStatus(message, failed);
+    updateForm();
+    emit trainingFinished(exitCode, message);
+}
+
+void TrainDialog::setProgress(long done, long total) {
+    m_done = done;
+    m_total = total;
+    // QProgressBar counts in int; scale very long runs.
+    const long scale = total > 1000000000L ? total / 1000000 : 1;
+    m_progress->setRange(0, int(std::max(1L, total / scale)));
+    m_progress->setValue(int(done / scale));
+    emit progressChanged(done, total);
+}
+
+void TrainDialog::showStatus(const QString& text, bool error) {
+    m_status->setStyleSheet(error ? QStringLiteral("color: #b00020;") : QString());
+    m_status->setText(text);
+}
+
+void TrainDialog::chooseFolder() {
+    const QString folder =
+        QFileDialog::getExistingDirectory(this, tr("Folder of training images"), m_folder->text());
+    if (!folder.isEmpty()) m_folder->setText(folder);
+}
+
+void TrainDialog::chooseTeacher() {
+    const QString file =
+        QFileDialog::getOpenFileName(this, tr("EDM denoiser to start from"), m_teacher->text(),
+                                     tr("Model files (*.safetensors);;All files (*)"));
+    if (!file.isEmpty()) m_teacher->setText(file);
+}
+
+void TrainDialog::chooseOutput() {
+    QString file = QFileDialog::getSaveFileName(this, tr("Model file to write"), m_output->text(),
+                                                tr("Model files (*.safetensors)"), nullptr,
+                                                QFileDialog::DontConfirmOverwrite);
+    if (file.isEmpty()) return;
+    if (QFileInfo(file).suffix().isEmpty()) file += QStringLiteral(".safetensors");
+    m_output->setText(file);
+}
+
+void TrainDialog::saveSettings(QSettings& store) const {
+    const TrainSettings s = settings();
+    store.beginGroup(QStringLiteral("train"));
+    store.setValue(QStringLiteral("mode"), s.mode);
+    store.setValue(QStringLiteral("data"), s.data);
+    store.setValue(QStringLiteral("imageSize"), s.imageSize);
+    store.setValue(QStringLiteral("channels"), s.channels);
+    store.setValue(QStringLiteral("conditional"), s.conditional);
+    store.setValue(QStringLiteral("steps"), qlonglong(s.steps));
+    store.setValue(QStringLiteral("batch"), s.batch);
+    store.setValue(QStringLiteral("learningRate"), s.learningRate);
+    store.setValue(QStringLiteral("ema"), s.ema);
+    store.setValue(QStringLiteral("threads"), s.threads);
+    store.setValue(QStringLiteral("teacher"), s.teacher);
+    store.setValue(QStringLiteral("output"), s.output);
+    store.setValue(QStringLiteral("logEvery"), qlonglong(s.logEvery));
+    store.setValue(QStringLiteral("checkpointEvery"), qlonglong(s.checkpointEvery));
+    store.setValue(QStringLiteral("extraArguments"), s.extraArguments);
+    store.endGroup();
+}
+
+void TrainDialog::restoreSettings(const QSettings& store) {
+    TrainSettings s;
+    auto value = [&](const char* key, const QVariant& fallback) {
+        return store.value(QStringLiteral("train/") + QLatin1String(key), fallback);
+    };
+    s.mode = value("mode", s.mode).toString();
+    s.data = value("data", s.data).toString();
+    s.imageSize = value("imageSize", s.imageSize).toInt();
+    s.channels = value("channels", s.channels).toInt();
+    s.conditional = value("conditional", s.conditional).toBool();
+    s.steps = long(value("steps", qlonglong(s.steps)).toLongLong());
+    s.batch = value("batch", s.batch).toInt();
+    s.learningRate = value("learningRate", s.learningRate).toDouble();
+    s.ema = value("ema", s.ema).toString();
+    s.threads = value("threads", s.threads).toInt();
+    s.teacher = value("teacher", s.teacher).toString();
+    s.output = value("output", s.output).toString();
+    s.logEvery = long(value("logEvery", qlonglong(s.logEvery)).toLongLong());
+    s.checkpointEvery = long(value("checkpointEvery", qlonglong(s.checkpointEvery)).toLongLong());
+    s.extraArguments = value("extraArguments", QStringList{}).toStringList();
+    setSettings(s);
+}
