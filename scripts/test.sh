@@ -8,6 +8,8 @@ scripts/build.sh
 export QT_QPA_PLATFORM=offscreen
 # Serial on purpose: two processes each running OpenMP on 2 cores slow each other down many times over.
 (cd build && ctest --output-on-failure --timeout 1800)
+# The Debian package: built, validated, installed, both programs run from it, then purged.
+scripts/check-package.sh build
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMSTUDIO_SANITIZE=ON >/dev/null
 cmake --build build-asan
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure --timeout 1800)
