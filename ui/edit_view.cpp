@@ -31,7 +31,13 @@
 
 namespace {
 
-constexpr int kLiveDebounceMs = 40;
+// Painting events are coalesced for this long before a preview starts; while one runs, newer strokes
+// only mark the preview stale, and the newest state is sent when it returns (a newer request supersedes
+// the ones in between, and the GUI never waits).
+constexpr int kLiveCoalesceMs = 30;
+// Previews use every kLivePreviewStride-th level of the default 20-level schedule (5 evaluations instead
+// of 20); "Apply" runs the full schedule.
+constexpr int kLivePreviewStride = 5;
 
 QImage compositeKept(const QImage& original, const QImage& result, const QImage& mask) {
     // The engine keeps unmasked pixels exactly; compositing makes the 8-bit image bit-identical there too.
@@ -212,18 +218,27 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
                              : tr("x %1, y %2: R %3 G %4 B %5").arg(at.x()).arg(at.y()).arg(value.red()).arg(value.green()).arg(value.blue()));
     });
     m_liveDebounce.setSingleShot(true);
-    m_liveDebounce.setInterval(kLiveDebounceMs);
+    m_liveDebounce.setInterval(kLiveCoalesceMs);
     connect(&m_liveDebounce, &QTimer::timeout, this, &EditView::requestLivePreview);
-    connect(m_canvas, &MaskCanvas::maskEditing, this, [this] {
-        if (m_live->isChecked()) m_liveDebounce.start();
-    });
-    connect(m_canvas, &MaskCanvas::maskChanged, this, [this] {
-        if (m_live->isChecked()) m_liveDebounce.start();
-    });
+    auto markStale = [this] {
+        if (!m_live->isChecked()) return;
+        m_liveStale = true;
+        if (m_liveJob == 0 && !m_liveDebounce.isActive()) m_liveDebounce.start();
+    };
+    connect(m_canvas, &MaskCanvas::maskEditing, this, markStale);
+    connect(m_canvas, &MaskCanvas::maskChanged, this, markStale);
+    auto liveEnded = [this](int job) {
+        if (job != m_liveJob) return;
+        m_liveJob = 0;
+        if (m_liveStale) m_liveDebounce.start();
+    };
+    connect(m_engine, &Engine::finished, this, [liveEnded](const JobResult& result) { liveEnded(result.job); });
+    connect(m_engine, &Engine::failed, this, [liveEnded](int job, JobKind, const QString&) { liveEnded(job); });
+    connect(m_engine, &Engine::cancelled, this, [liveEnded](int job, JobKind) { liveEnded(job); });
     connect(m_canvas, &MaskCanvas::imageChanged, this, &EditView::updateControls);
     connect(m_engine, &Engine::finished, this, &EditView::onFinished);
     connect(m_engine, &Engine::failed, this, [this](int job, JobKind, const QString& message) {
-        if (job == m_applyJob || job == m_denoiseJob || job == m_liveJob) emit errorOccurred(message);
+        if (job == m_applyJob || job == m_denoiseJob || job == m_lastLiveJob) emit errorOccurred(message);
     });
     updateControls();
 }
@@ -386,15 +401,20 @@ void EditView::requestLivePreview() {
     if (!m_live->isChecked() || Operation(m_operation->currentData().toInt()) != Inpaint) return;
     cm::EditParams params;
     QString error;
+    m_liveStale = false;
     if (!buildRequest(params, &error)) return; // e.g. an empty mask while painting starts: nothing to show
+    if (params.sigmas.empty())
+        for (int i = 0; i < m_model.inpaintSigmas.size(); i += kLivePreviewStride)
+            params.sigmas.push_back(m_model.inpaintSigmas[i]);
     m_previewSource = m_canvas->image();
     m_previewMask = m_canvas->mask();
     m_liveJob = m_engine->edit(params, true);
+    m_lastLiveJob = m_liveJob;
 }
 
 void EditView::onFinished(const JobResult& result) {
     if (result.images.isEmpty()) return;
-    if (result.job == m_liveJob && result.live) {
+    if (result.live && result.job == m_lastLiveJob) {
         m_previewImage = compositeKept(m_previewSource, result.images.front(), m_previewMask);
         m_preview->setComparison(m_previewSource, m_previewImage);
         m_applyPreview->setEnabled(true);

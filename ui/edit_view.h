@@ -70,7 +70,9 @@ class EditView : public QWidget {
     QImage m_previewMask;
     int m_applyJob = 0;
     int m_denoiseJob = 0;
-    int m_liveJob = 0;
+    int m_liveJob = 0;     // the live preview in flight, 0 when none
+    int m_lastLiveJob = 0; // the newest live preview requested
+    bool m_liveStale = false;
     int m_liveUpdates = 0;
     Operation m_runningOperation = Inpaint;
     QImage m_applySource; // the canvas image the running operation started from

@@ -28,6 +28,7 @@ struct ModelInfo {
     qint64 trainingSteps = 0;
     QString dataset;
     QString notes;
+    QVector<double> inpaintSigmas; // the engine's default inpainting schedule for this model
 };
 
 enum class JobKind { LoadModel, Generate, Chain, Edit, Denoise, Interpolate };

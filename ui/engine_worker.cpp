@@ -46,6 +46,8 @@ ModelInfo describe(const cm::Model& model, const QString& path) {
     info.trainingSteps = card.trainingSteps;
     info.dataset = QString::fromStdString(card.dataset);
     info.notes = QString::fromStdString(card.notes);
+    if (info.consistency && !info.pointModel)
+        info.inpaintSigmas = toQVector(cm::defaultEditSigmas(cm::EditTask::Inpaint, card));
     return info;
 }
 

@@ -152,7 +152,8 @@ ImageInspector::ImageInspector(QWidget* parent) : QWidget(parent) {
     m_fitButton->setCheckable(true);
     m_zoomLabel = new QLabel(this);
     m_zoomLabel->setToolTip(tr("Screen pixels per image pixel"));
-    m_zoomLabel->setMinimumWidth(m_zoomLabel->fontMetrics().horizontalAdvance(QStringLiteral("Fit 32.0x  ")));
+    m_zoomLabel->setMinimumWidth(m_zoomLabel->fontMetrics().horizontalAdvance(
+        tr("Fit %1x").arg(QStringLiteral("32.0")) + QStringLiteral("  ")));
     connect(m_zoomOutButton, &QToolButton::clicked, this, &ImageInspector::zoomOut);
     connect(m_zoomInButton, &QToolButton::clicked, this, &ImageInspector::zoomIn);
     connect(m_fitButton, &QToolButton::clicked, this, &ImageInspector::fitToView);

@@ -12,8 +12,12 @@ QString installTranslations(const QString& override) {
     auto* app = QCoreApplication::instance();
     auto* own = new QTranslator(app);
     // qt_add_translations embeds the compiled catalogues under :/i18n.
-    if (!own->load(locale, "cmstudio", "_", ":/i18n")) {
-        delete own;
+    if (!own->load(locale, "cmstudio", "_", ":/i18n") || own->language().startsWith(QLatin1String("en"))) {
+        // The English source strings; their catalogue holds only the plural forms ("1 image", "2 images").
+        if (own->load("cmstudio_en", ":/i18n"))
+            QCoreApplication::installTranslator(own);
+        else
+            delete own;
         QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
         return "en";
     }

@@ -38,7 +38,7 @@ constexpr int kMaxRecent = 8;
 
 QString durationText(double seconds) {
     const int s = int(seconds + 0.5);
-    return s >= 60 ? QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0')) : QString("%1 s").arg(s);
+    return s >= 60 ? QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0')) : MainWindow::tr("%1 s").arg(s);
 }
 
 bool isModelFile(const QString& path) { return path.endsWith(".safetensors", Qt::CaseInsensitive); }
@@ -179,6 +179,10 @@ void MainWindow::buildMenus() {
         showTab(GenerateTab);
         m_generate->generate();
     });
+    run->addAction(tr("&Train a Model…"), this, [this] {
+        showTab(TrainingTab);
+        m_training->openTrainDialog();
+    });
     run->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), this, &MainWindow::cancelJobs);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
@@ -218,6 +222,7 @@ void MainWindow::restoreSettings() {
     restoreGeometry(settings.value("window/geometry").toByteArray());
     restoreState(settings.value("window/state").toByteArray());
     m_tabs->setCurrentIndex(settings.value("window/tab", 0).toInt());
+    m_training->restoreSettings(settings);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
@@ -225,6 +230,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     settings.setValue("window/geometry", saveGeometry());
     settings.setValue("window/state", saveState());
     settings.setValue("window/tab", m_tabs->currentIndex());
+    m_training->saveSettings(settings);
     m_engine->cancelAll();
     event->accept();
 }

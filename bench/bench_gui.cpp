@@ -1,0 +1,126 @@
+// The desktop app's responsiveness on this machine, through the real widgets and worker thread (offscreen):
+// click-to-image time of one-step generation for 1 and 64 images, live-inpainting updates per second
+// while a mask is painted, and the app's memory with the default model.
+#include "bench_stats.h"
+
+#include "core/model_locator.h"
+#include "ui/edit_view.h"
+#include "ui/engine.h"
+#include "ui/generate_view.h"
+#include "ui/main_window.h"
+#include "ui/mask_canvas.h"
+#include "ui/sample_gallery.h"
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTest>
+
+#include <cstdio>
+
+namespace {
+
+constexpr int kTimeoutMs = 10 * 60 * 1000;
+
+// VmRSS / VmHWM (peak) of this process in MiB, from /proc.
+double procStatusMiB(const char* key) {
+    QFile status("/proc/self/status");
+    if (!status.open(QIODevice::ReadOnly)) return -1;
+    for (const QByteArray& line : status.readAll().split('\n'))
+        if (line.startsWith(key)) return line.mid(int(strlen(key))).trimmed().split(' ').front().toDouble() / 1024.0;
+    return -1;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    QStandardPaths::setTestModeEnabled(true);
+    const int repeats = argc > 1 ? std::max(1, atoi(argv[1])) : 7;
+
+    const std::string appDir = QCoreApplication::applicationDirPath().toStdString();
+    QStringList bundled;
+    for (const std::string& path : cm::bundledModelFiles(appDir)) bundled << QString::fromStdString(path);
+    const QString model = QString::fromStdString(cm::defaultModelPath(appDir));
+    if (model.isEmpty()) {
+        std::fprintf(stderr, "bench_gui: no bundled model found\n");
+        return 1;
+    }
+    std::printf("CM Studio GUI benchmark (offscreen, %d repeats), model %s\n", repeats, qPrintable(model));
+    std::printf("memory before the window: RSS %.0f MiB\n", procStatusMiB("VmRSS:"));
+
+    MainWindow window(bundled);
+    window.resize(1300, 800);
+    window.show();
+    QSignalSpy ready(&window, &MainWindow::modelReady);
+    QElapsedTimer loadClock;
+    loadClock.start();
+    window.loadModel(model);
+    if (!ready.wait(kTimeoutMs)) return 1;
+    std::printf("model loaded in %.0f ms; RSS %.0f MiB\n", loadClock.nsecsElapsed() * 1e-6, procStatusMiB("VmRSS:"));
+
+    GenerateView* generate = window.generateView();
+    generate->seedLock()->setChecked(true);
+    double engineSeconds = 0;
+    QObject::connect(window.engine(), &Engine::finished, [&](const JobResult& result) { engineSeconds = result.seconds; });
+    for (int count : {1, 64}) {
+        generate->batchSize()->setValue(count);
+        std::vector<double> ms, engineMs;
+        for (int r = 0; r <= repeats; ++r) {
+            generate->seed()->setValue(r);
+            QSignalSpy done(generate, &GenerateView::generated);
+            QElapsedTimer clock;
+            clock.start();
+            QTest::mouseClick(generate->generateButton(), Qt::LeftButton);
+            if (!done.wait(kTimeoutMs)) return 1;
+            if (r > 0) { // the first run warms caches up
+                ms.push_back(clock.nsecsElapsed() * 1e-6);
+                engineMs.push_back(engineSeconds * 1e3);
+            }
+        }
+        std::printf("click to image, one step, %2d image(s): median %7.1f ms  min %7.1f ms  (engine alone: median %.1f ms)\n",
+                    count, median(ms), *std::min_element(ms.begin(), ms.end()), median(engineMs));
+    }
+
+    // Live inpainting: a stroke across the image, one mouse move every 16 ms (a 60 Hz mouse) for 5 s.
+    EditView* edit = window.editView();
+    edit->openImage(generate->gallery()->image(0), generate->gallery()->settings(0));
+    window.showTab(MainWindow::EditTab);
+    MaskCanvas* canvas = edit->canvas();
+    canvas->setBrushSize(3);
+    edit->setOperation(EditView::Inpaint);
+    edit->setLive(true);
+    QTest::qWait(500);
+    const QRect area = canvas->rect();
+    const int before = edit->liveUpdates();
+    QElapsedTimer clock;
+    clock.start();
+    QPoint at(area.width() / 4, area.height() / 3);
+    QTest::mousePress(canvas, Qt::LeftButton, Qt::NoModifier, at);
+    int moves = 0;
+    while (clock.elapsed() < 5000) {
+        const double t = clock.elapsed() / 5000.0;
+        at = QPoint(area.width() / 4 + int(t * area.width() / 2), area.height() / 3 + int(t * area.height() / 3));
+        QMouseEvent move(QEvent::MouseMove, at, canvas->mapToGlobal(at), Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(canvas, &move);
+        ++moves;
+        QTest::qWait(16);
+    }
+    const double paintSeconds = clock.nsecsElapsed() * 1e-9;
+    const int during = edit->liveUpdates() - before;
+    QTest::mouseRelease(canvas, Qt::LeftButton, Qt::NoModifier, at);
+    std::printf("live inpainting while painting: %d previews in %.1f s = %.1f updates/s (%d mouse moves)\n", during,
+                paintSeconds, during / paintSeconds, moves);
+    edit->setLive(false);
+    QTest::qWait(500);
+
+    std::printf("memory at the end: RSS %.0f MiB, peak RSS %.0f MiB (aim: under 600 MB)\n", procStatusMiB("VmRSS:"),
+                procStatusMiB("VmHWM:"));
+    return 0;
+}
