@@ -1,6 +1,7 @@
 // Tests the training-curves GUI: CurvePlot (series, ranges, log scale, smoothing, read-out, export),
 // TrainingView (loading, errors without message boxes, following a growing log) and TrainDialog (the
 // command it builds, and real runs of cmstudio-cli train: finish, stop with a checkpoint, resume).
+#include "file_fixtures.h"
 #include "ui/curve_plot.h"
 #include "ui/train_dialog.h"
 #include "ui/training_view.h"
@@ -54,20 +55,8 @@ class TestCurveView : public QObject {
     QTemporaryDir m_dir;
     int m_files = 0;
 
-    QString write(const QString& name, const QByteArray& bytes) {
-        QFile file(m_dir.filePath(name));
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-            qFatal("cannot write %s", qPrintable(name));
-        file.write(bytes);
-        return file.fileName();
-    }
-
-    void append(const QString& file, const QByteArray& bytes) {
-        QFile f(file);
-        if (!f.open(QIODevice::WriteOnly | QIODevice::Append))
-            qFatal("cannot append to %s", qPrintable(file));
-        f.write(bytes);
-    }
+    QString write(const QString& name, const QByteArray& bytes) { return cmtest::writeFile(m_dir.filePath(name), bytes); }
+    void append(const QString& file, const QByteArray& bytes) { cmtest::appendFile(file, bytes); }
 
     QString fresh(const QString& stem) {
         return QStringLiteral("%1-%2.safetensors.csv").arg(stem).arg(++m_files);

@@ -1,5 +1,6 @@
 // Tests ui/training_log: the three log formats, following a file that grows, is truncated or replaced,
 // and errors that name the file and line for input that is not a training log.
+#include "file_fixtures.h"
 #include "ui/training_log.h"
 
 #include <QDateTime>
@@ -18,20 +19,8 @@ class TestTrainingLog : public QObject {
 
     QString path(const QString& name) { return m_dir.filePath(name); }
 
-    QString write(const QString& name, const QByteArray& bytes) {
-        QFile file(path(name));
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
-            qFatal("cannot write %s", qPrintable(name));
-        file.write(bytes);
-        return file.fileName();
-    }
-
-    void append(const QString& file, const QByteArray& bytes) {
-        QFile f(file);
-        if (!f.open(QIODevice::WriteOnly | QIODevice::Append))
-            qFatal("cannot append to %s", qPrintable(file));
-        f.write(bytes);
-    }
+    QString write(const QString& name, const QByteArray& bytes) { return cmtest::writeFile(path(name), bytes); }
+    void append(const QString& file, const QByteArray& bytes) { cmtest::appendFile(file, bytes); }
 
     // Makes a file look as if its writer stopped long ago.
     static void age(const QString& file) {

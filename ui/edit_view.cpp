@@ -348,7 +348,11 @@ bool EditView::buildRequest(cm::EditParams& params, QString* error) const {
     }
     cv::Mat input;
     if (operation == Colorize) {
-        input = qImageToMat(image, 1);
+        // Rec. 601 luminance, the direction the colour operator keeps (Qt's own grey weights differ).
+        if (image.format() == QImage::Format_Grayscale8)
+            input = qImageToMat(image, 1);
+        else
+            cv::cvtColor(qImageToMat(image, 3), input, cv::COLOR_RGB2GRAY);
     } else if (operation == SuperResolve) {
         const cv::Mat full = qImageToMat(image, m_model.channels);
         if (lowResolutionInput) {
