@@ -181,6 +181,7 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     splitter->addWidget(m_preview);
     splitter->setStretchFactor(1, 3);
     splitter->setStretchFactor(2, 2);
+    splitter->setSizes({360, 520, 420});
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(splitter);
 
@@ -236,6 +237,7 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     connect(m_engine, &Engine::failed, this, [liveEnded](int job, JobKind, const QString&) { liveEnded(job); });
     connect(m_engine, &Engine::cancelled, this, [liveEnded](int job, JobKind) { liveEnded(job); });
     connect(m_canvas, &MaskCanvas::imageChanged, this, &EditView::updateControls);
+    connect(m_canvas, &MaskCanvas::maskChanged, this, &EditView::updateControls);
     connect(m_engine, &Engine::finished, this, &EditView::onFinished);
     connect(m_engine, &Engine::failed, this, [this](int job, JobKind, const QString& message) {
         if (job == m_applyJob || job == m_denoiseJob || job == m_lastLiveJob) emit errorOccurred(message);

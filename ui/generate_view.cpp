@@ -87,7 +87,6 @@ GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m
     auto* chainScroll = new QScrollArea;
     auto* chainBox = new QWidget;
     auto* chainLayout = new QVBoxLayout(chainBox);
-    chainLayout->addWidget(m_chainLabel);
     chainLayout->addWidget(m_chain);
     chainLayout->addWidget(m_steps);
     chainScroll->setWidget(chainBox);
@@ -99,6 +98,8 @@ GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m
     inspectLayout->setContentsMargins(0, 0, 0, 0);
     inspectLayout->addWidget(m_inspector, 2);
     inspectLayout->addWidget(refineButton);
+    // Above the scroll area, not in it: the strips scroll sideways, the caption wraps to the visible width.
+    inspectLayout->addWidget(m_chainLabel);
     inspectLayout->addWidget(chainScroll, 3);
 
     auto* splitter = new QSplitter;

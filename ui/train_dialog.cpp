@@ -194,6 +194,9 @@ void TrainDialog::buildForm() {
     m_extra->setPlaceholderText(tr("e.g. --base-width 64 --channel-mult 1,2,2"));
     m_extra->setToolTip(tr("More trainer options, as on the command line (see cmstudio-cli train --help)"));
     outputForm->addRow(tr("More options:"), m_extra);
+    // Path fields keep their natural width, however short the translated labels around them are.
+    for (QLineEdit* edit : {m_teacher, m_folder, m_output, m_extra})
+        edit->setMinimumWidth(edit->sizeHint().width());
 
     m_command = new QLineEdit;
     m_command->setReadOnly(true);

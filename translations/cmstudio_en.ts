@@ -1,0 +1,110 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en">
+<context>
+    <name>GenerateView</name>
+    <message numerus="yes">
+        <source>%n image(s) in %1 s, %2 network evaluation(s) each</source>
+        <translation>
+            <numerusform>%n image in %1 s, %2 network evaluation(s) each</numerusform>
+            <numerusform>%n images in %1 s, %2 network evaluation(s) each</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n step(s)</source>
+        <translation>
+            <numerusform>%n step</numerusform>
+            <numerusform>%n steps</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Heun, %n NFE</source>
+        <translation>
+            <numerusform>Heun, %n NFE</numerusform>
+            <numerusform>Heun, %n NFE</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <source>Generated %n image(s) in %1 s</source>
+        <translation>
+            <numerusform>Generated %n image in %1 s</numerusform>
+            <numerusform>Generated %n images in %1 s</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Saved %n image(s) to %1</source>
+        <translation>
+            <numerusform>Saved %n image to %1</numerusform>
+            <numerusform>Saved %n images to %1</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ScheduleEditor</name>
+    <message numerus="yes">
+        <source>Values: %1 given for %n step(s)</source>
+        <translation>
+            <numerusform>Values: %1 given for %n step</numerusform>
+            <numerusform>Values: %1 given for %n steps</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n network evaluation(s) per image; σ = %1</source>
+        <translation>
+            <numerusform>%n network evaluation per image; σ = %1</numerusform>
+            <numerusform>%n network evaluations per image; σ = %1</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n network evaluation(s) per image</source>
+        <translation>
+            <numerusform>%n network evaluation per image</numerusform>
+            <numerusform>%n network evaluations per image</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TrainingView</name>
+    <message numerus="yes">
+        <source>%1
+%2, %n row(s)</source>
+        <translation>
+            <numerusform>%1
+%2, %n row</numerusform>
+            <numerusform>%1
+%2, %n rows</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n non-finite value(s) left out of the plot</source>
+        <translation>
+            <numerusform>%n non-finite value left out of the plot</numerusform>
+            <numerusform>%n non-finite values left out of the plot</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Following %n log(s).</source>
+        <translation>
+            <numerusform>Following %n log.</numerusform>
+            <numerusform>Following %n logs.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n non-finite value(s) left out.</source>
+        <translation>
+            <numerusform>%n non-finite value left out.</numerusform>
+            <numerusform>%n non-finite values left out.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n log(s) could not be read.</source>
+        <translation>
+            <numerusform>%n log could not be read.</numerusform>
+            <numerusform>%n logs could not be read.</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>

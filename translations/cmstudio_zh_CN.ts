@@ -1,0 +1,1983 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>CurvePlot</name>
+    <message>
+        <source>Drag to pan, scroll to zoom, double-click to fit the curves again</source>
+        <translation>拖动以平移，滚动以缩放，双击使曲线重新适应视图</translation>
+    </message>
+    <message>
+        <source>Loss by noise quartile (q0 to q3)</source>
+        <translation>按噪声四分位划分的损失（q0 至 q3）</translation>
+    </message>
+    <message>
+        <source>Loss</source>
+        <translation>损失</translation>
+    </message>
+    <message>
+        <source>Gradient norm</source>
+        <translation>梯度范数</translation>
+    </message>
+    <message>
+        <source>Parameter norm</source>
+        <translation>参数范数</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>学习率</translation>
+    </message>
+    <message>
+        <source>Discretisation steps N</source>
+        <translation>离散化步数 N</translation>
+    </message>
+    <message>
+        <source>Target EMA rate mu</source>
+        <translation>目标 EMA 衰减率 mu</translation>
+    </message>
+    <message>
+        <source>Training samples seen</source>
+        <translation>已见训练样本数</translation>
+    </message>
+    <message>
+        <source>Wall time (s)</source>
+        <translation>墙钟时间（秒）</translation>
+    </message>
+    <message>
+        <source>Log2 loss scale</source>
+        <translation>损失缩放（log2）</translation>
+    </message>
+    <message>
+        <source>Loss, noise-level quartile %1</source>
+        <translation>损失，噪声水平四分位 %1</translation>
+    </message>
+    <message>
+        <source>q0 (lowest noise)</source>
+        <translation>q0（噪声最低）</translation>
+    </message>
+    <message>
+        <source>q1</source>
+        <translation>q1</translation>
+    </message>
+    <message>
+        <source>q2</source>
+        <translation>q2</translation>
+    </message>
+    <message>
+        <source>q3 (highest noise)</source>
+        <translation>q3（噪声最高）</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>wall time (h:mm:ss)</source>
+        <translation>墙钟时间（h:mm:ss）</translation>
+    </message>
+    <message>
+        <source> (log scale)</source>
+        <translation>（对数刻度）</translation>
+    </message>
+    <message>
+        <source>Open a training log to see its curves</source>
+        <translation>打开训练日志以查看其曲线</translation>
+    </message>
+    <message>
+        <source>No %1 against wall time in these logs (yet)</source>
+        <translation>这些日志中（尚）没有随墙钟时间变化的%1</translation>
+    </message>
+    <message>
+        <source>No %1 values in these logs (yet)</source>
+        <translation>这些日志中（尚）没有%1的值</translation>
+    </message>
+    <message>
+        <source>time %1, step %2</source>
+        <translation>时间 %1，第 %2 步</translation>
+    </message>
+    <message>
+        <source>step %1</source>
+        <translation>第 %1 步</translation>
+    </message>
+    <message>
+        <source>loss %1</source>
+        <translation>损失 %1</translation>
+    </message>
+    <message>
+        <source>%1: %2 (smoothed %3)</source>
+        <translation>%1：%2（平滑后 %3）</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>no file name was given for the export</source>
+        <translation>未给出导出的文件名</translation>
+    </message>
+    <message>
+        <source>cannot write %1: the folder %2 does not exist</source>
+        <translation>无法写入 %1：文件夹 %2 不存在</translation>
+    </message>
+    <message>
+        <source>cannot write in %1: %2</source>
+        <translation>无法在 %1 中写入：%2</translation>
+    </message>
+    <message>
+        <source>Training curves</source>
+        <translation>训练曲线</translation>
+    </message>
+    <message>
+        <source>cannot write %1: rendering the %2 failed</source>
+        <translation>无法写入 %1：渲染 %2 失败</translation>
+    </message>
+    <message>
+        <source>PDF</source>
+        <translation>PDF</translation>
+    </message>
+    <message>
+        <source>PNG</source>
+        <translation>PNG</translation>
+    </message>
+    <message>
+        <source>cannot write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+</context>
+<context>
+    <name>EditView</name>
+    <message>
+        <source>Live preview (before | after): click “Apply preview” to keep it</source>
+        <translation>实时预览（处理前 | 处理后）：点击“应用预览”以保留结果</translation>
+    </message>
+    <message>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <source>Brush diameter in image pixels ([ and ])</source>
+        <translation>画笔直径，以图像像素计（[ 和 ] 键调节）</translation>
+    </message>
+    <message>
+        <source>100: a hard edge; lower values fade the brush towards its rim</source>
+        <translation>100：硬边缘；数值越低，画笔边缘越柔和</translation>
+    </message>
+    <message>
+        <source>Colour…</source>
+        <translation>颜色…</translation>
+    </message>
+    <message>
+        <source>The colour of the colour brush (stroke-guided editing)</source>
+        <translation>颜色画笔的颜色（用于笔触引导编辑）</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Hardness</source>
+        <translation>硬度</translation>
+    </message>
+    <message>
+        <source>Stroke colour</source>
+        <translation>笔触颜色</translation>
+    </message>
+    <message>
+        <source>Invert mask</source>
+        <translation>反转蒙版</translation>
+    </message>
+    <message>
+        <source>Clear mask</source>
+        <translation>清除蒙版</translation>
+    </message>
+    <message>
+        <source>Show mask</source>
+        <translation>显示蒙版</translation>
+    </message>
+    <message>
+        <source>Operation</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Super-resolution factor; it must divide the model&apos;s image size</source>
+        <translation>超分辨率倍数；必须能整除模型的图像尺寸</translation>
+    </message>
+    <message>
+        <source>The noise level of the input, in the model&apos;s [-1, 1] scale</source>
+        <translation>输入图像的噪声水平，以模型的 [-1, 1] 取值范围计</translation>
+    </message>
+    <message>
+        <source>Add noise</source>
+        <translation>添加噪声</translation>
+    </message>
+    <message>
+        <source>Make a noisy input to try denoising on (undoable)</source>
+        <translation>生成带噪声的输入，用于试验去噪（可撤销）</translation>
+    </message>
+    <message>
+        <source>default</source>
+        <translation>默认</translation>
+    </message>
+    <message>
+        <source>Decreasing noise levels, comma-separated; empty: the task&apos;s default schedule</source>
+        <translation>递减的噪声水平，以逗号分隔；留空则使用该任务的默认调度</translation>
+    </message>
+    <message>
+        <source>The same seed gives the same result</source>
+        <translation>相同的种子得到相同的结果</translation>
+    </message>
+    <message>
+        <source>Live inpainting</source>
+        <translation>实时修复</translation>
+    </message>
+    <message>
+        <source>With a consistency model, the fill updates while you paint the mask</source>
+        <translation>使用一致性模型时，绘制蒙版的同时填充内容会实时更新</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>Run the operation on the image (Ctrl+E)</source>
+        <translation>对图像执行该操作（Ctrl+E）</translation>
+    </message>
+    <message>
+        <source>Ctrl+E</source>
+        <translation>Ctrl+E</translation>
+    </message>
+    <message>
+        <source>Apply preview</source>
+        <translation>应用预览</translation>
+    </message>
+    <message>
+        <source>Task</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>Factor</source>
+        <translation>倍数</translation>
+    </message>
+    <message>
+        <source>Input noise σ</source>
+        <translation>输入噪声 σ</translation>
+    </message>
+    <message>
+        <source>Try with noise σ</source>
+        <translation>试加噪声 σ</translation>
+    </message>
+    <message>
+        <source>Schedule σ</source>
+        <translation>调度 σ</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Fit image to model</source>
+        <translation>使图像适配模型</translation>
+    </message>
+    <message>
+        <source>Centre-crop to a square and resize to the model&apos;s size (undoable)</source>
+        <translation>居中裁剪为正方形并缩放到模型的尺寸（可撤销）</translation>
+    </message>
+    <message>
+        <source>x %1, y %2: %3</source>
+        <translation>x %1，y %2：%3</translation>
+    </message>
+    <message>
+        <source>x %1, y %2: R %3 G %4 B %5</source>
+        <translation>x %1，y %2：R %3 G %4 B %5</translation>
+    </message>
+    <message>
+        <source>Inpaint</source>
+        <translation>修复</translation>
+    </message>
+    <message>
+        <source>Colorize</source>
+        <translation>上色</translation>
+    </message>
+    <message>
+        <source>Super-resolve</source>
+        <translation>超分辨率</translation>
+    </message>
+    <message>
+        <source>Stroke-guided edit</source>
+        <translation>笔触引导编辑</translation>
+    </message>
+    <message>
+        <source>Denoise</source>
+        <translation>去噪</translation>
+    </message>
+    <message>
+        <source>Unconditional</source>
+        <translation>无条件</translation>
+    </message>
+    <message>
+        <source>Class %1</source>
+        <translation>类别 %1</translation>
+    </message>
+    <message>
+        <source>Open, paste or drop an image, or send one from the gallery.</source>
+        <translation>打开、粘贴或拖入一张图像，或从图库发送一张图像。</translation>
+    </message>
+    <message>
+        <source>Load a model first.</source>
+        <translation>请先加载模型。</translation>
+    </message>
+    <message>
+        <source>Zero-shot editing needs a consistency model; %1 is a denoiser.</source>
+        <translation>零样本编辑需要一致性模型；%1 是去噪器。</translation>
+    </message>
+    <message>
+        <source>Open an image first.</source>
+        <translation>请先打开图像。</translation>
+    </message>
+    <message>
+        <source>The image is %1 × %2 but the model works on %3 × %3: use “Fit image to model”.</source>
+        <translation>图像为 %1 × %2，但模型处理的是 %3 × %3：请使用“使图像适配模型”。</translation>
+    </message>
+    <message>
+        <source>Colorization needs an RGB model; %1 is greyscale.</source>
+        <translation>上色需要 RGB 模型；%1 是灰度模型。</translation>
+    </message>
+    <message>
+        <source>The factor %1 does not divide the model&apos;s size %2.</source>
+        <translation>倍数 %1 不能整除模型尺寸 %2。</translation>
+    </message>
+    <message>
+        <source>Paint the region to fill with the mask brush first.</source>
+        <translation>请先用蒙版画笔涂出要填充的区域。</translation>
+    </message>
+    <message>
+        <source>Schedule σ: “%1” is not a number</source>
+        <translation>调度 σ：“%1”不是数字</translation>
+    </message>
+    <message>
+        <source>Load a model and an image first.</source>
+        <translation>请先加载模型和图像。</translation>
+    </message>
+    <message>
+        <source>Live inpaint</source>
+        <translation>实时修复</translation>
+    </message>
+    <message>
+        <source>Fit to model</source>
+        <translation>适配模型</translation>
+    </message>
+</context>
+<context>
+    <name>GenerateView</name>
+    <message>
+        <source>How many images one click generates</source>
+        <translation>单击一次生成的图像数量</translation>
+    </message>
+    <message>
+        <source>Image j of a batch uses seed + j: the same seed gives the same images</source>
+        <translation>一批中的第 j 张图像使用种子 + j：相同的种子得到相同的图像</translation>
+    </message>
+    <message>
+        <source>Lock</source>
+        <translation>锁定</translation>
+    </message>
+    <message>
+        <source>Keep this seed; unlocked, every Generate draws a new one</source>
+        <translation>保持此种子；未锁定时，每次生成都会抽取新种子</translation>
+    </message>
+    <message>
+        <source>Randomise</source>
+        <translation>随机</translation>
+    </message>
+    <message>
+        <source>Draw a new random seed</source>
+        <translation>抽取一个新的随机种子</translation>
+    </message>
+    <message>
+        <source>The class to generate, for class-conditional models</source>
+        <translation>要生成的类别（适用于类别条件模型）</translation>
+    </message>
+    <message>
+        <source>Batch size</source>
+        <translation>批大小</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Sampler</source>
+        <translation>采样器</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>Generate a batch (Ctrl+Return)</source>
+        <translation>生成一批图像（Ctrl+Return）</translation>
+    </message>
+    <message>
+        <source>Double-click a sample to see its multistep chain.</source>
+        <translation>双击一个样本以查看其多步采样链。</translation>
+    </message>
+    <message>
+        <source>The clean-image estimate after each step of the chosen schedule</source>
+        <translation>所选调度每一步之后的干净图像估计</translation>
+    </message>
+    <message>
+        <source>The same seed sampled with more steps</source>
+        <translation>用更多步数对同一种子进行采样</translation>
+    </message>
+    <message>
+        <source>Refine selected</source>
+        <translation>细化所选样本</translation>
+    </message>
+    <message>
+        <source>Show the chain of the selected sample</source>
+        <translation>显示所选样本的采样链</translation>
+    </message>
+    <message>
+        <source>Unconditional</source>
+        <translation>无条件</translation>
+    </message>
+    <message>
+        <source>All classes in turn</source>
+        <translation>依次生成所有类别</translation>
+    </message>
+    <message>
+        <source>Class %1</source>
+        <translation>类别 %1</translation>
+    </message>
+    <message>
+        <source>No model is loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>Seed %1: computing the chain…</source>
+        <translation>种子 %1：正在计算采样链…</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) in %1 s, %2 network evaluation(s) each</source>
+        <translation>
+            <numerusform>%n 张图像，用时 %1 秒，每张 %2 次网络评估</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>step %1
+σ=%2</source>
+        <translation>第 %1 步
+σ=%2</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n step(s)</source>
+        <translation>
+            <numerusform>%n 步</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Heun, %n NFE</source>
+        <translation>
+            <numerusform>Heun，%n 次评估</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Seed %1. Top: the estimate after each step. Bottom: 1–4 steps. Click one to compare it with one step.</source>
+        <translation>种子 %1。上排：每一步之后的估计。下排：1–4 步采样。点击其中一张与单步结果对比。</translation>
+    </message>
+    <message>
+        <source>Seed %1. Top: the Heun trajectory&apos;s clean estimates. Bottom: more evaluations. Click one to compare.</source>
+        <translation>种子 %1。上排：Heun 轨迹上的干净图像估计。下排：更多次评估。点击其中一张进行对比。</translation>
+    </message>
+</context>
+<context>
+    <name>ImageInspector</name>
+    <message>
+        <source>Zoom out (-)</source>
+        <translation>缩小（-）</translation>
+    </message>
+    <message>
+        <source>Zoom in (+ or mouse wheel)</source>
+        <translation>放大（+ 或鼠标滚轮）</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>适应</translation>
+    </message>
+    <message>
+        <source>Fit the image to the view (0)</source>
+        <translation>使图像适应视图（0）</translation>
+    </message>
+    <message>
+        <source>Screen pixels per image pixel</source>
+        <translation>每个图像像素对应的屏幕像素数</translation>
+    </message>
+    <message>
+        <source>Fit %1x</source>
+        <translation>适应 %1x</translation>
+    </message>
+    <message>
+        <source>Move the divider: before is shown on the left, after on the right</source>
+        <translation>移动分隔线：左侧显示处理前，右侧显示处理后</translation>
+    </message>
+    <message>
+        <source>Before</source>
+        <translation>处理前</translation>
+    </message>
+    <message>
+        <source>After</source>
+        <translation>处理后</translation>
+    </message>
+    <message>
+        <source>The pixel under the pointer: 8-bit value and the model&apos;s scale v / 127.5 - 1</source>
+        <translation>指针下的像素：8 位数值及模型取值 v / 127.5 - 1</translation>
+    </message>
+    <message>
+        <source>%1x</source>
+        <translation>%1x</translation>
+    </message>
+    <message>
+        <source>%1 (model %2)</source>
+        <translation>%1（模型 %2）</translation>
+    </message>
+    <message>
+        <source>RGB %1, %2, %3 (model %4, %5, %6)</source>
+        <translation>RGB %1, %2, %3（模型 %4, %5, %6）</translation>
+    </message>
+    <message>
+        <source>x %1, y %2</source>
+        <translation>x %1，y %2</translation>
+    </message>
+    <message>
+        <source>%1: %2; %3</source>
+        <translation>%1：%2；%3</translation>
+    </message>
+    <message>
+        <source>before %1</source>
+        <translation>处理前 %1</translation>
+    </message>
+    <message>
+        <source>after %1</source>
+        <translation>处理后 %1</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>No image</source>
+        <translation>无图像</translation>
+    </message>
+    <message>
+        <source>Point at the image to read pixel values</source>
+        <translation>将指针移到图像上以读取像素值</translation>
+    </message>
+    <message>
+        <source>No image to inspect</source>
+        <translation>没有可查看的图像</translation>
+    </message>
+</context>
+<context>
+    <name>InterpolationView</name>
+    <message>
+        <source>The one-step sample of this seed is an end of the morph</source>
+        <translation>此种子的单步采样结果是渐变的一端</translation>
+    </message>
+    <message>
+        <source>Frames including both ends</source>
+        <translation>帧数（包括两端）</translation>
+    </message>
+    <message>
+        <source>Frames per second of the exported video</source>
+        <translation>导出视频的每秒帧数</translation>
+    </message>
+    <message>
+        <source>Use two selected samples</source>
+        <translation>使用两个所选样本</translation>
+    </message>
+    <message>
+        <source>Take the seeds of the two samples selected in the Generate gallery</source>
+        <translation>采用“生成”图库中所选两个样本的种子</translation>
+    </message>
+    <message>
+        <source>Interpolate</source>
+        <translation>插值</translation>
+    </message>
+    <message>
+        <source>Export strip (PNG)…</source>
+        <translation>导出帧条（PNG）…</translation>
+    </message>
+    <message>
+        <source>Export video…</source>
+        <translation>导出视频…</translation>
+    </message>
+    <message>
+        <source>Seed A</source>
+        <translation>种子 A</translation>
+    </message>
+    <message>
+        <source>Seed B</source>
+        <translation>种子 B</translation>
+    </message>
+    <message>
+        <source>Frames</source>
+        <translation>帧数</translation>
+    </message>
+    <message>
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Video FPS</source>
+        <translation>视频帧率</translation>
+    </message>
+    <message>
+        <source>Morph from seed A to seed B</source>
+        <translation>从种子 A 渐变到种子 B</translation>
+    </message>
+    <message>
+        <source>A</source>
+        <translation>A</translation>
+    </message>
+    <message>
+        <source>B</source>
+        <translation>B</translation>
+    </message>
+    <message>
+        <source>Select exactly two samples in the Generate gallery (Ctrl+click)</source>
+        <translation>请在“生成”图库中恰好选择两个样本（Ctrl+单击）</translation>
+    </message>
+    <message>
+        <source>Export strip</source>
+        <translation>导出帧条</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>Export video</source>
+        <translation>导出视频</translation>
+    </message>
+    <message>
+        <source>AVI video, Motion JPEG (*.avi)</source>
+        <translation>AVI 视频，Motion JPEG (*.avi)</translation>
+    </message>
+    <message>
+        <source>Unconditional</source>
+        <translation>无条件</translation>
+    </message>
+    <message>
+        <source>Class %1</source>
+        <translation>类别 %1</translation>
+    </message>
+    <message>
+        <source>Load a consistency model first</source>
+        <translation>请先加载一致性模型</translation>
+    </message>
+    <message>
+        <source>frame %1 of %2</source>
+        <translation>第 %1 帧，共 %2 帧</translation>
+    </message>
+    <message>
+        <source>Interpolate first: there are no frames to export</source>
+        <translation>请先插值：没有可导出的帧</translation>
+    </message>
+    <message>
+        <source>%1: cannot write a video there</source>
+        <translation>%1：无法在此处写入视频</translation>
+    </message>
+    <message>
+        <source>%1: the video could not be written</source>
+        <translation>%1：无法写入视频</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>CM Studio</source>
+        <translation>CM Studio</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <source>Interpolate</source>
+        <translation>插值</translation>
+    </message>
+    <message>
+        <source>Training</source>
+        <translation>训练</translation>
+    </message>
+    <message>
+        <source>Click to dismiss</source>
+        <translation>单击关闭</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop the running job (Esc); it stops within one network evaluation</source>
+        <translation>停止正在运行的任务（Esc）；它会在一次网络评估之内停止</translation>
+    </message>
+    <message>
+        <source>Model: %1</source>
+        <translation>模型：%1</translation>
+    </message>
+    <message>
+        <source>Loaded %1</source>
+        <translation>已加载 %1</translation>
+    </message>
+    <message>
+        <source>Could not load the model: %1</source>
+        <translation>无法加载模型：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Generated %n image(s) in %1 s</source>
+        <translation>
+            <numerusform>已生成 %n 张图像，用时 %1 秒</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Open &amp;Model…</source>
+        <translation>打开模型(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>Recent Models</source>
+        <translation>最近使用的模型</translation>
+    </message>
+    <message>
+        <source>Open &amp;Image…</source>
+        <translation>打开图像(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+O</source>
+        <translation>Ctrl+Shift+O</translation>
+    </message>
+    <message>
+        <source>&amp;Reuse Settings of the Opened Image</source>
+        <translation>复用所打开图像的设置(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Take seed, class and schedule from a PNG that CM Studio saved</source>
+        <translation>从 CM Studio 保存的 PNG 中读取种子、类别和调度</translation>
+    </message>
+    <message>
+        <source>&amp;Save Selected Images…</source>
+        <translation>保存所选图像(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Save &amp;Grid…</source>
+        <translation>保存网格图(&amp;G)…</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+S</source>
+        <translation>Ctrl+Shift+S</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Copy Selected Image</source>
+        <translation>复制所选图像(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+C</source>
+        <translation>Ctrl+Shift+C</translation>
+    </message>
+    <message>
+        <source>&amp;Paste Image into Editor</source>
+        <translation>将图像粘贴到编辑器(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Run</source>
+        <translation>运行(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Generate</source>
+        <translation>生成(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Ctrl+Return</source>
+        <translation>Ctrl+Return</translation>
+    </message>
+    <message>
+        <source>&amp;Train a Model…</source>
+        <translation>训练模型(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>System language</source>
+        <translation>系统语言</translation>
+    </message>
+    <message>
+        <source>The language changes the next time CM Studio starts.</source>
+        <translation>语言将在下次启动 CM Studio 时更改。</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About CM Studio</source>
+        <translation>关于 CM Studio(&amp;A)</translation>
+    </message>
+    <message>
+        <source>About CM Studio</source>
+        <translation>关于 CM Studio</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;CM Studio %1&lt;/h3&gt;&lt;p&gt;Sampling and zero-shot editing with consistency models: one-step generation, multistep refinement, inpainting, colorization, super-resolution, stroke-guided editing, denoising and interpolation.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;CM Studio %1&lt;/h3&gt;&lt;p&gt;基于一致性模型的采样与零样本编辑：单步生成、多步细化、图像修复、上色、超分辨率、笔触引导编辑、去噪和插值。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Loading %1…</source>
+        <translation>正在加载 %1…</translation>
+    </message>
+    <message>
+        <source>Open model</source>
+        <translation>打开模型</translation>
+    </message>
+    <message>
+        <source>Models (*.safetensors);;All files (*)</source>
+        <translation>模型 (*.safetensors);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>%1 carries the settings that made it: File › Reuse Settings applies them</source>
+        <translation>%1 带有生成它时的设置：“文件 › 复用设置”可应用这些设置</translation>
+    </message>
+    <message>
+        <source>Settings applied: seed %1</source>
+        <translation>已应用设置：种子 %1</translation>
+    </message>
+    <message>
+        <source>Open image</source>
+        <translation>打开图像</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.webp *.bmp);;All files (*)</source>
+        <translation>图像 (*.png *.jpg *.jpeg *.webp *.bmp);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>The clipboard holds no image</source>
+        <translation>剪贴板中没有图像</translation>
+    </message>
+    <message>
+        <source>Select images in the gallery first</source>
+        <translation>请先在图库中选择图像</translation>
+    </message>
+    <message>
+        <source>Save image</source>
+        <translation>保存图像</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>Save images into</source>
+        <translation>将图像保存到</translation>
+    </message>
+    <message>
+        <source>%1 exists; not overwritten</source>
+        <translation>%1 已存在；未覆盖</translation>
+    </message>
+    <message numerus="yes">
+        <source>Saved %n image(s) to %1</source>
+        <translation>
+            <numerusform>已将 %n 张图像保存到 %1</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Generate some images first</source>
+        <translation>请先生成一些图像</translation>
+    </message>
+    <message>
+        <source>Save grid</source>
+        <translation>保存网格图</translation>
+    </message>
+    <message>
+        <source>Select an image in the gallery first</source>
+        <translation>请先在图库中选择一张图像</translation>
+    </message>
+    <message>
+        <source>Copied</source>
+        <translation>已复制</translation>
+    </message>
+    <message>
+        <source>%1 of %2 evaluations</source>
+        <translation>已完成 %1/%2 次评估</translation>
+    </message>
+    <message>
+        <source>ETA %1</source>
+        <translation>剩余 %1</translation>
+    </message>
+</context>
+<context>
+    <name>MaskCanvas</name>
+    <message>
+        <source>Mask brush</source>
+        <translation>蒙版画笔</translation>
+    </message>
+    <message>
+        <source>Eraser</source>
+        <translation>橡皮擦</translation>
+    </message>
+    <message>
+        <source>Rectangle</source>
+        <translation>矩形</translation>
+    </message>
+    <message>
+        <source>Colour brush</source>
+        <translation>颜色画笔</translation>
+    </message>
+    <message>
+        <source>Paint the region the model should fill ([ and ] change the brush size)</source>
+        <translation>涂出模型应填充的区域（[ 和 ] 键调节画笔大小）</translation>
+    </message>
+    <message>
+        <source>Remove painted mask ([ and ] change the brush size)</source>
+        <translation>擦除已涂的蒙版（[ 和 ] 键调节画笔大小）</translation>
+    </message>
+    <message>
+        <source>Drag a rectangle to mask; hold Shift to erase it instead</source>
+        <translation>拖出矩形作为蒙版；按住 Shift 则改为擦除</translation>
+    </message>
+    <message>
+        <source>Paint rough colour strokes onto the image for stroke-guided editing</source>
+        <translation>在图像上涂抹粗略的彩色笔触，用于笔触引导编辑</translation>
+    </message>
+    <message>
+        <source>%1: the file does not exist.</source>
+        <translation>%1：文件不存在。</translation>
+    </message>
+    <message>
+        <source>%1 is not an image file that can be read (%2).</source>
+        <translation>%1 不是可读取的图像文件（%2）。</translation>
+    </message>
+    <message>
+        <source>%1 is %2x%3 pixels; the canvas takes images up to %4x%4.</source>
+        <translation>%1 为 %2x%3 像素；画布最多接受 %4x%4 的图像。</translation>
+    </message>
+    <message>
+        <source>%1 could not be decoded: %2</source>
+        <translation>无法解码 %1：%2</translation>
+    </message>
+    <message>
+        <source>Set mask</source>
+        <translation>设置蒙版</translation>
+    </message>
+    <message>
+        <source>Invert mask</source>
+        <translation>反转蒙版</translation>
+    </message>
+    <message>
+        <source>Clear mask</source>
+        <translation>清除蒙版</translation>
+    </message>
+    <message>
+        <source>Open, paste or drop an image, or send one from the gallery</source>
+        <translation>打开、粘贴或拖入一张图像，或从图库发送一张图像</translation>
+    </message>
+    <message>
+        <source>Erase rectangle</source>
+        <translation>擦除矩形</translation>
+    </message>
+    <message>
+        <source>Rectangle mask</source>
+        <translation>矩形蒙版</translation>
+    </message>
+    <message>
+        <source>Erase stroke</source>
+        <translation>擦除笔触</translation>
+    </message>
+    <message>
+        <source>Colour stroke</source>
+        <translation>颜色笔触</translation>
+    </message>
+    <message>
+        <source>Mask stroke</source>
+        <translation>蒙版笔触</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPanel</name>
+    <message>
+        <source>Models that come with CM Studio, trained by its own trainer. Click to load.</source>
+        <translation>CM Studio 自带的模型，由其自身的训练器训练。单击以加载。</translation>
+    </message>
+    <message>
+        <source>Open model file…</source>
+        <translation>打开模型文件…</translation>
+    </message>
+    <message>
+        <source>Load a .safetensors model written by CM Studio&apos;s trainer</source>
+        <translation>加载由 CM Studio 训练器写出的 .safetensors 模型</translation>
+    </message>
+    <message>
+        <source>No model loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>Bundled models</source>
+        <translation>内置模型</translation>
+    </message>
+    <message>
+        <source>Model card</source>
+        <translation>模型卡</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Consistency model (one or a few steps)</source>
+        <translation>一致性模型（一步或少数几步）</translation>
+    </message>
+    <message>
+        <source>EDM denoiser (Heun/Euler; a teacher)</source>
+        <translation>EDM 去噪器（Heun/Euler；教师模型）</translation>
+    </message>
+    <message>
+        <source>Data</source>
+        <translation>数据</translation>
+    </message>
+    <message>
+        <source>2-D points</source>
+        <translation>二维点</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <source>%1 × %1</source>
+        <translation>%1 × %1</translation>
+    </message>
+    <message>
+        <source>Channels</source>
+        <translation>通道</translation>
+    </message>
+    <message>
+        <source>1 (grey)</source>
+        <translation>1（灰度）</translation>
+    </message>
+    <message>
+        <source>3 (RGB)</source>
+        <translation>3（RGB）</translation>
+    </message>
+    <message>
+        <source>Classes</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>none (unconditional)</source>
+        <translation>无（无条件）</translation>
+    </message>
+    <message>
+        <source>Recipe</source>
+        <translation>训练方法</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>Training steps</source>
+        <translation>训练步数</translation>
+    </message>
+    <message>
+        <source>Data set</source>
+        <translation>数据集</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>Noise range</source>
+        <translation>噪声范围</translation>
+    </message>
+    <message>
+        <source>Hyper-parameters</source>
+        <translation>超参数</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>备注</translation>
+    </message>
+</context>
+<context>
+    <name>QObject</name>
+    <message>
+        <source>No bundled model was found; open a model file (File › Open Model).</source>
+        <translation>未找到内置模型；请打开一个模型文件（文件 › 打开模型）。</translation>
+    </message>
+</context>
+<context>
+    <name>SampleGallery</name>
+    <message>
+        <source>Generated samples. Double-click to refine one; right-click for more.</source>
+        <translation>生成的样本。双击以细化样本；右键单击查看更多操作。</translation>
+    </message>
+    <message>
+        <source>Thumbnail zoom (nearest-neighbour, whole pixels)</source>
+        <translation>缩略图缩放（最近邻插值，整数倍像素）</translation>
+    </message>
+    <message>
+        <source>Zoom</source>
+        <translation>缩放</translation>
+    </message>
+    <message>
+        <source>Refine and inspect</source>
+        <translation>细化并查看</translation>
+    </message>
+    <message>
+        <source>Send to editor</source>
+        <translation>发送到编辑器</translation>
+    </message>
+    <message>
+        <source>Save selected…</source>
+        <translation>保存所选…</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Seed %1</source>
+        <translation>种子 %1</translation>
+    </message>
+</context>
+<context>
+    <name>ScheduleEditor</name>
+    <message>
+        <source>Network evaluations per image: 1 is one-step generation; more steps refine it.</source>
+        <translation>每张图像的网络评估次数：1 为单步生成；更多步数会细化结果。</translation>
+    </message>
+    <message>
+        <source>Noise levels (σ)</source>
+        <translation>噪声水平（σ）</translation>
+    </message>
+    <message>
+        <source>Grid indices (ts)</source>
+        <translation>网格索引（ts）</translation>
+    </message>
+    <message>
+        <source>Give the multistep schedule as noise levels, or as indices on a Karras grid (index 0 is σ max), as the official code does.</source>
+        <translation>以噪声水平或 Karras 网格上的索引（索引 0 为 σ max）给出多步调度，后者与官方代码一致。</translation>
+    </message>
+    <message>
+        <source>Points of the Karras grid that ts indices refer to.</source>
+        <translation>ts 索引所对应的 Karras 网格点数。</translation>
+    </message>
+    <message>
+        <source>Strictly decreasing, comma-separated. The first is where sampling starts.</source>
+        <translation>严格递减，以逗号分隔。第一个值是采样的起点。</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>Schedule as</source>
+        <translation>调度形式</translation>
+    </message>
+    <message>
+        <source>Grid points</source>
+        <translation>网格点数</translation>
+    </message>
+    <message>
+        <source>Values</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>Heun (2nd order)</source>
+        <translation>Heun（二阶）</translation>
+    </message>
+    <message>
+        <source>Euler (1st order)</source>
+        <translation>Euler（一阶）</translation>
+    </message>
+    <message>
+        <source>The ODE solver for a denoiser (teacher) model.</source>
+        <translation>去噪器（教师）模型使用的 ODE 求解器。</translation>
+    </message>
+    <message>
+        <source>Noise levels on the Karras grid; Heun uses 2 × points − 1 evaluations.</source>
+        <translation>Karras 网格上的噪声水平数；Heun 需要 2 × 点数 − 1 次评估。</translation>
+    </message>
+    <message>
+        <source>Solver</source>
+        <translation>求解器</translation>
+    </message>
+    <message>
+        <source>Points</source>
+        <translation>点数</translation>
+    </message>
+    <message>
+        <source>σ (log scale)</source>
+        <translation>σ（对数刻度）</translation>
+    </message>
+    <message>
+        <source>The noise levels sampling visits, on a logarithmic axis.</source>
+        <translation>采样经过的噪声水平，以对数坐标轴显示。</translation>
+    </message>
+    <message>
+        <source>Values: “%1” is not a number</source>
+        <translation>数值：“%1”不是数字</translation>
+    </message>
+    <message numerus="yes">
+        <source>Values: %1 given for %n step(s)</source>
+        <translation>
+            <numerusform>数值：给出了 %1 个，但步数为 %n</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Values: noise levels must strictly decrease (%1 then %2)</source>
+        <translation>数值：噪声水平必须严格递减（%1 之后为 %2）</translation>
+    </message>
+    <message>
+        <source>Values: %1 is outside the model&apos;s noise range (%2, %3]</source>
+        <translation>数值：%1 超出了模型的噪声范围 (%2, %3]</translation>
+    </message>
+    <message>
+        <source>Values: grid indices must be increasing whole numbers in 0..%1</source>
+        <translation>数值：网格索引必须是 0..%1 之间递增的整数</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n network evaluation(s) per image; σ = %1</source>
+        <translation>
+            <numerusform>每张图像 %n 次网络评估；σ = %1</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n network evaluation(s) per image</source>
+        <translation>
+            <numerusform>每张图像 %n 次网络评估</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>TrainDialog</name>
+    <message>
+        <source>Train a model</source>
+        <translation>训练模型</translation>
+    </message>
+    <message>
+        <source>cannot start %1: %2</source>
+        <translation>无法启动 %1：%2</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>EDM denoiser (a teacher)</source>
+        <translation>EDM 去噪器（教师模型）</translation>
+    </message>
+    <message>
+        <source>Consistency distillation (CD)</source>
+        <translation>一致性蒸馏（CD）</translation>
+    </message>
+    <message>
+        <source>Improved consistency training (iCT)</source>
+        <translation>改进的一致性训练（iCT）</translation>
+    </message>
+    <message>
+        <source>Easy consistency tuning (ECT)</source>
+        <translation>简易一致性微调（ECT）</translation>
+    </message>
+    <message>
+        <source>EDM trains a denoiser; CD distils a denoiser into a consistency model; iCT trains a consistency model from scratch; ECT tunes a denoiser into one.</source>
+        <translation>EDM 训练去噪器；CD 将去噪器蒸馏为一致性模型；iCT 从零开始训练一致性模型；ECT 将去噪器微调为一致性模型。</translation>
+    </message>
+    <message>
+        <source>Mode:</source>
+        <translation>模式：</translation>
+    </message>
+    <message>
+        <source>EDM denoiser file</source>
+        <translation>EDM 去噪器文件</translation>
+    </message>
+    <message>
+        <source>CD distils this denoiser; ECT starts from it.</source>
+        <translation>CD 蒸馏此去噪器；ECT 以它为起点。</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Choose the denoiser model file</source>
+        <translation>选择去噪器模型文件</translation>
+    </message>
+    <message>
+        <source>Teacher:</source>
+        <translation>教师模型：</translation>
+    </message>
+    <message>
+        <source>Class-conditional</source>
+        <translation>类别条件</translation>
+    </message>
+    <message>
+        <source>Learn the classes too (Fashion-MNIST labels, or sub-folder names).</source>
+        <translation>同时学习类别（Fashion-MNIST 标签或子文件夹名称）。</translation>
+    </message>
+    <message>
+        <source>Data</source>
+        <translation>数据</translation>
+    </message>
+    <message>
+        <source>Fashion-MNIST</source>
+        <translation>Fashion-MNIST</translation>
+    </message>
+    <message>
+        <source>Image folder</source>
+        <translation>图像文件夹</translation>
+    </message>
+    <message>
+        <source>The bundled Fashion-MNIST training set, or a folder of PNG/JPEG/WebP images</source>
+        <translation>内置的 Fashion-MNIST 训练集，或一个包含 PNG/JPEG/WebP 图像的文件夹</translation>
+    </message>
+    <message>
+        <source>Data:</source>
+        <translation>数据：</translation>
+    </message>
+    <message>
+        <source>folder of images</source>
+        <translation>图像文件夹</translation>
+    </message>
+    <message>
+        <source>Images in this folder and its sub-folders; sub-folder names are the classes.</source>
+        <translation>此文件夹及其子文件夹中的图像；子文件夹名称即为类别。</translation>
+    </message>
+    <message>
+        <source>Choose the image folder</source>
+        <translation>选择图像文件夹</translation>
+    </message>
+    <message>
+        <source>Folder:</source>
+        <translation>文件夹：</translation>
+    </message>
+    <message>
+        <source> px</source>
+        <translation> 像素</translation>
+    </message>
+    <message>
+        <source>Folder images are resized to this square size (also the network&apos;s size).</source>
+        <translation>文件夹中的图像会缩放为此边长的正方形（也是网络的尺寸）。</translation>
+    </message>
+    <message>
+        <source>Image size:</source>
+        <translation>图像尺寸：</translation>
+    </message>
+    <message>
+        <source>Grey (1 channel)</source>
+        <translation>灰度（1 通道）</translation>
+    </message>
+    <message>
+        <source>Colour (3 channels)</source>
+        <translation>彩色（3 通道）</translation>
+    </message>
+    <message>
+        <source>Folder images are converted to grey or RGB</source>
+        <translation>文件夹中的图像会转换为灰度或 RGB</translation>
+    </message>
+    <message>
+        <source>Channels:</source>
+        <translation>通道：</translation>
+    </message>
+    <message>
+        <source>Optimisation</source>
+        <translation>优化</translation>
+    </message>
+    <message>
+        <source>Total optimisation steps (a resumed run continues to this number)</source>
+        <translation>优化总步数（续训会继续到此步数）</translation>
+    </message>
+    <message>
+        <source>Steps:</source>
+        <translation>步数：</translation>
+    </message>
+    <message>
+        <source>Images per optimisation step</source>
+        <translation>每个优化步的图像数</translation>
+    </message>
+    <message>
+        <source>Batch size:</source>
+        <translation>批大小：</translation>
+    </message>
+    <message>
+        <source>Adam/RAdam learning rate, e.g. 2e-4</source>
+        <translation>Adam/RAdam 学习率，例如 2e-4</translation>
+    </message>
+    <message>
+        <source>Learning rate:</source>
+        <translation>学习率：</translation>
+    </message>
+    <message>
+        <source>Exponential moving average rates of the weights, comma-separated; the first is the model that is saved</source>
+        <translation>权重的指数移动平均（EMA）衰减率，以逗号分隔；第一个即为保存的模型</translation>
+    </message>
+    <message>
+        <source>EMA rates:</source>
+        <translation>EMA 衰减率：</translation>
+    </message>
+    <message>
+        <source>default</source>
+        <translation>默认</translation>
+    </message>
+    <message>
+        <source>CPU threads for the trainer (default: all cores)</source>
+        <translation>训练器使用的 CPU 线程数（默认：全部核心）</translation>
+    </message>
+    <message>
+        <source>Threads:</source>
+        <translation>线程数：</translation>
+    </message>
+    <message>
+        <source>Output</source>
+        <translation>输出</translation>
+    </message>
+    <message>
+        <source>model file to write (.safetensors)</source>
+        <translation>要写入的模型文件（.safetensors）</translation>
+    </message>
+    <message>
+        <source>The model file; the checkpoint is written beside it as .ckpt and the training log as .csv</source>
+        <translation>模型文件；检查点（.ckpt）和训练日志（.csv）写在它旁边</translation>
+    </message>
+    <message>
+        <source>Choose where to save the model</source>
+        <translation>选择模型的保存位置</translation>
+    </message>
+    <message>
+        <source>Model file:</source>
+        <translation>模型文件：</translation>
+    </message>
+    <message>
+        <source>Refuse to replace it</source>
+        <translation>拒绝替换</translation>
+    </message>
+    <message>
+        <source>Resume it from its checkpoint</source>
+        <translation>从其检查点继续训练</translation>
+    </message>
+    <message>
+        <source>Overwrite it</source>
+        <translation>覆盖</translation>
+    </message>
+    <message>
+        <source>What to do when a run with this model file already exists</source>
+        <translation>当使用此模型文件的训练已存在时如何处理</translation>
+    </message>
+    <message>
+        <source>Existing run:</source>
+        <translation>已有训练：</translation>
+    </message>
+    <message>
+        <source>Steps between rows of the training log (the curves)</source>
+        <translation>训练日志（曲线）每行之间的步数</translation>
+    </message>
+    <message>
+        <source>Log every:</source>
+        <translation>日志间隔：</translation>
+    </message>
+    <message>
+        <source>Steps between checkpoints (and model file updates)</source>
+        <translation>检查点（及模型文件更新）之间的步数</translation>
+    </message>
+    <message>
+        <source>Checkpoint every:</source>
+        <translation>检查点间隔：</translation>
+    </message>
+    <message>
+        <source>e.g. --base-width 64 --channel-mult 1,2,2</source>
+        <translation>例如 --base-width 64 --channel-mult 1,2,2</translation>
+    </message>
+    <message>
+        <source>More trainer options, as on the command line (see cmstudio-cli train --help)</source>
+        <translation>更多训练器选项，写法同命令行（见 cmstudio-cli train --help）</translation>
+    </message>
+    <message>
+        <source>More options:</source>
+        <translation>更多选项：</translation>
+    </message>
+    <message>
+        <source>The command the dialog runs; copy it to run the training in a terminal</source>
+        <translation>此对话框运行的命令；复制后可在终端中运行训练</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy the command line to the clipboard</source>
+        <translation>将命令行复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Command:</source>
+        <translation>命令：</translation>
+    </message>
+    <message>
+        <source>%v / %m steps (%p%)</source>
+        <translation>%v / %m 步（%p%）</translation>
+    </message>
+    <message>
+        <source>Steps done, from the trainer&apos;s output and its log</source>
+        <translation>已完成的步数，取自训练器的输出和日志</translation>
+    </message>
+    <message>
+        <source>What the trainer printed</source>
+        <translation>训练器的输出</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>Start training with these settings</source>
+        <translation>以这些设置开始训练</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Interrupt training; the trainer saves a checkpoint that Resume continues</source>
+        <translation>中断训练；训练器会保存检查点，可用“继续”接着训练</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Continue the run from its checkpoint</source>
+        <translation>从检查点继续这次训练</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Hide this window; a running training continues</source>
+        <translation>隐藏此窗口；正在进行的训练会继续</translation>
+    </message>
+    <message>
+        <source>Choose the model file to write.</source>
+        <translation>请选择要写入的模型文件。</translation>
+    </message>
+    <message>
+        <source>The folder %1 does not exist.</source>
+        <translation>文件夹 %1 不存在。</translation>
+    </message>
+    <message>
+        <source>%1 needs a teacher: an EDM denoiser file.</source>
+        <translation>%1 需要教师模型：一个 EDM 去噪器文件。</translation>
+    </message>
+    <message>
+        <source>The teacher %1 does not exist.</source>
+        <translation>教师模型 %1 不存在。</translation>
+    </message>
+    <message>
+        <source>Choose the image folder to train on.</source>
+        <translation>请选择用于训练的图像文件夹。</translation>
+    </message>
+    <message>
+        <source>The image folder %1 does not exist.</source>
+        <translation>图像文件夹 %1 不存在。</translation>
+    </message>
+    <message>
+        <source>The learning rate must be a positive number, e.g. 2e-4.</source>
+        <translation>学习率必须是正数，例如 2e-4。</translation>
+    </message>
+    <message>
+        <source>EMA rates are numbers between 0 and 1, separated by commas (got &apos;%1&apos;).</source>
+        <translation>EMA 衰减率应为 0 到 1 之间的数，以逗号分隔（得到的是“%1”）。</translation>
+    </message>
+    <message>
+        <source>Choose either resuming or overwriting the run, not both.</source>
+        <translation>请在继续训练和覆盖之间选择其一，不能同时选择。</translation>
+    </message>
+    <message>
+        <source>There is no checkpoint to resume from (%1).</source>
+        <translation>没有可用于继续训练的检查点（%1）。</translation>
+    </message>
+    <message>
+        <source>A training run already exists (%1). Resume it, or choose to overwrite it.</source>
+        <translation>训练已存在（%1）。请继续该训练，或选择覆盖。</translation>
+    </message>
+    <message>
+        <source>A training run is already in progress; stop it first.</source>
+        <translation>已有训练正在进行；请先停止它。</translation>
+    </message>
+    <message>
+        <source>The trainer cmstudio-cli was not found beside the application or on the PATH.</source>
+        <translation>在应用程序旁或 PATH 中均未找到训练器 cmstudio-cli。</translation>
+    </message>
+    <message>
+        <source>Resuming…</source>
+        <translation>正在继续…</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <source>Stopping: the trainer finishes its step and saves a checkpoint…</source>
+        <translation>正在停止：训练器会完成当前步并保存检查点…</translation>
+    </message>
+    <message>
+        <source>Kill</source>
+        <translation>强制结束</translation>
+    </message>
+    <message>
+        <source>End the trainer at once; work since its last checkpoint is lost</source>
+        <translation>立即结束训练器；上次检查点之后的进度将丢失</translation>
+    </message>
+    <message>
+        <source>The trainer was ended before it saved a checkpoint.</source>
+        <translation>训练器在保存检查点之前被结束。</translation>
+    </message>
+    <message>
+        <source>The trainer crashed: %1</source>
+        <translation>训练器崩溃：%1</translation>
+    </message>
+    <message>
+        <source>Training finished.</source>
+        <translation>训练完成。</translation>
+    </message>
+    <message>
+        <source>Training was interrupted.</source>
+        <translation>训练已中断。</translation>
+    </message>
+    <message>
+        <source>The trainer failed (exit code %1): %2</source>
+        <translation>训练器失败（退出码 %1）：%2</translation>
+    </message>
+    <message>
+        <source>Folder of training images</source>
+        <translation>训练图像文件夹</translation>
+    </message>
+    <message>
+        <source>EDM denoiser to start from</source>
+        <translation>作为起点的 EDM 去噪器</translation>
+    </message>
+    <message>
+        <source>Model files (*.safetensors);;All files (*)</source>
+        <translation>模型文件 (*.safetensors);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Model file to write</source>
+        <translation>要写入的模型文件</translation>
+    </message>
+    <message>
+        <source>Model files (*.safetensors)</source>
+        <translation>模型文件 (*.safetensors)</translation>
+    </message>
+</context>
+<context>
+    <name>TrainingLog</name>
+    <message>
+        <source>CSV</source>
+        <translation>CSV</translation>
+    </message>
+    <message>
+        <source>JSON lines</source>
+        <translation>JSON Lines</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>%1, line %2</source>
+        <translation>%1，第 %2 行</translation>
+    </message>
+    <message>
+        <source>no training log file was given</source>
+        <translation>未给出训练日志文件</translation>
+    </message>
+    <message>
+        <source>%1: no such file</source>
+        <translation>%1：文件不存在</translation>
+    </message>
+    <message>
+        <source>%1 is a folder, not a training log</source>
+        <translation>%1 是文件夹，不是训练日志</translation>
+    </message>
+    <message>
+        <source>cannot read %1: %2</source>
+        <translation>无法读取 %1：%2</translation>
+    </message>
+    <message>
+        <source>%1 is a binary file, not a training log</source>
+        <translation>%1 是二进制文件，不是训练日志</translation>
+    </message>
+    <message>
+        <source>%1: no line break in the first %2 KB; not a training log</source>
+        <translation>%1：前 %2 KB 中没有换行符；不是训练日志</translation>
+    </message>
+    <message>
+        <source>%1: no &apos;step&apos; column; a training log is a CSV file whose header names a &apos;step&apos; column, or JSON lines with a &apos;step&apos; key</source>
+        <translation>%1：没有“step”列；训练日志应为表头含“step”列的 CSV 文件，或含“step”键的 JSON Lines 文件</translation>
+    </message>
+    <message>
+        <source>%1: %2 fields, but the header names %3 columns</source>
+        <translation>%1：有 %2 个字段，但表头列出了 %3 列</translation>
+    </message>
+    <message>
+        <source>%1: the step &apos;%2&apos; is not a number</source>
+        <translation>%1：步数“%2”不是数字</translation>
+    </message>
+    <message>
+        <source>%1: not a JSON object (%2)</source>
+        <translation>%1：不是 JSON 对象（%2）</translation>
+    </message>
+    <message>
+        <source>a JSON value of another kind</source>
+        <translation>其他类型的 JSON 值</translation>
+    </message>
+    <message>
+        <source>%1: no numeric &apos;step&apos; key</source>
+        <translation>%1：没有数值型的“step”键</translation>
+    </message>
+</context>
+<context>
+    <name>TrainingView</name>
+    <message>
+        <source>Open logs…</source>
+        <translation>打开日志…</translation>
+    </message>
+    <message>
+        <source>Open one or more training logs: this app&apos;s CSV, the official consistency_models progress.csv, or JSON lines</source>
+        <translation>打开一个或多个训练日志：本应用的 CSV、官方 consistency_models 的 progress.csv，或 JSON Lines</translation>
+    </message>
+    <message>
+        <source>Loaded runs; their colour in the plot. Drop log files here to add them.</source>
+        <translation>已加载的训练记录及其在图中的颜色。将日志文件拖到此处即可添加。</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Remove the selected runs from the plot (the files stay)</source>
+        <translation>从图中移除所选训练记录（文件保留）</translation>
+    </message>
+    <message>
+        <source>Train…</source>
+        <translation>训练…</translation>
+    </message>
+    <message>
+        <source>Start a training run; its curves appear here as it goes</source>
+        <translation>开始一次训练；训练过程中其曲线会显示在这里</translation>
+    </message>
+    <message>
+        <source>PNG…</source>
+        <translation>PNG…</translation>
+    </message>
+    <message>
+        <source>Export the plot as a PNG image</source>
+        <translation>将图表导出为 PNG 图像</translation>
+    </message>
+    <message>
+        <source>PDF…</source>
+        <translation>PDF…</translation>
+    </message>
+    <message>
+        <source>Export the plot as a vector PDF</source>
+        <translation>将图表导出为矢量 PDF</translation>
+    </message>
+    <message>
+        <source>Runs:</source>
+        <translation>训练记录：</translation>
+    </message>
+    <message>
+        <source>Export:</source>
+        <translation>导出：</translation>
+    </message>
+    <message>
+        <source>The quantity to plot</source>
+        <translation>要绘制的量</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>Wall time</source>
+        <translation>墙钟时间</translation>
+    </message>
+    <message>
+        <source>Plot against the optimisation step or the run&apos;s wall-clock time</source>
+        <translation>以优化步数或训练的墙钟时间为横轴</translation>
+    </message>
+    <message>
+        <source>Log scale</source>
+        <translation>对数刻度</translation>
+    </message>
+    <message>
+        <source>Logarithmic y axis (values at or below zero are left out)</source>
+        <translation>对数 y 轴（小于或等于零的值不显示）</translation>
+    </message>
+    <message>
+        <source>Exponential moving average of the curves, as in TensorBoard; the raw curve stays faint behind</source>
+        <translation>曲线的指数移动平均，与 TensorBoard 相同；原始曲线以浅色显示在后面</translation>
+    </message>
+    <message>
+        <source>Follow</source>
+        <translation>跟踪</translation>
+    </message>
+    <message>
+        <source>Re-read the logs as training runs append to them</source>
+        <translation>训练追加写入日志时重新读取</translation>
+    </message>
+    <message>
+        <source>Series:</source>
+        <translation>序列：</translation>
+    </message>
+    <message>
+        <source>X axis:</source>
+        <translation>X 轴：</translation>
+    </message>
+    <message>
+        <source>Smoothing:</source>
+        <translation>平滑：</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+%2, %n row(s)</source>
+        <translation>
+            <numerusform>%1
+%2，%n 行</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>, last step %1</source>
+        <translation>，最后一步 %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n non-finite value(s) left out of the plot</source>
+        <translation>
+            <numerusform>%n 个非有限值未绘入图中</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No logs loaded.</source>
+        <translation>未加载日志。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Following %n log(s).</source>
+        <translation>
+            <numerusform>正在跟踪 %n 个日志。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n non-finite value(s) left out.</source>
+        <translation>
+            <numerusform>%n 个非有限值未显示。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Training log</source>
+        <translation>训练日志</translation>
+    </message>
+    <message>
+        <source>Open training logs</source>
+        <translation>打开训练日志</translation>
+    </message>
+    <message>
+        <source>Training logs (*.csv *.jsonl *.json *.log *.txt);;All files (*)</source>
+        <translation>训练日志 (*.csv *.jsonl *.json *.log *.txt);;所有文件 (*)</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n log(s) could not be read.</source>
+        <translation>
+            <numerusform>%n 个日志无法读取。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Export the plot as PDF</source>
+        <translation>将图表导出为 PDF</translation>
+    </message>
+    <message>
+        <source>Export the plot as PNG</source>
+        <translation>将图表导出为 PNG</translation>
+    </message>
+    <message>
+        <source>PDF files (*.pdf)</source>
+        <translation>PDF 文件 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
+    </message>
+</context>
+<context>
+    <name>png</name>
+    <message>
+        <source>%1: cannot write (%2)</source>
+        <translation>%1：无法写入（%2）</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+</context>
+</TS>
