@@ -101,7 +101,7 @@ int runTrain(const QStringList& arguments) {
     params.seed = uint64_t(toLong(p, "seed", 0, 2147483647));
     params.threads = int(toLong(p, "threads", 0, 256));
     params.labelDropout = toDouble(p, "label-dropout");
-    params.teacherPath = str(p.value("teacher"));
+    if (p.isSet("teacher")) params.teacherPath = modelPath(p.value("teacher"));
     params.cdSteps = int(toLong(p, "cd-steps", 2, 100000));
     params.cdTargetEma = toDouble(p, "target-ema");
     params.metric = cm::distanceMetricFromName(str(p.value("metric")));

@@ -122,7 +122,7 @@ int runEval(const QStringList& arguments) {
         "real against real; --search-sigmas picks multistep noise levels on a validation set.");
     p.addOptions({
         Option({"m", "model"}, "The model file.", "path"),
-        Option({"e", "evaluator"}, "The evaluator (from train-evaluator).", "path"),
+        Option({"e", "evaluator"}, "The evaluator (from train-evaluator), or a bundled one's name.", "path"),
         Option("reference", "fashion-mnist (test split), fashion-mnist-validation, or a folder.", "spec",
                "fashion-mnist"),
         Option("n", "Number of samples.", "N", "10000"),
@@ -144,7 +144,7 @@ int runEval(const QStringList& arguments) {
     if (p.isSet("grid")) requireImageExtension(p.value("grid"));
     if (const int threads = int(toLong(p, "threads", 0, 256)); threads > 0) cm::setThreadCount(threads);
     const bool json = p.isSet("json");
-    const cm::FeatureNet evaluator = cm::FeatureNet::load(str(p.value("evaluator")));
+    const cm::FeatureNet evaluator = cm::FeatureNet::load(modelPath(p.value("evaluator")));
     const QString spec = p.value("reference");
 
     if (p.isSet("floor")) {

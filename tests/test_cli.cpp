@@ -62,6 +62,12 @@ class TestCli : public QObject {
         QVERIFY(r.out.contains("parameters:"));
     }
 
+    void bundledModelsAreFoundByName() {
+        const auto r = run({"info", "fashion-mnist-ect"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("resources/models/fashion-mnist-ect.safetensors"), qPrintable(r.out));
+    }
+
     void sampleWritesAReproducibleGrid() {
         const auto a = run({"sample",    "-m",      m_model,  "-o",    "a.png",   "--n",         "6",
                             "--columns", "3",       "--seed", "4",     "--class", "1",           "--ts",
@@ -366,6 +372,8 @@ class TestCli : public QObject {
         QTest::newRow("eval: model as evaluator")
             << QStringList{"eval", "-m", "tiny.safetensors", "-e", "tiny.safetensors", "--n", "10"} << 1
             << "cmstudio-model";
+        QTest::newRow("unknown bundled model name")
+            << QStringList{"sample", "-m", "no-such-model", "-o", "u.png"} << 1 << "searched";
         QTest::newRow("cd without teacher")
             << QStringList{"train",   "-o", "x.safetensors", "--mode", "cd", "--data", "fashion-mnist",
                            "--limit", "10"}
