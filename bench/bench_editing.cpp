@@ -1,6 +1,5 @@
 // Time of each zero-shot edit at its default schedule, for one image and for a batch of 16, with the
-// bundled Fashion-MNIST consistency model (colorization needs an RGB model: a 32x32 RGB network of the
-// same architecture with fresh weights, since the time does not depend on the weights).
+// bundled consistency models: Fashion-MNIST (28x28 grey) and, for colorization, Noto emoji (32x32 RGB).
 // Usage: bench_editing [--threads N] [--rounds N]
 #include "bench_stats.h"
 #include "core/editing.h"
@@ -44,13 +43,7 @@ int main(int argc, char** argv) {
     }
     cm::setThreadCount(threads);
     const cm::Model grey = cm::Model::load(std::string(CMSTUDIO_SOURCE_MODELS_DIR) + "/fashion-mnist-ect.safetensors");
-    cm::ModelCard colourCard = grey.card();
-    colourCard.network.imageSize = 32;
-    colourCard.network.channels = 3;
-    colourCard.network.numClasses = 0;
-    colourCard.classNames.clear();
-    colourCard.network.attentionResolutions = {8};
-    const cm::Model colour = cm::Model::create(colourCard, 1);
+    const cm::Model colour = cm::Model::load(std::string(CMSTUDIO_SOURCE_MODELS_DIR) + "/noto-emoji-ect.safetensors");
     cv::Mat mask(28, 28, CV_8U, cv::Scalar(0));
     mask(cv::Rect(8, 8, 12, 12)).setTo(255);
 

@@ -21,6 +21,7 @@
 #include <QStandardPaths>
 #include <QTest>
 
+#include <cmath>
 #include <cstdio>
 
 namespace {
@@ -88,25 +89,35 @@ int main(int argc, char** argv) {
                     count, median(ms), *std::min_element(ms.begin(), ms.end()), median(engineMs));
     }
 
-    // Live inpainting: a stroke across the image, one mouse move every 16 ms (a 60 Hz mouse) for 5 s.
+    // Live inpainting: a brush of 2 pixels drawn along a Lissajous curve over the image, one mouse move
+    // every 16 ms (a 60 Hz mouse) for 5 s, so that the mask keeps changing while the previews run.
     EditView* edit = window.editView();
     edit->openImage(generate->gallery()->image(0), generate->gallery()->settings(0));
     window.showTab(MainWindow::EditTab);
     MaskCanvas* canvas = edit->canvas();
-    canvas->setBrushSize(3);
+    canvas->setBrushSize(2);
     edit->setOperation(EditView::Inpaint);
     edit->setLive(true);
     QTest::qWait(500);
-    const QRect area = canvas->rect();
+    const QRectF area = canvas->imageRect();
     const int before = edit->liveUpdates();
+    std::vector<double> previewMs;
+    QObject::connect(window.engine(), &Engine::finished, [&](const JobResult& result) {
+        if (result.live) previewMs.push_back(result.seconds * 1e3);
+    });
+    int maskChanges = 0;
+    QObject::connect(canvas, &MaskCanvas::maskEditing, [&] { ++maskChanges; });
+    auto pointAt = [&](double t) {
+        return QPoint(int(area.center().x() + 0.4 * area.width() * std::sin(2 * M_PI * 1.3 * t)),
+                      int(area.center().y() + 0.4 * area.height() * std::sin(2 * M_PI * 0.7 * t)));
+    };
     QElapsedTimer clock;
     clock.start();
-    QPoint at(area.width() / 4, area.height() / 3);
+    QPoint at = pointAt(0);
     QTest::mousePress(canvas, Qt::LeftButton, Qt::NoModifier, at);
     int moves = 0;
     while (clock.elapsed() < 5000) {
-        const double t = clock.elapsed() / 5000.0;
-        at = QPoint(area.width() / 4 + int(t * area.width() / 2), area.height() / 3 + int(t * area.height() / 3));
+        at = pointAt(clock.elapsed() / 1000.0);
         QMouseEvent move(QEvent::MouseMove, at, canvas->mapToGlobal(at), Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
         QApplication::sendEvent(canvas, &move);
         ++moves;
@@ -115,8 +126,9 @@ int main(int argc, char** argv) {
     const double paintSeconds = clock.nsecsElapsed() * 1e-9;
     const int during = edit->liveUpdates() - before;
     QTest::mouseRelease(canvas, Qt::LeftButton, Qt::NoModifier, at);
-    std::printf("live inpainting while painting: %d previews in %.1f s = %.1f updates/s (%d mouse moves)\n", during,
-                paintSeconds, during / paintSeconds, moves);
+    std::printf("live inpainting while painting: %d previews in %.1f s = %.1f updates/s (%d mouse moves, %d mask changes); "
+                "engine time per preview: median %.1f ms\n",
+                during, paintSeconds, during / paintSeconds, moves, maskChanges, previewMs.empty() ? 0.0 : median(previewMs));
     edit->setLive(false);
     QTest::qWait(500);
 

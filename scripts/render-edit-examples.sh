@@ -48,8 +48,8 @@ panels "$out/denoise.png" original "$tmp/test-123.png" "noisy (σ 0.5)" "$tmp/de
 [ -f "$colour" ] || { echo "render-edit-examples: $colour is missing" >&2; exit 1; }
 emoji_dir=${EMOJI_DIR:-$tmp/emoji-folder}
 [ -d "$emoji_dir" ] || scripts/make-emoji-folder.sh "$emoji_dir" >/dev/null
-emoji_source=$emoji_dir/emoji-${EMOJI_INDEX:-0100}.png
-convert "$emoji_source" -background white -flatten -resize 32x32 "$tmp/emoji.png"
+emoji_source=$emoji_dir/emoji-${EMOJI_INDEX:-1200}.png
+convert "$emoji_source" -background white -flatten -resize 32x32^ -gravity center -extent 32x32 "$tmp/emoji.png"
 convert "$tmp/emoji.png" -colorspace gray -type Grayscale "$tmp/emoji-grey.png"
 "$cli" edit colorize -m "$colour" --image "$tmp/emoji-grey.png" --seed 1 -o "$tmp/colorize.png"
 panels "$out/colorize.png" original "$tmp/emoji.png" "grey input" "$tmp/emoji-grey.png" colorized "$tmp/colorize.png"

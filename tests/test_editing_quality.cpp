@@ -7,6 +7,8 @@
 #include "core/model.h"
 #include "core/runtime.h"
 
+#include <QProcess>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <opencv2/imgproc.hpp>
@@ -162,6 +164,56 @@ class TestEditingQuality : public QObject {
                   kImages, pOurs, best, bestH, pNoisy);
             QVERIFY(pOurs > best);
         }
+    }
+
+    void colorizationBeatsTheGreyImage() {
+        // The colour set is the emoji of Debian's Noto Color Emoji, extracted by the project's script.
+        QTemporaryDir folder;
+        QProcess extract;
+        extract.start("bash", {QString(CMSTUDIO_SOURCE_DIR) + "/scripts/make-emoji-folder.sh", folder.path()});
+        QVERIFY(extract.waitForFinished(120000));
+        QVERIFY2(extract.exitCode() == 0, extract.readAllStandardError().constData());
+        cm::ImageFolderOptions options;
+        options.size = 32;
+        options.channels = 3;
+        const auto [reference, edited] = cm::splitEveryKth(cm::loadImageFolder(folder.path().toStdString(), options), 13);
+        const cm::Model colour = cm::Model::load(kModels + "noto-emoji-ect.safetensors");
+        const cm::FeatureNet evaluator = cm::FeatureNet::load(kModels + "noto-emoji-autoencoder.safetensors");
+        const cm::FeatureStatistics referenceStats = cm::referenceStatistics(evaluator, reference);
+        auto colourFd = [&](const std::vector<cv::Mat>& images) {
+            const auto out = evaluator.run(images);
+            return cm::frechetDistance(cm::featureStatistics(out.features, out.count, evaluator.card().featureDim),
+                                       referenceStats);
+        };
+
+        std::vector<cv::Mat> originals, greys, greyAsRgb;
+        const int count = int(edited.labels.empty() ? edited.values.size() / (32 * 32 * 3) : edited.labels.size());
+        for (int i = 0; i < count; ++i) {
+            // Dataset items are C x H x W; images cross the engine API as H x W x C.
+            std::vector<cv::Mat> planes;
+            for (int c = 0; c < 3; ++c)
+                planes.push_back(cv::Mat(32, 32, CV_32F, const_cast<float*>(edited.values.data()) + (i * 3 + c) * 1024).clone());
+            cv::Mat rgb, grey;
+            cv::merge(planes, rgb);
+            // The luminance the colour operator keeps (Rec. 601 weights; a grey pixel g is RGB (g, g, g)).
+            grey = 0.2989 * planes[0] + 0.5870 * planes[1] + 0.1140 * planes[2];
+            originals.push_back(rgb);
+            greys.push_back(grey);
+            cv::Mat replicated;
+            cv::merge(std::vector<cv::Mat>{grey, grey, grey}, replicated);
+            greyAsRgb.push_back(replicated);
+        }
+        cm::EditParams params;
+        params.task = cm::EditTask::Colorize;
+        params.images = greys;
+        const auto ours = cm::edit(colour, params).images;
+        const double fOurs = colourFd(ours), fGrey = colourFd(greyAsRgb), fReal = colourFd(originals);
+        const double pOurs = psnr(ours, originals), pGrey = psnr(greyAsRgb, originals);
+        qInfo("colorization, %d emoji (every 13th; FD against the other %d): FD coloured %.2f, grey %.2f, "
+              "the originals %.2f; PSNR coloured %.2f dB, grey %.2f",
+              count, int(reference.labels.empty() ? reference.values.size() / 3072 : reference.labels.size()), fOurs,
+              fGrey, fReal, pOurs, pGrey);
+        QVERIFY(fOurs < fGrey);
     }
 };
 

@@ -231,7 +231,8 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     auto liveEnded = [this](int job) {
         if (job != m_liveJob) return;
         m_liveJob = 0;
-        if (m_liveStale) m_liveDebounce.start();
+        // Strokes arrived while this preview ran: they have coalesced already, so start the next at once.
+        if (m_liveStale) requestLivePreview();
     };
     connect(m_engine, &Engine::finished, this, [liveEnded](const JobResult& result) { liveEnded(result.job); });
     connect(m_engine, &Engine::failed, this, [liveEnded](int job, JobKind, const QString&) { liveEnded(job); });
@@ -412,17 +413,22 @@ void EditView::requestLivePreview() {
     if (params.sigmas.empty())
         for (int i = 0; i < m_model.inpaintSigmas.size(); i += kLivePreviewStride)
             params.sigmas.push_back(m_model.inpaintSigmas[i]);
-    m_previewSource = m_canvas->image();
-    m_previewMask = m_canvas->mask();
     m_liveJob = m_engine->edit(params, true);
     m_lastLiveJob = m_liveJob;
+    m_liveInputs[m_liveJob] = {m_canvas->image(), m_canvas->mask()};
 }
 
 void EditView::onFinished(const JobResult& result) {
     if (result.images.isEmpty()) return;
-    if (result.live && result.job == m_lastLiveJob) {
-        m_previewImage = compositeKept(m_previewSource, result.images.front(), m_previewMask);
-        m_preview->setComparison(m_previewSource, m_previewImage);
+    if (result.live) {
+        // Previews finish in request order; each is shown with the image and mask it was computed from,
+        // even when a newer request has already been sent.
+        const auto inputs = m_liveInputs.find(result.job);
+        if (inputs == m_liveInputs.end()) return;
+        const auto [source, mask] = inputs->second;
+        m_liveInputs.erase(m_liveInputs.begin(), std::next(inputs));
+        m_previewImage = compositeKept(source, result.images.front(), mask);
+        m_preview->setComparison(source, m_previewImage);
         m_applyPreview->setEnabled(true);
         ++m_liveUpdates;
         emit previewUpdated();

@@ -9,6 +9,9 @@
 #include "core/editing.h"
 
 #include <QTimer>
+
+#include <map>
+#include <utility>
 #include <QWidget>
 
 class Engine;
@@ -66,8 +69,7 @@ class EditView : public QWidget {
     MaskCanvas* m_canvas = nullptr;
     ImageInspector* m_preview = nullptr;
     QImage m_previewImage;
-    QImage m_previewSource; // the canvas image the preview was computed from
-    QImage m_previewMask;
+    std::map<int, std::pair<QImage, QImage>> m_liveInputs; // live job -> the canvas image and mask it used
     int m_applyJob = 0;
     int m_denoiseJob = 0;
     int m_liveJob = 0;     // the live preview in flight, 0 when none
