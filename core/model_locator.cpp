@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -16,18 +17,20 @@ namespace {
 
 constexpr const char* kExtension = ".safetensors";
 
-// Evaluators (feature nets) sit next to the generative models; only the header tells them apart, and
-// reading just the header keeps listing cheap.
+// Evaluators (feature nets) sit next to the generative models; the card's "format" field tells them apart,
+// and reading just the header keeps listing cheap. Unreadable files are not offered.
 bool isEvaluatorFile(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     uint8_t lengthBytes[8] = {};
     if (!in.read(reinterpret_cast<char*>(lengthBytes), 8)) return true;
     uint64_t length = 0;
     for (int i = 7; i >= 0; --i) length = (length << 8) | lengthBytes[i];
-    if (length == 0 || length > (1u << 24)) return true; // not a header we could read: do not offer it
+    if (length == 0 || length > (1u << 24)) return true;
     std::string header(length, '\0');
     if (!in.read(header.data(), static_cast<std::streamsize>(length))) return true;
-    return header.find("cmstudio-feature-net") != std::string::npos;
+    const nlohmann::json json = nlohmann::json::parse(header, nullptr, false);
+    if (json.is_discarded() || !json.contains("__metadata__")) return true;
+    return json["__metadata__"].value("format", "") != "cmstudio-model";
 }
 
 } // namespace

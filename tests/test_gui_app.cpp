@@ -278,7 +278,6 @@ class TestGuiApp : public QObject {
         timer.setInterval(10);
         connect(&timer, &QTimer::timeout, this, [&] {
             const qint64 now = clock.elapsed();
-            if (now - last > 20 && qEnvironmentVariableIsSet("CMSTUDIO_DEBUG_GAPS")) qInfo("gap %lld ms at %lld", now - last, now);
             worst = std::max(worst, now - last);
             last = now;
             ++ticks;

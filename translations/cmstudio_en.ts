@@ -4,10 +4,10 @@
 <context>
     <name>GenerateView</name>
     <message numerus="yes">
-        <source>%n image(s) in %1 s, %2 network evaluation(s) each</source>
+        <source>%n image(s) in %1 s; network evaluations per image: %2</source>
         <translation>
-            <numerusform>%n image in %1 s, %2 network evaluation(s) each</numerusform>
-            <numerusform>%n images in %1 s, %2 network evaluation(s) each</numerusform>
+            <numerusform>%n image in %1 s; network evaluations per image: %2</numerusform>
+            <numerusform>%n images in %1 s; network evaluations per image: %2</numerusform>
         </translation>
     </message>
     <message numerus="yes">

@@ -466,7 +466,7 @@
         <translation>种子 %1：正在计算采样链…</translation>
     </message>
     <message numerus="yes">
-        <source>%n image(s) in %1 s, %2 network evaluation(s) each</source>
+        <source>%n image(s) in %1 s; network evaluations per image: %2</source>
         <translation>
             <numerusform>%n 张图像，用时 %1 秒，每张 %2 次网络评估</numerusform>
         </translation>

@@ -344,7 +344,7 @@ bool EditView::buildRequest(cm::EditParams& params, QString* error) const {
     if (operation == SuperResolve && size % factor != 0)
         return fail(tr("The factor %1 does not divide the model's size %2.").arg(factor).arg(size));
     if (operation == Inpaint) {
-        const cv::Mat mask = qImageToGrey8(m_canvas->mask());
+        const cv::Mat mask = qImageTo8U(m_canvas->mask(), 1);
         const int filled = cv::countNonZero(mask);
         if (filled == 0) return fail(tr("Paint the region to fill with the mask brush first."));
         params.masks = {mask};

@@ -87,7 +87,7 @@ cm::ProgressFn EngineWorker::progressFor(int job) {
 
 QVariantMap EngineWorker::baseSettings() const {
     QVariantMap settings;
-    settings["model"] = m_modelName;
+    settings["model"] = m_info.name;
     return settings;
 }
 
@@ -96,7 +96,7 @@ void EngineWorker::loadModel(int job, const QString& path) {
         cm::Model model = cm::Model::load(path.toStdString());
         const ModelInfo info = describe(model, path);
         m_model = std::move(model);
-        m_modelName = info.name;
+        m_info = info;
         emit modelLoaded(job, info);
     } catch (const std::exception& error) {
         // The previous model stays loaded: a bad file loses nothing.
@@ -127,7 +127,7 @@ void EngineWorker::generate(int job, const cm::SampleParams& params, const Cance
 void EngineWorker::chain(int job, const cm::SampleParams& params, const Cancel& cancel) {
     run(job, JobKind::Chain, cancel, [&] {
         const cm::Model& model = requireModel();
-        const ModelInfo info = describe(model, QString());
+        const ModelInfo& info = m_info;
         const bool consistency = info.consistency;
         const QVector<int> points = denoiserPresetPoints();
         const int variants = consistency ? 4 : int(points.size());

@@ -42,5 +42,5 @@ class EngineWorker : public QObject {
     QVariantMap baseSettings() const;
 
     std::optional<cm::Model> m_model;
-    QString m_modelName;
+    ModelInfo m_info; // of the loaded model
 };

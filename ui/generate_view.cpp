@@ -4,6 +4,7 @@
 #include "image_inspector.h"
 #include "sample_gallery.h"
 #include "schedule_editor.h"
+#include "schedule_presets.h"
 #include "thumbnail_strip.h"
 
 #include <QCheckBox>
@@ -191,11 +192,10 @@ void GenerateView::refine(int index) {
         return;
     }
     // A one-step form still shows a chain: the 2-step preset is the smallest that has one.
-    if (params.sampler == cm::SamplerKind::OneStep) {
-        ScheduleEditor preset;
-        preset.setModel(m_model);
-        preset.setSteps(3);
-        preset.fillParams(params, &error);
+    if (params.sampler == cm::SamplerKind::OneStep && m_model.consistency) {
+        const QVector<double> preset = consistencyPresetSigmas(3, m_model);
+        params.sampler = cm::SamplerKind::Multistep;
+        params.sigmas.assign(preset.begin(), preset.end());
     }
     params.count = 1;
     params.seed = settings.value("seed").toString().toULongLong();
@@ -231,7 +231,7 @@ void GenerateView::onFinished(const JobResult& result) {
             perImage.push_back(settings);
         }
         m_gallery->setSamples(result.images, perImage);
-        m_timing->setText(tr("%n image(s) in %1 s, %2 network evaluation(s) each", "", int(result.images.size()))
+        m_timing->setText(tr("%n image(s) in %1 s; network evaluations per image: %2", "", int(result.images.size()))
                               .arg(result.seconds, 0, 'f', 2)
                               .arg(result.nfe));
         emit generated(int(result.images.size()), result.seconds);

@@ -24,17 +24,12 @@ QImage flattenedOnWhite(const QImage& image) {
 
 } // namespace
 
-cv::Mat qImageToMat(const QImage& image, int channels) {
+cv::Mat qImageTo8U(const QImage& image, int channels) {
     const QImage converted = flattenedOnWhite(image).convertToFormat(channels == 1 ? QImage::Format_Grayscale8
                                                                                    : QImage::Format_RGB888);
     const cv::Mat view(converted.height(), converted.width(), channels == 1 ? CV_8UC1 : CV_8UC3,
                        const_cast<uchar*>(converted.constBits()), static_cast<size_t>(converted.bytesPerLine()));
-    return cm::fromDisplay8U(view.clone());
-}
-
-cv::Mat qImageToGrey8(const QImage& image) {
-    const QImage grey = image.convertToFormat(QImage::Format_Grayscale8);
-    const cv::Mat view(grey.height(), grey.width(), CV_8UC1, const_cast<uchar*>(grey.constBits()),
-                       static_cast<size_t>(grey.bytesPerLine()));
     return view.clone();
 }
+
+cv::Mat qImageToMat(const QImage& image, int channels) { return cm::fromDisplay8U(qImageTo8U(image, channels)); }

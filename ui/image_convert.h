@@ -12,5 +12,5 @@ QImage matToQImage(const cv::Mat& image);
 // composited on white, as the engine's file reader does.
 cv::Mat qImageToMat(const QImage& image, int channels);
 
-// A QImage as 8-bit grey (CV_8UC1), e.g. a mask; the pixels are copied.
-cv::Mat qImageToGrey8(const QImage& image);
+// Any QImage -> 8-bit grey (CV_8UC1) or RGB (CV_8UC3), pixels copied; alpha composited on white.
+cv::Mat qImageTo8U(const QImage& image, int channels);

@@ -202,7 +202,7 @@ bool InterpolationView::exportStrip(const QString& path, QString* error) const {
     const bool grey = m_frames.front().format() == QImage::Format_Grayscale8;
     std::vector<cv::Mat> tiles;
     for (const QImage& frame : m_frames)
-        tiles.push_back(grey ? qImageToGrey8(frame) : cm::toDisplay8U(qImageToMat(frame, 3)));
+        tiles.push_back(qImageTo8U(frame, grey ? 1 : 3));
     const QImage strip = matToQImage(cm::makeGrid(tiles, int(tiles.size())));
     return savePngWithSettings(strip, path, m_settings, error);
 }
@@ -223,7 +223,7 @@ bool InterpolationView::exportVideo(const QString& path, int framesPerSecond, QS
         return false;
     }
     for (const QImage& frame : m_frames) {
-        const cv::Mat rgb = cm::toDisplay8U(qImageToMat(frame, 3));
+        const cv::Mat rgb = qImageTo8U(frame, 3);
         cv::Mat bgr, big;
         cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
         cv::resize(bgr, big, size, 0, 0, cv::INTER_NEAREST);

@@ -118,11 +118,6 @@ QImage SampleGallery::gridImage() const {
     if (m_images.isEmpty()) return {};
     std::vector<cv::Mat> tiles;
     const int channels = m_images.front().format() == QImage::Format_Grayscale8 ? 1 : 3;
-    for (const QImage& image : m_images) {
-        const QImage converted = image.convertToFormat(channels == 1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888);
-        tiles.push_back(cv::Mat(converted.height(), converted.width(), channels == 1 ? CV_8UC1 : CV_8UC3,
-                                const_cast<uchar*>(converted.constBits()), size_t(converted.bytesPerLine()))
-                            .clone());
-    }
+    for (const QImage& image : m_images) tiles.push_back(qImageTo8U(image, channels));
     return matToQImage(cm::makeGrid(tiles, columns()));
 }
