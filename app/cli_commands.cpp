@@ -36,6 +36,8 @@ int runTrain(const QStringList& arguments) {
                "fashion-mnist"),
         Option("conditional", "Class-conditional (labels from Fashion-MNIST or from sub-folder names)."),
         Option("limit", "Use only the first N training items.", "N", "0"),
+        Option("hold-out", "Leave out every K-th item (the split the evaluators and tests hold out; 0 = none).",
+               "K", "0"),
         Option({"o", "out"}, "The model file to write (safetensors).", "path"),
         Option("checkpoint", "Checkpoint file (default: OUT.ckpt).", "path"),
         Option("log", "CSV training log (default: OUT.csv).", "path"),
@@ -123,6 +125,10 @@ int runTrain(const QStringList& arguments) {
     const bool conditional = p.isSet("conditional");
     cm::Dataset data =
         loadTrainingData(p.value("data"), imageSize, channels, conditional, toLong(p, "limit", 0, 1L << 40));
+    if (const long k = toLong(p, "hold-out", 0, 1000000); k == 1)
+        throw UsageError{"--hold-out K needs K >= 2 (or 0 for none)"};
+    else if (k > 1)
+        data = cm::splitEveryKth(data, int(k)).first;
 
     auto& net = params.network;
     net.imageSize = int(data.itemShape.at(1));

@@ -310,6 +310,17 @@ Dataset loadImageFolder(const std::string& directory, const ImageFolderOptions& 
     return data;
 }
 
+namespace {
+std::string ordinal(int k) { // 2nd, 3rd, 10th, 11th, 21st
+    const char* suffix = (k % 100 >= 11 && k % 100 <= 13) ? "th"
+                         : k % 10 == 1                   ? "st"
+                         : k % 10 == 2                   ? "nd"
+                         : k % 10 == 3                   ? "rd"
+                                                         : "th";
+    return std::to_string(k) + suffix;
+}
+} // namespace
+
 std::pair<Dataset, Dataset> splitEveryKth(const Dataset& data, int k) {
     if (k < 2)
         throw Error(ErrorKind::InvalidArgument, "splitEveryKth needs k >= 2, got " + std::to_string(k));
@@ -318,8 +329,8 @@ std::pair<Dataset, Dataset> splitEveryKth(const Dataset& data, int k) {
         part->itemShape = data.itemShape;
         part->classNames = data.classNames;
     }
-    kept.description = data.description + " [without every " + std::to_string(k) + "th item]";
-    heldOut.description = data.description + " [held out: every " + std::to_string(k) + "th item]";
+    kept.description = data.description + " [without every " + ordinal(k) + " item]";
+    heldOut.description = data.description + " [held out: every " + ordinal(k) + " item]";
     kept.skippedFiles = data.skippedFiles;
 
     const int64_t itemSize = data.itemSize();

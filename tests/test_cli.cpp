@@ -139,6 +139,15 @@ class TestCli : public QObject {
         const auto resumed = run(more + QStringList{"--resume"});
         QCOMPARE(resumed.exitCode, 0);
         QVERIFY(run({"info", "colour.safetensors"}).out.contains("Training steps: 4"));
+
+        // --hold-out K leaves out every K-th image (the split the tests evaluate on) and says so in the card.
+        auto heldOut = args;
+        heldOut[heldOut.indexOf("-o") + 1] = "held.safetensors";
+        const auto split = run(heldOut + QStringList{"--hold-out", "3"});
+        QCOMPARE(split.exitCode, 0);
+        QVERIFY2(split.err.contains("4 items"), qPrintable(split.err));
+        const auto card = run({"info", "held.safetensors"}).out;
+        QVERIFY2(card.contains("[without every 3rd item]"), qPrintable(card));
     }
 
     // A small real training run that saves a checkpoint at every step (the file is several MB, so a save
@@ -374,6 +383,9 @@ class TestCli : public QObject {
             << "cmstudio-model";
         QTest::newRow("unknown bundled model name")
             << QStringList{"sample", "-m", "no-such-model", "-o", "u.png"} << 1 << "searched";
+        QTest::newRow("hold-out of one")
+            << QStringList{"train", "-o", "x.safetensors", "--data", "fashion-mnist", "--hold-out", "1"} << 2
+            << "K >= 2";
         QTest::newRow("cd without teacher")
             << QStringList{"train",   "-o", "x.safetensors", "--mode", "cd", "--data", "fashion-mnist",
                            "--limit", "10"}
