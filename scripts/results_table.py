@@ -3,18 +3,23 @@
 measured by `cmstudio-cli eval` with the project's own evaluator. Every measurement is cached in
 docs/results/cache.jsonl under the model file's SHA-256 and the exact arguments, so the script can be
 interrupted and run again (it only measures what is missing) and a retrained model is measured afresh.
-Environment: SAMPLES (default 10000), SEARCH_SAMPLES (1000), THREADS (0 = engine default), ONLY_CACHED=1
-(write the report from the cache without measuring anything)."""
+The speed column comes from a separate pass at the end (SPEED_SAMPLES images per row, 2 threads), so the
+long quality runs may share the machine; each speed figure records the load average before it ran.
+Environment: SAMPLES (default 10000), COLOUR_SAMPLES (4000; the emoji set has 3,926 images),
+SEARCH_SAMPLES (1000), SPEED_SAMPLES (1000), THREADS (0 = engine default), ONLY_CACHED=1 (write the
+report from the cache without measuring anything)."""
 import hashlib, json, os, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLI = os.path.join(ROOT, "build/app/cmstudio-cli")
+CLI = os.environ.get("CMSTUDIO_CLI", os.path.join(ROOT, "build/app/cmstudio-cli"))
 PLOT = os.path.join(ROOT, "build/tools/cmstudio-plot")
 MODELS = os.path.join(ROOT, "resources/models")
 OUT = os.path.join(ROOT, "docs")
 CACHE = os.path.join(OUT, "results/cache.jsonl")
 SAMPLES = int(os.environ.get("SAMPLES", "10000"))
+COLOUR_SAMPLES = int(os.environ.get("COLOUR_SAMPLES", "4000"))
 SEARCH_SAMPLES = int(os.environ.get("SEARCH_SAMPLES", "1000"))
+SPEED_SAMPLES = int(os.environ.get("SPEED_SAMPLES", "1000"))
 THREADS = os.environ.get("THREADS", "0")
 ONLY_CACHED = os.environ.get("ONLY_CACHED") == "1"
 
@@ -60,21 +65,24 @@ def load_cache():
 CACHED = load_cache()
 
 
-def measure(args, files):
+def measure(args, files, threads=None):
     """Runs `cmstudio-cli eval ... --json` unless the cache has it; returns the parsed JSON or None."""
-    key = json.dumps([args, {os.path.basename(f): sha256(f) for f in files}])
+    threads = THREADS if threads is None else threads
+    key = json.dumps([args if threads == THREADS else args + ["threads=" + threads],
+                      {os.path.basename(f): sha256(f) for f in files}])
     if key in CACHED:
         return CACHED[key]
     if ONLY_CACHED:
         return None
     print("measuring:", " ".join(args), flush=True)
-    start = time.time()
-    run = subprocess.run([CLI, "eval", "--json", "--threads", THREADS] + args, stdout=subprocess.PIPE,
+    start, load = time.time(), os.getloadavg()[0]
+    run = subprocess.run([CLI, "eval", "--json", "--threads", threads] + args, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     if run.returncode != 0:
         sys.exit("eval failed (%d): %s" % (run.returncode, run.stderr.strip().splitlines()[-1]))
     result = json.loads(run.stdout.strip().splitlines()[-1])
     result["wall_seconds"] = round(time.time() - start, 1)
+    result["load_before"] = round(load, 2)
     os.makedirs(os.path.dirname(CACHE), exist_ok=True)
     with open(CACHE, "a") as f:
         f.write(json.dumps({"key": key, "result": result}) + "\n")
@@ -87,6 +95,7 @@ def fmt_sigmas(sigmas):
 
 
 def main():
+    speed_runs = []  # (row result, eval arguments without --n, files)
     if not os.path.exists(FASHION_EVALUATOR):
         sys.exit("missing " + FASHION_EVALUATOR)
     ev = ["--evaluator", FASHION_EVALUATOR]
@@ -107,9 +116,11 @@ def main():
                 extra = ["--grid", grid, "--zoom", "2"] if args[-1] == "18" else []
                 r = measure(model + ev + n + args + extra, files)
                 if r: rows.append((key, name, sampler, r))
+                speed_runs.append((r, model + ev + args, files))
             continue
         r = measure(model + ev + n + ["--grid", grid, "--zoom", "2"], files)
         if r: rows.append((key, name, "1 step", r))
+        speed_runs.append((r, model + ev, files))
         for steps in (2, 3):
             found = measure(model + ev + ["--reference", "fashion-mnist-validation", "--n", str(SEARCH_SAMPLES),
                                           "--search-sigmas", str(steps)], files)
@@ -119,10 +130,27 @@ def main():
             sigmas = ",".join("%r" % s for s in found["sigmas"])
             r = measure(model + ev + n + ["--sampler", "multistep", "--sigmas", sigmas], files)
             if r: rows.append((key, name, "%d steps" % steps, r))
-    write_report(floor, rows, searches, missing, measure_colour())
+            speed_runs.append((r, model + ev + ["--sampler", "multistep", "--sigmas", sigmas], files))
+    colour = measure_colour(speed_runs)
+    measure_speed(speed_runs)
+    write_report(floor, rows, searches, missing, colour)
 
 
-def measure_colour():
+def measure_speed(speed_runs):
+    """Replaces each row's seconds per 1,000 images by a short run of its own on 2 threads, made after
+    the quality runs so that it can be made on an otherwise idle machine (its load average is kept)."""
+    for r, args, files in speed_runs:
+        if r is None:
+            continue
+        timed = measure(args + ["--n", str(SPEED_SAMPLES)], files, threads="2")
+        if timed:
+            r["seconds_per_1000"] = timed["seconds_per_1000"]
+            r["speed_load"] = timed["load_before"]
+        else:
+            r["seconds_per_1000"] = None
+
+
+def measure_colour(speed_runs):
     """The colour set: FD on the project's emoji autoencoder features against all 3,926 emoji, unconditional
     samples; its floor is the FD between the two halves of the set (every 2nd image)."""
     if not os.path.exists(EMOJI_EVALUATOR):
@@ -138,9 +166,24 @@ def measure_colour():
         if not os.path.exists(path):
             continue
         for sampler, args in samplers:
-            r = measure(["-m", path, "--unconditional", "--n", str(SAMPLES)] + ev + args, [path, EMOJI_EVALUATOR])
+            r = measure(["-m", path, "--unconditional", "--n", str(COLOUR_SAMPLES)] + ev + args,
+                        [path, EMOJI_EVALUATOR])
             if r: rows.append((key, name, sampler, r))
+            speed_runs.append((r, ["-m", path, "--unconditional"] + ev + args, [path, EMOJI_EVALUATOR]))
     return floor, rows
+
+
+def speed(r):
+    return "-" if r.get("seconds_per_1000") is None else "%.1f" % r["seconds_per_1000"]
+
+
+def speed_note(rows):
+    loads = [r["speed_load"] for *_, r in rows if r.get("speed_load") is not None]
+    if not loads:
+        return []
+    return ["Seconds per 1,000 images: a separate run of %d images per row on 2 threads, sampling only (no "
+            "features); the 1-minute load average before these runs was %.2f to %.2f." % (
+                SPEED_SAMPLES, min(loads), max(loads)), ""]
 
 
 def teacher_best(rows, max_nfe):
@@ -166,8 +209,9 @@ def write_report(floor, rows, searches, missing, colour):
     for key, name, sampler, r in rows:
         acc = "%.1f%%" % (100 * r["class_accuracy"]) if r["class_accuracy"] >= 0 else "-"
         lines.append("| %s | %s | %d | %s | %.3f | %s | %.1f | %d |" % (
-            name, sampler, r["nfe"], fmt_sigmas(r["sigmas"]), r["fd"], acc, r["seconds_per_1000"], r["samples"]))
+            name, sampler, r["nfe"], fmt_sigmas(r["sigmas"]), r["fd"], acc, speed(r), r["samples"]))
     lines.append("")
+    lines += speed_note(rows)
     if missing:
         lines += ["Not measured yet (model not in resources/models): " + ", ".join(missing) + ".", ""]
     if searches:
@@ -185,14 +229,16 @@ def write_report(floor, rows, searches, missing, colour):
         colour_floor, colour_rows = colour
         lines += ["## The colour model (Noto emoji, 32x32 RGB, unconditional)", "",
                   "FD on the 128-d bottleneck features of `noto-emoji-autoencoder.safetensors` (an autoencoder "
-                  "this project trained on the emoji) against all 3,926 emoji; no class accuracy (no labels)."]
+                  "this project trained on the emoji) of %d unconditional samples against all 3,926 emoji; no class "
+                  "accuracy (no labels)." % COLOUR_SAMPLES]
         if colour_floor:
             lines += ["", "**FD floor** (one half of the emoji against the other): **%.3f**." % colour_floor["fd"]]
         lines += ["", "| model | sampler | NFE | sigmas | FD | s / 1,000 images | samples |", "|---|---|---:|---|---:|---:|---:|"]
         for key, name, sampler, r in colour_rows:
             lines.append("| %s | %s | %d | %s | %.3f | %.1f | %d |" % (
-                name, sampler, r["nfe"], fmt_sigmas(r["sigmas"]), r["fd"], r["seconds_per_1000"], r["samples"]))
+                name, sampler, r["nfe"], fmt_sigmas(r["sigmas"]), r["fd"], speed(r), r["samples"]))
         lines.append("")
+    os.makedirs(os.path.join(OUT, "results"), exist_ok=True)
     series_path = os.path.join(OUT, "results", "fd-vs-nfe.csv")
     with open(series_path, "w") as f:
         f.write("series,x,y\n")
