@@ -13,12 +13,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$out"
 
-# Three panels side by side, each enlarged with whole pixels, captioned.
-panels() { # OUT CAPTION1 IMAGE1 CAPTION2 IMAGE2 CAPTION3 IMAGE3
+# Panels side by side, each enlarged with whole pixels, captioned.
+panels() { # OUT CAPTION1 IMAGE1 CAPTION2 IMAGE2 ... (any number of captioned images)
   local target=$1; shift
-  local args=()
+  local args=() count=$(($# / 2))
   while (($#)); do args+=(-label "$1" "$2"); shift 2; done
-  montage "${args[@]}" -filter point -geometry 112x112+6+4 -tile 3x1 -font DejaVu-Sans -pointsize 13 -background white "$target"
+  montage "${args[@]}" -filter point -geometry 112x112+6+4 -tile "${count}x1" -font DejaVu-Sans -pointsize 13 -background white "$target"
 }
 
 python3 scripts/fashion_mnist_png.py test 17,42,96,123 "$tmp"
@@ -44,15 +44,19 @@ panels "$out/stroke.png" "reference" "$tmp/test-96.png" "stroke painting" "$tmp/
 panels "$out/denoise.png" original "$tmp/test-123.png" "noisy (σ 0.5)" "$tmp/denoise-input.png" denoised "$tmp/denoise.png"
 
 # Colorization: an emoji in grey (the model keeps its luminance exactly and invents the chroma), taken
-# from the emoji folder scripts/make-emoji-folder.sh extracts (EMOJI_DIR).
+# from the emoji folder scripts/make-emoji-folder.sh extracts (EMOJI_DIR). The default, emoji 1199 (an
+# owl), is one of the every-10th emoji the held-out test model never saw (the bundled model saw all).
 [ -f "$colour" ] || { echo "render-edit-examples: $colour is missing" >&2; exit 1; }
 emoji_dir=${EMOJI_DIR:-$tmp/emoji-folder}
 [ -d "$emoji_dir" ] || scripts/make-emoji-folder.sh "$emoji_dir" >/dev/null
-emoji_source=$emoji_dir/emoji-${EMOJI_INDEX:-1200}.png
+emoji_source=$emoji_dir/emoji-${EMOJI_INDEX:-1199}.png
+held_out_model=tests/models/noto-emoji-heldout-ect.safetensors
 convert "$emoji_source" -background white -flatten -resize 32x32^ -gravity center -extent 32x32 "$tmp/emoji.png"
 convert "$tmp/emoji.png" -colorspace gray -type Grayscale "$tmp/emoji-grey.png"
 "$cli" edit colorize -m "$colour" --image "$tmp/emoji-grey.png" --seed 1 -o "$tmp/colorize.png"
-panels "$out/colorize.png" original "$tmp/emoji.png" "grey input" "$tmp/emoji-grey.png" colorized "$tmp/colorize.png"
+"$cli" edit colorize -m "$held_out_model" --image "$tmp/emoji-grey.png" --seed 1 -o "$tmp/colorize-held-out.png"
+panels "$out/colorize.png" original "$tmp/emoji.png" "grey input" "$tmp/emoji-grey.png" "bundled model" \
+  "$tmp/colorize.png" "held-out model" "$tmp/colorize-held-out.png"
 
 # Interpolation between the one-step samples of seeds 3 and 8 (class 0, T-shirt/top).
 "$cli" interpolate -m "$grey" --seed-a 3 --seed-b 8 --frames 8 --class 0 --zoom 3 -o "$out/interpolate.png" --frames-dir "$tmp/frames" --overwrite

@@ -9,11 +9,12 @@
 #   fashion-mnist-classifier  evaluator, 4 epochs                                    12 min, 1 thread
 #   fashion-mnist-edm         EDM teacher, 2,492 steps (of a 2,500 schedule)          61 min, 1 thread
 #   fashion-mnist-ect         ECT from the teacher, 2,398 steps (of 3,000)           57 min, 2 threads
-#   fashion-mnist-cd          CD from the teacher (N = 18, mu = 0.95), see CD_STEPS   ~2.6 s/step, 1 thread
-#   fashion-mnist-ict         iCT from scratch, see ICT_STEPS
+#   fashion-mnist-cd          CD from the teacher (N = 18, mu = 0.95), 3,000 steps  2 h 18 min, 1 thread
+#   fashion-mnist-ict         iCT from scratch, 3,000 steps                   1 h 55 min, 1-2 threads
 #   noto-emoji-autoencoder    evaluator for the colour set, 30 epochs
 #   noto-emoji-edm            colour EDM teacher, 3,000 steps                  2 h 54 min, 1 thread
-#   noto-emoji-ect            ECT from it, 1,600 steps (see the README)
+#   noto-emoji-ect            ECT from it, 1,600 steps                         1 h 09 min, 1-2 threads
+#   noto-emoji-heldout-edm/-ect (tests/models) held-out test model: 1,500 + 400 steps  34 min + 16 min, 1 thread
 # (Stages that share the machine run slower: the figures above had two trainings side by side.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,3 +67,13 @@ stage "emoji EDM teacher" "$work/noto-emoji-edm.safetensors" train --mode edm "$
   --steps "$EMOJI_EDM_STEPS" --lr 5e-4 --warmup 200 --grad-clip 1 --ema 0.999 --checkpoint-every 100
 stage "emoji ECT" "$work/noto-emoji-ect.safetensors" train --mode ect --teacher "$work/noto-emoji-edm.safetensors" \
   "${colour[@]}" --steps "$EMOJI_ECT_STEPS" --lr 2e-4 --ema 0.999 --checkpoint-every 100
+
+# The held-out colour test model (tests/models/noto-emoji-heldout-ect.safetensors, used by
+# test_editing_quality): the same recipe at a smaller size, trained without every 10th emoji so the
+# colorization test runs on emoji it never saw. Copy it into tests/models/ when it is good.
+small=(--base-width 32 --res-blocks 1 --hold-out 10)
+stage "held-out emoji EDM" "$work/noto-emoji-heldout-edm.safetensors" train --mode edm "${colour[@]}" "${small[@]}" \
+  --steps "${HELDOUT_EDM_STEPS:=1500}" --lr 5e-4 --warmup 200 --grad-clip 1 --ema 0.999 --checkpoint-every 100
+stage "held-out emoji ECT" "$work/noto-emoji-heldout-ect.safetensors" train --mode ect \
+  --teacher "$work/noto-emoji-heldout-edm.safetensors" "${colour[@]}" --hold-out 10 \
+  --steps "${HELDOUT_ECT_STEPS:=400}" --lr 2e-4 --ema 0.999 --checkpoint-every 100
