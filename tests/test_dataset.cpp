@@ -360,6 +360,27 @@ class TestDataset : public QObject {
         QCOMPARE(kept.values[0], 0.0f);
     }
 
+    void splitEveryKthNamesTheSplit_data() {
+        QTest::addColumn<int>("k");
+        QTest::addColumn<QString>("ordinal");
+        for (const auto& [k, text] : std::vector<std::pair<int, const char*>>{
+                 {2, "2nd"}, {3, "3rd"}, {10, "10th"}, {11, "11th"}, {12, "12th"}, {13, "13th"}, {21, "21st"},
+                 {22, "22nd"}, {101, "101st"}, {111, "111th"}})
+            QTest::newRow(text) << k << QString(text);
+    }
+    void splitEveryKthNamesTheSplit() {
+        // The kept part's description goes into a model card, where it tells which images a model never saw.
+        QFETCH(int, k);
+        QFETCH(QString, ordinal);
+        Dataset data;
+        data.itemShape = {1};
+        data.values = {1, 2, 3};
+        data.description = "set";
+        const auto [kept, held] = splitEveryKth(data, k);
+        QCOMPARE(QString::fromStdString(kept.description), "set [without every " + ordinal + " item]");
+        QCOMPARE(QString::fromStdString(held.description), "set [held out: every " + ordinal + " item]");
+    }
+
     void splitEveryKthRejectsSmallK() {
         Dataset data;
         data.itemShape = {1};
