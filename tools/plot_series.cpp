@@ -1,6 +1,7 @@
 // cmstudio-plot: draws series from a CSV (series,x,y) as lines with markers into a PNG, offscreen, with
 // QCustomPlot (the plotting library of the app's training curves). Used by scripts/make-results-table.sh
 // for the FD-against-NFE figure.
+#include <cmath>
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QFile>
@@ -101,8 +102,18 @@ int main(int argc, char** argv) {
         if (log) {
             if (low <= 0) return fail("a logarithmic axis needs positive values");
             axis->setScaleType(QCPAxis::stLogarithmic);
-            QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
-            axis->setTicker(ticker);
+            if (high / low < 100) {
+                // Under two decades the log ticker labels too few points; label 1, 2, 5, 10, 20, ... instead.
+                QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+                for (double decade = std::pow(10.0, std::floor(std::log10(low / 1.3))); decade <= high * 1.3;
+                     decade *= 10)
+                    for (double step : {1.0, 2.0, 5.0})
+                        if (step * decade >= low / 1.3 && step * decade <= high * 1.3)
+                            ticker->addTick(step * decade, QString::number(step * decade, 'g', 6));
+                axis->setTicker(ticker);
+            } else {
+                axis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+            }
             axis->setNumberFormat("gb");
             axis->setRange(low / 1.3, high * 1.3);
         } else {
