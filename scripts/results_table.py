@@ -69,12 +69,14 @@ NOT_MEASURED = []  # with ONLY_CACHED: the measurements the report still lacks
 
 
 def measure(args, files, threads=None):
-    """Runs `cmstudio-cli eval ... --json` unless the cache has it; returns the parsed JSON or None."""
-    threads = THREADS if threads is None else threads
+    """Runs `cmstudio-cli eval ... --json` unless the cache has it; returns the parsed JSON or None.
+    A fixed `threads` (the speed pass) is part of the cache key; THREADS, which does not change the
+    figures, is not."""
     # Paths relative to the checkout, so the cache stays valid in another clone.
     portable = [arg.replace(ROOT + os.sep, "") for arg in args]
-    key = json.dumps([portable if threads == THREADS else portable + ["threads=" + threads],
+    key = json.dumps([portable + ([] if threads is None else ["threads=" + threads]),
                       {os.path.basename(f): sha256(f) for f in files}])
+    threads = THREADS if threads is None else threads
     if key in CACHED:
         return CACHED[key]
     if ONLY_CACHED:

@@ -5,6 +5,7 @@
 #include "core/editing.h"
 #include "core/evaluation.h"
 #include "core/feature_net.h"
+#include "core/image_util.h"
 #include "core/model.h"
 #include "core/runtime.h"
 
@@ -40,24 +41,40 @@ std::vector<cv::Mat> clampAll(std::vector<cv::Mat> images) {
     return images;
 }
 
+// The 8-bit files a user would have, and back: the engine's own conversions.
 std::vector<cv::Mat> quantise(const std::vector<cv::Mat>& images) {
     std::vector<cv::Mat> out;
-    for (const auto& image : images) {
-        cv::Mat u8;
-        image.convertTo(u8, CV_8U, 127.5, 127.5);
-        out.push_back(u8);
-    }
+    for (const auto& image : images)
+        out.push_back(cm::toDisplay8U(image));
     return out;
 }
 
 std::vector<cv::Mat> fromU8(const std::vector<cv::Mat>& images) {
     std::vector<cv::Mat> out;
-    for (const auto& image : images) {
-        cv::Mat f;
-        image.convertTo(f, CV_32F, 1 / 127.5, -1);
-        out.push_back(f);
-    }
+    for (const auto& image : images)
+        out.push_back(cm::fromDisplay8U(image));
     return out;
+}
+
+// Item i of a data set (C x H x W) as an image as the engine API takes it (H x W x C).
+cv::Mat itemImage(const cm::Dataset& data, int64_t i) {
+    const int channels = int(data.itemShape.at(0)), height = int(data.itemShape.at(1)),
+              width = int(data.itemShape.at(2));
+    std::vector<cv::Mat> planes;
+    for (int c = 0; c < channels; ++c)
+        planes.emplace_back(height, width, CV_32F,
+                            const_cast<float*>(data.values.data()) + (i * channels + c) * height * width);
+    cv::Mat image;
+    cv::merge(planes, image); // copies
+    return image;
+}
+
+// FD between the evaluator's features of `images` and the reference statistics.
+double fdAgainst(const cm::FeatureNet& evaluator, const cm::FeatureStatistics& reference,
+                 const std::vector<cv::Mat>& images) {
+    const auto out = evaluator.run(images);
+    return cm::frechetDistance(cm::featureStatistics(out.features, out.count, evaluator.card().featureDim),
+                               reference);
 }
 
 } // namespace
@@ -69,11 +86,7 @@ class TestEditingQuality : public QObject {
     cm::FeatureStatistics m_reference;
     std::vector<cv::Mat> m_images;
 
-    double fd(const std::vector<cv::Mat>& images) {
-        const auto out = m_evaluator.run(images);
-        return cm::frechetDistance(cm::featureStatistics(out.features, out.count, m_evaluator.card().featureDim),
-                                   m_reference);
-    }
+    double fd(const std::vector<cv::Mat>& images) { return fdAgainst(m_evaluator, m_reference, images); }
 
   private slots:
     void initTestCase() {
@@ -87,7 +100,7 @@ class TestEditingQuality : public QObject {
         reference.labels.assign(test.labels.begin() + 5000, test.labels.end());
         m_reference = cm::referenceStatistics(m_evaluator, reference);
         for (int i = 0; i < kImages; ++i)
-            m_images.push_back(cv::Mat(28, 28, CV_32F, const_cast<float*>(test.values.data()) + i * 784).clone());
+            m_images.push_back(itemImage(test, i));
     }
 
     void inpaintingBeatsMeanFillAndTelea() {
@@ -105,9 +118,8 @@ class TestEditingQuality : public QObject {
             cv::Mat filled = image.clone();
             filled.setTo(cv::mean(image, ~mask8)[0], mask8);
             meanFill.push_back(filled);
-            cv::Mat u8, inpainted;
-            image.convertTo(u8, CV_8U, 127.5, 127.5);
-            cv::inpaint(u8, mask8, inpainted, 3, cv::INPAINT_TELEA);
+            cv::Mat inpainted;
+            cv::inpaint(cm::toDisplay8U(image), mask8, inpainted, 3, cv::INPAINT_TELEA);
             telea.push_back(fromU8({inpainted})[0]);
         }
         const double pOurs = psnr(ours, m_images, region), pMean = psnr(meanFill, m_images, region),
@@ -182,23 +194,16 @@ class TestEditingQuality : public QObject {
         const auto [reference, edited] = cm::splitEveryKth(cm::loadImageFolder(folder.path().toStdString(), options), 10);
         const cm::FeatureNet evaluator = cm::FeatureNet::load(kModels + "noto-emoji-autoencoder.safetensors");
         const cm::FeatureStatistics referenceStats = cm::referenceStatistics(evaluator, reference);
-        auto colourFd = [&](const std::vector<cv::Mat>& images) {
-            const auto out = evaluator.run(images);
-            return cm::frechetDistance(cm::featureStatistics(out.features, out.count, evaluator.card().featureDim),
-                                       referenceStats);
-        };
+        auto colourFd = [&](const std::vector<cv::Mat>& images) { return fdAgainst(evaluator, referenceStats, images); };
 
         std::vector<cv::Mat> originals, greys, greyAsRgb;
         const int count = int(edited.count());
         for (int i = 0; i < count; ++i) {
-            // Dataset items are C x H x W; images cross the engine API as H x W x C.
+            const cv::Mat rgb = itemImage(edited, i);
             std::vector<cv::Mat> planes;
-            for (int c = 0; c < 3; ++c)
-                planes.push_back(cv::Mat(32, 32, CV_32F, const_cast<float*>(edited.values.data()) + (i * 3 + c) * 1024).clone());
-            cv::Mat rgb, grey;
-            cv::merge(planes, rgb);
+            cv::split(rgb, planes);
             // The luminance the colour operator keeps (Rec. 601 weights; a grey pixel g is RGB (g, g, g)).
-            grey = 0.2989 * planes[0] + 0.5870 * planes[1] + 0.1140 * planes[2];
+            const cv::Mat grey = 0.2989 * planes[0] + 0.5870 * planes[1] + 0.1140 * planes[2];
             originals.push_back(rgb);
             greys.push_back(grey);
             cv::Mat replicated;

@@ -102,20 +102,20 @@ int main(int argc, char** argv) {
         if (log) {
             if (low <= 0) return fail("a logarithmic axis needs positive values");
             axis->setScaleType(QCPAxis::stLogarithmic);
+            const double from = low / 1.3, to = high * 1.3; // a margin around the data
             if (high / low < 100) {
                 // Under two decades the log ticker labels too few points; label 1, 2, 5, 10, 20, ... instead.
                 QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-                for (double decade = std::pow(10.0, std::floor(std::log10(low / 1.3))); decade <= high * 1.3;
-                     decade *= 10)
+                for (double decade = std::pow(10.0, std::floor(std::log10(from))); decade <= to; decade *= 10)
                     for (double step : {1.0, 2.0, 5.0})
-                        if (step * decade >= low / 1.3 && step * decade <= high * 1.3)
+                        if (step * decade >= from && step * decade <= to)
                             ticker->addTick(step * decade, QString::number(step * decade, 'g', 6));
                 axis->setTicker(ticker);
             } else {
                 axis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
             }
             axis->setNumberFormat("gb");
-            axis->setRange(low / 1.3, high * 1.3);
+            axis->setRange(from, to);
         } else {
             const double pad = (high - low) * 0.05 + 1e-9;
             axis->setRange(low - pad, high + pad);
