@@ -8,7 +8,7 @@
 # Measured here (2 cores, no GPU) for the bundled files:
 #   fashion-mnist-classifier  evaluator, 4 epochs                                    12 min, 1 thread
 #   fashion-mnist-edm         EDM teacher, 2,492 steps (of a 2,500 schedule)          61 min, 1 thread
-#   fashion-mnist-ect         ECT from the teacher, 2,398 steps (of 3,000)           57 min, 2 threads
+#   fashion-mnist-ect         ECT from the teacher, 3,000 steps               1 h 10 min, 2 threads
 #   fashion-mnist-cd          CD from the teacher (N = 18, mu = 0.95), 3,000 steps  2 h 18 min, 1 thread
 #   fashion-mnist-ict         iCT from scratch, 3,000 steps                   1 h 55 min, 1-2 threads
 #   noto-emoji-autoencoder    evaluator for the colour set, 30 epochs
