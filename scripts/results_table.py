@@ -4,10 +4,13 @@ measured by `cmstudio-cli eval` with the project's own evaluator. Every measurem
 docs/results/cache.jsonl under the model file's SHA-256 and the exact arguments, so the script can be
 interrupted and run again (it only measures what is missing) and a retrained model is measured afresh.
 The speed column comes from a separate pass at the end (SPEED_SAMPLES images per row, 2 threads), so the
-long quality runs may share the machine; each speed figure records the load average before it ran.
+long quality runs may share the machine; each speed figure records the load average before it ran. The
+pass is made SPEED_REPEATS times over all rows and each row reports its median: this shared 2-core
+machine's speed drifts by up to 2x over minutes, and interleaved repeats keep one slow or fast spell
+from deciding a row.
 Environment: SAMPLES (default 10000), COLOUR_SAMPLES (4000; the emoji set has 3,926 images),
-SEARCH_SAMPLES (1000), SPEED_SAMPLES (1000), THREADS (0 = engine default), ONLY_CACHED=1 (write the
-report from the cache without measuring anything)."""
+SEARCH_SAMPLES (1000), SPEED_SAMPLES (400), SPEED_REPEATS (3), THREADS (0 = engine default),
+ONLY_CACHED=1 (write the report from the cache without measuring anything)."""
 import hashlib, json, os, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -19,7 +22,8 @@ CACHE = os.path.join(OUT, "results/cache.jsonl")
 SAMPLES = int(os.environ.get("SAMPLES", "10000"))
 COLOUR_SAMPLES = int(os.environ.get("COLOUR_SAMPLES", "4000"))
 SEARCH_SAMPLES = int(os.environ.get("SEARCH_SAMPLES", "1000"))
-SPEED_SAMPLES = int(os.environ.get("SPEED_SAMPLES", "1000"))
+SPEED_SAMPLES = int(os.environ.get("SPEED_SAMPLES", "400"))
+SPEED_REPEATS = int(os.environ.get("SPEED_REPEATS", "3"))
 THREADS = os.environ.get("THREADS", "0")
 ONLY_CACHED = os.environ.get("ONLY_CACHED") == "1"
 
@@ -68,14 +72,14 @@ CACHED = load_cache()
 NOT_MEASURED = []  # with ONLY_CACHED: the measurements the report still lacks
 
 
-def measure(args, files, threads=None):
+def measure(args, files, threads=None, repeat=0):
     """Runs `cmstudio-cli eval ... --json` unless the cache has it; returns the parsed JSON or None.
-    A fixed `threads` (the speed pass) is part of the cache key; THREADS, which does not change the
-    figures, is not."""
+    A fixed `threads` (the speed pass) and the speed pass's repeat number are part of the cache key;
+    THREADS, which does not change the figures, is not."""
     # Paths relative to the checkout, so the cache stays valid in another clone.
     portable = [arg.replace(ROOT + os.sep, "") for arg in args]
-    key = json.dumps([portable + ([] if threads is None else ["threads=" + threads]),
-                      {os.path.basename(f): sha256(f) for f in files}])
+    tags = ([] if threads is None else ["threads=" + threads]) + (["repeat=%d" % repeat] if repeat else [])
+    key = json.dumps([portable + tags, {os.path.basename(f): sha256(f) for f in files}])
     threads = THREADS if threads is None else threads
     if key in CACHED:
         return CACHED[key]
@@ -148,17 +152,28 @@ def main():
 
 
 def measure_speed(speed_runs):
-    """Replaces each row's seconds per 1,000 images by a short run of its own on 2 threads, made after
-    the quality runs so that it can be made on an otherwise idle machine (its load average is kept)."""
-    for r, args, files in speed_runs:
+    """Replaces each row's seconds per 1,000 images by the median of SPEED_REPEATS short runs of its own
+    on 2 threads, made after the quality runs so that they can be made on an otherwise idle machine
+    (their load averages are kept). Each repeat goes over every row before the next one starts."""
+    timings = {id(r): [] for r, _, _ in speed_runs if r is not None}
+    for repeat in range(SPEED_REPEATS):
+        for r, args, files in speed_runs:
+            if r is None:
+                continue
+            timed = measure(args + ["--n", str(SPEED_SAMPLES)], files, threads="2", repeat=repeat)
+            if timed:
+                timings[id(r)].append(timed)
+    for r, _, _ in speed_runs:
         if r is None:
             continue
-        timed = measure(args + ["--n", str(SPEED_SAMPLES)], files, threads="2")
-        if timed:
-            r["seconds_per_1000"] = timed["seconds_per_1000"]
-            r["speed_load"] = timed["load_before"]
-        else:
+        runs = timings[id(r)]
+        if len(runs) < SPEED_REPEATS:
             r["seconds_per_1000"] = None
+            continue
+        seconds = sorted(t["seconds_per_1000"] for t in runs)
+        r["seconds_per_1000"] = seconds[len(seconds) // 2]
+        r["speed_spread"] = seconds[-1] / seconds[0]
+        r["speed_loads"] = [t["load_before"] for t in runs]
 
 
 def measure_colour(speed_runs):
@@ -189,12 +204,17 @@ def speed(r):
 
 
 def speed_note(rows):
-    loads = [r["speed_load"] for *_, r in rows if r.get("speed_load") is not None]
-    if not loads:
+    timed = [r for *_, r in rows if r.get("seconds_per_1000") is not None and "speed_loads" in r]
+    if not timed:
         return []
-    return ["Seconds per 1,000 images: a separate run of %d images per row on 2 threads, sampling only (no "
-            "features); the 1-minute load average before these runs was %.2f to %.2f." % (
-                SPEED_SAMPLES, min(loads), max(loads)), ""]
+    loads = [load for r in timed for load in r["speed_loads"]]
+    spreads = [r["speed_spread"] for r in timed]
+    return ["Seconds per 1,000 images: the median of %d separate runs of %d images per row on 2 threads, "
+            "sampling only (no features), the repeats interleaved over all rows; the 1-minute load average "
+            "before these runs was %.2f to %.2f. The slowest run of a row took %.2f to %.2f times its fastest "
+            "(median %.2f): this shared machine's speed drifts." % (
+                SPEED_REPEATS, SPEED_SAMPLES, min(loads), max(loads), min(spreads), max(spreads),
+                sorted(spreads)[len(spreads) // 2]), ""]
 
 
 def teacher_best(rows, max_nfe):
