@@ -25,7 +25,7 @@ struct DTypeInfo {
 };
 
 constexpr DTypeInfo kDTypes[] = {
-    {DType::F64, "F64", 8}, {DType::F32, "F32", 4}, {DType::F16, "F16", 2},
+    {DType::F64, "F64", 8}, {DType::F32, "F32", 4}, {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
     {DType::I64, "I64", 8}, {DType::I32, "I32", 4}, {DType::U8, "U8", 1},
 };
 
@@ -169,6 +169,10 @@ const char* dtypeName(DType dtype) {
     for (const DTypeInfo& info : kDTypes)
         if (info.dtype == dtype) return info.name;
     return "?";
+}
+
+bool isFloatDType(DType dtype) {
+    return dtype == DType::F64 || dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16;
 }
 
 std::size_t dtypeSize(DType dtype) {

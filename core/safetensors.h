@@ -10,7 +10,9 @@
 
 namespace cm {
 
-enum class DType { F64, F32, F16, I64, I32, U8 };
+enum class DType { F64, F32, F16, BF16, I64, I32, U8 };
+
+bool isFloatDType(DType dtype); // F64, F32, F16, BF16
 
 const char* dtypeName(DType dtype); // "F32", ...
 std::size_t dtypeSize(DType dtype); // bytes per element

@@ -18,6 +18,8 @@ torch::ScalarType scalarType(DType dtype) {
         return torch::kFloat32;
     case DType::F16:
         return torch::kFloat16;
+    case DType::BF16:
+        return torch::kBFloat16;
     case DType::I64:
         return torch::kInt64;
     case DType::I32:
@@ -62,7 +64,7 @@ torch::Tensor fromRecord(const TensorRecord& record) {
     std::vector<int64_t> shape(record.shape.begin(), record.shape.end());
     auto tensor = torch::empty(shape, torch::TensorOptions().dtype(scalarType(record.dtype)));
     if (!record.bytes.empty()) std::memcpy(tensor.data_ptr(), record.bytes.data(), record.bytes.size());
-    if (record.dtype == DType::F16) tensor = tensor.to(torch::kFloat32);
+    if (record.dtype == DType::F16 || record.dtype == DType::BF16) tensor = tensor.to(torch::kFloat32);
     return tensor;
 }
 
