@@ -42,7 +42,7 @@ int runTrain(const QStringList& arguments) {
         Option("checkpoint", "Checkpoint file (default: OUT.ckpt).", "path"),
         Option("log", "CSV training log (default: OUT.csv).", "path"),
         Option("resume", "Continue from the checkpoint."),
-        Option("overwrite", "Replace an existing checkpoint and log instead of refusing."),
+        Option("overwrite", "Replace an existing model, checkpoint and log instead of refusing."),
         Option("steps", "Total optimisation steps.", "N", QString::number(d.totalSteps)),
         Option("batch", "Batch size.", "N", QString::number(d.batchSize)),
         Option("lr", "Learning rate.", "x", QString::number(d.learningRate)),
@@ -182,14 +182,31 @@ int runSample(const QStringList& arguments) {
         Option("zoom", "Nearest-neighbour enlargement of the grid.", "N", "1"),
         Option("save-each", "Also write every image into this folder.", "dir"),
         Option("npy", "Also write all samples as a float32 .npy (N, C, H, W) in [-1, 1].", "path"),
+        Option("overwrite", "Replace existing output files (the grid, --npy and --save-each images)."),
+        Option("recommended", "Use the schedule the model card recommends (e.g. ts 0,22,39 on 40 steps)."),
     });
     addSamplerOptions(p);
+    addImportOptions(p);
     if (!parseOrHelp(p, "sample", arguments)) return 0;
     if (!p.isSet("model")) throw UsageError{"sample needs --model PATH"};
     requireImageExtension(p.value("out"));
+    const bool overwrite = p.isSet("overwrite");
+    refuseToOverwrite(p.value("out"), overwrite);
+    if (p.isSet("npy")) refuseToOverwrite(p.value("npy"), overwrite);
 
-    const cm::Model model = cm::Model::load(modelPath(p.value("model")));
+    const cm::Model model = cm::Model::load(modelPath(p.value("model")), readImportOptions(p));
     cm::SampleParams params = readSamplerOptions(p);
+    if (p.isSet("recommended")) {
+        const auto& schedule = model.card().recommended;
+        if (schedule.empty()) throw UsageError{"this model's card recommends no schedule (one step is the default)"};
+        params.ts = schedule.ts;
+        if (!schedule.ts.empty()) params.steps = schedule.steps;
+        params.sigmas = schedule.sigmas;
+        if (schedule.heunPoints > 0) {
+            params.sampler = cm::SamplerKind::Heun;
+            params.edmPoints = schedule.heunPoints;
+        }
+    }
     params.count = int(toLong(p, "n", 1, 100000));
     params.seed = uint64_t(toLong(p, "seed", 0, 2147483647));
     params.classLabel = int(toLong(p, "class", -1, 100000));
@@ -206,8 +223,15 @@ int runSample(const QStringList& arguments) {
             params.classLabels.insert(params.classLabels.end(), perClass, c);
         columns = perClass;
     }
-    if (model.card().network.type != cm::NetworkType::UNet)
+    if (!model.card().network.producesImages())
         throw UsageError{"this model generates points, not images; the sample command writes images"};
+    const auto eachPath = [&](int j) {
+        return QDir(p.value("save-each"))
+            .filePath(QString("sample_seed%1.png").arg(params.seed + uint64_t(j)));
+    };
+    if (p.isSet("save-each"))
+        for (int j = 0; j < params.count; ++j)
+            refuseToOverwrite(eachPath(j), overwrite);
 
     CliProgress bar("sample", "evals");
     const auto result = cm::sample(
@@ -222,11 +246,9 @@ int runSample(const QStringList& arguments) {
     if (zoom > 1) cv::resize(grid, grid, cv::Size(), zoom, zoom, cv::INTER_NEAREST);
     cm::writeImageAtomically(str(p.value("out")), grid);
     if (p.isSet("save-each")) {
-        const std::string dir = str(p.value("save-each"));
-        std::filesystem::create_directories(dir);
+        std::filesystem::create_directories(str(p.value("save-each")));
         for (std::size_t j = 0; j < images.size(); ++j)
-            cm::writeImageAtomically(dir + "/sample_seed" + std::to_string(params.seed + j) + ".png",
-                                     images[j]);
+            cm::writeImageAtomically(str(eachPath(int(j))), images[j]);
     }
     if (p.isSet("npy")) {
         const auto& first = result.images.front();
@@ -250,10 +272,20 @@ int runSample(const QStringList& arguments) {
 int runInfo(const QStringList& arguments) {
     QCommandLineParser p;
     p.setApplicationDescription("Print the card of a model or evaluator file.");
-    p.addPositionalArgument("model", "The model file (safetensors), or a bundled model's name.");
+    p.addPositionalArgument("model", "The model file (safetensors, .pt or diffusers folder), or a bundled model's name.");
+    addImportOptions(p);
     if (!parseOrHelp(p, "info", arguments)) return 0;
     if (p.positionalArguments().size() != 1) throw UsageError{"info takes exactly one model file"};
     const std::string path = modelPath(p.positionalArguments().front());
+    const cm::ModelFormat modelFormat = cm::detectModelFormat(path);
+    if (modelFormat == cm::ModelFormat::TorchStateDict || modelFormat == cm::ModelFormat::DiffusersFolder) {
+        const cm::ImportedModel imported = cm::importModel(path, readImportOptions(p));
+        std::printf("%s\n", path.c_str());
+        printImportReport(imported);
+        const cm::Model model = cm::Model::fromImported(imported, path);
+        std::printf("\n%s\nparameters: %lld\n", model.card().describe().c_str(), (long long)model.parameterCount());
+        return 0;
+    }
     const long long size = QFileInfo(QString::fromStdString(path)).size();
     const auto metadata = cm::readSafetensors(path).metadata;
     const auto format = metadata.find("format");

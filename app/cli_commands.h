@@ -12,6 +12,18 @@ int runEval(const QStringList& arguments);          // cli_eval.cpp
 int runEdit(const QStringList& arguments);          // cli_edit.cpp
 int runInterpolate(const QStringList& arguments);   // cli_edit.cpp
 int runAnnotate(const QStringList& arguments);      // cli_annotate.cpp
+int runForward(const QStringList& arguments);       // cli_published.cpp
+int runConvert(const QStringList& arguments);       // cli_published.cpp
+
+// --image-size, --head-channels, --kind: what a .pt file or diffusers folder cannot say (cli_published.cpp).
+class QCommandLineParser;
+namespace cm {
+struct ImportOptions;
+struct ImportedModel;
+} // namespace cm
+void addImportOptions(QCommandLineParser& parser);
+cm::ImportOptions readImportOptions(const QCommandLineParser& parser);
+void printImportReport(const cm::ImportedModel& imported);
 
 // Raised by a SIGINT handler; long commands stop cleanly (training saves a checkpoint).
 #include "core/progress.h"

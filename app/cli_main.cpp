@@ -16,7 +16,9 @@ const char* kUsage = "usage: cmstudio-cli <command> [options]\n"
                      "commands:\n"
                      "  train    train an EDM denoiser or a consistency model (edm, cd, ct, ict, ect)\n"
                      "  sample   generate images from a model into a PNG grid\n"
-                     "  info     print a model file's card\n"
+                     "  info     print a model file's card (CM Studio, .pt or diffusers folder)\n"
+                     "  forward  one evaluation of a model on a .npy batch (compare with Python code)\n"
+                     "  convert  turn a published .pt checkpoint or diffusers folder into a CM Studio model\n"
                      "  eval     measure a model: FD, class accuracy, speed (or the FD floor, or a sigma search)\n"
                      "  train-evaluator  train the evaluator's classifier or autoencoder\n"
                      "  edit     inpaint, colorize, superres, stroke or denoise an image (zero-shot)\n"
@@ -46,6 +48,9 @@ int main(int argc, char** argv) {
     }
     const QString command = arguments.takeFirst();
     std::signal(SIGINT, onInterrupt);
+    // A file-size limit (ulimit -f) must fail a write like a full disk (EFBIG, a one-line I/O error and the
+    // last checkpoint kept), not kill the process without a word.
+    std::signal(SIGXFSZ, SIG_IGN);
     try {
         if (command == "train") return runTrain(arguments);
         if (command == "sample") return runSample(arguments);
@@ -55,8 +60,10 @@ int main(int argc, char** argv) {
         if (command == "edit") return runEdit(arguments);
         if (command == "interpolate") return runInterpolate(arguments);
         if (command == "annotate") return runAnnotate(arguments);
+        if (command == "forward") return runForward(arguments);
+        if (command == "convert") return runConvert(arguments);
         std::fprintf(stderr,
-                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, eval, train-evaluator, edit, interpolate, annotate; see --help)\n",
+                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, forward, convert, eval, train-evaluator, edit, interpolate, annotate; see --help)\n",
                      qPrintable(command));
         return 2;
     } catch (const UsageError& e) {

@@ -53,7 +53,7 @@ void requireConsistency(const Model& model, const char* what) {
     if (model.card().kind != ModelKind::Consistency)
         throw Error(ErrorKind::InvalidArgument,
                     std::string(what) + " needs a consistency model; this is an EDM denoiser");
-    if (model.card().network.type != NetworkType::UNet)
+    if (!model.card().network.producesImages())
         throw Error(ErrorKind::InvalidArgument, std::string(what) + " works on images; this model makes points");
 }
 
@@ -176,7 +176,7 @@ EditResult edit(const Model& model, const EditParams& params, const ProgressFn& 
         if (params.task == EditTask::Inpaint) generate = generate * userMask(params, size, j);
         masks.push_back(generate.expand({1, channels, size, size}).squeeze(0));
     }
-    const auto labelsAll = detail::labelTensor(card, {params.classLabel}, count);
+    const auto labelsAll = detail::labelTensor(card, {params.classLabel}, count, params.seed);
 
     detail::EvaluationTicker ticker{&progress, cancel, 0, long(count) * result.nfe};
     c10::InferenceMode inference;
@@ -254,6 +254,8 @@ std::vector<cv::Mat> interpolate(const Model& model, const InterpolationParams& 
     const double cosine = ((a * b).sum() / (a.norm() * b.norm())).item<double>();
     const double theta = std::acos(std::clamp(cosine, -1.0, 1.0));
     detail::EvaluationTicker ticker{&progress, cancel, 0, params.frames};
+    // One class for every frame (a random one from seed A where the model has no unconditional mode).
+    const auto frameLabel = detail::labelTensor(card, {params.classLabel}, 1, params.seedA);
     std::vector<cv::Mat> frames;
     const double sigma = card.noise.sigmaMax;
     for (int start = 0; start < params.frames; start += 64) {
@@ -271,7 +273,7 @@ std::vector<cv::Mat> interpolate(const Model& model, const InterpolationParams& 
         }
         ticker.checkCancel();
         const auto x = detail::evaluate(model.impl(), torch::stack(noises) * sigma, detail::sigmaVector(sigma, n),
-                                        detail::labelTensor(card, {params.classLabel}, n));
+                                        frameLabel.defined() ? frameLabel.expand({n}) : frameLabel);
         for (int i = 0; i < n; ++i) {
             frames.push_back(detail::tensorToImage(x[i].clamp(-1, 1)));
             ticker.tick();

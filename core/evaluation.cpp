@@ -12,7 +12,7 @@ namespace {
 void requireSameShape(const Model& model, const FeatureNet& evaluator) {
     const auto& net = model.card().network;
     const auto& shape = evaluator.card().itemShape;
-    if (net.type != NetworkType::UNet)
+    if (!net.producesImages())
         throw Error(ErrorKind::InvalidArgument, "the evaluator measures image models; this model makes points");
     if (shape[0] != net.channels || shape[1] != net.imageSize || shape[2] != net.imageSize)
         throw Error(ErrorKind::Shape,

@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstring>
+#include <fstream>
+#include <limits>
 
 namespace cm {
 
@@ -40,7 +43,7 @@ uint32_t le24(const std::vector<uint8_t>& b, std::size_t i) {
     return uint32_t(b[i + 2]) << 16 | le16(b, i);
 }
 
-bool jpegHeaderSize(const std::vector<uint8_t>& b, int64_t& width, int64_t& height) {
+bool jpegHeader(const std::vector<uint8_t>& b, ImageHeader& header) {
     std::size_t pos = 2;
     while (pos < b.size()) {
         // Like libjpeg, tolerate stray bytes and fill bytes (0xFF runs) before a marker.
@@ -57,9 +60,12 @@ bool jpegHeaderSize(const std::vector<uint8_t>& b, int64_t& width, int64_t& heig
         const bool startOfFrame =
             marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
         if (startOfFrame) {
-            if (pos + 7 > b.size()) return false;
-            height = be16(b, pos + 3);
-            width = be16(b, pos + 5);
+            // Length (2), sample precision (1), height (2), width (2), component count (1).
+            if (pos + 8 > b.size()) return false;
+            header.bytesPerSample = b[pos + 2] > 8 ? 2 : 1;
+            header.height = be16(b, pos + 3);
+            header.width = be16(b, pos + 5);
+            header.channels = std::max(1, int(b[pos + 7]));
             return true;
         }
         if (length < 2) return false;
@@ -68,49 +74,90 @@ bool jpegHeaderSize(const std::vector<uint8_t>& b, int64_t& width, int64_t& heig
     return false;
 }
 
-bool webpHeaderSize(const std::vector<uint8_t>& b, int64_t& width, int64_t& height) {
+bool webpHeader(const std::vector<uint8_t>& b, ImageHeader& header) {
+    header.channels = 4; // the decoder may add alpha; budget for it
+    header.bytesPerSample = 1;
     if (startsWith(b, 12, "VP8 ", 4) && b.size() >= 30 && startsWith(b, 23, "\x9d\x01\x2a", 3)) {
-        width = le16(b, 26) & 0x3FFF;
-        height = le16(b, 28) & 0x3FFF;
+        header.width = le16(b, 26) & 0x3FFF;
+        header.height = le16(b, 28) & 0x3FFF;
         return true;
     }
     if (startsWith(b, 12, "VP8L", 4) && b.size() >= 25 && b[20] == 0x2F) {
         const uint32_t bits = le16(b, 21) | uint32_t(le16(b, 23)) << 16;
-        width = int64_t(bits & 0x3FFF) + 1;
-        height = int64_t((bits >> 14) & 0x3FFF) + 1;
+        header.width = int64_t(bits & 0x3FFF) + 1;
+        header.height = int64_t((bits >> 14) & 0x3FFF) + 1;
         return true;
     }
     if (startsWith(b, 12, "VP8X", 4) && b.size() >= 30) {
-        width = int64_t(le24(b, 24)) + 1;
-        height = int64_t(le24(b, 27)) + 1;
+        header.width = int64_t(le24(b, 24)) + 1;
+        header.height = int64_t(le24(b, 27)) + 1;
         return true;
     }
     return false;
 }
 
-[[noreturn]] void throwTooLarge(const std::string& path, int64_t width, int64_t height) {
-    throw Error(ErrorKind::Format, path + ": the image is " + std::to_string(width) + " x " +
-                                       std::to_string(height) + " pixels, more than the limit of " +
-                                       std::to_string(kMaxImagePixels / 1000000) + " megapixels");
+bool pngHeader(const std::vector<uint8_t>& b, ImageHeader& header) {
+    // IHDR: width (4), height (4), bit depth (1), colour type (1).
+    if (b.size() < 26 || !startsWith(b, 12, "IHDR", 4)) return false;
+    header.width = be32(b, 16);
+    header.height = be32(b, 20);
+    header.bytesPerSample = b[24] == 16 ? 2 : 1;
+    switch (b[25]) {
+    case 0: // grey
+        header.channels = 1;
+        break;
+    case 2: // RGB
+        header.channels = 3;
+        break;
+    default: // palette, grey + alpha, RGBA: decoded with alpha
+        header.channels = 4;
+        break;
+    }
+    return true;
+}
+
+constexpr int64_t kMegabyte = 1 << 20;
+
+// Refuses an image whose decoded form would exceed the limits; `header` comes from the file or the decoder.
+void checkDecodedSize(const std::string& path, const ImageHeader& header) {
+    const int64_t width = header.width, height = header.height;
+    if (height > 0 && width > kMaxImagePixels / height)
+        throw Error(ErrorKind::Format, path + ": the image is " + std::to_string(width) + " x " +
+                                           std::to_string(height) + " pixels, more than the limit of " +
+                                           std::to_string(kMaxImagePixels / 1000000) + " megapixels");
+    if (header.decodedBytes() > kMaxDecodedImageBytes)
+        throw Error(ErrorKind::Format,
+                    path + ": the image is " + std::to_string(width) + " x " + std::to_string(height) +
+                        " pixels of " + std::to_string(header.channels) + " x " +
+                        std::to_string(8 * header.bytesPerSample) + "-bit samples; decoding it would take " +
+                        std::to_string((header.decodedBytes() + kMegabyte - 1) / kMegabyte) +
+                        " MB, more than the limit of " + std::to_string(kMaxDecodedImageBytes / kMegabyte) +
+                        " MB");
+}
+
+// The file's bytes, refused unread when the file is larger than any image this reads could be compressed to.
+std::vector<uint8_t> readImageBytes(const std::string& path) {
+    std::vector<uint8_t> bytes = readWholeFile(path, kMaxDecodedImageBytes + kMaxDecodedImageBytes / 8);
+    if (sniffKind(bytes) == ImageKind::Unknown)
+        throw Error(ErrorKind::Format, path + ": not a PNG, JPEG or WebP image");
+    return bytes;
 }
 
 // Composites colour channels over white using the last channel as alpha; returns the colour channels only.
+// Integer arithmetic row by row: no float copies of a large image.
 cv::Mat compositeOnWhite(const cv::Mat& withAlpha) {
-    std::vector<cv::Mat> planes;
-    cv::split(withAlpha, planes);
-    cv::Mat alpha;
-    planes.back().convertTo(alpha, CV_32F, 1.0 / 255.0);
-    planes.pop_back();
-    const cv::Mat inverse = 1.0 - alpha;
-    for (cv::Mat& plane : planes) {
-        cv::Mat value;
-        plane.convertTo(value, CV_32F);
-        value = value.mul(alpha) + inverse * 255.0;
-        value.convertTo(plane, CV_8U);
+    const int colours = withAlpha.channels() - 1;
+    cv::Mat out(withAlpha.rows, withAlpha.cols, CV_8UC(colours));
+    for (int y = 0; y < withAlpha.rows; ++y) {
+        const uint8_t* in = withAlpha.ptr<uint8_t>(y);
+        uint8_t* result = out.ptr<uint8_t>(y);
+        for (int x = 0; x < withAlpha.cols; ++x, in += colours + 1, result += colours) {
+            const int alpha = in[colours];
+            for (int c = 0; c < colours; ++c) // rounded v * a / 255 + 255 * (1 - a / 255)
+                result[c] = uint8_t((in[c] * alpha + 255 * (255 - alpha) + 127) / 255);
+        }
     }
-    cv::Mat merged;
-    cv::merge(planes, merged);
-    return merged;
+    return out;
 }
 
 void checkEightBit(const cv::Mat& image, const char* function) {
@@ -132,21 +179,35 @@ std::string lowercaseExtension(const std::string& path) {
 
 } // namespace
 
-bool imageHeaderSize(const std::vector<uint8_t>& bytes, int64_t& width, int64_t& height) {
+int64_t ImageHeader::decodedBytes() const {
+    int64_t bytes = 0;
+    if (width < 0 || height < 0 || __builtin_mul_overflow(width, height, &bytes) ||
+        __builtin_mul_overflow(bytes, int64_t(std::max(channels, 1)) * bytesPerSample, &bytes))
+        return std::numeric_limits<int64_t>::max();
+    return bytes;
+}
+
+bool parseImageHeader(const std::vector<uint8_t>& bytes, ImageHeader& header) {
+    header = ImageHeader{};
     switch (sniffKind(bytes)) {
     case ImageKind::Png:
-        if (bytes.size() < 24 || !startsWith(bytes, 12, "IHDR", 4)) return false;
-        width = be32(bytes, 16);
-        height = be32(bytes, 20);
-        return true;
+        return pngHeader(bytes, header);
     case ImageKind::Jpeg:
-        return jpegHeaderSize(bytes, width, height);
+        return jpegHeader(bytes, header);
     case ImageKind::Webp:
-        return webpHeaderSize(bytes, width, height);
+        return webpHeader(bytes, header);
     case ImageKind::Unknown:
         return false;
     }
     return false;
+}
+
+bool imageHeaderSize(const std::vector<uint8_t>& bytes, int64_t& width, int64_t& height) {
+    ImageHeader header;
+    if (!parseImageHeader(bytes, header)) return false;
+    width = header.width;
+    height = header.height;
+    return true;
 }
 
 cv::Mat toDisplay8U(const cv::Mat& floatImage) {
@@ -227,15 +288,25 @@ void writeImageAtomically(const std::string& path, const cv::Mat& rgbOrGrey8U) {
     writeFileAtomically(path, encoded);
 }
 
+ImageHeader readImageFileHeader(const std::string& path) {
+    ImageHeader header;
+    if (!parseImageHeader(readImageBytes(path), header))
+        throw Error(ErrorKind::Format, path + ": the image header is damaged");
+    checkDecodedSize(path, header);
+    return header;
+}
+
 cv::Mat readImageFile(const std::string& path) {
-    const std::vector<uint8_t> bytes = readWholeFile(path);
+    return decodeImage(readImageBytes(path), path);
+}
+
+cv::Mat decodeImage(const std::vector<uint8_t>& bytes, const std::string& path) {
     if (sniffKind(bytes) == ImageKind::Unknown)
         throw Error(ErrorKind::Format, path + ": not a PNG, JPEG or WebP image");
-    int64_t width = 0, height = 0;
     // Refuse before decoding when the header declares a huge image; check again afterwards in case the
     // header parse missed it.
-    if (imageHeaderSize(bytes, width, height) && height > 0 && width > kMaxImagePixels / height)
-        throwTooLarge(path, width, height);
+    ImageHeader header;
+    if (parseImageHeader(bytes, header)) checkDecodedSize(path, header);
 
     cv::Mat decoded;
     try {
@@ -245,7 +316,7 @@ cv::Mat readImageFile(const std::string& path) {
     }
     if (decoded.empty())
         throw Error(ErrorKind::Format, path + ": not a decodable image (damaged or unsupported)");
-    if (int64_t(decoded.total()) > kMaxImagePixels) throwTooLarge(path, decoded.cols, decoded.rows);
+    checkDecodedSize(path, {decoded.cols, decoded.rows, decoded.channels(), int(decoded.elemSize1())});
 
     cv::Mat eightBit;
     if (decoded.depth() == CV_8U)
@@ -255,6 +326,7 @@ cv::Mat readImageFile(const std::string& path) {
     else
         throw Error(ErrorKind::Format,
                     path + ": unsupported sample type (only 8- and 16-bit images are read)");
+    decoded.release(); // a 16-bit original is not needed once its 8-bit copy exists
 
     switch (eightBit.channels()) {
     case 1:
@@ -308,6 +380,71 @@ void writeNpy(const std::string& path, const std::vector<float>& values, const s
     std::memcpy(bytes.data() + sizeof preamble, header.data(), header.size());
     if (dataBytes) std::memcpy(bytes.data() + sizeof preamble + header.size(), values.data(), dataBytes);
     writeFileAtomically(path, bytes);
+}
+
+NpyArray readNpy(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(ErrorKind::Io, path + ": cannot open");
+    auto fail = [&](const std::string& what) -> NpyArray { throw Error(ErrorKind::Format, path + ": " + what); };
+    uint8_t preamble[8] = {};
+    if (!in.read(reinterpret_cast<char*>(preamble), 8) || std::memcmp(preamble, "\x93NUMPY", 6) != 0)
+        return fail("not a NumPy .npy file (no \\x93NUMPY magic)");
+    const int major = preamble[6];
+    if (major < 1 || major > 3) return fail("unsupported .npy version " + std::to_string(major));
+    uint32_t headerLength = 0;
+    uint8_t lengthBytes[4] = {};
+    const int lengthSize = major == 1 ? 2 : 4;
+    if (!in.read(reinterpret_cast<char*>(lengthBytes), lengthSize)) return fail("truncated header");
+    for (int i = lengthSize - 1; i >= 0; --i)
+        headerLength = (headerLength << 8) | lengthBytes[i];
+    if (headerLength > 65536) return fail("header of " + std::to_string(headerLength) + " bytes is too long");
+    std::string header(headerLength, '\0');
+    if (!in.read(header.data(), headerLength)) return fail("truncated header");
+    auto valueOf = [&](const std::string& key) {
+        const auto at = header.find("'" + key + "'");
+        if (at == std::string::npos) fail("header has no '" + key + "'");
+        const auto colon = header.find(':', at);
+        if (colon == std::string::npos) fail("malformed header");
+        return colon + 1;
+    };
+    const auto descr = valueOf("descr");
+    if (header.compare(header.find_first_not_of(' ', descr), 6, "'<f4'") != 0 &&
+        header.compare(header.find_first_not_of(' ', descr), 6, "'<f4',") != 0)
+        return fail("dtype must be float32 little-endian ('<f4'); convert with x.astype(np.float32)");
+    const auto fortran = header.find_first_not_of(' ', valueOf("fortran_order"));
+    if (header.compare(fortran, 5, "False") != 0) return fail("Fortran order is not supported (use C order)");
+    const auto open = header.find('(', valueOf("shape"));
+    const auto close = header.find(')', open);
+    if (open == std::string::npos || close == std::string::npos) return fail("malformed shape");
+    NpyArray array;
+    uint64_t count = 1;
+    std::string dims = header.substr(open + 1, close - open - 1);
+    std::size_t pos = 0;
+    while (pos < dims.size()) {
+        const auto comma = dims.find(',', pos);
+        std::string item = dims.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+        pos = comma == std::string::npos ? dims.size() : comma + 1;
+        item.erase(0, item.find_first_not_of(' '));
+        item.erase(item.find_last_not_of(' ') + 1);
+        if (item.empty()) continue;
+        int64_t d = 0;
+        const auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), d);
+        if (error != std::errc() || end != item.data() + item.size() || d < 0 || array.shape.size() >= 32 ||
+            __builtin_mul_overflow(count, uint64_t(d), &count))
+            return fail("malformed shape (" + item.substr(0, 20) + ")");
+        array.shape.push_back(d);
+    }
+    const auto start = in.tellg();
+    in.seekg(0, std::ios::end);
+    const uint64_t dataBytes = uint64_t(in.tellg() - start);
+    if (count > dataBytes / sizeof(float) || dataBytes != count * sizeof(float))
+        return fail("the shape holds " + std::to_string(count) + " floats but the file has " +
+                    std::to_string(dataBytes) + " data bytes");
+    in.seekg(start);
+    array.values.resize(count);
+    if (count && !in.read(reinterpret_cast<char*>(array.values.data()), std::streamsize(dataBytes)))
+        return fail("truncated data");
+    return array;
 }
 
 } // namespace cm

@@ -22,6 +22,24 @@ Model Model::load(const std::string& path) {
     return model;
 }
 
+Model Model::load(const std::string& path, const ImportOptions& options) {
+    const ModelFormat format = detectModelFormat(path);
+    if (format == ModelFormat::CmStudio || format == ModelFormat::Unknown) return load(path);
+    return fromImported(importModel(path, options), path);
+}
+
+Model Model::fromImported(const ImportedModel& imported, const std::string& origin) {
+    detail::ensureRuntimeInitialised();
+    Model model;
+    model.m_impl = std::make_shared<Impl>();
+    model.m_impl->card = imported.card;
+    model.m_impl->network = detail::makeNetwork(imported.card.network);
+    detail::loadStateDict(*model.m_impl->network, imported.tensors, "", origin);
+    model.m_impl->network->eval();
+    model.m_impl->path = origin;
+    return model;
+}
+
 Model Model::create(const ModelCard& card, uint64_t seed) {
     detail::ensureRuntimeInitialised();
     card.network.validate();
@@ -67,8 +85,13 @@ namespace cm {
 
 std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat>& images, double sigma,
                                    int classLabel) {
+    return evaluateModel(model, images, sigma, std::vector<int>{classLabel});
+}
+
+std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat>& images, double sigma,
+                                   const std::vector<int>& classLabels) {
     const auto& card = model.card();
-    if (card.network.type != NetworkType::UNet)
+    if (!card.network.producesImages())
         throw Error(ErrorKind::InvalidArgument, "evaluateModel takes images; this model works on points");
     if (!(sigma >= card.noise.sigmaMin && sigma <= card.noise.sigmaMax))
         throw Error(ErrorKind::InvalidArgument, "sigma " + std::to_string(sigma) +
@@ -90,7 +113,7 @@ std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat
     }
     c10::InferenceMode inference; // sampling never needs autograd
     const auto x = torch::stack(batch);
-    const auto labels = detail::labelTensor(card, {classLabel}, int(images.size()));
+    const auto labels = detail::labelTensor(card, classLabels, int(images.size()));
     const auto out = detail::evaluate(model.impl(), x, detail::sigmaVector(sigma, x.size(0)), labels);
     std::vector<cv::Mat> result;
     for (int64_t j = 0; j < out.size(0); ++j)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "model_card.h"
+#include "model_import.h"
 #include "safetensors.h"
 
 #include <opencv2/core.hpp>
@@ -19,6 +20,11 @@ class Model {
     // architecture needs must be present with its shape and finite, and none left over.
     // Throws cm::Error (Io, Format, Shape, Numeric) naming the file and the tensor.
     static Model load(const std::string& path);
+    // The same for any format the engine opens: a CM Studio safetensors file, a PyTorch `.pt`
+    // state_dict or a diffusers folder (see model_import.h; `options` fill what those cannot say).
+    static Model load(const std::string& path, const ImportOptions& options);
+    // Builds the network an import describes and loads its tensors (`origin` names it in errors).
+    static Model fromImported(const ImportedModel& imported, const std::string& origin);
     // A freshly initialised network for `card` (deterministic for a given seed).
     static Model create(const ModelCard& card, uint64_t seed);
 
@@ -42,5 +48,8 @@ class Model {
 // classLabel -1 is unconditional. Throws Error(Shape) for a wrong size or channel count.
 std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat>& images, double sigma,
                                    int classLabel = -1);
+// The same with one class label per image (or one for all).
+std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat>& images, double sigma,
+                                   const std::vector<int>& classLabels);
 
 } // namespace cm

@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "metadata_fields.h"
+#include "untrusted_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -23,7 +24,73 @@ std::string cardContext(const std::string& origin) {
     return origin + ": model card";
 }
 
+// The noise constants must keep the scalings finite in float32 (sigma^2 + sigma_data^2, a Karras grid raised
+// to the power rho); these ranges do, and hold every published model (0.002 .. 80, sigma_data 0.5, rho 7).
+constexpr double kSigmaMinLimits[] = {1e-6, 10};
+constexpr double kSigmaMaxLimit = 1e4;
+constexpr double kSigmaDataLimits[] = {1e-3, 100};
+constexpr double kRhoLimits[] = {0.1, 100};
+
+void checkInRange(double value, const char* key, const double (&limits)[2], const std::string& origin) {
+    if (!(value >= limits[0] && value <= limits[1]))
+        fail(origin, std::string("\"") + key + "\" must be in [" + formatShort(limits[0]) + ", " +
+                         formatShort(limits[1]) + "], found " + formatShort(value));
+}
+
+// Budgets for card text printed by describe(): enough for any real card, one screen at most.
+constexpr std::size_t kShortText = 200, kLongText = 2000, kClassesShown = 100;
+
 } // namespace
+
+std::string RecommendedSchedule::toJson() const {
+    json j = json::object();
+    if (!ts.empty()) {
+        j["ts"] = ts;
+        j["steps"] = steps;
+    }
+    if (!sigmas.empty()) j["sigmas"] = sigmas;
+    if (heunPoints > 0) j["heun_points"] = heunPoints;
+    return j.dump();
+}
+
+RecommendedSchedule RecommendedSchedule::fromJson(const std::string& text, const std::string& origin) {
+    const json j = json::parse(text, nullptr, false);
+    if (!j.is_object()) fail(origin, "\"recommended_schedule\" must be a JSON object");
+    RecommendedSchedule schedule;
+    try {
+        if (j.contains("ts")) {
+            schedule.ts = j.at("ts").get<std::vector<int>>();
+            schedule.steps = j.at("steps").get<int>();
+            sigmasFromTs(schedule.ts, schedule.steps, NoiseConstants{}); // validates the indices
+        }
+        if (j.contains("sigmas")) schedule.sigmas = j.at("sigmas").get<std::vector<double>>();
+        if (j.contains("heun_points")) schedule.heunPoints = j.at("heun_points").get<int>();
+    } catch (const json::exception&) {
+        fail(origin, "\"recommended_schedule\" has a field of the wrong type (expected ts: integers, steps: "
+                     "integer, sigmas: numbers, heun_points: integer)");
+    } catch (const Error& e) {
+        fail(origin, std::string("\"recommended_schedule\": ") + e.what());
+    }
+    if (schedule.heunPoints < 0 || schedule.heunPoints > 1000)
+        fail(origin, "\"recommended_schedule\" heun_points must be in 0..1000");
+    for (double sigma : schedule.sigmas)
+        if (!std::isfinite(sigma) || sigma <= 0) fail(origin, "\"recommended_schedule\" sigmas must be > 0");
+    return schedule;
+}
+
+std::string RecommendedSchedule::describe() const {
+    std::ostringstream out;
+    if (!ts.empty()) out << "ts " << joinInts(ts, ",") << " on " << steps << " steps";
+    if (!sigmas.empty()) {
+        out << (out.tellp() > 0 ? "; " : "") << "sigmas ";
+        for (std::size_t i = 0; i < sigmas.size(); ++i)
+            out << (i ? "," : "") << formatShort(sigmas[i]);
+    }
+    if (heunPoints > 0)
+        out << (out.tellp() > 0 ? "; " : "") << "Heun on " << heunPoints << " levels + 0 (" << 2 * heunPoints - 1
+            << " evaluations)";
+    return out.str();
+}
 
 const char* modelKindName(ModelKind kind) {
     switch (kind) {
@@ -52,6 +119,11 @@ std::map<std::string, std::string> ModelCard::toMetadata() const {
     m["training_steps"] = std::to_string(trainingSteps);
     m["classes"] = json(classNames).dump();
     m["notes"] = notes;
+    if (!source.empty()) m["source"] = source;
+    if (!licence.empty()) m["licence"] = licence;
+    if (!preset.empty()) m["preset"] = preset;
+    if (!recommended.empty()) m["recommended_schedule"] = recommended.toJson();
+    if (clampEachStep) m["clamp_each_step"] = "true";
     return m;
 }
 
@@ -60,12 +132,12 @@ ModelCard ModelCard::fromMetadata(const std::map<std::string, std::string>& meta
     const std::string origin = cardContext(originFile);
     const std::string& format = require(metadata, "format", origin);
     if (format != kFormat)
-        fail(origin,
-             "\"format\" is \"" + format + "\", expected \"" + kFormat + "\" (not a CM Studio model)");
+        fail(origin, "\"format\" is \"" + describeUntrusted(format) + "\", expected \"" + kFormat +
+                         "\" (not a CM Studio model)");
     const std::string& version = require(metadata, "format_version", origin);
     if (version != kFormatVersion)
-        fail(origin,
-             "\"format_version\" is \"" + version + "\" but this engine reads version " + kFormatVersion);
+        fail(origin, "\"format_version\" is \"" + describeUntrusted(version) +
+                         "\" but this engine reads version " + kFormatVersion);
 
     ModelCard card;
     const std::string& kind = require(metadata, "kind", origin);
@@ -74,13 +146,15 @@ ModelCard ModelCard::fromMetadata(const std::map<std::string, std::string>& meta
     } else if (kind == modelKindName(ModelKind::EdmDenoiser)) {
         card.kind = ModelKind::EdmDenoiser;
     } else {
-        fail(origin, "unknown \"kind\" \"" + kind + "\" (expected \"consistency\" or \"edm-denoiser\")");
+        fail(origin, "unknown \"kind\" \"" + describeUntrusted(kind) +
+                         "\" (expected \"consistency\" or \"edm-denoiser\")");
     }
 
     card.cNoise = require(metadata, "c_noise", origin);
-    if (card.cNoise != kCNoiseConvention)
-        fail(origin, "the model uses the c_noise convention \"" + card.cNoise +
-                         "\" but this engine implements \"" + kCNoiseConvention + "\"");
+    if (!isKnownCNoiseConvention(card.cNoise))
+        fail(origin, "the model uses the c_noise convention \"" + describeUntrusted(card.cNoise) +
+                         "\" but this engine implements \"" + kCNoiseConvention + "\" and \"" +
+                         kAdmCNoiseConvention + "\"");
 
     card.network = networkConfigFromJson(require(metadata, "network", origin), originFile);
 
@@ -88,14 +162,13 @@ ModelCard ModelCard::fromMetadata(const std::map<std::string, std::string>& meta
     card.noise.sigmaMax = parseDouble(require(metadata, "sigma_max", origin), "sigma_max", origin);
     card.noise.sigmaData = parseDouble(require(metadata, "sigma_data", origin), "sigma_data", origin);
     card.noise.rho = parseDouble(require(metadata, "rho", origin), "rho", origin);
-    if (!(card.noise.sigmaMin > 0))
-        fail(origin, "\"sigma_min\" must be > 0, found " + formatShort(card.noise.sigmaMin));
+    checkInRange(card.noise.sigmaMin, "sigma_min", kSigmaMinLimits, origin);
     if (!(card.noise.sigmaMax > card.noise.sigmaMin))
         fail(origin, "\"sigma_max\" (" + formatShort(card.noise.sigmaMax) +
                          ") must be greater than \"sigma_min\" (" + formatShort(card.noise.sigmaMin) + ")");
-    if (!(card.noise.sigmaData > 0))
-        fail(origin, "\"sigma_data\" must be > 0, found " + formatShort(card.noise.sigmaData));
-    if (!(card.noise.rho > 0)) fail(origin, "\"rho\" must be > 0, found " + formatShort(card.noise.rho));
+    checkInRange(card.noise.sigmaMax, "sigma_max", {card.noise.sigmaMin, kSigmaMaxLimit}, origin);
+    checkInRange(card.noise.sigmaData, "sigma_data", kSigmaDataLimits, origin);
+    checkInRange(card.noise.rho, "rho", kRhoLimits, origin);
 
     card.classNames = parseStringList(require(metadata, "classes", origin), "classes", origin);
     if (card.network.numClasses > 0 && int(card.classNames.size()) != card.network.numClasses)
@@ -106,12 +179,21 @@ ModelCard ModelCard::fromMetadata(const std::map<std::string, std::string>& meta
     card.recipe = optional(metadata, "recipe", "");
     card.trainingJson = optional(metadata, "training", "{}");
     if (card.trainingJson.empty()) card.trainingJson = "{}";
-    if (!json::accept(card.trainingJson) || !json::parse(card.trainingJson).is_object())
+    if (!parseUntrustedJson(card.trainingJson, origin + ": \"training\"").is_object())
         fail(origin, "\"training\" must be a JSON object");
     card.dataset = optional(metadata, "dataset", "");
     const auto steps = metadata.find("training_steps");
     card.trainingSteps = steps == metadata.end() ? 0 : parseLong(steps->second, "training_steps", origin);
     card.notes = optional(metadata, "notes", "");
+    card.source = optional(metadata, "source", "");
+    card.licence = optional(metadata, "licence", "");
+    card.preset = optional(metadata, "preset", "");
+    const std::string recommended = optional(metadata, "recommended_schedule", "");
+    if (!recommended.empty()) card.recommended = RecommendedSchedule::fromJson(recommended, origin);
+    const std::string clamp = optional(metadata, "clamp_each_step", "false");
+    if (clamp != "true" && clamp != "false")
+        fail(origin, "\"clamp_each_step\" must be \"true\" or \"false\"");
+    card.clampEachStep = clamp == "true";
     return card;
 }
 
@@ -122,43 +204,39 @@ std::string ModelCard::describe() const {
     else
         out << "EDM denoiser (multi-step ODE/SDE sampling; a teacher for consistency distillation)\n";
 
-    if (network.type == NetworkType::Mlp) {
-        out << "Architecture: MLP, " << network.hiddenLayers << " hidden layers of width "
-            << network.hiddenWidth << "\n";
-        out << "Data: points of dimension " << network.dataDim << "\n";
-    } else {
-        out << "Architecture: U-Net, base width " << network.baseWidth << ", channel multipliers "
-            << joinInts(network.channelMult, "/") << ", " << network.resBlocks
-            << " residual blocks per level";
-        if (!network.attentionResolutions.empty())
-            out << ", attention at " << joinInts(network.attentionResolutions, ", ");
-        out << "\n";
-        out << "Images: " << network.imageSize << "x" << network.imageSize << ", "
-            << (network.channels == 1 ? "greyscale" : "RGB") << "\n";
-    }
+    out << network.describe();
     if (network.dropout > 0) out << "Dropout: " << formatShort(network.dropout) << "\n";
 
     if (network.numClasses > 0) {
         out << "Classes: " << network.numClasses;
         if (!classNames.empty()) {
             out << " (";
-            for (std::size_t i = 0; i < classNames.size(); ++i)
-                out << (i ? ", " : "") << classNames[i];
+            for (std::size_t i = 0; i < classNames.size() && i < kClassesShown; ++i)
+                out << (i ? ", " : "") << describeUntrusted(classNames[i]);
+            if (classNames.size() > kClassesShown)
+                out << ", ... " << classNames.size() - kClassesShown << " more";
             out << ")";
         }
         out << "\n";
     } else {
         out << "Classes: unconditional\n";
     }
-    out << "Recipe: " << (recipe.empty() ? "unknown" : recipe);
-    if (!trainingJson.empty() && trainingJson != "{}") out << " " << trainingJson;
+    // Text fields come from the file: escaped and bounded, so a card cannot drive the terminal.
+    out << "Recipe: " << (recipe.empty() ? "unknown" : describeUntrusted(recipe, kShortText));
+    if (!trainingJson.empty() && trainingJson != "{}")
+        out << " " << describeUntrusted(trainingJson, kLongText);
     out << "\n";
     out << "Training steps: " << trainingSteps << "\n";
-    out << "Data set: " << (dataset.empty() ? "unknown" : dataset) << "\n";
+    out << "Data set: " << (dataset.empty() ? "unknown" : describeUntrusted(dataset, kLongText)) << "\n";
     out << "Noise levels: sigma " << formatShort(noise.sigmaMin) << " .. " << formatShort(noise.sigmaMax)
         << ", sigma_data " << formatShort(noise.sigmaData) << ", rho " << formatShort(noise.rho)
-        << ", c_noise " << cNoise << "\n";
-    if (!notes.empty()) out << "Notes: " << notes << "\n";
+        << ", c_noise " << describeUntrusted(cNoise) << "\n";
+    if (!preset.empty()) out << "Preset: " << describeUntrusted(preset, kShortText) << "\n";
+    if (!recommended.empty()) out << "Recommended schedule: " << recommended.describe() << "\n";
+    if (clampEachStep) out << "Sampling: every step's estimate clamped to [-1, 1]\n";
+    if (!source.empty()) out << "Source: " << describeUntrusted(source, kLongText) << "\n";
+    if (!licence.empty()) out << "Licence: " << describeUntrusted(licence, kLongText) << "\n";
+    if (!notes.empty()) out << "Notes: " << describeUntrusted(notes, kLongText) << "\n";
     return out.str();
 }
 

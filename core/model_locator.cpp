@@ -1,13 +1,13 @@
 #include "model_locator.h"
 
 #include "error.h"
+#include "untrusted_json.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -17,20 +17,50 @@ namespace {
 
 constexpr const char* kExtension = ".safetensors";
 
+constexpr uint64_t kMaxHeaderBytes = 1u << 24; // real headers are kilobytes
+
+enum class FileKind { Model, Evaluator, Unreadable };
+
 // Evaluators (feature nets) sit next to the generative models; the card's "format" field tells them apart,
-// and reading just the header keeps listing cheap. Unreadable files are not offered.
-bool isEvaluatorFile(const fs::path& path) {
+// and reading just the header keeps listing cheap. `reason` says why a file is Unreadable.
+FileKind classify(const fs::path& path, std::string& reason) {
     std::ifstream in(path, std::ios::binary);
     uint8_t lengthBytes[8] = {};
-    if (!in.read(reinterpret_cast<char*>(lengthBytes), 8)) return true;
+    if (!in.read(reinterpret_cast<char*>(lengthBytes), 8)) {
+        reason = "too short for a safetensors header";
+        return FileKind::Unreadable;
+    }
     uint64_t length = 0;
-    for (int i = 7; i >= 0; --i) length = (length << 8) | lengthBytes[i];
-    if (length == 0 || length > (1u << 24)) return true;
+    for (int i = 7; i >= 0; --i)
+        length = (length << 8) | lengthBytes[i];
+    if (length == 0 || length > kMaxHeaderBytes) {
+        reason = "not a safetensors file (header length " + std::to_string(length) + ")";
+        return FileKind::Unreadable;
+    }
     std::string header(length, '\0');
-    if (!in.read(header.data(), static_cast<std::streamsize>(length))) return true;
-    const nlohmann::json json = nlohmann::json::parse(header, nullptr, false);
-    if (json.is_discarded() || !json.contains("__metadata__")) return true;
-    return json["__metadata__"].value("format", "") != "cmstudio-model";
+    if (!in.read(header.data(), static_cast<std::streamsize>(length))) {
+        reason = "truncated header";
+        return FileKind::Unreadable;
+    }
+    nlohmann::json json;
+    try {
+        json = parseUntrustedJson(header, "header");
+    } catch (const Error& e) {
+        reason = e.what();
+        return FileKind::Unreadable;
+    }
+    const auto metadata = json.is_object() ? json.find("__metadata__") : json.end();
+    if (!json.is_object() || metadata == json.end() || !metadata->is_object()) {
+        reason = "no \"__metadata__\" object (not a CM Studio file)";
+        return FileKind::Unreadable;
+    }
+    const auto format = metadata->find("format");
+    const std::string formatName =
+        format != metadata->end() && format->is_string() ? format->get<std::string>() : "";
+    if (formatName == "cmstudio-model") return FileKind::Model;
+    if (formatName == "cmstudio-feature-net") return FileKind::Evaluator;
+    reason = "\"format\" is not \"cmstudio-model\"";
+    return FileKind::Unreadable;
 }
 
 } // namespace
@@ -53,28 +83,45 @@ std::vector<std::string> bundledModelDirectories(const std::string& executableDi
     return existing;
 }
 
-std::vector<std::string> bundledModelFiles(const std::string& executableDir) {
-    std::vector<std::string> files;
+BundledModels scanBundledModels(const std::string& executableDir) {
+    BundledModels found;
     std::set<std::string> names;
     for (const std::string& directory : bundledModelDirectories(executableDir)) {
         std::vector<fs::path> here;
         std::error_code ec;
         for (const auto& entry : fs::directory_iterator(directory, ec))
-            if (entry.is_regular_file(ec) && entry.path().extension() == kExtension) here.push_back(entry.path());
+            if (entry.is_regular_file(ec) && entry.path().extension() == kExtension)
+                here.push_back(entry.path());
         std::sort(here.begin(), here.end());
-        for (const fs::path& path : here)
-            if (names.insert(path.filename().string()).second && !isEvaluatorFile(path))
-                files.push_back(path.string());
+        for (const fs::path& path : here) {
+            if (!names.insert(path.filename().string()).second) continue;
+            std::string reason;
+            switch (classify(path, reason)) {
+            case FileKind::Model:
+                found.models.push_back(path.string());
+                break;
+            case FileKind::Unreadable:
+                found.skipped.push_back(describeUntrusted(path.string(), 400) + ": " + reason);
+                break;
+            case FileKind::Evaluator:
+                break;
+            }
+        }
     }
-    std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) {
+    std::sort(found.models.begin(), found.models.end(), [](const std::string& a, const std::string& b) {
         return fs::path(a).filename() < fs::path(b).filename();
     });
-    return files;
+    return found;
+}
+
+std::vector<std::string> bundledModelFiles(const std::string& executableDir) {
+    return scanBundledModels(executableDir).models;
 }
 
 std::string resolveModelPath(const std::string& nameOrPath, const std::string& executableDir) {
     std::error_code ec;
     if (fs::is_regular_file(nameOrPath, ec)) return nameOrPath;
+    if (fs::is_directory(nameOrPath, ec)) return nameOrPath; // a diffusers folder
     const bool bareName = fs::path(nameOrPath).filename().string() == nameOrPath;
     const std::vector<std::string> directories = bundledModelDirectories(executableDir);
     if (bareName) {

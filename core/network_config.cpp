@@ -1,8 +1,7 @@
 #include "network_config.h"
 
 #include "error.h"
-
-#include <nlohmann/json.hpp>
+#include "untrusted_json.h"
 
 #include <charconv>
 #include <cmath>
@@ -50,12 +49,13 @@ const json& requireKey(const json& object, const char* key, const std::string& o
 }
 
 int toInt(const json& value, const std::string& what, const std::string& origin) {
-    if (!value.is_number_integer()) formatError(origin, what + " must be an integer, found " + value.dump());
+    if (!value.is_number_integer())
+        formatError(origin, what + " must be an integer, found " + describeJsonValue(value));
     const bool fits = value.is_number_unsigned()
                           ? value.get<uint64_t>() <= uint64_t(std::numeric_limits<int>::max())
                           : value.get<int64_t>() >= std::numeric_limits<int>::min() &&
                                 value.get<int64_t>() <= std::numeric_limits<int>::max();
-    if (!fits) formatError(origin, what + " is out of range: " + value.dump());
+    if (!fits) formatError(origin, what + " is out of range: " + describeJsonValue(value));
     return value.get<int>();
 }
 
@@ -72,14 +72,57 @@ std::vector<int> readIntArray(const json& object, const char* key, const std::st
     return result;
 }
 
+bool readBool(const json& object, const char* key, const std::string& origin) {
+    const json& value = requireKey(object, key, origin);
+    if (!value.is_boolean()) formatError(origin, std::string("\"") + key + "\" must be true or false");
+    return value.get<bool>();
+}
+
 double readNumber(const json& object, const char* key, const std::string& origin) {
     const json& value = requireKey(object, key, origin);
     if (!value.is_number())
-        formatError(origin, std::string("\"") + key + "\" must be a number, found " + value.dump());
+        formatError(origin,
+                    std::string("\"") + key + "\" must be a number, found " + describeJsonValue(value));
     return value.get<double>();
 }
 
 } // namespace
+
+const char* networkTypeName(NetworkType type) {
+    switch (type) {
+    case NetworkType::UNet:
+        return "unet";
+    case NetworkType::Mlp:
+        return "mlp";
+    case NetworkType::AdmUNet:
+        return "adm_unet";
+    }
+    return "?";
+}
+
+bool NetworkConfig::producesImages() const {
+    return type != NetworkType::Mlp;
+}
+
+std::string NetworkConfig::describe() const {
+    std::string text;
+    if (type == NetworkType::Mlp)
+        return "Architecture: MLP, " + std::to_string(hiddenLayers) + " hidden layers of width " +
+               std::to_string(hiddenWidth) + "\nData: points of dimension " + std::to_string(dataDim) + "\n";
+    text = std::string("Architecture: ") + (type == NetworkType::AdmUNet ? "ADM U-Net (OpenAI)" : "U-Net") +
+           ", base width " + std::to_string(baseWidth) + ", channel multipliers " + joinInts(channelMult) +
+           ", " + std::to_string(resBlocks) + " residual blocks per level";
+    if (!attentionResolutions.empty()) text += ", attention at " + joinInts(attentionResolutions) + " px";
+    if (type == NetworkType::AdmUNet)
+        text += ", " + std::to_string(headChannels) + " channels per head" +
+                (scaleShiftNorm ? ", scale-shift norm" : "") + (resblockUpdown ? ", resampling ResBlocks" : "");
+    return text + "\nImages: " + std::to_string(imageSize) + "x" + std::to_string(imageSize) + ", " +
+           (channels == 1 ? "greyscale" : "RGB") + "\n";
+}
+
+bool NetworkConfig::hasNullClass() const {
+    return type != NetworkType::AdmUNet;
+}
 
 void NetworkConfig::validate() const {
     if (type == NetworkType::Mlp) {
@@ -90,7 +133,7 @@ void NetworkConfig::validate() const {
         checkRange("image_size", imageSize, 28, 256);
         if (channels != 1 && channels != 3)
             invalid("network channels must be 1 (grey) or 3 (RGB), got " + std::to_string(channels));
-        checkRange("base_width", baseWidth, 8, 512);
+        checkRange("base_width", baseWidth, 8, 1024);
         if (channelMult.empty())
             invalid("network channel_mult must have at least one entry (one per resolution level)");
         for (int m : channelMult)
@@ -105,6 +148,17 @@ void NetworkConfig::validate() const {
             resolutions.push_back(resolutions.back() / 2);
         }
         checkRange("res_blocks", resBlocks, 1, 8);
+        if (type == NetworkType::AdmUNet) {
+            checkRange("head_channels", headChannels, 1, 1024);
+            // GroupNorm(32) runs over every width of the network.
+            if (baseWidth % 32 != 0)
+                invalid("network base_width of an ADM UNet must be a multiple of 32 (GroupNorm groups), got " +
+                        std::to_string(baseWidth));
+            for (int m : channelMult)
+                if ((baseWidth * m) % headChannels != 0)
+                    invalid("network width " + std::to_string(baseWidth * m) +
+                            " is not a multiple of head_channels " + std::to_string(headChannels));
+        }
         for (int r : attentionResolutions) {
             bool found = false;
             for (int level : resolutions)
@@ -131,13 +185,18 @@ std::string networkConfigToJson(const NetworkConfig& config) {
         j["hidden_width"] = config.hiddenWidth;
         j["hidden_layers"] = config.hiddenLayers;
     } else {
-        j["type"] = "unet";
+        j["type"] = networkTypeName(config.type);
         j["image_size"] = config.imageSize;
         j["channels"] = config.channels;
         j["base_width"] = config.baseWidth;
         j["channel_mult"] = config.channelMult;
         j["res_blocks"] = config.resBlocks;
         j["attention_resolutions"] = config.attentionResolutions;
+        if (config.type == NetworkType::AdmUNet) {
+            j["head_channels"] = config.headChannels;
+            j["scale_shift_norm"] = config.scaleShiftNorm;
+            j["resblock_updown"] = config.resblockUpdown;
+        }
     }
     j["dropout"] = config.dropout;
     j["num_classes"] = config.numClasses;
@@ -145,31 +204,32 @@ std::string networkConfigToJson(const NetworkConfig& config) {
 }
 
 NetworkConfig networkConfigFromJson(const std::string& text, const std::string& origin) {
-    json j;
-    try {
-        j = json::parse(text);
-    } catch (const json::exception& e) {
-        formatError(origin, std::string("not valid JSON: ") + e.what());
-    }
-    if (!j.is_object()) formatError(origin, "expected a JSON object");
+    const json j = parseUntrustedJson(text, origin + ": network config");
+    if (!j.is_object()) formatError(origin, "expected a JSON object, found " + describeJsonValue(j));
 
     NetworkConfig config;
     const json& type = requireKey(j, "type", origin);
-    if (type == "unet") {
-        config.type = NetworkType::UNet;
+    if (type == "unet" || type == "adm_unet") {
+        config.type = type == "unet" ? NetworkType::UNet : NetworkType::AdmUNet;
         config.imageSize = readInt(j, "image_size", origin);
         config.channels = readInt(j, "channels", origin);
         config.baseWidth = readInt(j, "base_width", origin);
         config.channelMult = readIntArray(j, "channel_mult", origin);
         config.resBlocks = readInt(j, "res_blocks", origin);
         config.attentionResolutions = readIntArray(j, "attention_resolutions", origin);
+        if (config.type == NetworkType::AdmUNet) {
+            config.headChannels = readInt(j, "head_channels", origin);
+            config.scaleShiftNorm = readBool(j, "scale_shift_norm", origin);
+            config.resblockUpdown = readBool(j, "resblock_updown", origin);
+        }
     } else if (type == "mlp") {
         config.type = NetworkType::Mlp;
         config.dataDim = readInt(j, "data_dim", origin);
         config.hiddenWidth = readInt(j, "hidden_width", origin);
         config.hiddenLayers = readInt(j, "hidden_layers", origin);
     } else {
-        formatError(origin, "\"type\" must be \"unet\" or \"mlp\", found " + type.dump());
+        formatError(origin,
+                    "\"type\" must be \"unet\", \"adm_unet\" or \"mlp\", found " + describeJsonValue(type));
     }
     config.dropout = readNumber(j, "dropout", origin);
     config.numClasses = readInt(j, "num_classes", origin);

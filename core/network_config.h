@@ -6,7 +6,10 @@
 
 namespace cm {
 
-enum class NetworkType { UNet, Mlp };
+// The registry of architectures (core/detail/network_registry.cpp builds them). UNet: CM Studio's own
+// image network; Mlp: points; AdmUNet: the "ADM" UNet of OpenAI's consistency_models (cm/unet.py).
+enum class NetworkType { UNet, Mlp, AdmUNet };
+const char* networkTypeName(NetworkType type); // "unet", "mlp", "adm_unet"
 
 struct NetworkConfig {
     NetworkType type = NetworkType::UNet;
@@ -16,7 +19,11 @@ struct NetworkConfig {
     int baseWidth = 32;
     std::vector<int> channelMult = {1, 2, 2}; // one entry per resolution level
     int resBlocks = 2;                        // residual blocks per level
-    std::vector<int> attentionResolutions = {7};
+    std::vector<int> attentionResolutions = {7}; // in pixels (resolution of the level)
+    // ADM UNet only (baseWidth is its model_channels)
+    int headChannels = 64;       // channels per attention head
+    bool scaleShiftNorm = true;  // FiLM (scale and shift) from the embedding instead of an added bias
+    bool resblockUpdown = true;  // ResBlocks resample; otherwise strided / nearest-neighbour convolutions
     // MLP (points of dimension `dataDim`)
     int dataDim = 2;
     int hiddenWidth = 128;
@@ -24,10 +31,16 @@ struct NetworkConfig {
     // Both
     double dropout = 0.0;
     int numClasses = 0; // 0 = unconditional; otherwise label numClasses is the null (unconditional) label
+                        // where the architecture has a null row (see hasNullClass)
 
     // Throws cm::Error(InvalidArgument) naming the field and the allowed values.
     void validate() const;
     std::vector<long> itemShape() const; // {C, H, W} or {dataDim}
+    bool producesImages() const;          // false for point networks
+    std::string describe() const;         // "Architecture: ...\nImages: ...\n" for the model card
+    // Whether the class embedding has an extra "no class" row. OpenAI's ADM has none: there an
+    // unconditional sample gets a random class, as their sampler does.
+    bool hasNullClass() const;
 };
 
 std::string networkConfigToJson(const NetworkConfig& config);

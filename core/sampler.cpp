@@ -88,6 +88,10 @@ std::vector<double> resolveSigmas(const ModelCard& card, const SampleParams& par
         if (params.sigmas.empty() && params.ts.empty())
             throw Error(ErrorKind::InvalidArgument, "multistep sampling needs sigmas or ts indices");
         sigmas = params.ts.empty() ? params.sigmas : sigmasFromTs(params.ts, params.steps, card.noise);
+        // A last level at sigma_min is the identity (c_skip = 1, c_out = 0): the published sampler's
+        // ts = 0,22,39 on 40 steps is two evaluations, not three.
+        while (sigmas.size() > 1 && sigmas.back() <= card.noise.sigmaMin)
+            sigmas.pop_back();
         break;
     case SamplerKind::Euler:
     case SamplerKind::Heun: {
@@ -136,7 +140,7 @@ SampleResult sample(const Model& model, const SampleParams& params, const Progre
         throw Error(ErrorKind::InvalidArgument, "give one class label or one per image (" +
                                                     std::to_string(params.count) + "), got " +
                                                     std::to_string(labels.size()));
-    detail::labelTensor(card, labels, int(labels.size())); // validates the labels before any work
+    detail::labelTensor(card, labels, int(labels.size()), params.seed); // validates the labels first
 
     const auto shapeLong = card.network.itemShape();
     const std::vector<int64_t> itemShape(shapeLong.begin(), shapeLong.end());
@@ -150,11 +154,11 @@ SampleResult sample(const Model& model, const SampleParams& params, const Progre
         std::vector<int> batchLabels =
             labels.size() == 1 ? labels
                                : std::vector<int>(labels.begin() + start, labels.begin() + start + n);
-        const auto labelBatch = detail::labelTensor(card, batchLabels, n);
+        const auto labelBatch = detail::labelTensor(card, batchLabels, n, params.seed + uint64_t(start));
         detail::PerImageNoise noise(params.seed + uint64_t(start), n, itemShape);
         const auto z = noise.next();
         detail::StepObserver observe;
-        if (params.keepIntermediates && card.network.type == NetworkType::UNet)
+        if (params.keepIntermediates && card.network.producesImages())
             observe = [&](int step, const torch::Tensor& estimate) {
                 for (int j = 0; j < n; ++j)
                     result.intermediates[step].push_back(detail::tensorToImage(estimate[j]));
@@ -164,7 +168,7 @@ SampleResult sample(const Model& model, const SampleParams& params, const Progre
                               : detail::edmIntegrate(impl, z, sigmas, heun, labelBatch, ticker, observe));
     }
     const auto all = torch::cat(outputs);
-    if (card.network.type == NetworkType::Mlp) {
+    if (!card.network.producesImages()) {
         auto flat = all.contiguous();
         result.points = cv::Mat(int(flat.size(0)), int(flat.size(1)), CV_32F);
         std::memcpy(result.points.data, flat.data_ptr<float>(), sizeof(float) * flat.numel());

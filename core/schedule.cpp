@@ -8,28 +8,36 @@
 
 namespace cm {
 
-double cNoise(double sigma) {
-    return 0.25 * std::log(sigma);
+bool isKnownCNoiseConvention(const std::string& convention) {
+    return convention == kCNoiseConvention || convention == kAdmCNoiseConvention;
 }
 
-Scalings consistencyScalings(double sigma, const NoiseConstants& k) {
+double cNoise(double sigma, const std::string& convention) {
+    if (convention == kCNoiseConvention) return 0.25 * std::log(sigma);
+    if (convention == kAdmCNoiseConvention) return 1000.0 * 0.25 * std::log(sigma + 1e-44);
+    throw Error(ErrorKind::InvalidArgument, "unknown c_noise convention (known: \"" +
+                                                std::string(kCNoiseConvention) + "\", \"" +
+                                                kAdmCNoiseConvention + "\")");
+}
+
+Scalings consistencyScalings(double sigma, const NoiseConstants& k, const std::string& cNoiseConvention) {
     const double sd2 = k.sigmaData * k.sigmaData;
     const double shifted = sigma - k.sigmaMin;
     Scalings s;
     s.cSkip = sd2 / (shifted * shifted + sd2);
     s.cOut = k.sigmaData * shifted / std::sqrt(sigma * sigma + sd2);
     s.cIn = 1.0 / std::sqrt(sigma * sigma + sd2);
-    s.cNoise = cNoise(sigma);
+    s.cNoise = cNoise(sigma, cNoiseConvention);
     return s;
 }
 
-Scalings edmScalings(double sigma, const NoiseConstants& k) {
+Scalings edmScalings(double sigma, const NoiseConstants& k, const std::string& cNoiseConvention) {
     const double sd2 = k.sigmaData * k.sigmaData;
     Scalings s;
     s.cSkip = sd2 / (sigma * sigma + sd2);
     s.cOut = sigma * k.sigmaData / std::sqrt(sigma * sigma + sd2);
     s.cIn = 1.0 / std::sqrt(sigma * sigma + sd2);
-    s.cNoise = cNoise(sigma);
+    s.cNoise = cNoise(sigma, cNoiseConvention);
     return s;
 }
 

@@ -2,6 +2,7 @@
 // Pure functions on doubles; thread-safe.
 #pragma once
 
+#include <string>
 #include <vector>
 
 namespace cm {
@@ -17,14 +18,19 @@ struct Scalings {
     double cSkip, cOut, cIn, cNoise;
 };
 
-// c_noise(sigma) = 0.25 ln(sigma): the only convention this engine implements; model cards record it.
+// The network's time input c_noise(sigma) is model-card data ("c_noise"). CM Studio's own models use
+// 0.25 ln(sigma); OpenAI's published checkpoints use 1000 * 0.25 ln(sigma + 1e-44).
 inline constexpr const char* kCNoiseConvention = "0.25*ln(sigma)";
-double cNoise(double sigma);
+inline constexpr const char* kAdmCNoiseConvention = "250*ln(sigma+1e-44)";
+bool isKnownCNoiseConvention(const std::string& convention);
+double cNoise(double sigma, const std::string& convention = kCNoiseConvention); // InvalidArgument if unknown
 
 // Consistency-model scalings: c_skip(sigma_min) = 1 and c_out(sigma_min) = 0 exactly.
-Scalings consistencyScalings(double sigma, const NoiseConstants& k);
+Scalings consistencyScalings(double sigma, const NoiseConstants& k,
+                             const std::string& cNoiseConvention = kCNoiseConvention);
 // EDM denoiser scalings.
-Scalings edmScalings(double sigma, const NoiseConstants& k);
+Scalings edmScalings(double sigma, const NoiseConstants& k,
+                     const std::string& cNoiseConvention = kCNoiseConvention);
 
 // Karras grid of n >= 2 points, ascending: front() = sigmaMin, back() = sigmaMax.
 std::vector<double> karrasGrid(int n, const NoiseConstants& k);

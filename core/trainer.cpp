@@ -8,11 +8,13 @@
 #include "detail/tensor_io.h"
 #include "detail/training_losses.h"
 #include "error.h"
+#include "metadata_fields.h"
 #include "model.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -169,6 +171,42 @@ std::string formatNumber(double value) {
     return out.str();
 }
 
+// Whether two paths name one file (existing or not): a hard link, "./x" and "x", or the same path.
+bool sameFile(const std::string& a, const std::string& b) {
+    std::error_code ec;
+    if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+    const fs::path left = fs::weakly_canonical(a, ec), right = fs::weakly_canonical(b, ec);
+    return ec ? a == b : left == right;
+}
+
+// The files a run writes must be distinct from each other and from the teacher it reads, and an existing
+// model is replaced only when asked: a typo in --out must not destroy a model.
+void checkRunFiles(const TrainParams& p) {
+    const std::pair<const char*, const std::string*> files[] = {{"the teacher", &p.teacherPath},
+                                                                {"the output model", &p.outputPath},
+                                                                {"the checkpoint", &p.checkpointPath},
+                                                                {"the training log", &p.logPath}};
+    for (std::size_t i = 0; i < std::size(files); ++i)
+        for (std::size_t j = i + 1; j < std::size(files); ++j)
+            if (!files[i].second->empty() && sameFile(*files[i].second, *files[j].second))
+                throw Error(ErrorKind::InvalidArgument, std::string(files[i].first) + " and " +
+                                                            files[j].first + " are the same file (" +
+                                                            *files[j].second + "); give each its own path");
+    if (!p.resume && !p.overwrite && fs::exists(p.outputPath))
+        throw Error(ErrorKind::InvalidArgument, "the model file " + p.outputPath +
+                                                    " already exists; resume its run, allow overwriting it, "
+                                                    "or choose another output path");
+}
+
+// A log row as this trainer writes it: every column, and a whole step number. A row cut short by a crash
+// (e.g. "1" of "1000,...") is neither.
+bool completeLogRow(const std::string& line, long& step) {
+    if (std::size_t(std::count(line.begin(), line.end(), ',')) + 1 != trainLogColumns().size()) return false;
+    const char* end = line.data() + line.find(',');
+    const auto parsed = std::from_chars(line.data(), end, step);
+    return parsed.ec == std::errc() && parsed.ptr == end && step > 0;
+}
+
 // Sums over one logging window.
 struct LogWindow {
     double lossSum = 0, gradSum = 0;
@@ -224,6 +262,7 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
     if (p.outputPath.empty()) throw Error(ErrorKind::InvalidArgument, "no output model path given");
     if (p.checkpointPath.empty()) p.checkpointPath = p.outputPath + ".ckpt";
     if (p.logPath.empty()) p.logPath = p.outputPath + ".csv";
+    checkRunFiles(p);
     if (p.totalSteps < 1) throw Error(ErrorKind::InvalidArgument, "total steps must be positive");
     if (p.batchSize < 1 || p.batchSize > 4096)
         throw Error(ErrorKind::InvalidArgument,
@@ -319,6 +358,7 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
     // A process killed while saving leaves its temporary file; the checkpoint itself is intact.
     removeStaleTemporaries(p.checkpointPath);
     removeStaleTemporaries(p.outputPath);
+    removeStaleTemporaries(p.logPath);
     const bool checkpointExists = fs::exists(p.checkpointPath);
     if (p.resume) {
         if (!checkpointExists)
@@ -343,7 +383,7 @@ torch::Tensor TrainingRun::lossTerms(long step, const torch::Tensor& x, const to
     auto opts64 = torch::TensorOptions().dtype(torch::kFloat64);
     auto z = at::randn(x.sizes(), m_generator, torch::kFloat32);
     auto online = [&](const torch::Tensor& input, const torch::Tensor& sigma) {
-        return detail::precondition(*m_online, ModelKind::Consistency, m_noise, input, sigma, labels);
+        return detail::precondition(*m_online, {ModelKind::Consistency, m_noise}, input, sigma, labels);
     };
     auto expand = [&](const torch::Tensor& perItem) {
         return detail::perSample(perItem.to(torch::kFloat32), x);
@@ -352,10 +392,10 @@ torch::Tensor TrainingRun::lossTerms(long step, const torch::Tensor& x, const to
     if (p.mode == TrainMode::Edm) {
         auto logSigma = at::randn({batch}, m_generator, opts64) * p.edmPStd + p.edmPMean;
         auto sigma = torch::exp(logSigma);
-        auto denoised = detail::precondition(*m_online, ModelKind::EdmDenoiser, m_noise,
+        auto denoised = detail::precondition(*m_online, {ModelKind::EdmDenoiser, m_noise},
                                              x + expand(sigma) * z, sigma, labels);
         const double sd = m_noise.sigmaData;
-        auto weight = (sigma * sigma + sd * sd) / (sigma * sd).pow(2);
+        auto weight = detail::mapPerSample(sigma, [sd](double s) { return edmLossWeight(s, sd); });
         position = detail::normalCdf((logSigma - p.edmPMean) / p.edmPStd);
         return weight.to(torch::kFloat32) * (denoised - x).pow(2).flatten(1).mean(1);
     }
@@ -366,9 +406,8 @@ torch::Tensor TrainingRun::lossTerms(long step, const torch::Tensor& x, const to
         status.targetEma = 0;
         auto logT = at::randn({batch}, m_generator, opts64) * p.ictPStd + p.ictPMean;
         auto t = torch::exp(logT).clamp(2 * m_noise.sigmaMin, m_noise.sigmaMax);
-        auto sigmoid = torch::sigmoid(-p.ectB * t);
-        auto r = (t * (1.0 - std::pow(p.ectQ, -(stage + 1)) * (1.0 + p.ectK * sigmoid)))
-                     .clamp_min(m_noise.sigmaMin);
+        auto r = detail::mapPerSample(
+            t, [&](double tValue) { return ectR(tValue, stage, p.ectQ, p.ectK, p.ectB, m_noise.sigmaMin); });
         auto [pred, target] = detail::evaluateWithSharedDropout([&] { return online(x + expand(t) * z, t); },
                                                                 [&] { return online(x + expand(r) * z, r); });
         position = detail::normalCdf((torch::log(t) - p.ictPMean) / p.ictPStd);
@@ -406,7 +445,7 @@ torch::Tensor TrainingRun::lossTerms(long step, const torch::Tensor& x, const to
     if (p.mode == TrainMode::Cd) {
         torch::NoGradGuard noGrad;
         auto teacher = [&](const torch::Tensor& input, const torch::Tensor& sigma) {
-            return detail::precondition(*m_teacher, ModelKind::EdmDenoiser, m_teacherNoise, input, sigma,
+            return detail::precondition(*m_teacher, {ModelKind::EdmDenoiser, m_teacherNoise}, input, sigma,
                                         labels);
         };
         auto slope = (xHigh - teacher(xHigh, sigmaHigh)) / expand(sigmaHigh);
@@ -419,7 +458,7 @@ torch::Tensor TrainingRun::lossTerms(long step, const torch::Tensor& x, const to
     }
     auto targetFn = [&]() {
         if (m_target)
-            return detail::precondition(*m_target, ModelKind::Consistency, m_noise, xLow, sigmaLow, labels);
+            return detail::precondition(*m_target, {ModelKind::Consistency, m_noise}, xLow, sigmaLow, labels);
         return online(xLow, sigmaLow);
     };
     auto [pred, target] =
@@ -496,8 +535,8 @@ void TrainingRun::prepareLog() {
                 header = false;
                 continue;
             }
-            const long rowStep = std::atol(line.substr(0, line.find(',')).c_str());
-            if (!line.empty() && rowStep <= m_step) kept.push_back(line);
+            long rowStep = 0;
+            if (completeLogRow(line, rowStep) && rowStep <= m_step) kept.push_back(line);
         }
     }
     std::string text;
@@ -569,14 +608,21 @@ void TrainingRun::loadCheckpoint() {
     if (meta("format") != "cmstudio-checkpoint")
         throw Error(ErrorKind::Format, path + " is not a CM Studio checkpoint");
     if (meta("mode") != trainModeName(m_params.mode))
-        throw Error(ErrorKind::InvalidArgument, path + " was written by a '" + meta("mode") + "' run, not '" +
+        throw Error(ErrorKind::InvalidArgument, path + " was written by a '" +
+                                                    describeUntrusted(meta("mode")) + "' run, not '" +
                                                     trainModeName(m_params.mode) + "'");
+    // Numbers are parsed strictly: a damaged checkpoint is a format error naming the field.
+    const std::string where = path + ": checkpoint metadata";
+    const long emaCount = metadata::parseLong(meta("ema_count"), "ema_count", where);
+    const long step = metadata::parseLong(meta("step"), "step", where);
+    const long optimizerStep = metadata::parseLong(meta("optimizer_step"), "optimizer_step", where);
+    const double seconds = metadata::parseDouble(meta("seconds"), "seconds", where);
     if (networkConfigFromJson(meta("network"), path).itemShape() != m_network.itemShape() ||
         meta("network") != networkConfigToJson(m_network))
         throw Error(ErrorKind::InvalidArgument,
                     path + ": the checkpoint's network differs from the requested one");
-    if (std::stoul(meta("ema_count")) != m_ema.size())
-        throw Error(ErrorKind::InvalidArgument, path + ": the checkpoint has " + meta("ema_count") +
+    if (std::size_t(emaCount) != m_ema.size())
+        throw Error(ErrorKind::InvalidArgument, path + ": the checkpoint has " + std::to_string(emaCount) +
                                                     " EMA copies; the run asks for " +
                                                     std::to_string(m_ema.size()));
     auto loadList = [&](const std::string& prefix, std::vector<torch::Tensor>& list) {
@@ -610,9 +656,9 @@ void TrainingRun::loadCheckpoint() {
     m_generator.set_state(rngState("rng.sampling"));
     at::Generator dropoutGenerator = at::detail::getDefaultCPUGenerator();
     dropoutGenerator.set_state(rngState("rng.dropout"));
-    m_step = std::stol(meta("step"));
-    m_optimizer->setStepCount(std::stol(meta("optimizer_step")));
-    m_secondsBefore = std::stod(meta("seconds"));
+    m_step = step;
+    m_optimizer->setStepCount(optimizerStep);
+    m_secondsBefore = seconds;
 }
 
 TrainSummary TrainingRun::run(const std::function<void(const TrainStatus&)>& observe,
@@ -627,6 +673,7 @@ TrainSummary TrainingRun::run(const std::function<void(const TrainStatus&)>& obs
         return m_secondsBefore +
                std::chrono::duration<double>(std::chrono::steady_clock::now() - m_segmentStart).count();
     };
+    bool savedThisSegment = false;
     while (m_step < p.totalSteps) {
         if (cancel && cancel->load()) {
             summary.cancelled = true;
@@ -658,11 +705,16 @@ TrainSummary TrainingRun::run(const std::function<void(const TrainStatus&)>& obs
         if (m_step % p.checkpointEvery == 0 || m_step == p.totalSteps) {
             saveCheckpoint();
             saveModel();
+            savedThisSegment = true;
         }
         if (observe) observe(status);
     }
     if (summary.cancelled) {
         saveCheckpoint();
+        saveModel();
+    } else if (!savedThisSegment) {
+        // A finished run resumed: nothing was trained, but the model it reports must exist (it may have been
+        // deleted), and the checkpoint holds exactly its weights.
         saveModel();
     }
     summary.steps = m_step;

@@ -1,13 +1,16 @@
 // Tests app/cmstudio-cli as a user runs it: outputs for good input, a one-line error and a non-zero
 // exit code (never a crash) for bad input.
+#include "core/image_util.h"
 #include "core/model.h"
 #include "core/safetensors.h"
+#include "corrupt_models.h"
 #include "test_support.h"
 
 #include <QCryptographicHash>
 #include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QImage>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -39,6 +42,18 @@ class TestCli : public QObject {
         result.out = QString::fromUtf8(process.readAllStandardOutput());
         result.err = QString::fromUtf8(process.readAllStandardError());
         return result;
+    }
+
+    // The last line of stderr: one line, short, without terminal controls, naming `file` and `mention`.
+    static void checkOneLineError(const CliRun& r, const QString& file, const QString& mention) {
+        QVERIFY(!r.crashed);
+        QCOMPARE(r.exitCode, 1);
+        const QString last = r.err.trimmed().section('\n', -1);
+        QVERIFY2(last.startsWith("cmstudio-cli ") && last.contains(file) && last.contains(mention),
+                 qPrintable(r.err.left(1000)));
+        QVERIFY2(last.size() < 1000, qPrintable(last.left(1000)));
+        for (const QChar c : r.err)
+            QVERIFY2(c.unicode() >= 0x20 || c == '\n' || c == '\r', qPrintable(r.err.left(1000)));
     }
 
     QString writeFile(const QString& name, const QByteArray& bytes) {
@@ -73,7 +88,8 @@ class TestCli : public QObject {
                             "--columns", "3",       "--seed", "4",     "--class", "1",           "--ts",
                             "0,22,39",   "--steps", "40",     "--npy", "a.npy",   "--save-each", "each"});
         QCOMPARE(a.exitCode, 0);
-        QVERIFY2(a.out.contains("3 network evaluations"), qPrintable(a.out));
+        // The last level, sigma_min, is the identity for a consistency model: two evaluations, as published.
+        QVERIFY2(a.out.contains("2 network evaluations"), qPrintable(a.out));
         const QImage grid(m_dir.filePath("a.png"));
         QCOMPARE(grid.size(), QSize(3 * 28 + 4 * 2, 2 * 28 + 3 * 2));
         QVERIFY(QFile::exists(m_dir.filePath("each/sample_seed9.png")));
@@ -209,11 +225,11 @@ class TestCli : public QObject {
         QVERIFY(good.open(QIODevice::ReadOnly));
         const QByteArray before = good.readAll();
         good.close();
-        // A file-size limit below the checkpoint's size makes the next save fail like a full disk (EFBIG);
-        // SIGXFSZ is ignored so the write returns the error instead of killing the process.
+        // A file-size limit below the checkpoint's size makes the next save fail like a full disk (EFBIG).
+        // The limit's signal, SIGXFSZ, once killed the trainer without a word; the CLI ignores it.
         QProcess trainer;
         trainer.setWorkingDirectory(m_dir.path());
-        const QString command = QString("trap '' XFSZ; ulimit -f %1; exec \"$0\" \"$@\"").arg(before.size() / 2048);
+        const QString command = QString("ulimit -f %1; exec \"$0\" \"$@\"").arg(before.size() / 2048);
         trainer.start("bash", QStringList{"-c", command, CMSTUDIO_CLI_PATH} + checkpointingRun(out, 6) << "--resume");
         QVERIFY(trainer.waitForFinished(120000));
         const QString err = QString::fromUtf8(trainer.readAllStandardError());
@@ -279,6 +295,56 @@ class TestCli : public QObject {
         QCOMPARE(run({"edit", "denoise", "-m", m_model, "--image", "in.png", "--add-noise", "0.3"}).exitCode, 0);
         QVERIFY(QFile::exists(m_dir.filePath("in-denoise-input.png")));
         QVERIFY(QFile::exists(m_dir.filePath("in-denoise.png")));
+    }
+
+    void publishedCheckpointsOpenWithForwardInfoAndConvert() {
+        // A small ADM UNet in OpenAI's .pt layout and as a diffusers folder, from the plain-PyTorch twin.
+        const QString twin = m_dir.filePath("twin");
+        QProcess python;
+        python.start("/usr/bin/python3", {QString(CMSTUDIO_SOURCE_DIR) + "/tests/published/adm_twin.py", twin,
+                                          "--config", "small-cond", "--name", "cd_imagenet64_l2", "--sigmas", "1.4"});
+        QVERIFY(python.waitForFinished(600000));
+        QVERIFY2(python.exitCode() == 0, python.readAllStandardError().constData());
+        const QString pt = twin + "/cd_imagenet64_l2.pt", folder = twin + "/cd_imagenet64_l2-diffusers";
+
+        auto info = run({"info", pt, "--image-size", "32", "--head-channels", "16"});
+        QCOMPARE(info.exitCode, 0);
+        QVERIFY2(info.out.contains("ADM U-Net") && info.out.contains("ts 0,22,39 on 40 steps") &&
+                     info.out.contains("preset cd_imagenet64_l2") && info.out.contains("10 classes (label_emb"),
+                 qPrintable(info.out));
+        info = run({"info", folder});
+        QCOMPARE(info.exitCode, 0);
+        QVERIFY2(info.out.contains("diffusers folder") && info.out.contains("40 steps"), qPrintable(info.out));
+
+        // forward on both layouts reproduces the twin's output.
+        for (const QString& model : {pt, folder}) {
+            const QString out = m_dir.filePath(QFileInfo(model).fileName() + "-y.npy");
+            const auto r = run({"forward", "-m", model, "--input", twin + "/input.npy", "--sigma", "1.4", "--classes",
+                                "7,8,9", "--image-size", "32", "--head-channels", "16", "-o", out});
+            QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+            const auto ours = cm::readNpy(out.toStdString());
+            const auto reference = cm::readNpy((twin + "/output0.npy").toStdString());
+            QCOMPARE(ours.shape, reference.shape);
+            double worst = 0;
+            for (std::size_t i = 0; i < ours.values.size(); ++i)
+                worst = std::max(worst, double(std::abs(ours.values[i] - reference.values[i])));
+            QVERIFY2(worst < 1e-4, qPrintable(QString("max difference %1").arg(worst)));
+            QCOMPARE(run({"forward", "-m", model, "--input", twin + "/input.npy", "--sigma", "1.4", "--classes", "7",
+                          "--image-size", "32", "--head-channels", "16", "-o", out})
+                         .exitCode,
+                     2); // an existing output needs --overwrite
+        }
+
+        // convert writes a CM Studio model with the card; it samples with the recommended schedule.
+        const QString converted = m_dir.filePath("cd64.safetensors");
+        auto r = run({"convert", pt, converted, "--image-size", "32", "--head-channels", "16", "--fp16"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("assumed:") && r.out.contains("float16"), qPrintable(r.out));
+        info = run({"info", converted});
+        QVERIFY2(info.out.contains("Preset: cd_imagenet64_l2") && info.out.contains("Licence: MIT"), qPrintable(info.out));
+        r = run({"sample", "-m", converted, "--recommended", "--n", "2", "--class", "3", "-o", "published.png"});
+        QVERIFY2(r.exitCode == 0 && r.out.contains("2 network evaluations"), qPrintable(r.out + r.err));
+        QVERIFY(QImage(m_dir.filePath("published.png")).width() >= 64);
     }
 
     void interpolationStripEndsAtTheSeedsSamples() {
@@ -412,6 +478,216 @@ class TestCli : public QObject {
         const QString last = r.err.trimmed().section('\n', -1);
         QVERIFY2(last.contains(mention), qPrintable(r.err));
         if (exitCode == 1) QVERIFY2(last.startsWith("cmstudio-cli "), qPrintable(r.err));
+    }
+
+    // Every class of corrupt model a robustness campaign found: `info` and `sample` refuse it with one
+    // short line naming the file and the problem, write nothing, and never crash.
+    void corruptModelsAreRefusedInOneLine_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("mention");
+        QFile model(m_model);
+        QVERIFY(model.open(QIODevice::ReadOnly));
+        const QByteArray valid = model.readAll();
+        for (const auto& corrupt : cmtest::corruptModels(std::vector<uint8_t>(valid.begin(), valid.end()))) {
+            const QString name = QString::fromStdString(corrupt.name) + ".safetensors";
+            QVERIFY(writeFile(name, QByteArray(reinterpret_cast<const char*>(corrupt.bytes.data()),
+                                               qsizetype(corrupt.bytes.size())))
+                        .size() > 0);
+            QTest::newRow(corrupt.name.c_str()) << name << QString::fromStdString(corrupt.mention);
+        }
+    }
+    void corruptModelsAreRefusedInOneLine() {
+        QFETCH(QString, file);
+        QFETCH(QString, mention);
+        checkOneLineError(run({"info", file}), file, mention);
+        const QString out = "from-" + QFileInfo(file).completeBaseName() + ".png";
+        checkOneLineError(run({"sample", "-m", file, "-o", out}), file, mention);
+        QVERIFY(!QFile::exists(m_dir.filePath(out)));
+    }
+
+    // Weights of 1e30 are finite, so the file loads, but the samples overflow: once "wrote 4 images" of
+    // black, exit 0. Now an error, and no image.
+    void overflowingWeightsGiveAnErrorNotABlackImage() {
+        auto file = cm::readSafetensors(m_model.toStdString());
+        for (auto& [name, record] : file.tensors) {
+            if (record.dtype != cm::DType::F32) continue;
+            auto* values = reinterpret_cast<float*>(record.bytes.data());
+            std::fill(values, values + record.elementCount(), 1e30f);
+        }
+        const QString huge = m_dir.filePath("huge-weights.safetensors");
+        cm::writeSafetensors(huge.toStdString(), file);
+        QCOMPARE(run({"info", huge}).exitCode, 0);
+        const auto r = run({"sample", "-m", huge, "--n", "4", "-o", "black.png"});
+        checkOneLineError(r, huge, "NaN or infinite");
+        QVERIFY(r.err.contains("numeric error"));
+        QVERIFY(!QFile::exists(m_dir.filePath("black.png")));
+    }
+
+    // `info` prints what a card says; text from the file is escaped and bounded on the terminal too.
+    void infoEscapesAndBoundsTheCardsText() {
+        auto file = cm::readSafetensors(m_model.toStdString());
+        file.metadata["notes"] = "\x1b]0;owned\x07\x1b[2J" + std::string(10 << 20, 'n');
+        file.metadata["dataset"] = "line one\nline two";
+        const QString hostile = m_dir.filePath("hostile-notes.safetensors");
+        cm::writeSafetensors(hostile.toStdString(), file);
+        const auto r = run({"info", hostile});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.size() < 10000, qPrintable(QString::number(r.out.size())));
+        QVERIFY2(r.out.contains("Notes: \\x1b]0;owned\\x07\\x1b[2Jnnnn") &&
+                     r.out.contains("nnn... (10485774 bytes)"),
+                 qPrintable(r.out.left(2000)));
+        QVERIFY2(r.out.contains("Data set: line one\\nline two\n"), qPrintable(r.out.left(2000)));
+        QVERIFY(!r.out.contains(QChar(0x1b)));
+    }
+
+    // A 1 GB file that is no model is refused after its first bytes (it was read whole: 3 GB, 12 s).
+    void aLargeNonModelIsRefusedUnread() {
+        QFile big(m_dir.filePath("video.safetensors"));
+        QVERIFY(big.open(QIODevice::WriteOnly));
+        big.write("RIFF\x10\0\0\0AVI LIST");
+        QVERIFY(big.resize(qint64(1) << 30));
+        big.close();
+        QElapsedTimer timer;
+        timer.start();
+        checkOneLineError(run({"info", big.fileName()}), big.fileName(), "header length");
+        QVERIFY2(timer.elapsed() < 20000, qPrintable(QString::number(timer.elapsed())));
+        QVERIFY(big.remove());
+    }
+
+    // sample, like edit and interpolate, replaces an existing file only with --overwrite, and checks
+    // every output before sampling.
+    void sampleNeverOverwritesUnasked() {
+        const auto hashOf = [&](const QString& name) {
+            QFile f(m_dir.filePath(name));
+            return f.open(QIODevice::ReadOnly)
+                       ? QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256)
+                       : QByteArray();
+        };
+        writeFile("taken.png", "keep me");
+        writeFile("taken.npy", "keep me too");
+        QDir(m_dir.path()).mkpath("taken-each");
+        writeFile("taken-each/sample_seed2.png", "and me");
+        const QByteArray png = hashOf("taken.png"), npy = hashOf("taken.npy"),
+                         each = hashOf("taken-each/sample_seed2.png");
+        const QStringList base{"sample", "-m", m_model, "--n", "3", "--class", "1"};
+        auto r = run(base + QStringList{"-o", "taken.png"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("'taken.png' exists; pass --overwrite"), qPrintable(r.err));
+        r = run(base + QStringList{"-o", "new1.png", "--npy", "taken.npy"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("taken.npy"), qPrintable(r.err));
+        r = run(base + QStringList{"-o", "new2.png", "--save-each", "taken-each"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("sample_seed2.png"), qPrintable(r.err));
+        // Nothing was written by the refused runs.
+        QCOMPARE(hashOf("taken.png"), png);
+        QCOMPARE(hashOf("taken.npy"), npy);
+        QCOMPARE(hashOf("taken-each/sample_seed2.png"), each);
+        QVERIFY(!QFile::exists(m_dir.filePath("new1.png")) && !QFile::exists(m_dir.filePath("new2.png")));
+        QVERIFY(!QFile::exists(m_dir.filePath("taken-each/sample_seed0.png")));
+        // Asked to, it replaces them all.
+        r = run(base + QStringList{"-o", "taken.png", "--npy", "taken.npy", "--save-each", "taken-each",
+                                   "--overwrite"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(QImage(m_dir.filePath("taken-each/sample_seed2.png")).size(), QSize(28, 28));
+        QVERIFY(hashOf("taken.npy") != npy);
+    }
+
+    void interpolateChecksEveryFrameBeforeWriting() {
+        QDir(m_dir.path()).mkpath("busy-frames");
+        writeFile("busy-frames/frame002.png", "taken");
+        const auto r = run({"interpolate", "-m", m_model, "--frames", "4", "--class", "1", "-o", "busy.png"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("frame002.png"), qPrintable(r.err));
+        QVERIFY(!QFile::exists(m_dir.filePath("busy.png"))); // the strip was once written before the error
+        QCOMPARE(QDir(m_dir.filePath("busy-frames")).entryList(QDir::Files), QStringList{"frame002.png"});
+    }
+
+    void denoiseWritesNothingForASigmaOutOfRange() {
+        QImage(28, 28, QImage::Format_Grayscale8).save(m_dir.filePath("quiet.png"));
+        const auto r = run({"edit", "denoise", "-m", m_model, "--image", "quiet.png", "--add-noise", "100"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("outside the model's range"), qPrintable(r.err));
+        // The noisy input was once written before sigma was checked.
+        QVERIFY(!QFile::exists(m_dir.filePath("quiet-denoise-input.png")));
+        QVERIFY(!QFile::exists(m_dir.filePath("quiet-denoise.png")));
+    }
+
+    void editRefusesAWrongSizeBeforeDecoding() {
+        // A 10000 x 10000 16-bit RGBA header (the image data is not there): the size is refused from the
+        // header; decoding it would take 763 MB (once 3.2 GB with --fit).
+        QImage small(8, 8, QImage::Format_RGBA64);
+        small.fill(Qt::red);
+        QVERIFY(small.save(m_dir.filePath("bomb.png")));
+        QFile bomb(m_dir.filePath("bomb.png"));
+        QVERIFY(bomb.open(QIODevice::ReadWrite));
+        QByteArray bytes = bomb.readAll();
+        QCOMPARE(int(uchar(bytes[24])), 16);
+        const char side[4] = {0x00, 0x00, 0x27, 0x10};
+        bytes.replace(16, 4, side, 4).replace(20, 4, side, 4);
+        bomb.seek(0);
+        bomb.write(bytes);
+        bomb.close();
+        auto r = run({"edit", "stroke", "-m", m_model, "--image", "bomb.png", "-o", "b1.png"});
+        checkOneLineError(r, "bomb.png", "763 MB");
+        r = run({"edit", "stroke", "-m", m_model, "--image", "bomb.png", "--fit", "-o", "b2.png"});
+        checkOneLineError(r, "bomb.png", "763 MB");
+        // Without --fit, a wrong size is said from the header, before decoding (here: a damaged image).
+        QImage(100, 100, QImage::Format_Grayscale8).save(m_dir.filePath("wide.png"));
+        QFile wide(m_dir.filePath("wide.png"));
+        QVERIFY(wide.open(QIODevice::ReadWrite));
+        QVERIFY(wide.resize(60)); // the header and a cut-off IDAT
+        wide.close();
+        r = run({"edit", "stroke", "-m", m_model, "--image", "wide.png", "-o", "b3.png"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("wide.png is 100x100; this needs 28x28"), qPrintable(r.err));
+    }
+
+    // train once replaced an existing --out silently, and took the teacher, checkpoint or log for it.
+    void trainNeverDestroysAModel() {
+        const auto hashOf = [&](const QString& path) {
+            QFile f(path);
+            return f.open(QIODevice::ReadOnly)
+                       ? QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256)
+                       : QByteArray();
+        };
+        QVERIFY(QFile::copy(m_model, m_dir.filePath("precious.safetensors")));
+        const QByteArray precious = hashOf(m_dir.filePath("precious.safetensors"));
+        const QStringList tiny{"train",
+                               "--data",
+                               "fashion-mnist",
+                               "--limit",
+                               "64",
+                               "--base-width",
+                               "16",
+                               "--res-blocks",
+                               "1",
+                               "--batch",
+                               "2",
+                               "--steps",
+                               "1",
+                               "--threads",
+                               "1"};
+        auto r = run(tiny + QStringList{"-o", "precious.safetensors"});
+        checkOneLineError(r, "precious.safetensors", "already exists");
+        r = run(tiny + QStringList{"-o", "other.safetensors", "--checkpoint", "other.safetensors"});
+        checkOneLineError(r, "other.safetensors", "the same file");
+        r = run(tiny + QStringList{"-o", "other.safetensors", "--log", "./other.safetensors"});
+        checkOneLineError(r, "other.safetensors", "the same file");
+        r = run(tiny + QStringList{"--mode", "ect", "--teacher", "precious.safetensors", "-o",
+                                   "precious.safetensors", "--overwrite"});
+        checkOneLineError(r, "precious.safetensors", "the same file");
+        QCOMPARE(hashOf(m_dir.filePath("precious.safetensors")), precious);
+        QVERIFY(!QFile::exists(m_dir.filePath("other.safetensors")));
+        // --overwrite says so: then it is replaced.
+        r = run(tiny + QStringList{"-o", "precious.safetensors", "--overwrite"});
+        QCOMPARE(r.exitCode, 0);
+        // Resuming the finished run writes the model it reports, even when it was deleted.
+        QVERIFY(QFile::remove(m_dir.filePath("precious.safetensors")));
+        r = run(tiny + QStringList{"-o", "precious.safetensors", "--resume"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.err.contains("model written to precious.safetensors"), qPrintable(r.err));
+        QVERIFY(QFile::exists(m_dir.filePath("precious.safetensors")));
     }
 };
 

@@ -32,7 +32,7 @@ ModelInfo describe(const cm::Model& model, const QString& path) {
     info.path = path;
     info.name = QFileInfo(path).completeBaseName();
     info.consistency = card.kind == cm::ModelKind::Consistency;
-    info.pointModel = card.network.type == cm::NetworkType::Mlp;
+    info.pointModel = !card.network.producesImages();
     info.imageSize = card.network.imageSize;
     info.channels = card.network.channels;
     info.numClasses = card.network.numClasses;

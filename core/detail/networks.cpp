@@ -1,5 +1,7 @@
 #include "networks.h"
 
+#include "adm_unet.h"
+
 #include <cmath>
 #include <numeric>
 
@@ -274,9 +276,32 @@ class Mlp : public NetworkBase {
 
 } // namespace
 
+namespace {
+thread_local BlockObserver* t_blockObserver = nullptr;
+} // namespace
+
+BlockObserver::BlockObserver(std::function<void()> onBlock) : m_onBlock(std::move(onBlock)), m_outer(t_blockObserver) {
+    t_blockObserver = this;
+}
+
+BlockObserver::~BlockObserver() {
+    t_blockObserver = m_outer;
+}
+
+void NetworkBase::reportBlockDone() {
+    if (t_blockObserver && t_blockObserver->m_onBlock) t_blockObserver->m_onBlock();
+}
+
 std::shared_ptr<NetworkBase> makeNetwork(const NetworkConfig& config) {
     config.validate();
-    if (config.type == NetworkType::Mlp) return std::make_shared<Mlp>(config);
+    switch (config.type) {
+    case NetworkType::Mlp:
+        return std::make_shared<Mlp>(config);
+    case NetworkType::AdmUNet:
+        return makeAdmUNet(config);
+    case NetworkType::UNet:
+        break;
+    }
     return std::make_shared<UNet>(config);
 }
 

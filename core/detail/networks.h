@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include <functional>
+
 namespace cm::detail {
 
 class NetworkBase : public torch::nn::Module {
@@ -13,8 +15,30 @@ class NetworkBase : public torch::nn::Module {
     // x: scaled input [N, ...]; noiseLabel: c_noise [N] (float32); labels: [N] int64 or undefined.
     virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& noiseLabel,
                                   const torch::Tensor& labels) = 0;
+    // How many times one forward calls reportBlockDone (large networks report between blocks).
+    virtual int blockCount() const { return 0; }
+
+  protected:
+    // Tells this thread's BlockObserver that one more block is done; it may throw Error(Cancelled).
+    static void reportBlockDone();
 };
 
+// While alive, receives this thread's reportBlockDone calls: progress and cancel inside one evaluation
+// of a network that takes seconds. Scopes nest; the innermost one observes.
+class BlockObserver {
+  public:
+    explicit BlockObserver(std::function<void()> onBlock);
+    ~BlockObserver();
+    BlockObserver(const BlockObserver&) = delete;
+    BlockObserver& operator=(const BlockObserver&) = delete;
+
+  private:
+    friend class NetworkBase;
+    std::function<void()> m_onBlock;
+    BlockObserver* m_outer;
+};
+
+// The registry of architectures: builds the network a config names (validated first).
 std::shared_ptr<NetworkBase> makeNetwork(const NetworkConfig& config);
 
 // Sinusoidal embedding of c_noise (EDM's positional embedding: max period 10000).

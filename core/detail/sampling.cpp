@@ -5,6 +5,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <cmath>
+#include <random>
 
 namespace cm::detail {
 
@@ -41,7 +42,7 @@ torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& un
                                PerImageNoise& noise, EvaluationTicker& ticker, const StepObserver& observe,
                                const torch::Tensor& start, const Projector& project) {
     c10::InferenceMode inference; // sampling never needs autograd
-    const auto n = unitNoise.size(0);
+    BlockObserver cancelInside([&] { ticker.checkCancel(); });
     const double sigmaMin = model.card.noise.sigmaMin;
     torch::Tensor x;
     for (std::size_t i = 0; i < sigmas.size(); ++i) {
@@ -53,7 +54,7 @@ torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& un
             const double scale = std::sqrt(std::max(0.0, sigmas[i] * sigmas[i] - sigmaMin * sigmaMin));
             noisy = x + scale * noise.next();
         }
-        x = evaluate(model, noisy, sigmaVector(sigmas[i], n), labels);
+        x = sampleEstimate(model, noisy, sigmas[i], labels);
         if (project) x = project(x);
         ticker.tick();
         if (observe) observe(int(i), x.clamp(-1, 1));
@@ -65,19 +66,19 @@ torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNo
                            const std::vector<double>& sigmas, bool heun, const torch::Tensor& labels,
                            EvaluationTicker& ticker, const StepObserver& observe) {
     c10::InferenceMode inference; // sampling never needs autograd
-    const auto n = unitNoise.size(0);
+    BlockObserver cancelInside([&] { ticker.checkCancel(); });
     auto x = unitNoise * sigmas[0];
     for (std::size_t i = 0; i < sigmas.size(); ++i) {
         const double from = sigmas[i];
         const double to = i + 1 < sigmas.size() ? sigmas[i + 1] : 0.0;
         ticker.checkCancel();
-        const auto denoised = evaluate(model, x, sigmaVector(from, n), labels);
+        const auto denoised = sampleEstimate(model, x, from, labels);
         ticker.tick();
         const auto slope = (x - denoised) / from;
         auto next = x + (to - from) * slope;
         if (heun && to > 0) {
             ticker.checkCancel();
-            const auto denoisedNext = evaluate(model, next, sigmaVector(to, n), labels);
+            const auto denoisedNext = sampleEstimate(model, next, to, labels);
             ticker.tick();
             next = x + (to - from) * 0.5 * (slope + (next - denoisedNext) / to);
         }
@@ -87,7 +88,8 @@ torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNo
     return x.clamp(-1, 1);
 }
 
-torch::Tensor labelTensor(const ModelCard& card, const std::vector<int>& labels, int count) {
+torch::Tensor labelTensor(const ModelCard& card, const std::vector<int>& labels, int count,
+                          std::optional<uint64_t> firstSeed) {
     const int classes = card.network.numClasses;
     if (classes == 0) {
         for (int label : labels)
@@ -97,21 +99,36 @@ torch::Tensor labelTensor(const ModelCard& card, const std::vector<int>& labels,
                                 std::to_string(label) + ")");
         return {};
     }
-    auto tensor = torch::full({count}, int64_t(classes), torch::kInt64);
-    if (labels.empty()) return tensor;
-    if (labels.size() != 1 && int(labels.size()) != count)
+    const bool nullRow = card.network.hasNullClass();
+    auto noClass = [&](int j) -> int64_t {
+        if (nullRow) return classes;
+        if (!firstSeed)
+            throw Error(ErrorKind::InvalidArgument, "this model has no unconditional mode (its " +
+                                                        std::to_string(classes) +
+                                                        "-class embedding has no null row): give a class");
+        std::mt19937_64 rng(*firstSeed + uint64_t(j));
+        return int64_t(std::uniform_int_distribution<int>(0, classes - 1)(rng));
+    };
+    auto tensor = torch::empty({count}, torch::kInt64);
+    if (labels.size() > 1 && int(labels.size()) != count)
         throw Error(ErrorKind::InvalidArgument, "expected 1 or " + std::to_string(count) +
                                                     " class labels, got " + std::to_string(labels.size()));
     for (int j = 0; j < count; ++j) {
-        const int label = labels.size() == 1 ? labels[0] : labels[j];
+        const int label = labels.empty() ? -1 : labels.size() == 1 ? labels[0] : labels[j];
         if (label >= classes)
             throw Error(ErrorKind::InvalidArgument, "class " + std::to_string(label) +
                                                         " is out of range: this model has " +
                                                         std::to_string(classes) + " classes (0.." +
                                                         std::to_string(classes - 1) + ", or -1 for none)");
-        tensor[j] = label < 0 ? int64_t(classes) : int64_t(label);
+        tensor[j] = label < 0 ? noClass(j) : int64_t(label);
     }
     return tensor;
+}
+
+torch::Tensor sampleEstimate(const Model::Impl& model, const torch::Tensor& x, double sigma,
+                             const torch::Tensor& labels) {
+    auto estimate = evaluate(model, x, sigmaVector(sigma, x.size(0)), labels);
+    return model.card.clampEachStep ? estimate.clamp(-1, 1) : estimate;
 }
 
 cv::Mat tensorToImage(const torch::Tensor& chw) {

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace cm::detail {
@@ -50,8 +51,16 @@ torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNo
                            const std::vector<double>& sigmas, bool heun, const torch::Tensor& labels,
                            EvaluationTicker& ticker, const StepObserver& observe = {});
 
-// Labels tensor for a batch: explicit labels, a single label, or the null label (numClasses).
-torch::Tensor labelTensor(const ModelCard& card, const std::vector<int>& labels, int count);
+// Labels tensor for a batch: explicit labels, a single label, and -1 for "no class": the null label
+// (numClasses) where the network has one; otherwise (OpenAI's ADM) a random class per image, drawn from
+// firstSeed + j like the official sampler's random labels, or an error when no seed is given.
+torch::Tensor labelTensor(const ModelCard& card, const std::vector<int>& labels, int count,
+                          std::optional<uint64_t> firstSeed = std::nullopt);
+
+// The model's estimate for sampling and editing: one evaluation, clamped to [-1, 1] when the card says
+// its published sampler clamps every step.
+torch::Tensor sampleEstimate(const Model::Impl& model, const torch::Tensor& x, double sigma,
+                             const torch::Tensor& labels);
 
 torch::Tensor sigmaVector(double sigma, int64_t count);
 

@@ -1,0 +1,86 @@
+// Seconds per one-step image and peak memory of a published-size ADM UNet (ImageNet 64 or LSUN 256,
+// random weights in the published .pt layout, made by tests/published/adm_twin.py), as the engine
+// opens and samples it. bench/run-published-bench.sh runs it beside the same network in plain PyTorch.
+//
+// Usage: bench_published MODEL.pt [--batches 1,8] [--runs N] [--threads N]
+// One line per batch size on stdout:
+//   cpp cd_imagenet64_l2 batch=1 median_s_per_image=9.71 min_s_per_image=9.50 runs=3 load_s=4.2 peak_rss_mib=2500
+#include "bench_stats.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "core/runtime.h"
+#include "core/sampler.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+double peakRssMiB() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    return 0;
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: bench_published MODEL.pt [--batches 1,8] [--runs N] [--threads N]\n");
+        return 2;
+    }
+    const std::string path = argv[1];
+    std::vector<int> batches{1, 8};
+    int runs = 3, threads = 2;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--batches")) {
+            batches.clear();
+            std::stringstream list(argv[i + 1]);
+            for (std::string item; std::getline(list, item, ',');)
+                batches.push_back(std::stoi(item));
+        }
+    }
+    try {
+        cm::setThreadCount(threads);
+        const auto loadStart = std::chrono::steady_clock::now();
+        const cm::Model model = cm::Model::load(path, cm::ImportOptions{});
+        const double loadSeconds = secondsSince(loadStart);
+        const std::string name = std::filesystem::path(path).stem().string();
+        for (int batch : batches) {
+            cm::SampleParams params;
+            params.count = batch;
+            params.batchSize = batch;
+            std::vector<double> perImage;
+            for (int run = 0; run < runs; ++run) {
+                params.seed = uint64_t(run) * 1000;
+                const auto start = std::chrono::steady_clock::now();
+                cm::sample(model, params);
+                perImage.push_back(secondsSince(start) / batch);
+            }
+            std::printf("cpp %s batch=%d median_s_per_image=%.3f min_s_per_image=%.3f runs=%d load_s=%.1f "
+                        "peak_rss_mib=%.0f threads=%d params=%lld\n",
+                        name.c_str(), batch, median(perImage), *std::min_element(perImage.begin(), perImage.end()),
+                        runs, loadSeconds, peakRssMiB(), cm::threadCount(), (long long)model.parameterCount());
+            std::fflush(stdout);
+        }
+    } catch (const cm::Error& e) {
+        std::fprintf(stderr, "bench_published: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
