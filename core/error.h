@@ -1,8 +1,10 @@
 // The engine's one error type. Thrown by value; safe to copy between threads.
 #pragma once
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace cm {
 
@@ -17,6 +19,12 @@ enum class ErrorKind {
 };
 
 const char* errorKindName(ErrorKind kind);
+
+// Text that came from a file (a name, a field, a value), made safe to put into a message or a printout:
+// control bytes, DEL, C1 controls and bytes that are not UTF-8 become escapes (\n, \t, \x1b, ...), and
+// text longer than `maxBytes` is cut at a character boundary and ends with "... (N bytes)". A terminal
+// shows it as one line; a 10 MB field gives a short message.
+std::string describeUntrusted(std::string_view text, std::size_t maxBytes = 80);
 
 class Error : public std::runtime_error {
   public:
