@@ -18,6 +18,7 @@
 #include <QCheckBox>
 #include <QTimer>
 
+#include <csignal>
 #include <cstdio>
 
 namespace {
@@ -56,6 +57,7 @@ void generateAndQuit(MainWindow& window, const QString& output) {
 
 int main(int argc, char** argv) {
     restartWithPassiveOpenMpWaitPolicy(argv);
+    std::signal(SIGXFSZ, SIG_IGN); // a file-size limit fails a write (EFBIG) instead of killing the app
     QApplication app(argc, argv);
     QApplication::setApplicationName("CM Studio");
     QApplication::setOrganizationName("CMStudio");
@@ -79,7 +81,11 @@ int main(int argc, char** argv) {
 
     const std::string appDir = QCoreApplication::applicationDirPath().toStdString();
     QStringList bundled;
-    for (const std::string& path : cm::bundledModelFiles(appDir)) bundled << QString::fromStdString(path);
+    const cm::BundledModels found = cm::scanBundledModels(appDir);
+    for (const std::string& path : found.models)
+        bundled << QString::fromStdString(path);
+    for (const std::string& line : found.skipped)
+        std::fprintf(stderr, "cmstudio: skipped %s\n", line.c_str());
 
     MainWindow window(bundled);
     QString model = QString::fromStdString(cm::defaultModelPath(appDir));

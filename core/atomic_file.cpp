@@ -7,8 +7,9 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fcntl.h>
+#include <filesystem>
+#include <limits>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -98,6 +99,15 @@ void writeFileAtomically(const std::string& path, const std::string& text) {
 }
 
 std::vector<uint8_t> readWholeFile(const std::string& path) {
+    return readWholeFile(path, std::numeric_limits<uint64_t>::max());
+}
+
+std::vector<uint8_t> readWholeFile(const std::string& path, uint64_t maxBytes) {
+    const auto tooLarge = [&](uint64_t size) {
+        return Error(ErrorKind::Format, path + ": the file is " + std::to_string(size) +
+                                            " bytes or more, larger than the " + std::to_string(maxBytes) +
+                                            " bytes this reader accepts");
+    };
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throwIo("open", path, errno);
 
@@ -106,6 +116,8 @@ std::vector<uint8_t> readWholeFile(const std::string& path) {
         struct stat info {};
         if (::fstat(fd, &info) != 0) throwIo("inspect", path, errno);
         if (S_ISDIR(info.st_mode)) throwIo("read", path, EISDIR);
+        if (S_ISREG(info.st_mode) && uint64_t(info.st_size) > maxBytes)
+            throw tooLarge(uint64_t(info.st_size));
         if (S_ISREG(info.st_mode) && info.st_size > 0) bytes.reserve(std::size_t(info.st_size));
         // Read until end of file rather than trusting st_size: the file may change or be a pipe.
         uint8_t buffer[1 << 16];
@@ -116,6 +128,7 @@ std::vector<uint8_t> readWholeFile(const std::string& path) {
                 throwIo("read", path, errno);
             }
             if (n == 0) break;
+            if (bytes.size() + std::size_t(n) > maxBytes) throw tooLarge(bytes.size() + std::size_t(n));
             bytes.insert(bytes.end(), buffer, buffer + n);
         }
     } catch (...) {

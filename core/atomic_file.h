@@ -19,5 +19,8 @@ int removeStaleTemporaries(const std::string& path);
 
 // Reads a whole file; throws cm::Error(Io) naming the path if it cannot.
 std::vector<uint8_t> readWholeFile(const std::string& path);
+// The same for a file that may not exceed `maxBytes`: a larger one is cm::Error(Format), refused before it
+// is read (or as soon as a pipe passes the limit).
+std::vector<uint8_t> readWholeFile(const std::string& path, uint64_t maxBytes);
 
 } // namespace cm

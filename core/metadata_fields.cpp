@@ -1,8 +1,7 @@
 #include "metadata_fields.h"
 
 #include "error.h"
-
-#include <nlohmann/json.hpp>
+#include "untrusted_json.h"
 
 #include <charconv>
 #include <cmath>
@@ -41,7 +40,8 @@ double parseDouble(const std::string& text, const char* key, const std::string& 
     const char* end = text.data() + text.size();
     const auto result = std::from_chars(text.data(), end, value);
     if (result.ec != std::errc() || result.ptr != end || !std::isfinite(value))
-        fail(where, std::string("\"") + key + "\" must be a finite number, found \"" + text + "\"");
+        fail(where, std::string("\"") + key + "\" must be a finite number, found \"" +
+                        describeUntrusted(text) + "\"");
     return value;
 }
 
@@ -50,23 +50,20 @@ long parseLong(const std::string& text, const char* key, const std::string& wher
     const char* end = text.data() + text.size();
     const auto result = std::from_chars(text.data(), end, value);
     if (result.ec != std::errc() || result.ptr != end || value < 0)
-        fail(where, std::string("\"") + key + "\" must be a non-negative integer, found \"" + text + "\"");
+        fail(where, std::string("\"") + key + "\" must be a non-negative integer, found \"" +
+                        describeUntrusted(text) + "\"");
     return value;
 }
 
 std::vector<std::string> parseStringList(const std::string& text, const char* key, const std::string& where) {
     using nlohmann::json;
-    json list;
-    try {
-        list = json::parse(text);
-    } catch (const json::parse_error& e) {
-        fail(where, std::string("\"") + key + "\" is not valid JSON: " + e.what());
-    }
+    const json list = parseUntrustedJson(text, where + ": \"" + key + "\"");
     if (!list.is_array()) fail(where, std::string("\"") + key + "\" must be a JSON array of strings");
     std::vector<std::string> values;
     for (const json& item : list) {
         if (!item.is_string())
-            fail(where, std::string("\"") + key + "\" must contain only strings, found " + item.dump());
+            fail(where,
+                 std::string("\"") + key + "\" must contain only strings, found " + describeJsonValue(item));
         values.push_back(item.get<std::string>());
     }
     return values;

@@ -11,8 +11,17 @@ namespace cm {
 // <executableDir>/../share/cmstudio/models (an installed package), then the source tree this was built from.
 std::vector<std::string> bundledModelDirectories(const std::string& executableDir);
 
-// The bundled model files (*.safetensors that are generative models, not evaluators), sorted by name,
-// first folder wins for a name found twice.
+// What the model folders hold: the generative models (*.safetensors whose card says "cmstudio-model"),
+// sorted by name, first folder wins for a name found twice; and the files that were left out because
+// they cannot be read as a model card, as "path: reason" lines. Evaluators are neither. Never throws for
+// a bad file: one broken download must not stop the app from starting.
+struct BundledModels {
+    std::vector<std::string> models;
+    std::vector<std::string> skipped;
+};
+BundledModels scanBundledModels(const std::string& executableDir);
+
+// scanBundledModels(executableDir).models
 std::vector<std::string> bundledModelFiles(const std::string& executableDir);
 
 // `nameOrPath` as given when it names an existing file; otherwise a bundled model of that name, with or

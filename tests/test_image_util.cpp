@@ -4,12 +4,14 @@
 #include "core/image_util.h"
 #include "expect_error.h"
 
+#include <QElapsedTimer>
 #include <QtTest>
 
 #include <opencv2/imgcodecs.hpp>
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 using namespace cm;
@@ -200,6 +202,74 @@ class TestImageUtil : public QObject {
         QCOMPARE(int(e.kind()), int(ErrorKind::Format));
         QVERIFY2(QString(e.what()).contains("20000 x 20000") && QString(e.what()).contains("megapixels"),
                  e.what());
+    }
+
+    // A 778 KB 16-bit RGBA PNG of 10000 x 10000 once took 3.2 GB: 100 megapixels were within the pixel
+    // limit, but each pixel is 8 bytes. The decode budget is in bytes, checked on the header.
+    void sixteenBitRgbaBombIsRefusedBeforeDecoding() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("bomb16.png").toStdString();
+        std::vector<uint8_t> bytes = encode(".png", cv::Mat(8, 8, CV_16UC4, cv::Scalar(1, 2, 3, 65535)));
+        QCOMPARE(int(bytes[24]), 16);                     // bit depth
+        QCOMPARE(int(bytes[25]), 6);                      // RGBA
+        const uint8_t side[4] = {0x00, 0x00, 0x27, 0x10}; // 10000
+        std::memcpy(bytes.data() + 16, side, 4);
+        std::memcpy(bytes.data() + 20, side, 4);
+        writeFileAtomically(path, bytes);
+        for (const auto& read : {std::function<void()>([&] { readImageFile(path); }),
+                                 std::function<void()>([&] { readImageFileHeader(path); })}) {
+            const Error e = expectError(read);
+            QCOMPARE(int(e.kind()), int(ErrorKind::Format));
+            QVERIFY2(QString(e.what()).contains("10000 x 10000 pixels of 4 x 16-bit samples") &&
+                         QString(e.what()).contains("763 MB") &&
+                         QString(e.what()).contains("limit of 256 MB"),
+                     e.what());
+        }
+    }
+
+    void headersAreReadWithoutDecoding() {
+        QTemporaryDir dir;
+        const auto write = [&](const char* name, const std::vector<uint8_t>& bytes) {
+            const std::string path = dir.filePath(name).toStdString();
+            writeFileAtomically(path, bytes);
+            return path;
+        };
+        const ImageHeader grey =
+            readImageFileHeader(write("grey.png", encode(".png", cv::Mat(5, 7, CV_8UC1))));
+        QCOMPARE(grey.width, int64_t(7));
+        QCOMPARE(grey.height, int64_t(5));
+        QCOMPARE(grey.channels, 1);
+        QCOMPARE(grey.bytesPerSample, 1);
+        const ImageHeader jpeg = readImageFileHeader(write("card.jpg", encode(".jpg", testCard(40, 30))));
+        QCOMPARE(jpeg.width, int64_t(40));
+        QCOMPARE(jpeg.channels, 3);
+        QCOMPARE(jpeg.decodedBytes(), int64_t(40 * 30 * 3));
+        // The header of a damaged file is still read; a missing header is a format error naming the file.
+        std::vector<uint8_t> cut = encode(".png", testCard(9, 9));
+        cut.resize(20);
+        const Error e = expectError([&] { readImageFileHeader(write("cut.png", cut)); });
+        QCOMPARE(int(e.kind()), int(ErrorKind::Format));
+        QVERIFY2(QString(e.what()).contains("cut.png"), e.what());
+        QCOMPARE((ImageHeader{int64_t(1) << 40, int64_t(1) << 40, 4, 2}).decodedBytes(),
+                 std::numeric_limits<int64_t>::max());
+    }
+
+    // A huge file is not read whole to find out that it is no image this reader can take.
+    void hugeFileIsRefusedUnread() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("huge.png");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        const std::vector<uint8_t> png = encode(".png", testCard(8, 8));
+        file.write(reinterpret_cast<const char*>(png.data()), qint64(png.size()));
+        QVERIFY(file.resize(qint64(2) << 30)); // sparse
+        file.close();
+        QElapsedTimer timer;
+        timer.start();
+        const Error e = expectError([&] { readImageFile(path.toStdString()); });
+        QVERIFY2(timer.elapsed() < 1000, qPrintable(QString::number(timer.elapsed())));
+        QCOMPARE(int(e.kind()), int(ErrorKind::Format));
+        QVERIFY2(QString(e.what()).contains("2147483648 bytes"), e.what());
     }
 
     void headerSizes_data() {

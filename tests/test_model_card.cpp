@@ -318,7 +318,8 @@ class TestModelCard : public QObject {
         QTest::newRow("nan") << set("rho", "nan") << QStringList{"\"rho\"", "nan"};
         QTest::newRow("inf") << set("sigma_max", "inf") << QStringList{"\"sigma_max\""};
         QTest::newRow("out of range") << set("sigma_max", "1e999") << QStringList{"\"sigma_max\""};
-        QTest::newRow("sigma_min zero") << set("sigma_min", "0") << QStringList{"\"sigma_min\"", "> 0"};
+        QTest::newRow("sigma_min zero")
+            << set("sigma_min", "0") << QStringList{"\"sigma_min\"", "[1e-06, 10]"};
         QTest::newRow("sigma_max below sigma_min")
             << set("sigma_max", "0.001") << QStringList{"\"sigma_max\""};
         QTest::newRow("sigma_max equals sigma_min")
@@ -340,6 +341,53 @@ class TestModelCard : public QObject {
         QTest::newRow("training_steps text")
             << set("training_steps", "12abc") << QStringList{"training_steps"};
         QTest::newRow("training not an object") << set("training", "[1]") << QStringList{"\"training\""};
+
+        // Hostile cards: found by a corrupt-file campaign and fuzzing.
+        const auto setText = [](const char* key, std::string value) {
+            return MetadataEdit([key, value](Metadata& m) { m[key] = value; });
+        };
+        const std::string deep = std::string(80000, '[') + std::string(80000, ']');
+        const std::string unet =
+            R"({"type":"unet","image_size":28,"channels":1,"base_width":32,"channel_mult":[1,2,2],)"
+            R"("res_blocks":2,"attention_resolutions":[7],"dropout":0,"num_classes":10})";
+        QTest::newRow("classes: a number beyond double")
+            << set("classes", R"(["a",1e400])") << QStringList{"\"classes\"", "1e400"};
+        QTest::newRow("classes nested 80,000 deep")
+            << setText("classes", deep) << QStringList{"\"classes\"", "nested deeper"};
+        QTest::newRow("classes: an entry nested 60 deep")
+            << setText("classes", "[" + std::string(60, '[') + std::string(60, ']') + "]")
+            << QStringList{"\"classes\"", "an array of 1 values"};
+        QTest::newRow("network value nested 80,000 deep")
+            << setText("network", R"({"type":"unet","image_size":)" + deep + "}")
+            << QStringList{"network", "nested deeper"};
+        QTest::newRow("network value nested 60 deep")
+            << setText("network",
+                       R"({"type":"unet","image_size":)" + std::string(60, '[') + std::string(60, ']') + "}")
+            << QStringList{"\"image_size\"", "an array of 1 values"};
+        QTest::newRow("network type nested 60 deep")
+            << setText("network", R"({"type":)" + std::string(60, '[') + std::string(60, ']') + "}")
+            << QStringList{"\"type\"", "an array of 1 values"};
+        QTest::newRow("network: a key twice")
+            << setText("network", unet.substr(0, unet.size() - 1) + R"(,"channels":3})")
+            << QStringList{"\"channels\" occurs twice"};
+        QTest::newRow("training nested 80,000 deep")
+            << setText("training", "{\"a\":" + deep + "}") << QStringList{"\"training\"", "nested deeper"};
+        QTest::newRow("sigma_max 1e300")
+            << set("sigma_max", "1e300") << QStringList{"\"sigma_max\"", "10000"};
+        QTest::newRow("sigma_data 1e300")
+            << set("sigma_data", "1e300") << QStringList{"\"sigma_data\"", "[0.001, 100]"};
+        QTest::newRow("sigma_data 1e-300") << set("sigma_data", "1e-300") << QStringList{"\"sigma_data\""};
+        QTest::newRow("rho 1e300") << set("rho", "1e300") << QStringList{"\"rho\""};
+        QTest::newRow("sigma_min 1e-300") << set("sigma_min", "1e-300") << QStringList{"\"sigma_min\""};
+        QTest::newRow("10 MB format")
+            << setText("format", std::string(10 << 20, 'f')) << QStringList{"\"format\"", "(10485760 bytes)"};
+        QTest::newRow("10 MB sigma") << setText("sigma_min", std::string(10 << 20, '9'))
+                                     << QStringList{"\"sigma_min\"", "bytes)"};
+        QTest::newRow("escape sequences in format")
+            << set("format", "\x1b[2J\x1b]0;owned\x07\ncmstudio-model")
+            << QStringList{"\\x1b[2J\\x1b]0;owned\\x07\\ncmstudio-model"};
+        QTest::newRow("newline in kind")
+            << set("kind", "consistency\nEDM") << QStringList{"consistency\\nEDM"};
     }
     void fromMetadataRejects() {
         QFETCH(MetadataEdit, edit);
@@ -347,10 +395,42 @@ class TestModelCard : public QObject {
         Metadata m = sampleCard().toMetadata();
         edit(m);
         const Error e = expectError([&] { ModelCard::fromMetadata(m, kOrigin); });
+        const QString message = QString::fromUtf8(e.what());
         QCOMPARE(int(e.kind()), int(ErrorKind::Format));
-        QVERIFY2(QString(e.what()).contains(QString::fromStdString(kOrigin)), e.what());
+        QVERIFY2(message.startsWith(QString::fromStdString(kOrigin)), qPrintable(message.left(300)));
         for (const QString& phrase : phrases)
-            QVERIFY2(QString(e.what()).contains(phrase), e.what());
+            QVERIFY2(message.contains(phrase), qPrintable(message.left(300)));
+        // One short line whatever the file holds.
+        QVERIFY2(message.size() < 400, qPrintable(message.left(300)));
+        for (const QChar c : message)
+            QVERIFY2(c.unicode() >= 0x20, qPrintable(message));
+    }
+
+    void constantsAtTheLimitsAreAccepted() {
+        Metadata m = sampleCard().toMetadata();
+        m["sigma_min"] = "1e-6";
+        m["sigma_max"] = "10000";
+        m["sigma_data"] = "100";
+        m["rho"] = "100";
+        const ModelCard card = ModelCard::fromMetadata(m, kOrigin);
+        QCOMPARE(card.noise.sigmaMax, 10000.0);
+    }
+
+    void describeEscapesAndBoundsTheCardsText() {
+        ModelCard card = sampleCard();
+        card.notes = "\x1b]0;title\x07\x1b[2Jline one\nline two \xe2\x80\xae reversed";
+        card.dataset = std::string(10 << 20, 'd');
+        card.classNames[3] = "Dress\r\x1b[1A";
+        const std::string text = card.describe();
+        QVERIFY2(text.size() < 8000, qPrintable(QString::number(text.size())));
+        const QString described = QString::fromStdString(text);
+        QVERIFY2(described.contains(
+                     "Notes: \\x1b]0;title\\x07\\x1b[2Jline one\\nline two \\xe2\\x80\\xae reversed\n"),
+                 qPrintable(described));
+        QVERIFY2(described.contains("Dress\\r\\x1b[1A"), qPrintable(described));
+        QVERIFY2(described.contains("(10485760 bytes)"), qPrintable(described.left(300)));
+        for (const QChar c : described)
+            QVERIFY2(c.unicode() >= 0x20 || c == '\n', qPrintable(described));
     }
 
     void describeMentionsTheEssentials() {

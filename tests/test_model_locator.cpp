@@ -11,6 +11,14 @@
 
 namespace {
 
+// A file with a hand-written safetensors header and no tensors.
+void writeHeader(const std::string& path, const std::string& header) {
+    std::string bytes(8, '\0');
+    for (int i = 0; i < 8; ++i)
+        bytes[std::size_t(i)] = char(uint64_t(header.size()) >> (8 * i));
+    std::ofstream(path, std::ios::binary) << bytes << header;
+}
+
 void writeCard(const std::string& path, const std::string& format) {
     cm::SafetensorsFile file;
     file.metadata["format"] = format;
@@ -37,6 +45,14 @@ class TestModelLocator : public QObject {
         writeCard(at("evaluator.safetensors"), "cmstudio-feature-net");
         std::ofstream(at("broken.safetensors")) << "not a safetensors file";
         std::ofstream(at("readme.txt")) << "not a model";
+        // Headers that once aborted the app at every start (a type error escaped the listing).
+        writeHeader(at("metadata-array.safetensors"), R"({"__metadata__": ["format"]})");
+        writeHeader(at("format-number.safetensors"), R"({"__metadata__": {"format": 5}})");
+        writeHeader(at("header-array.safetensors"), R"([1, 2])");
+        writeHeader(at("deep.safetensors"),
+                    "{\"__metadata__\": " + std::string(80000, '[') + std::string(80000, ']') + "}");
+        writeHeader(at("twice.safetensors"),
+                    R"({"__metadata__": {"format": "x", "format": "cmstudio-model"}})");
         qputenv("CMSTUDIO_MODELS_DIR", m_dir.path().toLocal8Bit());
     }
 
@@ -49,6 +65,32 @@ class TestModelLocator : public QObject {
             const std::string name = std::filesystem::path(file).filename().string();
             QVERIFY2(name != "evaluator.safetensors" && name != "broken.safetensors", name.c_str());
         }
+    }
+
+    void badFilesAreSkippedAndListedNeverFatal() {
+        const cm::BundledModels found = cm::scanBundledModels("");
+        QCOMPARE(std::filesystem::path(found.models.at(0)).filename().string(),
+                 std::string("a-model.safetensors"));
+        QCOMPARE(std::filesystem::path(found.models.at(1)).filename().string(),
+                 std::string("b-model.safetensors"));
+        QStringList skipped;
+        for (const std::string& line : found.skipped)
+            skipped << QString::fromStdString(line);
+        for (const char* name :
+             {"broken.safetensors", "metadata-array.safetensors", "format-number.safetensors",
+              "header-array.safetensors", "deep.safetensors", "twice.safetensors"}) {
+            const QStringList lines = skipped.filter(QString("/") + name + ": ");
+            QVERIFY2(lines.size() == 1,
+                     qPrintable(name + QString(" not listed once in:\n") + skipped.join('\n')));
+            QVERIFY2(lines.front().size() < 600, qPrintable(lines.front()));
+        }
+        QVERIFY2(skipped.filter("deep.safetensors").front().contains("nested deeper"),
+                 qPrintable(skipped.join('\n')));
+        QVERIFY2(skipped.filter("twice.safetensors").front().contains("twice"),
+                 qPrintable(skipped.join('\n')));
+        QVERIFY(skipped.filter("evaluator").isEmpty()); // an evaluator is not a broken model
+        QVERIFY(
+            !cm::defaultModelPath("").empty()); // the app's start-up path lists the folder without throwing
     }
 
     void resolvesNamesAndPaths() {

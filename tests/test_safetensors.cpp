@@ -3,17 +3,27 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/safetensors.h"
+#include "expect_error.h"
 
+#include <QElapsedTimer>
 #include <QtTest>
 
 #include <nlohmann/json.hpp>
 
 #include <cstring>
 #include <random>
+#include <sys/resource.h>
 
 using namespace cm;
+using cmtest::expectError;
 
 namespace {
+
+long peakResidentKilobytes() {
+    struct rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;
+}
 
 const std::string kOrigin = "sample.safetensors";
 
@@ -189,9 +199,9 @@ class TestSafetensors : public QObject {
             return toQBytes(rawFile("{" + entry("w", dtype, shape, offsets) + "}", dataSize));
         };
         QTest::newRow("unknown dtype")
-            << one("\"Q7\"", "[1]", "[0, 1]", 1) << QStringList{"'w'", "Q7", "F32, F16, I64, I32, U8"};
-        QTest::newRow("BF16 unsupported")
-            << one("\"BF16\"", "[1]", "[0, 2]", 2) << QStringList{"'w'", "BF16"};
+            << one("\"Q7\"", "[1]", "[0, 1]", 1) << QStringList{"'w'", "Q7", "F32, F16, BF16, I64, I32, U8"};
+        QTest::newRow("BOOL unsupported")
+            << one("\"BOOL\"", "[1]", "[0, 1]", 1) << QStringList{"'w'", "BOOL"};
         QTest::newRow("dtype not a string")
             << one("4", "[1]", "[0, 1]", 1) << QStringList{"'w'", "\"dtype\""};
         QTest::newRow("span outside data")
@@ -404,14 +414,119 @@ class TestSafetensors : public QObject {
         QVERIFY(parsed > 0); // damage inside tensor data is not detectable and must still parse
     }
 
-    void deeplyNestedJsonIsRejected() {
-        const std::string header = "{\"w\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+    // Found by fuzzing and a corrupt-file campaign: deep nesting (once a stack overflow in the error
+    // message), giant or hostile text in names and fields, and what the reader decides about JSON the format
+    // leaves open.
+    void hostileHeadersGetShortTypedErrors_data() {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QStringList>("phrases");
+        const auto deep = [](int levels) { return std::string(levels, '[') + std::string(levels, ']'); };
+        const auto header = [](const std::string& json, std::size_t dataSize = 0) {
+            return toQBytes(rawFile(json, dataSize));
+        };
+        QTest::newRow("80,000 levels as a tensor")
+            << header("{\"w\": " + deep(80000) + "}") << QStringList{"nested deeper"};
+        QTest::newRow("80,000 levels in data_offsets")
+            << header("{\"w\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": " + deep(80000) + "}}",
+                      1)
+            << QStringList{"nested deeper"};
+        QTest::newRow("80,000 levels in metadata")
+            << header("{\"__metadata__\": {\"format\": " + deep(80000) + "}}")
+            << QStringList{"nested deeper"};
+        QTest::newRow("deep data_offsets within the limit")
+            << header("{\"w\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": " + deep(60) + "}}", 1)
+            << QStringList{"'w'", "data_offsets", "an array of 1 values"};
+        QTest::newRow("10 MB tensor name") << header("{\"" + std::string(10 << 20, 'n') + "\": 5}")
+                                           << QStringList{"nnnn", "(10485760 bytes)"};
+        QTest::newRow("10 MB metadata key")
+            << header("{\"__metadata__\": {\"" + std::string(10 << 20, 'k') + "\": 1}}")
+            << QStringList{"(10485760 bytes)"};
+        std::string shape = "[1";
+        for (int i = 1; i < 5000; ++i)
+            shape += ", 1";
+        QTest::newRow("5,000 dimensions")
+            << header("{\"w\": {\"dtype\": \"U8\", \"shape\": " + shape + "], \"data_offsets\": [0, 2]}}", 2)
+            << QStringList{"[1, 1, 1, 1, 1, 1, 1, 1, ... (5000 dimensions)]", "needs 1 bytes"};
+        QTest::newRow("escape sequence in a name")
+            << header("{\"\\u001b[2J\\nrm\": 5}") << QStringList{"'\\x1b[2J\\nrm'"};
+        QTest::newRow("duplicate tensor")
+            << header("{\"w\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1]}, "
+                      "\"w\": {\"dtype\": \"U8\", \"shape\": [1], \"data_offsets\": [0, 1]}}",
+                      1)
+            << QStringList{"\"w\" occurs twice"};
+        QTest::newRow("duplicate metadata key")
+            << header("{\"__metadata__\": {\"format\": \"a\", \"format\": \"cmstudio-model\"}}")
+            << QStringList{"\"format\" occurs twice"};
+        QTest::newRow("duplicate field") << header("{\"w\": {\"dtype\": \"I32\", \"dtype\": \"U8\", "
+                                                   "\"shape\": [1], \"data_offsets\": [0, 1]}}",
+                                                   1)
+                                         << QStringList{"\"dtype\" occurs twice"};
+        QByteArray withNul = header("{\"__metadata__\": {\"a\": \"b\"}}  ");
+        withNul[8 + 29] = '\0';
+        QTest::newRow("NUL padding") << withNul << QStringList{"NUL byte at offset 29"};
+        QTest::newRow("byte-order mark") << header("\xEF\xBB\xBF{}") << QStringList{"byte-order mark"};
+        QTest::newRow("number beyond double")
+            << header("{\"w\": {\"dtype\": \"U8\", \"shape\": [1e400], \"data_offsets\": [0, 1]}}", 1)
+            << QStringList{"not valid JSON", "1e400"};
+        QTest::newRow("10 MB invalid string") << header("{\"w\": \"" + std::string(10 << 20, 'x') + "\x01\"}")
+                                              << QStringList{"not valid JSON", "bytes)"};
+    }
+    void hostileHeadersGetShortTypedErrors() {
+        QFETCH(QByteArray, bytes);
+        QFETCH(QStringList, phrases);
         try {
-            parseSafetensors(rawFile(header, 0), kOrigin);
+            parseSafetensors(fromQBytes(bytes), kOrigin);
             QFAIL("no error");
         } catch (const Error& e) {
-            QVERIFY2(QString(e.what()).contains("'w'"), e.what());
+            const QString message = QString::fromUtf8(e.what());
+            QCOMPARE(int(e.kind()), int(ErrorKind::Format));
+            QVERIFY2(message.startsWith(QString::fromStdString(kOrigin)), qPrintable(message.left(300)));
+            QVERIFY2(message.size() < 400, qPrintable(message.left(300)));
+            for (const QString& phrase : phrases)
+                QVERIFY2(message.contains(phrase), qPrintable(message.left(300)));
+            for (const QChar c : message)
+                QVERIFY2(c.unicode() >= 0x20, qPrintable(message)); // one line, no terminal controls
         }
+    }
+
+    void whitespaceAroundTheHeaderIsAllowed() {
+        const SafetensorsFile file =
+            parseSafetensors(rawFile(" \n{\"__metadata__\": {\"a\": \"b\"}}  ", 0), kOrigin);
+        QCOMPARE(file.metadata.at("a"), std::string("b"));
+    }
+
+    // A large file that is not safetensors is refused after its first bytes, not after reading it all.
+    void largeNonModelFileIsRefusedUnread() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("video.safetensors");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("RIFF\x10\0\0\0AVI LIST");
+        QVERIFY(file.resize(qint64(1) << 30)); // sparse: 1 GB that costs no disk
+        file.close();
+        const long before = peakResidentKilobytes();
+        QElapsedTimer timer;
+        timer.start();
+        const Error e = expectError([&] { readSafetensors(path.toStdString()); });
+        QVERIFY2(timer.elapsed() < 1000, qPrintable(QString::number(timer.elapsed())));
+        QCOMPARE(int(e.kind()), int(ErrorKind::Format));
+        QVERIFY2(QString(e.what()).contains("header length"), e.what());
+        QVERIFY2(peakResidentKilobytes() - before < 64 * 1024,
+                 qPrintable(QString::number(peakResidentKilobytes() - before)));
+    }
+
+    void fileAndMemoryReadersAgree() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("model.safetensors").toStdString();
+        writeSafetensors(path, sampleFile());
+        compareFiles(readSafetensors(path), parseSafetensors(readWholeFile(path), path));
+        // A file that shrinks below what its header promises is an error, not a short read.
+        std::vector<uint8_t> bytes = readWholeFile(path);
+        bytes.resize(bytes.size() - 1);
+        writeFileAtomically(path, bytes);
+        QVERIFY(
+            QString(expectError([&] { readSafetensors(path); }).what()).contains("beyond the data section"));
+        QCOMPARE(int(expectError([&] { readSafetensors("/dev/null"); }).kind()), int(ErrorKind::Io));
     }
 };
 
