@@ -37,7 +37,20 @@ bool isGreyInRgb(const cv::Mat& rgb) {
 
 // Reads an image for the model: size checked (or fitted), channels adapted where that loses nothing a
 // user would miss (grey -> RGB for a colour model; colour -> grey for a grey model, said on stderr).
+// Without --fit the size must match: said from the header, before paying for decoding a large image.
+cm::Error wrongSize(const QString& path, int64_t width, int64_t height, int size) {
+    return cm::Error(cm::ErrorKind::Shape, str(path) + " is " + std::to_string(width) + "x" +
+                                               std::to_string(height) + "; this needs " +
+                                               std::to_string(size) + "x" + std::to_string(size) +
+                                               " (pass --fit to resize and centre-crop)");
+}
+
 cv::Mat loadInput(const QString& path, int size, int channels, bool fit, bool wantGrey) {
+    if (!fit) {
+        const cm::ImageHeader header = cm::readImageFileHeader(str(path));
+        if (header.width != size || header.height != size)
+            throw wrongSize(path, header.width, header.height, size);
+    }
     cv::Mat image = cm::readImageFile(str(path));
     if (image.channels() == 3 && (wantGrey || channels == 1)) {
         if (!isGreyInRgb(image)) {
@@ -52,11 +65,7 @@ cv::Mat loadInput(const QString& path, int size, int channels, bool fit, bool wa
         cv::cvtColor(image, image, cv::COLOR_GRAY2RGB);
     }
     if (image.cols != size || image.rows != size) {
-        if (!fit)
-            throw cm::Error(cm::ErrorKind::Shape,
-                            str(path) + " is " + std::to_string(image.cols) + "x" + std::to_string(image.rows) +
-                                "; this needs " + std::to_string(size) + "x" + std::to_string(size) +
-                                " (pass --fit to resize and centre-crop)");
+        if (!fit) throw wrongSize(path, image.cols, image.rows, size);
         image = fitSquare(image, size, image.cols > size ? cv::INTER_AREA : cv::INTER_CUBIC);
     }
     return cm::fromDisplay8U(image);
@@ -65,11 +74,6 @@ cv::Mat loadInput(const QString& path, int size, int channels, bool fit, bool wa
 QString defaultOutput(const QString& input, const QString& suffix) {
     const QFileInfo info(input);
     return info.dir().filePath(info.completeBaseName() + "-" + suffix + ".png");
-}
-
-void refuseToOverwrite(const QString& path, bool overwrite) {
-    if (QFileInfo::exists(path) && !overwrite)
-        throw UsageError{"'" + path + "' exists; pass --overwrite to replace it, or -o for another name"};
 }
 
 void writeImage(const QString& path, const cv::Mat& image, int zoom) {
@@ -114,7 +118,11 @@ int runEdit(const QStringList& arguments) {
     const QString input = p.value("image");
     const QString out = p.isSet("out") ? p.value("out") : defaultOutput(input, taskName);
     requireImageExtension(out);
-    refuseToOverwrite(out, p.isSet("overwrite"));
+    const bool overwrite = p.isSet("overwrite");
+    refuseToOverwrite(out, overwrite);
+    const QString noisyPath =
+        taskName == "denoise" && p.isSet("add-noise") ? defaultOutput(out, "input") : QString();
+    if (!noisyPath.isEmpty()) refuseToOverwrite(noisyPath, overwrite);
     const int zoom = int(toLong(p, "zoom", 1, 64));
     const bool fit = p.isSet("fit");
     const uint64_t seed = uint64_t(toLong(p, "seed", 0, 2147483647));
@@ -132,12 +140,13 @@ int runEdit(const QStringList& arguments) {
             const double added = toDouble(p, "add-noise");
             image = cm::addNoise({image}, added, seed)[0];
             sigma = std::sqrt(sigma * sigma + added * added);
-            const QString noisyPath = defaultOutput(out, "input");
-            refuseToOverwrite(noisyPath, p.isSet("overwrite"));
+        }
+        // Denoising checks sigma against the model's range: only then is anything written.
+        const auto result = cm::denoise(model, {image}, sigma, classLabel);
+        if (!noisyPath.isEmpty()) {
             writeImage(noisyPath, image, zoom);
             std::printf("wrote the noisy input %s\n", qPrintable(noisyPath));
         }
-        const auto result = cm::denoise(model, {image}, sigma, classLabel);
         writeImage(out, result[0], zoom);
         std::printf("wrote %s: denoised at sigma %g, 1 network evaluation\n", qPrintable(out), sigma);
         return 0;
@@ -168,14 +177,22 @@ int runEdit(const QStringList& arguments) {
     params.images = {loadInput(input, inputSize, channels, fit, colorize)};
     if (params.task == cm::EditTask::Inpaint) {
         if (!p.isSet("mask")) throw UsageError{"inpaint needs --mask PATH (white = fill)"};
-        cv::Mat mask = cm::readImageFile(str(p.value("mask")));
+        const std::string maskPath = str(p.value("mask"));
+        const auto maskSizeError = [&](int64_t width, int64_t height) {
+            return cm::Error(cm::ErrorKind::InvalidArgument,
+                             "the mask " + maskPath + " is " + std::to_string(width) + "x" +
+                                 std::to_string(height) + " but the image is " + std::to_string(size) + "x" +
+                                 std::to_string(size) + " (pass --fit to fit both)");
+        };
+        if (!fit) {
+            const cm::ImageHeader header = cm::readImageFileHeader(maskPath);
+            if (header.width != size || header.height != size)
+                throw maskSizeError(header.width, header.height);
+        }
+        cv::Mat mask = cm::readImageFile(maskPath);
         if (mask.channels() == 3) cv::cvtColor(mask, mask, cv::COLOR_RGB2GRAY);
         if (mask.cols != size || mask.rows != size) {
-            if (!fit)
-                throw cm::Error(cm::ErrorKind::InvalidArgument,
-                                "the mask " + str(p.value("mask")) + " is " + std::to_string(mask.cols) + "x" +
-                                    std::to_string(mask.rows) + " but the image is " + std::to_string(size) + "x" +
-                                    std::to_string(size) + " (pass --fit to fit both)");
+            if (!fit) throw maskSizeError(mask.cols, mask.rows);
             mask = fitSquare(mask, size, cv::INTER_NEAREST);
         }
         params.masks = {mask};
@@ -213,7 +230,8 @@ int runInterpolate(const QStringList& arguments) {
     if (!p.isSet("model")) throw UsageError{"interpolate needs --model PATH"};
     const QString out = p.value("out");
     requireImageExtension(out);
-    refuseToOverwrite(out, p.isSet("overwrite"));
+    const bool overwrite = p.isSet("overwrite");
+    refuseToOverwrite(out, overwrite);
     const QFileInfo info(out);
     const QString framesDir = p.isSet("frames-dir") ? p.value("frames-dir")
                                                      : info.dir().filePath(info.completeBaseName() + "-frames");
@@ -221,6 +239,11 @@ int runInterpolate(const QStringList& arguments) {
     params.seedA = uint64_t(toLong(p, "seed-a", 0, 2147483647));
     params.seedB = uint64_t(toLong(p, "seed-b", 0, 2147483647));
     params.frames = int(toLong(p, "frames", 2, 10000));
+    const auto framePath = [&](int i) {
+        return QDir(framesDir).filePath(QString("frame%1.png").arg(i, 3, 10, QChar('0')));
+    };
+    for (int i = 0; i < params.frames; ++i) // every file is checked before the first one is written
+        refuseToOverwrite(framePath(i), overwrite);
     params.classLabel = int(toLong(p, "class", -1, 100000));
     const int zoom = int(toLong(p, "zoom", 1, 64));
     const cm::Model model = cm::Model::load(modelPath(p.value("model")));
@@ -235,11 +258,8 @@ int runInterpolate(const QStringList& arguments) {
     if (zoom > 1) cv::resize(strip, strip, cv::Size(), zoom, zoom, cv::INTER_NEAREST);
     cm::writeImageAtomically(str(out), strip);
     QDir().mkpath(framesDir);
-    for (std::size_t i = 0; i < frames.size(); ++i) {
-        const QString path = QDir(framesDir).filePath(QString("frame%1.png").arg(i, 3, 10, QChar('0')));
-        refuseToOverwrite(path, p.isSet("overwrite"));
-        writeImage(path, frames[i], zoom);
-    }
+    for (std::size_t i = 0; i < frames.size(); ++i)
+        writeImage(framePath(int(i)), frames[i], zoom);
     std::printf("wrote %s and %d frames in %s (seeds %llu -> %llu)\n", qPrintable(out), params.frames,
                 qPrintable(framesDir), (unsigned long long)params.seedA, (unsigned long long)params.seedB);
     return 0;

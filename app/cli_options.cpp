@@ -82,6 +82,11 @@ void requireImageExtension(const QString& path) {
                          "': the image type is chosen by the extension .png, .jpg or .webp"};
 }
 
+void refuseToOverwrite(const QString& path, bool overwrite) {
+    if (QFileInfo::exists(path) && !overwrite)
+        throw UsageError{"'" + path + "' exists; pass --overwrite to replace it, or -o for another name"};
+}
+
 bool isFashionMnistSpec(const QString& spec, const QString& name) {
     return spec == name || spec.startsWith(name + ":");
 }

@@ -22,6 +22,9 @@ std::string modelPath(const QString& nameOrPath);
 
 // Checked before any work, so a typo does not cost a whole sampling run.
 void requireImageExtension(const QString& path);
+// Outputs are checked before any work too: an existing file is replaced only with --overwrite, so a command
+// never ends by destroying a file it was not asked to (UsageError naming the file).
+void refuseToOverwrite(const QString& path, bool overwrite);
 
 // "NAME" or "NAME:DIR" (a Fashion-MNIST folder other than Debian's); the directory it names.
 bool isFashionMnistSpec(const QString& spec, const QString& name = "fashion-mnist");

@@ -126,6 +126,82 @@ class TestModel : public QObject {
         expectLoadError(
             good, [](cm::SafetensorsFile& f) { f.metadata["c_noise"] = "1000*t"; }, cm::ErrorKind::Format,
             "c_noise");
+        // Integer bytes are not weights, however finite they are (I32 was read as garbage floats).
+        expectLoadError(
+            good, [](cm::SafetensorsFile& f) { f.tensors.at("conv_in.weight").dtype = cm::DType::I32; },
+            cm::ErrorKind::Format, "'conv_in.weight' is stored as I32; a weight must be a float type");
+        expectLoadError(
+            good,
+            [](cm::SafetensorsFile& f) {
+                auto& r = f.tensors.at("conv_in.bias");
+                r.dtype = cm::DType::U8;
+                r.bytes.resize(r.bytes.size() / 4);
+            },
+            cm::ErrorKind::Format, "stored as U8");
+        // A shape of 5,000 dimensions is named in one short line.
+        expectLoadError(
+            good,
+            [](cm::SafetensorsFile& f) {
+                auto& r = f.tensors.at("conv_in.bias");
+                std::vector<int64_t> shape(5000, 1);
+                shape.back() = r.elementCount();
+                r.shape = shape;
+            },
+            cm::ErrorKind::Shape, "[1, 1, 1, 1, 1, 1, 1, 1, ... (5000 dimensions)], the architecture needs");
+    }
+
+    void parameterCountWithoutBuildingMatchesTheNetwork_data() {
+        QTest::addColumn<QString>("json");
+        QTest::newRow("tiny unet") << QString::fromStdString(cm::networkConfigToJson(cmtest::tinyUNetCard(cm::ModelKind::Consistency, 3).network));
+        QTest::newRow("default 28 px, 10 classes")
+            << R"({"type":"unet","image_size":28,"channels":1,"base_width":64,"channel_mult":[1,2,2],"res_blocks":2,"attention_resolutions":[7],"dropout":0,"num_classes":10})";
+        QTest::newRow("32 px RGB, two attention levels")
+            << R"({"type":"unet","image_size":32,"channels":3,"base_width":32,"channel_mult":[1,2,2,2],"res_blocks":1,"attention_resolutions":[16,8],"dropout":0,"num_classes":0})";
+        QTest::newRow("mlp") << R"({"type":"mlp","data_dim":2,"hidden_width":64,"hidden_layers":3,"dropout":0,"num_classes":8})";
+        QTest::newRow("adm, classes, scale-shift")
+            << R"({"type":"adm_unet","image_size":32,"channels":3,"base_width":32,"channel_mult":[1,2],"res_blocks":1,"attention_resolutions":[16],"head_channels":16,"scale_shift_norm":true,"resblock_updown":true,"dropout":0,"num_classes":10})";
+        QTest::newRow("adm, unconditional, convolution resampling")
+            << R"({"type":"adm_unet","image_size":32,"channels":3,"base_width":32,"channel_mult":[1,1,2],"res_blocks":2,"attention_resolutions":[32,8],"head_channels":32,"scale_shift_norm":false,"resblock_updown":false,"dropout":0,"num_classes":0})";
+    }
+
+    void parameterCountWithoutBuildingMatchesTheNetwork() {
+        QFETCH(QString, json);
+        cm::ModelCard card = cmtest::tinyUNetCard(cm::ModelKind::Consistency, 0);
+        card.network = cm::networkConfigFromJson(json.toStdString(), "test");
+        card.classNames.clear();
+        for (int c = 0; c < card.network.numClasses; ++c)
+            card.classNames.push_back("c" + std::to_string(c));
+        QCOMPARE(card.network.parameterCount(), cm::Model::create(card, 1).parameterCount());
+    }
+
+    void aSmallFileCannotAskForAHugeNetwork() {
+        // The card of a tiny file names a network of billions of weights: refused before it is built.
+        const std::string good = savedModel("small.safetensors");
+        expectLoadError(
+            good,
+            [](cm::SafetensorsFile& f) {
+                auto card = cm::ModelCard::fromMetadata(f.metadata, "test");
+                card.network.baseWidth = 512;
+                card.network.channelMult = {2, 2};
+                card.network.resBlocks = 8;
+                f.metadata = card.toMetadata();
+            },
+            cm::ErrorKind::Shape, "the network is not built");
+    }
+
+    void floatWeightsOfEveryWidthAreAccepted() {
+        const std::string good = savedModel("widths.safetensors");
+        cm::SafetensorsFile file = cm::readSafetensors(good);
+        // conv_in.bias as F64 and BF16: read and converted, not refused.
+        auto& bias = file.tensors.at("conv_in.bias");
+        const auto* floats = reinterpret_cast<const float*>(bias.bytes.data());
+        std::vector<double> wide(floats, floats + bias.elementCount());
+        bias.dtype = cm::DType::F64;
+        bias.bytes.assign(reinterpret_cast<const uint8_t*>(wide.data()),
+                          reinterpret_cast<const uint8_t*>(wide.data() + wide.size()));
+        const std::string path = m_dir.filePath("f64.safetensors").toStdString();
+        cm::writeSafetensors(path, file);
+        QCOMPARE(cm::Model::load(path).card().network.baseWidth, 16);
     }
 
     void rejectsWrongImageSize() {

@@ -1,7 +1,9 @@
 // Tests resuming in core/trainer.*: k steps, stop, resume for k more = 2k steps straight, bit for bit.
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/safetensors.h"
 #include "core/trainer.h"
+#include "expect_error.h"
 #include "test_support.h"
 
 #include <QFile>
@@ -147,6 +149,137 @@ class TestResume : public QObject {
         auto missing = params(cm::TrainMode::Ict, "missing.safetensors");
         missing.resume = true;
         QVERIFY_THROWS_EXCEPTION(cm::Error, cm::train(missing, m_data));
+    }
+
+    // A model file with nothing beside it (no checkpoint, no log) was once replaced silently.
+    void refusesToReplaceAnExistingModel() {
+        auto p = params(cm::TrainMode::Ict, "keep.safetensors");
+        p.totalSteps = 2;
+        cm::train(p, m_data);
+        QVERIFY(QFile::remove(QString::fromStdString(p.outputPath + ".ckpt")));
+        QVERIFY(QFile::remove(QString::fromStdString(p.outputPath + ".csv")));
+        const auto before = cm::readWholeFile(p.outputPath);
+        const cm::Error e = cmtest::expectError([&] { cm::train(p, m_data); });
+        QCOMPARE(int(e.kind()), int(cm::ErrorKind::InvalidArgument));
+        QVERIFY2(QString(e.what()).contains("already exists"), e.what());
+        QVERIFY(cm::readWholeFile(p.outputPath) == before);
+        p.overwrite = true;
+        cm::train(p, m_data); // asked for: replaced
+    }
+
+    void refusesOneFileInTwoRoles_data() {
+        QTest::addColumn<QString>("role");
+        QTest::newRow("checkpoint = out") << "checkpoint";
+        QTest::newRow("log = out") << "log";
+        QTest::newRow("log = checkpoint") << "log-checkpoint";
+        QTest::newRow("teacher = out") << "teacher";
+        QTest::newRow("teacher = checkpoint, another spelling") << "teacher-checkpoint";
+    }
+    void refusesOneFileInTwoRoles() {
+        QFETCH(QString, role);
+        const QString name = "roles-" + role + ".safetensors";
+        auto p = params(cm::TrainMode::Ict, name);
+        const std::string out = p.outputPath;
+        if (role == "checkpoint") p.checkpointPath = out;
+        if (role == "log") p.logPath = out;
+        if (role == "log-checkpoint") p.logPath = p.checkpointPath = out + ".both";
+        if (role.startsWith("teacher")) {
+            // A teacher that exists (an EDM run); ect would overwrite it with the student.
+            auto teacher = params(cm::TrainMode::Edm, "teacher-" + role + ".safetensors");
+            teacher.totalSteps = 2;
+            cm::train(teacher, m_data);
+            p.mode = cm::TrainMode::Ect;
+            p.teacherPath = teacher.outputPath;
+            if (role == "teacher")
+                p.outputPath = teacher.outputPath;
+            else
+                p.checkpointPath = m_dir.filePath("./teacher-" + role + ".safetensors").toStdString();
+        }
+        const std::vector<uint8_t> teacherBefore =
+            p.teacherPath.empty() ? std::vector<uint8_t>{} : cm::readWholeFile(p.teacherPath);
+        const cm::Error e = cmtest::expectError([&] { cm::train(p, m_data); });
+        QCOMPARE(int(e.kind()), int(cm::ErrorKind::InvalidArgument));
+        QVERIFY2(QString(e.what()).contains("the same file"), e.what());
+        if (!p.teacherPath.empty()) QVERIFY(cm::readWholeFile(p.teacherPath) == teacherBefore);
+        QVERIFY(!QFile::exists(QString::fromStdString(out)) || role.startsWith("teacher"));
+    }
+
+    // Resuming a finished run said "model written" and wrote nothing: a deleted model stayed missing.
+    void resumingAFinishedRunWritesItsModel() {
+        auto p = params(cm::TrainMode::Ict, "finished.safetensors");
+        p.totalSteps = 20;
+        cm::train(p, m_data);
+        const auto model = cm::readWholeFile(p.outputPath);
+        QVERIFY(QFile::remove(QString::fromStdString(p.outputPath)));
+        p.resume = true;
+        const auto summary = cm::train(p, m_data);
+        QCOMPARE(summary.steps, 20L);
+        QVERIFY(cm::readWholeFile(p.outputPath) == model); // the checkpoint's weights, bit for bit
+    }
+
+    // A crash can cut the last log row short ("1" of "10,640,..."); it was kept and read as step 1.
+    // Temporary copies of the log left by killed processes were never removed.
+    void resumeDropsCutRowsAndDeadTemporaries() {
+        auto p = params(cm::TrainMode::Ict, "cut.safetensors");
+        p.totalSteps = 20;
+        cm::train(p, m_data);
+        const QString logPath = QString::fromStdString(p.outputPath + ".csv");
+        QFile log(logPath);
+        QVERIFY(log.open(QIODevice::Append));
+        log.write("3");
+        log.close();
+        const QString stale = logPath + ".tmp-999999999-0"; // no such process
+        QFile(stale).open(QIODevice::WriteOnly);
+        QVERIFY(QFile::exists(stale));
+        p.resume = true;
+        p.totalSteps = 30;
+        cm::train(p, m_data);
+        QVERIFY(!QFile::exists(stale));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        QStringList steps;
+        for (const QString& line : QString(log.readAll()).split('\n', Qt::SkipEmptyParts).mid(1))
+            steps << line.section(',', 0, 0);
+        QCOMPARE(steps, QStringList({"10", "20", "30"}));
+    }
+
+    // Checkpoint metadata is parsed strictly: "unexpected error: stoul" and negative steps (which wrote
+    // negative log rows, then failed in std::string) were what a damaged checkpoint gave.
+    void damagedCheckpointMetadataIsAFormatError_data() {
+        QTest::addColumn<QString>("key");
+        QTest::addColumn<QString>("value");
+        QTest::newRow("ema_count x") << "ema_count"
+                                     << "x";
+        QTest::newRow("step -5") << "step"
+                                 << "-5";
+        QTest::newRow("step 1e3") << "step"
+                                  << "1e3";
+        QTest::newRow("optimizer_step empty") << "optimizer_step"
+                                              << "";
+        QTest::newRow("seconds text") << "seconds"
+                                      << "soon";
+        QTest::newRow("10 MB step") << "step" << QString(10 << 20, '9');
+    }
+    void damagedCheckpointMetadataIsAFormatError() {
+        QFETCH(QString, key);
+        QFETCH(QString, value);
+        auto p =
+            params(cm::TrainMode::Ict, "damaged-" + key + QString::number(value.size()) + ".safetensors");
+        p.totalSteps = 10;
+        cm::train(p, m_data);
+        const std::string checkpoint = p.outputPath + ".ckpt";
+        cm::SafetensorsFile file = cm::readSafetensors(checkpoint);
+        file.metadata[key.toStdString()] = value.toStdString();
+        cm::writeSafetensors(checkpoint, file);
+        const auto logBefore = cm::readWholeFile(p.outputPath + ".csv");
+        p.resume = true;
+        p.totalSteps = 20;
+        const cm::Error e = cmtest::expectError([&] { cm::train(p, m_data); });
+        QCOMPARE(int(e.kind()), int(cm::ErrorKind::Format));
+        QVERIFY2(QString(e.what()).contains(QString::fromStdString(checkpoint)) &&
+                     QString(e.what()).contains("\"" + key + "\""),
+                 e.what());
+        QVERIFY2(std::string(e.what()).size() < 400, e.what());
+        QVERIFY(cm::readWholeFile(p.outputPath + ".csv") == logBefore); // nothing written
     }
 };
 

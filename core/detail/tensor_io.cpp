@@ -42,10 +42,12 @@ std::map<std::string, torch::Tensor> namedState(const torch::nn::Module& module)
 } // namespace
 
 std::string shapeString(at::IntArrayRef shape) {
+    constexpr std::size_t kShown = 8; // a shape read from a file may have thousands of dimensions
     std::ostringstream out;
     out << "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
+    for (std::size_t i = 0; i < shape.size() && i < kShown; ++i)
         out << (i ? ", " : "") << shape[i];
+    if (shape.size() > kShown) out << ", ... (" << shape.size() << " dimensions)";
     out << "]";
     return out.str();
 }
@@ -88,6 +90,11 @@ void loadStateDict(torch::nn::Module& module, const SafetensorsFile& file, const
             throw Error(ErrorKind::Shape, origin + ": tensor '" + key +
                                               "' is missing; the architecture needs it with shape " +
                                               shapeString(target.sizes()));
+        // Integer bytes read as weights are garbage that happens to be finite.
+        if (target.is_floating_point() && !isFloatDType(found->second.dtype))
+            throw Error(ErrorKind::Format, origin + ": tensor '" + describeUntrusted(key) +
+                                               "' is stored as " + dtypeName(found->second.dtype) +
+                                               "; a weight must be a float type (F32, F16, BF16 or F64)");
         const auto& shape = found->second.shape;
         if (!std::equal(shape.begin(), shape.end(), target.sizes().begin(), target.sizes().end()))
             throw Error(ErrorKind::Shape, origin + ": tensor '" + key + "' has shape " + shapeString(shape) +
@@ -101,7 +108,7 @@ void loadStateDict(torch::nn::Module& module, const SafetensorsFile& file, const
     if (!requireNoExtra) return;
     for (const auto& [key, record] : file.tensors) {
         if (key.compare(0, prefix.size(), prefix) == 0 && !expected.count(key))
-            throw Error(ErrorKind::Shape, origin + ": tensor '" + key +
+            throw Error(ErrorKind::Shape, origin + ": tensor '" + describeUntrusted(key) +
                                               "' is not part of the architecture described "
                                               "in the model card (extra tensor)");
     }
