@@ -3,6 +3,7 @@
 #include "error.h"
 #include "untrusted_json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -240,6 +241,135 @@ NetworkConfig networkConfigFromJson(const std::string& text, const std::string& 
         formatError(origin, e.what());
     }
     return config;
+}
+
+namespace {
+
+int64_t convolution(int64_t in, int64_t out, int64_t kernel) {
+    return in * out * kernel * kernel + out;
+}
+int64_t linear(int64_t in, int64_t out) {
+    return in * out + out;
+}
+int64_t norm(int64_t channels) {
+    return 2 * channels;
+}
+int64_t attention(int64_t channels) {
+    return norm(channels) + convolution(channels, 3 * channels, 1) + convolution(channels, channels, 1);
+}
+
+// CM Studio's UNet (core/detail/networks.cpp).
+int64_t unetParameters(const NetworkConfig& c) {
+    const int64_t embDim = 4 * int64_t(c.baseWidth);
+    auto hasAttention = [&](int resolution) {
+        return std::find(c.attentionResolutions.begin(), c.attentionResolutions.end(), resolution) !=
+               c.attentionResolutions.end();
+    };
+    auto block = [&](int64_t in, int64_t out, bool withAttention) {
+        return norm(in) + convolution(in, out, 3) + linear(embDim, 2 * out) + norm(out) + convolution(out, out, 3) +
+               (in != out ? convolution(in, out, 1) : 0) + (withAttention ? attention(out) : 0);
+    };
+    int64_t total = linear(c.baseWidth, embDim) + linear(embDim, embDim) +
+                    (c.numClasses > 0 ? int64_t(c.numClasses + 1) * embDim : 0) +
+                    convolution(c.channels, c.baseWidth, 3);
+    std::vector<int64_t> skips{c.baseWidth};
+    int64_t ch = c.baseWidth;
+    int resolution = c.imageSize;
+    const int levels = int(c.channelMult.size());
+    for (int level = 0; level < levels; ++level) {
+        const int64_t out = int64_t(c.baseWidth) * c.channelMult[level];
+        for (int r = 0; r < c.resBlocks; ++r) {
+            total += block(ch, out, hasAttention(resolution));
+            ch = out;
+            skips.push_back(ch);
+        }
+        if (level + 1 < levels) {
+            total += convolution(ch, ch, 3);
+            skips.push_back(ch);
+            resolution /= 2;
+        }
+    }
+    total += block(ch, ch, true) + block(ch, ch, false);
+    for (int level = levels - 1; level >= 0; --level) {
+        const int64_t out = int64_t(c.baseWidth) * c.channelMult[level];
+        for (int r = 0; r <= c.resBlocks; ++r) {
+            total += block(ch + skips.back(), out, hasAttention(resolution));
+            skips.pop_back();
+            ch = out;
+        }
+        if (level > 0) {
+            total += convolution(ch, ch, 3);
+            resolution *= 2;
+        }
+    }
+    return total + norm(ch) + convolution(ch, c.channels, 3);
+}
+
+// OpenAI's ADM UNet (core/detail/adm_unet.cpp).
+int64_t admParameters(const NetworkConfig& c) {
+    const int64_t width = c.baseWidth, embDim = 4 * width;
+    auto attentionAt = [&](int ds) {
+        for (int px : c.attentionResolutions)
+            if (px * ds == c.imageSize) return true;
+        return false;
+    };
+    auto block = [&](int64_t in, int64_t out) {
+        return norm(in) + convolution(in, out, 3) + linear(embDim, c.scaleShiftNorm ? 2 * out : out) + norm(out) +
+               convolution(out, out, 3) + (in != out ? convolution(in, out, 1) : 0);
+    };
+    int64_t ch = c.channelMult[0] * width;
+    int64_t total = linear(width, embDim) + linear(embDim, embDim) + int64_t(c.numClasses) * embDim +
+                    convolution(c.channels, ch, 3);
+    std::vector<int64_t> skips{ch};
+    int ds = 1;
+    const int levels = int(c.channelMult.size());
+    for (int level = 0; level < levels; ++level) {
+        for (int r = 0; r < c.resBlocks; ++r) {
+            const int64_t out = c.channelMult[level] * width;
+            total += block(ch, out) + (attentionAt(ds) ? attention(out) : 0);
+            ch = out;
+            skips.push_back(ch);
+        }
+        if (level + 1 < levels) {
+            total += c.resblockUpdown ? block(ch, ch) : convolution(ch, ch, 3);
+            skips.push_back(ch);
+            ds *= 2;
+        }
+    }
+    total += 2 * block(ch, ch) + attention(ch);
+    for (int level = levels - 1; level >= 0; --level) {
+        for (int i = 0; i <= c.resBlocks; ++i) {
+            const int64_t out = c.channelMult[level] * width;
+            total += block(ch + skips.back(), out) + (attentionAt(ds) ? attention(out) : 0);
+            skips.pop_back();
+            ch = out;
+            if (level > 0 && i == c.resBlocks) {
+                total += c.resblockUpdown ? block(ch, ch) : convolution(ch, ch, 3);
+                ds /= 2;
+            }
+        }
+    }
+    return total + norm(ch) + convolution(c.channelMult[0] * width, c.channels, 3);
+}
+
+int64_t mlpParameters(const NetworkConfig& c) {
+    const int64_t width = c.hiddenWidth;
+    return linear(64, width) + linear(width, width) + (c.numClasses > 0 ? int64_t(c.numClasses + 1) * width : 0) +
+           linear(c.dataDim, width) + c.hiddenLayers * linear(width, width) + linear(width, c.dataDim);
+}
+
+} // namespace
+
+int64_t NetworkConfig::parameterCount() const {
+    switch (type) {
+    case NetworkType::Mlp:
+        return mlpParameters(*this);
+    case NetworkType::AdmUNet:
+        return admParameters(*this);
+    case NetworkType::UNet:
+        break;
+    }
+    return unetParameters(*this);
 }
 
 } // namespace cm

@@ -1,6 +1,7 @@
 // The architecture of a network, as recorded in a model card. A plain value.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@ struct NetworkConfig {
     void validate() const;
     std::vector<long> itemShape() const; // {C, H, W} or {dataDim}
     bool producesImages() const;          // false for point networks
+    // The number of weights the network has, computed without building it: a model file is checked
+    // against it before any memory is allocated (a tiny file must not make the engine build a huge
+    // network). test_model checks it against the built networks of every architecture.
+    int64_t parameterCount() const;
     std::string describe() const;         // "Architecture: ...\nImages: ...\n" for the model card
     // Whether the class embedding has an extra "no class" row. OpenAI's ADM has none: there an
     // unconditional sample gets a random class, as their sampler does.
