@@ -37,13 +37,6 @@ namespace {
 
 constexpr int kRangeRounds = 50;
 
-std::vector<double> geometric(double from, double to, int count) {
-    std::vector<double> levels;
-    for (int i = 0; i < count; ++i)
-        levels.push_back(from * std::pow(to / from, double(i) / double(count - 1)));
-    return levels;
-}
-
 std::string sizeText(int width, int height, int channels) {
     return std::to_string(width) + "x" + std::to_string(height) + " with " + std::to_string(channels) +
            " channel(s)";
@@ -131,7 +124,7 @@ std::vector<double> defaultEditSigmas(EditTask task, const ModelCard& card) {
     case EditTask::SuperResolution:
         // 20 levels: on held-out Fashion-MNIST, 4 / 10 / 20 / 40 levels gave inpainting PSNR 9.7 / 11.3 / 12.2 /
         // 12.8 dB (cv::inpaint Telea 11.4) and 4x super-resolution 14.7 / 15.5 / 16.1 / 16.5 dB (bicubic 15.6).
-        return geometric(top, std::max(0.1, 2 * card.noise.sigmaMin), 20);
+        return geometricLevels(top, std::max(0.1, 2 * card.noise.sigmaMin), 20);
     }
     return {};
 }

@@ -87,7 +87,7 @@ std::string RecommendedSchedule::describe() const {
             out << (i ? "," : "") << formatShort(sigmas[i]);
     }
     if (heunPoints > 0)
-        out << (out.tellp() > 0 ? "; " : "") << "Heun on " << heunPoints << " levels + 0 (" << 2 * heunPoints - 1
+        out << (out.tellp() > 0 ? "; " : "") << "Heun on " << heunPoints << " levels + 0 (" << heunEvaluations(heunPoints)
             << " evaluations)";
     return out.str();
 }

@@ -103,8 +103,7 @@ std::vector<double> resolveSigmas(const ModelCard& card, const SampleParams& par
         } else if (params.edmPoints == 1) {
             sigmas = {card.noise.sigmaMax};
         } else {
-            const auto grid = karrasGrid(params.edmPoints, card.noise);
-            sigmas.assign(grid.rbegin(), grid.rend());
+            sigmas = descendingKarrasGrid(params.edmPoints, card.noise);
         }
         break;
     }
@@ -132,7 +131,7 @@ SampleResult sample(const Model& model, const SampleParams& params, const Progre
 
     SampleResult result;
     result.sigmas = sigmas;
-    result.nfe = consistency ? int(sigmas.size()) : (heun ? 2 * int(sigmas.size()) - 1 : int(sigmas.size()));
+    result.nfe = consistency || !heun ? int(sigmas.size()) : heunEvaluations(int(sigmas.size()));
 
     std::vector<int> labels = params.classLabels;
     if (labels.empty()) labels = {params.classLabel};

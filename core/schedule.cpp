@@ -56,6 +56,25 @@ std::vector<double> karrasGrid(int n, const NoiseConstants& k) {
     return grid;
 }
 
+std::vector<double> descendingKarrasGrid(int n, const NoiseConstants& k) {
+    std::vector<double> grid = karrasGrid(n, k);
+    std::reverse(grid.begin(), grid.end());
+    return grid;
+}
+
+std::vector<double> geometricLevels(double from, double to, int count) {
+    if (count < 2 || !(from > 0) || !(to > 0))
+        throw Error(ErrorKind::InvalidArgument, "geometric levels need count >= 2 and positive ends");
+    std::vector<double> levels;
+    for (int i = 0; i < count; ++i)
+        levels.push_back(from * std::pow(to / from, double(i) / double(count - 1)));
+    return levels;
+}
+
+int heunEvaluations(int levels) {
+    return 2 * levels - 1;
+}
+
 std::vector<double> sigmasFromTs(const std::vector<int>& ts, int steps, const NoiseConstants& k) {
     if (ts.empty()) throw Error(ErrorKind::InvalidArgument, "the ts list is empty");
     const std::vector<double> grid = karrasGrid(steps, k);

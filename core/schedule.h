@@ -35,6 +35,16 @@ Scalings edmScalings(double sigma, const NoiseConstants& k,
 // Karras grid of n >= 2 points, ascending: front() = sigmaMin, back() = sigmaMax.
 std::vector<double> karrasGrid(int n, const NoiseConstants& k);
 
+// The same grid descending (front() = sigmaMax): the order samplers visit it.
+std::vector<double> descendingKarrasGrid(int n, const NoiseConstants& k);
+
+// `count` >= 2 levels spaced evenly in log sigma from `from` to `to` (both included).
+std::vector<double> geometricLevels(double from, double to, int count);
+
+// Network evaluations per image of EDM's Heun (2n - 1: no second evaluation on the last step, to 0)
+// and Euler (n) on n levels.
+int heunEvaluations(int levels);
+
 // Sampler convention: index 0 = sigma_max on a descending grid of `steps` points.
 // Throws cm::Error(InvalidArgument) for an index outside [0, steps) or a list that does not increase.
 std::vector<double> sigmasFromTs(const std::vector<int>& ts, int steps, const NoiseConstants& k);

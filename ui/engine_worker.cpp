@@ -136,8 +136,8 @@ void EngineWorker::chain(int job, const cm::SampleParams& params, const Cancel& 
         main.count = 1;
         main.keepIntermediates = true;
         const std::vector<double> mainSigmas = cm::resolveSigmas(model.card(), main);
-        long total = consistency ? long(mainSigmas.size()) : 2L * main.edmPoints - 1;
-        for (int v = 0; v < variants; ++v) total += consistency ? v + 1 : 2L * points[v] - 1;
+        long total = consistency ? long(mainSigmas.size()) : cm::heunEvaluations(main.edmPoints);
+        for (int v = 0; v < variants; ++v) total += consistency ? v + 1 : cm::heunEvaluations(points[v]);
         long done = 0;
         auto progress = [&](long step, long) { emit this->progress(job, done + step, total); };
 

@@ -165,8 +165,8 @@ QVector<double> ScheduleEditor::sigmas() const {
     if (m_model.path.isEmpty()) return {};
     const cm::NoiseConstants k = noiseOf(m_model);
     if (!m_model.consistency) {
-        const std::vector<double> grid = cm::karrasGrid(m_points->value(), k);
-        return QVector<double>(grid.rbegin(), grid.rend());
+        const std::vector<double> grid = cm::descendingKarrasGrid(m_points->value(), k);
+        return QVector<double>(grid.begin(), grid.end());
     }
     if (m_steps->value() == 1) return {m_model.sigmaMax};
     cm::SampleParams params;
@@ -256,7 +256,7 @@ void ScheduleEditor::refresh() {
     } else if (m_model.consistency) {
         m_summary->setText(tr("%n network evaluation(s) per image; σ = %1", "", int(levels.size())).arg(joined(levels)));
     } else {
-        const int nfe = m_odeSolver->currentIndex() == 0 ? 2 * m_points->value() - 1 : m_points->value();
+        const int nfe = m_odeSolver->currentIndex() == 0 ? cm::heunEvaluations(m_points->value()) : m_points->value();
         m_summary->setText(tr("%n network evaluation(s) per image", "", nfe));
     }
     QVector<double> ys(levels.size(), 0.0);

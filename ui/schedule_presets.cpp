@@ -1,15 +1,14 @@
 #include "schedule_presets.h"
 
-#include <cmath>
+#include "core/schedule.h"
 
 QVector<double> consistencyPresetSigmas(int steps, const ModelInfo& model) {
     QVector<double> sigmas{model.sigmaMax};
     if (steps == 2) {
         sigmas.push_back(0.8);
     } else if (steps > 2) {
-        const double high = 2.5, low = 0.3;
-        for (int i = 0; i < steps - 1; ++i)
-            sigmas.push_back(high * std::pow(low / high, double(i) / double(steps - 2)));
+        for (double sigma : cm::geometricLevels(2.5, 0.3, steps - 1))
+            sigmas.push_back(sigma);
     }
     return sigmas;
 }
