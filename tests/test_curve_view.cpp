@@ -1,6 +1,6 @@
 // Tests the training-curves GUI: CurvePlot (series, ranges, log scale, smoothing, read-out, export),
 // TrainingView (loading, errors without message boxes, following a growing log) and TrainDialog (the
-// command it builds, and real runs of cmstudio-cli train: finish, stop with a checkpoint, resume).
+// form and its command, and real runs of cmstudio-cli train: finish, stop with a checkpoint, resume).
 #include "file_fixtures.h"
 #include "ui/curve_plot.h"
 #include "ui/train_dialog.h"
@@ -370,7 +370,7 @@ class TestCurveView : public QObject {
         QVERIFY(dialog->grab().save(QString(target).replace(".png", "-train-dialog.png")));
     }
 
-    void buildsTheTrainerCommand() {
+    void formReproducesTheSettings() {
         TrainSettings s;
         s.mode = "cd";
         s.data = "/data/faces";
@@ -383,50 +383,25 @@ class TestCurveView : public QObject {
         s.ema = "0.999,0.9999";
         s.threads = 2;
         s.teacher = "/models/teacher.safetensors";
-        s.output = "/runs/cd model.safetensors";
+        s.output = m_dir.filePath("form.safetensors");
         s.logEvery = 10;
         s.checkpointEvery = 500;
-        s.resume = true;
         s.extraArguments = {"--seed", "7"};
-        QCOMPARE(
-            TrainDialog::arguments(s),
-            QString("train|--mode|cd|--data|/data/faces|--image-size|64|--channels|3|--conditional|--teacher|"
-                    "/models/teacher.safetensors|--steps|3000|--batch|32|--lr|0.0001|--ema|0.999,0.9999|"
-                    "--threads|2|--out|/runs/cd model.safetensors|--log-every|10|--checkpoint-every|500|"
-                    "--resume|--seed|7")
-                .split('|'));
-        QCOMPARE(TrainDialog::logPath(s), QString("/runs/cd model.safetensors.csv"));
-        QCOMPARE(TrainDialog::checkpointPath(s), QString("/runs/cd model.safetensors.ckpt"));
 
-        TrainSettings plain;
-        plain.output = "/runs/m.safetensors";
-        plain.overwrite = true;
-        const QStringList args = TrainDialog::arguments(plain);
-        QVERIFY(!args.contains("--image-size")); // Fashion-MNIST has its own size
-        QVERIFY(!args.contains("--teacher"));
-        QVERIFY(!args.contains("--threads"));
-        QVERIFY(args.contains("--overwrite"));
-        QCOMPARE(args.mid(0, 5), (QStringList{"train", "--mode", "ict", "--data", "fashion-mnist"}));
-        QCOMPARE(TrainDialog::shellQuoted("cmstudio-cli", {"--out", "/runs/cd model.safetensors", "it's"}),
-                 QString("cmstudio-cli --out '/runs/cd model.safetensors' 'it'\\''s'"));
-
-        // The form reproduces the settings, and shows the command.
+        // The form reproduces the settings, and shows the command (TrainCommand builds it).
         TrainDialog dialog;
         dialog.setCliPath("/opt/cm/cmstudio-cli");
-        TrainSettings formSettings = s;
-        formSettings.output = m_dir.filePath("form.safetensors");
-        formSettings.resume = false;
-        dialog.setSettings(formSettings);
-        QCOMPARE(TrainDialog::arguments(dialog.settings()), TrainDialog::arguments(formSettings));
+        dialog.setSettings(s);
+        QCOMPARE(TrainCommand::arguments(dialog.settings()), TrainCommand::arguments(s));
         QVERIFY(dialog.commandLine().startsWith("/opt/cm/cmstudio-cli train --mode cd"));
         QVERIFY(dialog.commandLine().contains("--seed 7"));
     }
 
     void refusesToReplaceARun() {
         TrainSettings s = tinyRun("existing.safetensors", 4);
-        QVERIFY2(TrainDialog::problem(s).isEmpty(), qPrintable(TrainDialog::problem(s)));
+        QVERIFY2(TrainCommand::problem(s).isEmpty(), qPrintable(TrainCommand::problem(s)));
         write("existing.safetensors.csv", "step,loss\n");
-        QVERIFY(TrainDialog::problem(s).contains("already exists"));
+        QVERIFY(TrainCommand::problem(s).contains("already exists"));
         TrainDialog dialog;
         dialog.setCliPath(cliPath());
         QSignalSpy started(&dialog, &TrainDialog::trainingStarted);
@@ -434,20 +409,6 @@ class TestCurveView : public QObject {
         QVERIFY(dialog.lastError().contains("existing.safetensors.csv"));
         QCOMPARE(started.count(), 0);
         QVERIFY(!dialog.isRunning());
-        s.overwrite = true;
-        QVERIFY(TrainDialog::problem(s).isEmpty());
-        s.overwrite = false;
-        s.resume = true;
-        QVERIFY(TrainDialog::problem(s).contains("no checkpoint"));
-        s.resume = false;
-        s.mode = "ect";
-        QVERIFY(TrainDialog::problem(s).contains("teacher"));
-        s.mode = "edm";
-        s.output.clear();
-        QVERIFY(!TrainDialog::problem(s).isEmpty());
-        s = tinyRun("elsewhere.safetensors", 4);
-        s.data = m_dir.filePath("no-images-here");
-        QVERIFY(TrainDialog::problem(s).contains("no-images-here"));
     }
 
     void showsTheTrainersError() {
@@ -483,7 +444,7 @@ class TestCurveView : public QObject {
         QCOMPARE(dialog->stepsDone(), 6L);
         QCOMPARE(dialog->stepsTotal(), 6L);
         QCOMPARE(logs.count(), 1);
-        const QString csv = TrainDialog::logPath(s);
+        const QString csv = TrainCommand::logPath(s);
         QCOMPARE(logs.at(0).at(0).toString(), csv);
         QCOMPARE(view.logPaths(), QStringList{csv});
         QVERIFY(view.follow());
@@ -510,7 +471,7 @@ class TestCurveView : public QObject {
         const QString message = finished.at(0).at(1).toString();
         QVERIFY2(code == 130, qPrintable(dialog->output()));
         QVERIFY2(message.contains("checkpoint saved"), qPrintable(message));
-        QVERIFY(QFileInfo::exists(TrainDialog::checkpointPath(s)));
+        QVERIFY(QFileInfo::exists(TrainCommand::checkpointPath(s)));
         const long stoppedAt = QRegularExpression("step (\\d+)").match(message).captured(1).toLong();
         QVERIFY(stoppedAt >= 1 && stoppedAt < 150);
 
@@ -519,7 +480,7 @@ class TestCurveView : public QObject {
         QVERIFY(finished.wait(60000));
         QVERIFY2(finished.at(1).at(0).toInt() == 0, qPrintable(dialog->output()));
         QCOMPARE(dialog->stepsDone(), 150L);
-        const QString csv = TrainDialog::logPath(s);
+        const QString csv = TrainCommand::logPath(s);
         QTRY_COMPARE_WITH_TIMEOUT(view.plot()->pointCount(csv), 150, 5000);
         QCOMPARE(view.log(csv)->lastFinite("step"), 150.0);
     }

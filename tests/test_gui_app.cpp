@@ -7,6 +7,7 @@
 #include "ui/interpolation_view.h"
 #include "ui/main_window.h"
 #include "ui/mask_canvas.h"
+#include "ui/mask_document.h"
 #include "ui/png_settings.h"
 #include "ui/sample_gallery.h"
 #include "ui/schedule_editor.h"
@@ -123,16 +124,17 @@ class TestGuiApp : public QObject {
         m_window->showTab(MainWindow::EditTab);
         edit->openImage(m_window->generateView()->gallery()->image(0), m_window->generateView()->gallery()->settings(0));
         MaskCanvas* canvas = edit->canvas();
+        MaskDocument* document = canvas->document();
         canvas->setTool(MaskCanvas::MaskBrush);
         canvas->setBrushSize(4);
         canvas->setBrushHardness(1.0);
         QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
-        const QImage before = canvas->image();
+        const QImage before = document->image();
         // A horizontal stroke across the middle of the canvas, in widget coordinates.
         const QRect area = canvas->rect();
         const int y = area.center().y();
         drag(canvas, {QPoint(area.width() / 3, y), QPoint(area.width() / 2, y), QPoint(area.width() * 2 / 3, y)});
-        const QImage mask = canvas->mask();
+        const QImage mask = document->mask();
         int masked = 0;
         for (int yy = 0; yy < mask.height(); ++yy)
             for (int x = 0; x < mask.width(); ++x) masked += qGray(mask.pixel(x, yy)) != 0;
@@ -142,7 +144,7 @@ class TestGuiApp : public QObject {
         QSignalSpy applied(edit, &EditView::applied);
         QTest::mouseClick(edit->applyButton(), Qt::LeftButton);
         QVERIFY(applied.wait(kJobTimeoutMs));
-        const QImage after = canvas->image();
+        const QImage after = document->image();
         int changedInside = 0;
         for (int yy = 0; yy < 28; ++yy)
             for (int x = 0; x < 28; ++x) {
@@ -153,20 +155,21 @@ class TestGuiApp : public QObject {
             }
         QVERIFY2(changedInside > masked / 3, "the fill left the masked pixels as they were");
 
-        canvas->undoStack()->undo();
-        QVERIFY(sameImage(canvas->image(), before));
-        QVERIFY(sameImage(canvas->mask(), mask));
-        canvas->undoStack()->undo(); // the stroke
-        QCOMPARE(qGray(canvas->mask().pixel(14, 14)), 0);
-        canvas->undoStack()->redo();
-        canvas->undoStack()->redo();
-        QVERIFY(sameImage(canvas->image(), after));
+        document->undoStack()->undo();
+        QVERIFY(sameImage(document->image(), before));
+        QVERIFY(sameImage(document->mask(), mask));
+        document->undoStack()->undo(); // the stroke
+        QCOMPARE(qGray(document->mask().pixel(14, 14)), 0);
+        document->undoStack()->redo();
+        document->undoStack()->redo();
+        QVERIFY(sameImage(document->image(), after));
     }
 
     void liveInpaintingUpdatesWhilePainting() {
         EditView* edit = m_window->editView();
         MaskCanvas* canvas = edit->canvas();
-        canvas->clearMask();
+        MaskDocument* document = canvas->document();
+        document->clearMask();
         edit->setOperation(EditView::Inpaint);
         edit->setLive(true);
         const int before = edit->liveUpdates();
@@ -183,14 +186,14 @@ class TestGuiApp : public QObject {
         QTRY_VERIFY_WITH_TIMEOUT(edit->liveUpdates() > before && !m_window->engine()->busy(), kJobTimeoutMs);
         // The preview keeps every unmasked pixel and is not yet in the undo history.
         const QImage preview = edit->previewImage();
-        const QImage mask = canvas->mask();
+        const QImage mask = document->mask();
         for (int y = 0; y < 28; ++y)
             for (int x = 0; x < 28; ++x)
-                if (qGray(mask.pixel(x, y)) == 0) QCOMPARE(qGray(preview.pixel(x, y)), qGray(canvas->image().pixel(x, y)));
-        const int commands = canvas->undoStack()->count();
+                if (qGray(mask.pixel(x, y)) == 0) QCOMPARE(qGray(preview.pixel(x, y)), qGray(document->image().pixel(x, y)));
+        const int commands = document->undoStack()->count();
         edit->applyPreview();
-        QCOMPARE(canvas->undoStack()->count(), commands + 1);
-        QVERIFY(sameImage(canvas->image(), preview));
+        QCOMPARE(document->undoStack()->count(), commands + 1);
+        QVERIFY(sameImage(document->image(), preview));
         edit->setLive(false);
     }
 

@@ -3,13 +3,12 @@
 // every edit undoes bit for bit.
 #include "ui/image_inspector.h"
 #include "ui/mask_canvas.h"
+#include "ui/mask_document.h"
 
 #include <QApplication>
-#include <QFile>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QSlider>
-#include <QTemporaryDir>
 #include <QUndoStack>
 #include <QtTest>
 
@@ -99,21 +98,17 @@ QString describeDifference(const QImage& actual, const QImage& expected) {
 class TestMaskCanvas : public QObject {
     Q_OBJECT
   private:
-    QTemporaryDir m_dir;
-
     // A shown 280x280 canvas holding a 28x28 grey image: zoom 10, no margin.
     std::unique_ptr<MaskCanvas> makeCanvas(const QImage& image = greyPattern()) {
         auto canvas = std::make_unique<MaskCanvas>();
         canvas->resize(image.width() * kZoom, image.height() * kZoom);
-        canvas->setImage(image);
+        canvas->document()->setImage(image);
         canvas->show();
         if (!QTest::qWaitForWindowExposed(canvas.get())) return nullptr;
         return canvas;
     }
 
   private slots:
-    void initTestCase() { QVERIFY(m_dir.isValid()); }
-
     void geometryUsesIntegerZoomCentred() {
         auto canvas = makeCanvas();
         QVERIFY(canvas);
@@ -153,7 +148,7 @@ class TestMaskCanvas : public QObject {
         // Odd brushes centre on the pixel under the pointer, even ones on the nearest pixel corner.
         QTest::mouseClick(canvas.get(), Qt::LeftButton, Qt::NoModifier,
                           size % 2 ? at(14, 14) : QPoint(140, 140));
-        const QImage mask = canvas->mask();
+        const QImage mask = canvas->document()->mask();
         int count = 0;
         for (int y = 0; y < 28; ++y)
             for (int x = 0; x < 28; ++x) {
@@ -173,31 +168,33 @@ class TestMaskCanvas : public QObject {
         QVERIFY(canvas);
         canvas->setBrushSize(3);
         canvas->setBrushHardness(1.0);
-        const QImage maskBefore = canvas->mask();
-        const QImage imageBefore = canvas->image();
-        QSignalSpy changed(canvas.get(), &MaskCanvas::maskChanged);
+        const QImage maskBefore = canvas->document()->mask();
+        const QImage imageBefore = canvas->document()->image();
+        QSignalSpy changed(canvas->document(), &MaskDocument::maskChanged);
         QSignalSpy editing(canvas.get(), &MaskCanvas::maskEditing);
-        QSignalSpy imageChanged(canvas.get(), &MaskCanvas::imageChanged);
+        QSignalSpy imageChanged(canvas->document(), &MaskDocument::imageChanged);
 
         drag(canvas.get(), {at(5, 5), at(12, 5), at(20, 5)});
         const QImage expected =
             expectedMask({28, 28}, [](int x, int y) { return x >= 4 && x <= 21 && y >= 4 && y <= 6; });
-        QVERIFY2(canvas->mask() == expected, qPrintable(describeDifference(canvas->mask(), expected)));
+        QVERIFY2(canvas->document()->mask() == expected,
+                 qPrintable(describeDifference(canvas->document()->mask(), expected)));
         QCOMPARE(changed.count(), 1);
         QVERIFY(editing.count() >= 2);
         QCOMPARE(imageChanged.count(), 0);
-        QCOMPARE(canvas->image(), imageBefore);
-        QCOMPARE(canvas->undoStack()->count(), 1);
-        QCOMPARE(canvas->undoStack()->undoText(), QStringLiteral("Mask stroke"));
-        const QImage maskAfter = canvas->mask();
+        QCOMPARE(canvas->document()->image(), imageBefore);
+        QCOMPARE(canvas->document()->undoStack()->count(), 1);
+        QCOMPARE(canvas->document()->undoStack()->undoText(), QStringLiteral("Mask stroke"));
+        const QImage maskAfter = canvas->document()->mask();
 
-        canvas->undoStack()->undo();
-        QCOMPARE(canvas->mask(), maskBefore);
-        QCOMPARE(std::memcmp(canvas->mask().constBits(), maskBefore.constBits(), maskBefore.sizeInBytes()),
+        canvas->document()->undoStack()->undo();
+        QCOMPARE(canvas->document()->mask(), maskBefore);
+        QCOMPARE(std::memcmp(canvas->document()->mask().constBits(), maskBefore.constBits(),
+                             maskBefore.sizeInBytes()),
                  0);
         QCOMPARE(changed.count(), 2);
-        canvas->undoStack()->redo();
-        QCOMPARE(canvas->mask(), maskAfter);
+        canvas->document()->undoStack()->redo();
+        QCOMPARE(canvas->document()->mask(), maskAfter);
         QCOMPARE(changed.count(), 3);
     }
 
@@ -207,7 +204,7 @@ class TestMaskCanvas : public QObject {
         canvas->setBrushSize(1);
         const QPoint from(1, 2), to(26, 21);
         drag(canvas.get(), {at(from.x(), from.y()), at(to.x(), to.y())});
-        const QImage mask = canvas->mask();
+        const QImage mask = canvas->document()->mask();
         // Every masked pixel lies on the line; the masked pixels connect the two ends (8-neighbourhood).
         const QLineF line(QPointF(from) + QPointF(0.5, 0.5), QPointF(to) + QPointF(0.5, 0.5));
         const QPointF dir = (line.p2() - line.p1()) / line.length();
@@ -243,20 +240,22 @@ class TestMaskCanvas : public QObject {
         auto canvas = makeCanvas();
         QVERIFY(canvas);
         canvas->setTool(MaskCanvas::Rectangle);
-        QSignalSpy changed(canvas.get(), &MaskCanvas::maskChanged);
+        QSignalSpy changed(canvas->document(), &MaskDocument::maskChanged);
         drag(canvas.get(), {at(3, 4), at(8, 9), at(10, 12)});
         const QImage rect =
             expectedMask({28, 28}, [](int x, int y) { return x >= 3 && x <= 10 && y >= 4 && y <= 12; });
-        QVERIFY2(canvas->mask() == rect, qPrintable(describeDifference(canvas->mask(), rect)));
+        QVERIFY2(canvas->document()->mask() == rect,
+                 qPrintable(describeDifference(canvas->document()->mask(), rect)));
         QCOMPARE(changed.count(), 1);
-        QCOMPARE(canvas->undoStack()->undoText(), QStringLiteral("Rectangle mask"));
+        QCOMPARE(canvas->document()->undoStack()->undoText(), QStringLiteral("Rectangle mask"));
 
         // Dragged past the widget's corner: clamped to the image.
         drag(canvas.get(), {at(20, 20), QPoint(-30, 330)});
         const QImage both = expectedMask({28, 28}, [](int x, int y) {
             return (x >= 3 && x <= 10 && y >= 4 && y <= 12) || (x <= 20 && y >= 20);
         });
-        QVERIFY2(canvas->mask() == both, qPrintable(describeDifference(canvas->mask(), both)));
+        QVERIFY2(canvas->document()->mask() == both,
+                 qPrintable(describeDifference(canvas->document()->mask(), both)));
 
         // Shift+drag erases the rectangle.
         drag(canvas.get(), {at(5, 5), at(6, 3)}, Qt::ShiftModifier);
@@ -264,64 +263,37 @@ class TestMaskCanvas : public QObject {
             if (x >= 5 && x <= 6 && y >= 3 && y <= 5) return false;
             return (x >= 3 && x <= 10 && y >= 4 && y <= 12) || (x <= 20 && y >= 20);
         });
-        QVERIFY2(canvas->mask() == erased, qPrintable(describeDifference(canvas->mask(), erased)));
-        QCOMPARE(canvas->undoStack()->undoText(), QStringLiteral("Erase rectangle"));
-        QCOMPARE(canvas->undoStack()->count(), 3);
-        canvas->undoStack()->undo();
-        QCOMPARE(canvas->mask(), both);
-        canvas->undoStack()->undo();
-        QCOMPARE(canvas->mask(), rect);
-    }
-
-    void invertAndClearUndo() {
-        auto canvas = makeCanvas();
-        QVERIFY(canvas);
-        canvas->setBrushSize(5);
-        canvas->setBrushHardness(0.3);
-        drag(canvas.get(), {at(7, 7), at(15, 19)});
-        const QImage painted = canvas->mask();
-        QSignalSpy changed(canvas.get(), &MaskCanvas::maskChanged);
-
-        canvas->invertMask();
-        QCOMPARE(changed.count(), 1);
-        QCOMPARE(canvas->undoStack()->undoText(), QStringLiteral("Invert mask"));
-        for (int y = 0; y < 28; ++y)
-            for (int x = 0; x < 28; ++x)
-                QCOMPARE(maskAt(canvas->mask(), x, y), 255 - maskAt(painted, x, y));
-        canvas->undoStack()->undo();
-        QCOMPARE(canvas->mask(), painted);
-
-        canvas->clearMask();
-        QCOMPARE(canvas->mask(), filledMask({28, 28}, 0));
-        QCOMPARE(canvas->undoStack()->undoText(), QStringLiteral("Clear mask"));
-        const int commands = canvas->undoStack()->count();
-        canvas->clearMask(); // already clear: nothing to take back
-        QCOMPARE(canvas->undoStack()->count(), commands);
-        canvas->undoStack()->undo();
-        QCOMPARE(canvas->mask(), painted);
-        QCOMPARE(std::memcmp(canvas->mask().constBits(), painted.constBits(), painted.sizeInBytes()), 0);
+        QVERIFY2(canvas->document()->mask() == erased,
+                 qPrintable(describeDifference(canvas->document()->mask(), erased)));
+        QCOMPARE(canvas->document()->undoStack()->undoText(), QStringLiteral("Erase rectangle"));
+        QCOMPARE(canvas->document()->undoStack()->count(), 3);
+        canvas->document()->undoStack()->undo();
+        QCOMPARE(canvas->document()->mask(), both);
+        canvas->document()->undoStack()->undo();
+        QCOMPARE(canvas->document()->mask(), rect);
     }
 
     void setMaskIsUndoableAndEraserClears() {
         auto canvas = makeCanvas();
         QVERIFY(canvas);
-        canvas->setMask(filledMask({28, 28}, 255));
-        QCOMPARE(canvas->mask(), filledMask({28, 28}, 255));
-        QCOMPARE(canvas->undoStack()->undoText(), QStringLiteral("Set mask"));
+        canvas->document()->setMask(filledMask({28, 28}, 255));
+        QCOMPARE(canvas->document()->mask(), filledMask({28, 28}, 255));
+        QCOMPARE(canvas->document()->undoStack()->undoText(), QStringLiteral("Set mask"));
         canvas->setTool(MaskCanvas::Eraser);
         canvas->setBrushSize(3);
         drag(canvas.get(), {at(10, 20), at(10, 8)});
         const QImage expected =
             expectedMask({28, 28}, [](int x, int y) { return !(x >= 9 && x <= 11 && y >= 7 && y <= 21); });
-        QVERIFY2(canvas->mask() == expected, qPrintable(describeDifference(canvas->mask(), expected)));
-        QCOMPARE(canvas->undoStack()->undoText(), QStringLiteral("Erase stroke"));
-        canvas->undoStack()->undo();
-        QCOMPARE(canvas->mask(), filledMask({28, 28}, 255));
-        canvas->undoStack()->undo();
-        QCOMPARE(canvas->mask(), filledMask({28, 28}, 0));
+        QVERIFY2(canvas->document()->mask() == expected,
+                 qPrintable(describeDifference(canvas->document()->mask(), expected)));
+        QCOMPARE(canvas->document()->undoStack()->undoText(), QStringLiteral("Erase stroke"));
+        canvas->document()->undoStack()->undo();
+        QCOMPARE(canvas->document()->mask(), filledMask({28, 28}, 255));
+        canvas->document()->undoStack()->undo();
+        QCOMPARE(canvas->document()->mask(), filledMask({28, 28}, 0));
         // A mask of another size is scaled to the image.
-        canvas->setMask(filledMask({7, 7}, 200));
-        QCOMPARE(canvas->mask(), filledMask({28, 28}, 200));
+        canvas->document()->setMask(filledMask({7, 7}, 200));
+        QCOMPARE(canvas->document()->mask(), filledMask({28, 28}, 200));
     }
 
     void softBrushFallsOffAndAccumulatesByMax() {
@@ -330,7 +302,7 @@ class TestMaskCanvas : public QObject {
         canvas->setBrushSize(9);
         canvas->setBrushHardness(0.0);
         QTest::mouseClick(canvas.get(), Qt::LeftButton, Qt::NoModifier, at(14, 14));
-        QImage mask = canvas->mask();
+        QImage mask = canvas->document()->mask();
         QCOMPARE(maskAt(mask, 14, 14), 255);
         // Falls off monotonically to 0 just outside the radius (4.5 pixels).
         for (int d = 1; d <= 4; ++d)
@@ -341,18 +313,18 @@ class TestMaskCanvas : public QObject {
         QCOMPARE(maskAt(mask, 9, 14), 0);
 
         // Going over the same path again within one stroke does not build up.
-        canvas->clearMask();
+        canvas->document()->clearMask();
         drag(canvas.get(), {at(8, 14), at(18, 14)});
-        const QImage once = canvas->mask();
-        canvas->clearMask();
+        const QImage once = canvas->document()->mask();
+        canvas->document()->clearMask();
         drag(canvas.get(), {at(8, 14), at(18, 14), at(8, 14), at(18, 14)});
-        QCOMPARE(canvas->mask(), once);
+        QCOMPARE(canvas->document()->mask(), once);
 
         // A second stroke keeps the stronger of old and new values.
         canvas->setBrushHardness(1.0);
         canvas->setBrushSize(1);
         drag(canvas.get(), {at(3, 14), at(24, 14)});
-        mask = canvas->mask();
+        mask = canvas->document()->mask();
         for (int x = 0; x < 28; ++x) {
             const int expected = (x >= 3 && x <= 24) ? 255 : maskAt(once, x, 14);
             QCOMPARE(maskAt(mask, x, 14), expected);
@@ -364,29 +336,31 @@ class TestMaskCanvas : public QObject {
         const QImage original = rgbPattern();
         auto canvas = makeCanvas(original);
         QVERIFY(canvas);
-        QCOMPARE(canvas->image().format(), QImage::Format_RGB888);
+        QCOMPARE(canvas->document()->image().format(), QImage::Format_RGB888);
         canvas->setTool(MaskCanvas::ColourBrush);
         canvas->setBrushColour(QColor(250, 10, 20));
         canvas->setBrushSize(1);
-        QSignalSpy maskChanged(canvas.get(), &MaskCanvas::maskChanged);
-        QSignalSpy imageChanged(canvas.get(), &MaskCanvas::imageChanged);
+        QSignalSpy maskChanged(canvas->document(), &MaskDocument::maskChanged);
+        QSignalSpy imageChanged(canvas->document(), &MaskDocument::imageChanged);
         drag(canvas.get(), {at(2, 5), at(10, 5)});
-        const QImage painted = canvas->image();
+        const QImage painted = canvas->document()->image();
         for (int y = 0; y < 32; ++y)
             for (int x = 0; x < 32; ++x) {
                 const bool onStroke = y == 5 && x >= 2 && x <= 10;
                 QCOMPARE(painted.pixelColor(x, y),
                          onStroke ? QColor(250, 10, 20) : original.pixelColor(x, y));
             }
-        QCOMPARE(canvas->mask(), filledMask({32, 32}, 0));
+        QCOMPARE(canvas->document()->mask(), filledMask({32, 32}, 0));
         QCOMPARE(imageChanged.count(), 1);
         QCOMPARE(maskChanged.count(), 0);
-        QCOMPARE(canvas->undoStack()->undoText(), QStringLiteral("Colour stroke"));
-        canvas->undoStack()->undo();
-        QCOMPARE(canvas->image(), original);
-        QCOMPARE(std::memcmp(canvas->image().constBits(), original.constBits(), original.sizeInBytes()), 0);
-        canvas->undoStack()->redo();
-        QCOMPARE(canvas->image(), painted);
+        QCOMPARE(canvas->document()->undoStack()->undoText(), QStringLiteral("Colour stroke"));
+        canvas->document()->undoStack()->undo();
+        QCOMPARE(canvas->document()->image(), original);
+        QCOMPARE(std::memcmp(canvas->document()->image().constBits(), original.constBits(),
+                             original.sizeInBytes()),
+                 0);
+        canvas->document()->undoStack()->redo();
+        QCOMPARE(canvas->document()->image(), painted);
 
         // A soft colour brush blends; on a grey image it paints the colour's grey level.
         auto grey = makeCanvas(filledMask({28, 28}, 0));
@@ -396,110 +370,22 @@ class TestMaskCanvas : public QObject {
         grey->setBrushSize(7);
         grey->setBrushHardness(0.0);
         QTest::mouseClick(grey.get(), Qt::LeftButton, Qt::NoModifier, at(14, 14));
-        QCOMPARE(grey->image().format(), QImage::Format_Grayscale8);
-        QCOMPARE(qGray(grey->image().pixel(14, 14)), 255);
-        const int edge = qGray(grey->image().pixel(17, 14));
+        QCOMPARE(grey->document()->image().format(), QImage::Format_Grayscale8);
+        QCOMPARE(qGray(grey->document()->image().pixel(14, 14)), 255);
+        const int edge = qGray(grey->document()->image().pixel(17, 14));
         QVERIFY2(edge > 0 && edge < 255, qPrintable(QString::number(edge)));
     }
 
-    void applyResultUndoesExactly() {
-        const QImage first = greyPattern();
-        auto canvas = makeCanvas(first);
-        QVERIFY(canvas);
-        canvas->setTool(MaskCanvas::Rectangle);
-        drag(canvas.get(), {at(2, 2), at(9, 9)});
-        const QImage mask = canvas->mask();
-        QImage result = first.copy();
-        result.invertPixels();
-        QSignalSpy imageChanged(canvas.get(), &MaskCanvas::imageChanged);
-        canvas->applyResult(result, QStringLiteral("Inpaint"));
-        QCOMPARE(canvas->image(), result);
-        QCOMPARE(canvas->mask(), mask);
-        QCOMPARE(imageChanged.count(), 1);
-        QCOMPARE(canvas->undoStack()->undoText(), QStringLiteral("Inpaint"));
-        canvas->undoStack()->undo();
-        QCOMPARE(canvas->image(), first);
-        QCOMPARE(std::memcmp(canvas->image().constBits(), first.constBits(), first.sizeInBytes()), 0);
-        QCOMPARE(canvas->mask(), mask);
-        canvas->undoStack()->redo();
-        QCOMPARE(canvas->image(), result);
-        // A result of another size brings the mask along.
-        canvas->applyResult(greyPattern(56, 56), QStringLiteral("Upscale"));
-        QCOMPARE(canvas->mask().size(), QSize(56, 56));
-        canvas->undoStack()->undo();
-        QCOMPARE(canvas->mask(), mask);
-    }
-
-    void setImageStartsANewDocument() {
+    void emptyCanvasIgnoresPainting() {
         auto canvas = makeCanvas();
         QVERIFY(canvas);
-        drag(canvas.get(), {at(3, 3), at(9, 9)});
-        QCOMPARE(canvas->undoStack()->count(), 1);
-        QSignalSpy imageChanged(canvas.get(), &MaskCanvas::imageChanged);
-        QImage argb(32, 32, QImage::Format_ARGB32);
-        argb.fill(QColor(10, 20, 30, 255));
-        canvas->setImage(argb);
-        QCOMPARE(imageChanged.count(), 1);
-        QCOMPARE(canvas->undoStack()->count(), 0);
-        QCOMPARE(canvas->image().format(), QImage::Format_RGB888);
-        QCOMPARE(canvas->image().pixelColor(5, 5), QColor(10, 20, 30));
-        QCOMPARE(canvas->mask(), filledMask({32, 32}, 0));
-        QImage grey16(8, 8, QImage::Format_Grayscale16);
-        grey16.fill(Qt::black);
-        canvas->setImage(grey16);
-        QCOMPARE(canvas->image().format(), QImage::Format_Grayscale8);
-        canvas->setImage(QImage());
-        QVERIFY(!canvas->hasImage());
-        QVERIFY(canvas->mask().isNull());
-        // A result sent to the empty canvas opens it, undoably.
-        canvas->applyResult(greyPattern(), QStringLiteral("Send to canvas"));
-        QCOMPARE(canvas->image(), greyPattern());
-        QCOMPARE(canvas->mask(), filledMask({28, 28}, 0));
-        canvas->undoStack()->undo();
-        QVERIFY(!canvas->hasImage());
-        canvas->undoStack()->clear();
-        // The empty canvas ignores painting and still paints its hint.
+        canvas->document()->setImage(QImage());
+        // No edit, and the hint is still painted.
         drag(canvas.get(), {QPoint(10, 10), QPoint(100, 100)});
-        QCOMPARE(canvas->undoStack()->count(), 0);
+        QVERIFY(!canvas->document()->isEditing());
+        QCOMPARE(canvas->document()->undoStack()->count(), 0);
         QVERIFY(!canvas->grab().isNull());
-    }
-
-    void loadImageFileRefusesBadFiles() {
-        MaskCanvas canvas;
-        QString error;
-        const QString notes = m_dir.filePath("notes.png");
-        {
-            QFile file(notes);
-            QVERIFY(file.open(QIODevice::WriteOnly));
-            file.write("these are not pixels\n");
-        }
-        QVERIFY(!canvas.loadImageFile(notes, &error));
-        QVERIFY2(error.contains("notes.png"), qPrintable(error));
-
-        const QString huge = m_dir.filePath("huge.png");
-        QImage wide(4100, 8, QImage::Format_Grayscale8);
-        wide.fill(0);
-        QVERIFY(wide.save(huge));
-        error.clear();
-        QVERIFY(!canvas.loadImageFile(huge, &error));
-        QVERIFY2(error.contains("huge.png") && error.contains("4096"), qPrintable(error));
-
-        error.clear();
-        QVERIFY(!canvas.loadImageFile(m_dir.filePath("missing.png"), &error));
-        QVERIFY2(error.contains("missing.png"), qPrintable(error));
-        QVERIFY(!canvas.hasImage());
-
-        // Grey content stored as RGB loads as grey; colour stays RGB888.
-        const QString greyFile = m_dir.filePath("grey.png");
-        QVERIFY(greyPattern().convertToFormat(QImage::Format_RGB32).save(greyFile));
-        QVERIFY(canvas.loadImageFile(greyFile, &error));
-        QCOMPARE(canvas.image().format(), QImage::Format_Grayscale8);
-        QCOMPARE(canvas.image(), greyPattern());
-        const QString colourFile = m_dir.filePath("colour.png");
-        QVERIFY(rgbPattern().save(colourFile));
-        QVERIFY(canvas.loadImageFile(colourFile, nullptr));
-        QCOMPARE(canvas.image(), rgbPattern());
-        QCOMPARE(canvas.undoStack()->count(), 0);
+        QCOMPARE(canvas->imagePixelAt(QPointF(10, 10)), QPoint(-1, -1));
     }
 
     void keysHoverAndEscape() {
@@ -529,16 +415,16 @@ class TestMaskCanvas : public QObject {
 
         // Escape abandons a drag: nothing changes, nothing to undo.
         canvas->setBrushSize(3);
-        QSignalSpy changed(canvas.get(), &MaskCanvas::maskChanged);
+        QSignalSpy changed(canvas->document(), &MaskDocument::maskChanged);
         QTest::mousePress(canvas.get(), Qt::LeftButton, Qt::NoModifier, at(5, 5));
         moveTo(canvas.get(), at(15, 15));
-        QVERIFY(canvas->isEditing());
-        QVERIFY(maskAt(canvas->mask(), 10, 10) == 255);
+        QVERIFY(canvas->document()->isEditing());
+        QVERIFY(maskAt(canvas->document()->mask(), 10, 10) == 255);
         QTest::keyClick(canvas.get(), Qt::Key_Escape);
         QTest::mouseRelease(canvas.get(), Qt::LeftButton, Qt::NoModifier, at(15, 15));
-        QVERIFY(!canvas->isEditing());
-        QCOMPARE(canvas->mask(), filledMask({28, 28}, 0));
-        QCOMPARE(canvas->undoStack()->count(), 0);
+        QVERIFY(!canvas->document()->isEditing());
+        QCOMPARE(canvas->document()->mask(), filledMask({28, 28}, 0));
+        QCOMPARE(canvas->document()->undoStack()->count(), 0);
         QCOMPARE(changed.count(), 1); // live inpainting is told that the mask went back
     }
 
@@ -561,6 +447,12 @@ class TestMaskCanvas : public QObject {
         canvas->setMaskVisible(false);
         shot = canvas->grab().toImage();
         QCOMPARE(shot.pixelColor(at(11, 11)), QColor(100, 100, 100));
+        // The canvas follows edits made to its document from elsewhere: undo, a mask set by the Edit tab.
+        canvas->setMaskVisible(true);
+        canvas->document()->undoStack()->undo();
+        QCOMPARE(canvas->grab().toImage().pixelColor(at(11, 11)), QColor(100, 100, 100));
+        canvas->document()->setMask(filledMask({28, 28}, 255));
+        QCOMPARE(canvas->grab().toImage().pixelColor(at(0, 27)), masked);
     }
 
     // ---- ImageInspector ---------------------------------------------------------------------------

@@ -1002,6 +1002,13 @@
         <translation>在图像上涂抹粗略的彩色笔触，用于笔触引导编辑</translation>
     </message>
     <message>
+        <source>Open, paste or drop an image, or send one from the gallery</source>
+        <translation>打开、粘贴或拖入一张图像，或从图库发送一张图像</translation>
+    </message>
+</context>
+<context>
+    <name>MaskDocument</name>
+    <message>
         <source>%1: the file does not exist.</source>
         <translation>%1：文件不存在。</translation>
     </message>
@@ -1028,10 +1035,6 @@
     <message>
         <source>Clear mask</source>
         <translation>清除蒙版</translation>
-    </message>
-    <message>
-        <source>Open, paste or drop an image, or send one from the gallery</source>
-        <translation>打开、粘贴或拖入一张图像，或从图库发送一张图像</translation>
     </message>
     <message>
         <source>Erase rectangle</source>
@@ -1313,14 +1316,57 @@
     </message>
 </context>
 <context>
+    <name>TrainCommand</name>
+    <message>
+        <source>Choose the model file to write.</source>
+        <translation>请选择要写入的模型文件。</translation>
+    </message>
+    <message>
+        <source>The folder %1 does not exist.</source>
+        <translation>文件夹 %1 不存在。</translation>
+    </message>
+    <message>
+        <source>%1 needs a teacher: an EDM denoiser file.</source>
+        <translation>%1 需要教师模型：一个 EDM 去噪器文件。</translation>
+    </message>
+    <message>
+        <source>The teacher %1 does not exist.</source>
+        <translation>教师模型 %1 不存在。</translation>
+    </message>
+    <message>
+        <source>Choose the image folder to train on.</source>
+        <translation>请选择用于训练的图像文件夹。</translation>
+    </message>
+    <message>
+        <source>The image folder %1 does not exist.</source>
+        <translation>图像文件夹 %1 不存在。</translation>
+    </message>
+    <message>
+        <source>The learning rate must be a positive number, e.g. 2e-4.</source>
+        <translation>学习率必须是正数，例如 2e-4。</translation>
+    </message>
+    <message>
+        <source>EMA rates are numbers between 0 and 1, separated by commas (got &apos;%1&apos;).</source>
+        <translation>EMA 衰减率应为 0 到 1 之间的数，以逗号分隔（得到的是“%1”）。</translation>
+    </message>
+    <message>
+        <source>Choose either resuming or overwriting the run, not both.</source>
+        <translation>请在继续训练和覆盖之间选择其一，不能同时选择。</translation>
+    </message>
+    <message>
+        <source>There is no checkpoint to resume from (%1).</source>
+        <translation>没有可用于继续训练的检查点（%1）。</translation>
+    </message>
+    <message>
+        <source>A training run already exists (%1). Resume it, or choose to overwrite it.</source>
+        <translation>训练已存在（%1）。请继续该训练，或选择覆盖。</translation>
+    </message>
+</context>
+<context>
     <name>TrainDialog</name>
     <message>
         <source>Train a model</source>
         <translation>训练模型</translation>
-    </message>
-    <message>
-        <source>cannot start %1: %2</source>
-        <translation>无法启动 %1：%2</translation>
     </message>
     <message>
         <source>Method</source>
@@ -1619,58 +1665,6 @@
         <translation>隐藏此窗口；正在进行的训练会继续</translation>
     </message>
     <message>
-        <source>Choose the model file to write.</source>
-        <translation>请选择要写入的模型文件。</translation>
-    </message>
-    <message>
-        <source>The folder %1 does not exist.</source>
-        <translation>文件夹 %1 不存在。</translation>
-    </message>
-    <message>
-        <source>%1 needs a teacher: an EDM denoiser file.</source>
-        <translation>%1 需要教师模型：一个 EDM 去噪器文件。</translation>
-    </message>
-    <message>
-        <source>The teacher %1 does not exist.</source>
-        <translation>教师模型 %1 不存在。</translation>
-    </message>
-    <message>
-        <source>Choose the image folder to train on.</source>
-        <translation>请选择用于训练的图像文件夹。</translation>
-    </message>
-    <message>
-        <source>The image folder %1 does not exist.</source>
-        <translation>图像文件夹 %1 不存在。</translation>
-    </message>
-    <message>
-        <source>The learning rate must be a positive number, e.g. 2e-4.</source>
-        <translation>学习率必须是正数，例如 2e-4。</translation>
-    </message>
-    <message>
-        <source>EMA rates are numbers between 0 and 1, separated by commas (got &apos;%1&apos;).</source>
-        <translation>EMA 衰减率应为 0 到 1 之间的数，以逗号分隔（得到的是“%1”）。</translation>
-    </message>
-    <message>
-        <source>Choose either resuming or overwriting the run, not both.</source>
-        <translation>请在继续训练和覆盖之间选择其一，不能同时选择。</translation>
-    </message>
-    <message>
-        <source>There is no checkpoint to resume from (%1).</source>
-        <translation>没有可用于继续训练的检查点（%1）。</translation>
-    </message>
-    <message>
-        <source>A training run already exists (%1). Resume it, or choose to overwrite it.</source>
-        <translation>训练已存在（%1）。请继续该训练，或选择覆盖。</translation>
-    </message>
-    <message>
-        <source>A training run is already in progress; stop it first.</source>
-        <translation>已有训练正在进行；请先停止它。</translation>
-    </message>
-    <message>
-        <source>The trainer cmstudio-cli was not found beside the application or on the PATH.</source>
-        <translation>在应用程序旁或 PATH 中均未找到训练器 cmstudio-cli。</translation>
-    </message>
-    <message>
         <source>Resuming…</source>
         <translation>正在继续…</translation>
     </message>
@@ -1689,26 +1683,6 @@
     <message>
         <source>End the trainer at once; work since its last checkpoint is lost</source>
         <translation>立即结束训练器；上次检查点之后的进度将丢失</translation>
-    </message>
-    <message>
-        <source>The trainer was ended before it saved a checkpoint.</source>
-        <translation>训练器在保存检查点之前被结束。</translation>
-    </message>
-    <message>
-        <source>The trainer crashed: %1</source>
-        <translation>训练器崩溃：%1</translation>
-    </message>
-    <message>
-        <source>Training finished.</source>
-        <translation>训练完成。</translation>
-    </message>
-    <message>
-        <source>Training was interrupted.</source>
-        <translation>训练已中断。</translation>
-    </message>
-    <message>
-        <source>The trainer failed (exit code %1): %2</source>
-        <translation>训练器失败（退出码 %1）：%2</translation>
     </message>
     <message>
         <source>Folder of training images</source>
@@ -1796,6 +1770,41 @@
     <message>
         <source>%1: no numeric &apos;step&apos; key</source>
         <translation>%1：没有数值型的“step”键</translation>
+    </message>
+</context>
+<context>
+    <name>TrainingProcess</name>
+    <message>
+        <source>cannot start %1: %2</source>
+        <translation>无法启动 %1：%2</translation>
+    </message>
+    <message>
+        <source>A training run is already in progress; stop it first.</source>
+        <translation>已有训练正在进行；请先停止它。</translation>
+    </message>
+    <message>
+        <source>The trainer cmstudio-cli was not found beside the application or on the PATH.</source>
+        <translation>在应用程序旁或 PATH 中均未找到训练器 cmstudio-cli。</translation>
+    </message>
+    <message>
+        <source>The trainer was ended before it saved a checkpoint.</source>
+        <translation>训练器在保存检查点之前被结束。</translation>
+    </message>
+    <message>
+        <source>The trainer crashed: %1</source>
+        <translation>训练器崩溃：%1</translation>
+    </message>
+    <message>
+        <source>Training finished.</source>
+        <translation>训练完成。</translation>
+    </message>
+    <message>
+        <source>Training was interrupted.</source>
+        <translation>训练已中断。</translation>
+    </message>
+    <message>
+        <source>The trainer failed (exit code %1): %2</source>
+        <translation>训练器失败（退出码 %1）：%2</translation>
     </message>
 </context>
 <context>

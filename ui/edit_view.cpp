@@ -4,6 +4,7 @@
 #include "image_convert.h"
 #include "image_inspector.h"
 #include "mask_canvas.h"
+#include "mask_document.h"
 
 #include <QButtonGroup>
 #include <QCheckBox>
@@ -57,6 +58,7 @@ QImage compositeKept(const QImage& original, const QImage& result, const QImage&
 
 EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(engine) {
     m_canvas = new MaskCanvas;
+    m_document = m_canvas->document();
     m_preview = new ImageInspector;
     m_preview->setToolTip(tr("Live preview (before | after): click “Apply preview” to keep it"));
 
@@ -200,8 +202,8 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
         const QColor colour = QColorDialog::getColor(m_canvas->brushColour(), this, tr("Stroke colour"));
         if (colour.isValid()) m_canvas->setBrushColour(colour);
     });
-    connect(invert, &QPushButton::clicked, m_canvas, &MaskCanvas::invertMask);
-    connect(clear, &QPushButton::clicked, m_canvas, &MaskCanvas::clearMask);
+    connect(invert, &QPushButton::clicked, m_document, &MaskDocument::invertMask);
+    connect(clear, &QPushButton::clicked, m_document, &MaskDocument::clearMask);
     connect(showMask, &QCheckBox::toggled, m_canvas, &MaskCanvas::setMaskVisible);
     connect(m_operation, &QComboBox::currentIndexChanged, this, &EditView::updateControls);
     connect(addNoiseButton, &QPushButton::clicked, this, &EditView::addNoise);
@@ -214,7 +216,7 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
             m_pixel->clear();
             return;
         }
-        m_pixel->setText(m_canvas->image().format() == QImage::Format_Grayscale8
+        m_pixel->setText(m_document->image().format() == QImage::Format_Grayscale8
                              ? tr("x %1, y %2: %3").arg(at.x()).arg(at.y()).arg(qGray(value.rgb()))
                              : tr("x %1, y %2: R %3 G %4 B %5").arg(at.x()).arg(at.y()).arg(value.red()).arg(value.green()).arg(value.blue()));
     });
@@ -227,7 +229,7 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
         if (m_liveJob == 0 && !m_liveDebounce.isActive()) m_liveDebounce.start();
     };
     connect(m_canvas, &MaskCanvas::maskEditing, this, markStale);
-    connect(m_canvas, &MaskCanvas::maskChanged, this, markStale);
+    connect(m_document, &MaskDocument::maskChanged, this, markStale);
     auto liveEnded = [this](int job) {
         if (job != m_liveJob) return;
         m_liveJob = 0;
@@ -237,8 +239,8 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     connect(m_engine, &Engine::finished, this, [liveEnded](const JobResult& result) { liveEnded(result.job); });
     connect(m_engine, &Engine::failed, this, [liveEnded](int job, JobKind, const QString&) { liveEnded(job); });
     connect(m_engine, &Engine::cancelled, this, [liveEnded](int job, JobKind) { liveEnded(job); });
-    connect(m_canvas, &MaskCanvas::imageChanged, this, &EditView::updateControls);
-    connect(m_canvas, &MaskCanvas::maskChanged, this, &EditView::updateControls);
+    connect(m_document, &MaskDocument::imageChanged, this, &EditView::updateControls);
+    connect(m_document, &MaskDocument::maskChanged, this, &EditView::updateControls);
     connect(m_engine, &Engine::finished, this, &EditView::onFinished);
     connect(m_engine, &Engine::failed, this, [this](int job, JobKind, const QString& message) {
         if (job == m_applyJob || job == m_denoiseJob || job == m_lastLiveJob) emit errorOccurred(message);
@@ -268,7 +270,7 @@ void EditView::setModel(const ModelInfo& model) {
 }
 
 void EditView::openImage(const QImage& image, const QVariantMap& settings) {
-    m_canvas->setImage(image);
+    m_document->setImage(image);
     if (settings.contains("seed")) m_seed->setValue(int(settings.value("seed").toString().toLongLong()));
     if (settings.contains("class")) {
         const int at = m_class->findData(settings.value("class").toInt());
@@ -281,7 +283,7 @@ void EditView::openImage(const QImage& image, const QVariantMap& settings) {
 }
 
 bool EditView::openImageFile(const QString& path, QString* error) {
-    if (!m_canvas->loadImageFile(path, error)) return false;
+    if (!m_document->loadImageFile(path, error)) return false;
     m_preview->clear();
     m_previewImage = QImage();
     updateControls();
@@ -304,9 +306,9 @@ void EditView::updateControls() {
     m_applyPreview->setEnabled(!m_previewImage.isNull());
     cm::EditParams params;
     QString reason;
-    const bool ready = m_canvas->hasImage() && (operation == Denoise || buildRequest(params, &reason));
-    m_apply->setEnabled(m_canvas->hasImage() && !m_model.path.isEmpty());
-    if (!m_canvas->hasImage())
+    const bool ready = m_document->hasImage() && (operation == Denoise || buildRequest(params, &reason));
+    m_apply->setEnabled(m_document->hasImage() && !m_model.path.isEmpty());
+    if (!m_document->hasImage())
         m_hint->setText(tr("Open, paste or drop an image, or send one from the gallery."));
     else if (!ready && !reason.isEmpty())
         m_hint->setText(reason);
@@ -321,8 +323,8 @@ bool EditView::buildRequest(cm::EditParams& params, QString* error) const {
     };
     if (m_model.path.isEmpty()) return fail(tr("Load a model first."));
     if (!m_model.consistency) return fail(tr("Zero-shot editing needs a consistency model; %1 is a denoiser.").arg(m_model.name));
-    if (!m_canvas->hasImage()) return fail(tr("Open an image first."));
-    const QImage image = m_canvas->image();
+    if (!m_document->hasImage()) return fail(tr("Open an image first."));
+    const QImage image = m_document->image();
     const int size = m_model.imageSize;
     const auto operation = Operation(m_operation->currentData().toInt());
     const int factor = m_factor->currentData().toInt();
@@ -344,7 +346,7 @@ bool EditView::buildRequest(cm::EditParams& params, QString* error) const {
     if (operation == SuperResolve && size % factor != 0)
         return fail(tr("The factor %1 does not divide the model's size %2.").arg(factor).arg(size));
     if (operation == Inpaint) {
-        const cv::Mat mask = qImageTo8U(m_canvas->mask(), 1);
+        const cv::Mat mask = qImageTo8U(m_document->mask(), 1);
         const int filled = cv::countNonZero(mask);
         if (filled == 0) return fail(tr("Paint the region to fill with the mask brush first."));
         params.masks = {mask};
@@ -383,15 +385,15 @@ bool EditView::buildRequest(cm::EditParams& params, QString* error) const {
 
 void EditView::apply() {
     const auto operation = Operation(m_operation->currentData().toInt());
-    m_applySource = m_canvas->image();
-    m_applyMask = m_canvas->mask();
+    m_applySource = m_document->image();
+    m_applyMask = m_document->mask();
     m_runningOperation = operation;
     if (operation == Denoise) {
-        if (m_model.path.isEmpty() || !m_canvas->hasImage()) {
+        if (m_model.path.isEmpty() || !m_document->hasImage()) {
             emit errorOccurred(tr("Load a model and an image first."));
             return;
         }
-        m_denoiseJob = m_engine->denoise({m_canvas->image()}, m_sigma->value(), 0, quint64(m_seed->value()),
+        m_denoiseJob = m_engine->denoise({m_document->image()}, m_sigma->value(), 0, quint64(m_seed->value()),
                                          m_class->currentData().toInt());
         return;
     }
@@ -415,7 +417,7 @@ void EditView::requestLivePreview() {
             params.sigmas.push_back(m_model.inpaintSigmas[i]);
     m_liveJob = m_engine->edit(params, true);
     m_lastLiveJob = m_liveJob;
-    m_liveInputs[m_liveJob] = {m_canvas->image(), m_canvas->mask()};
+    m_liveInputs[m_liveJob] = {m_document->image(), m_document->mask()};
 }
 
 void EditView::onFinished(const JobResult& result) {
@@ -435,7 +437,7 @@ void EditView::onFinished(const JobResult& result) {
     } else if (result.job == m_applyJob || result.job == m_denoiseJob) {
         QImage image = result.images.front();
         if (m_runningOperation == Inpaint) image = compositeKept(m_applySource, image, m_applyMask);
-        m_canvas->applyResult(image, operationLabel(m_runningOperation));
+        m_document->applyResult(image, operationLabel(m_runningOperation));
         m_preview->setComparison(m_applySource.size() == image.size() ? m_applySource
                                                                        : m_applySource.scaled(image.size(), Qt::IgnoreAspectRatio, Qt::FastTransformation),
                                  image);
@@ -445,12 +447,12 @@ void EditView::onFinished(const JobResult& result) {
 
 void EditView::applyPreview() {
     if (m_previewImage.isNull()) return;
-    m_canvas->applyResult(m_previewImage, tr("Live inpaint"));
+    m_document->applyResult(m_previewImage, tr("Live inpaint"));
 }
 
 void EditView::fitToModel() {
-    if (!m_canvas->hasImage() || m_model.imageSize <= 0) return;
-    const QImage image = m_canvas->image();
+    if (!m_document->hasImage() || m_model.imageSize <= 0) return;
+    const QImage image = m_document->image();
     const int side = std::min(image.width(), image.height());
     const QImage square = image.copy((image.width() - side) / 2, (image.height() - side) / 2, side, side);
     const int size = m_model.imageSize;
@@ -458,15 +460,15 @@ void EditView::fitToModel() {
     const cv::Mat mat = qImageToMat(square, m_model.channels);
     cv::Mat resized;
     cv::resize(mat, resized, cv::Size(size, size), 0, 0, side > size ? cv::INTER_AREA : cv::INTER_CUBIC);
-    m_canvas->applyResult(matToQImage(resized), tr("Fit to model"));
+    m_document->applyResult(matToQImage(resized), tr("Fit to model"));
 }
 
 void EditView::addNoise() {
-    if (!m_canvas->hasImage()) return;
-    const int channels = m_canvas->image().format() == QImage::Format_Grayscale8 ? 1 : 3;
+    if (!m_document->hasImage()) return;
+    const int channels = m_document->image().format() == QImage::Format_Grayscale8 ? 1 : 3;
     const std::vector<cv::Mat> noisy =
-        cm::addNoise({qImageToMat(m_canvas->image(), channels)}, m_noiseSigma->value(), quint64(m_seed->value()));
-    m_canvas->applyResult(matToQImage(noisy.front()), tr("Add noise"));
+        cm::addNoise({qImageToMat(m_document->image(), channels)}, m_noiseSigma->value(), quint64(m_seed->value()));
+    m_document->applyResult(matToQImage(noisy.front()), tr("Add noise"));
     m_sigma->setValue(m_noiseSigma->value());
     setOperation(Denoise);
 }

@@ -17,6 +17,7 @@
 class Engine;
 class ImageInspector;
 class MaskCanvas;
+class MaskDocument;
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
@@ -67,6 +68,7 @@ class EditView : public QWidget {
     Engine* m_engine;
     ModelInfo m_model;
     MaskCanvas* m_canvas = nullptr;
+    MaskDocument* m_document = nullptr; // the document the canvas shows
     ImageInspector* m_preview = nullptr;
     QImage m_previewImage;
     std::map<int, std::pair<QImage, QImage>> m_liveInputs; // live job -> the canvas image and mask it used

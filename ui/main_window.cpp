@@ -5,6 +5,7 @@
 #include "generate_view.h"
 #include "interpolation_view.h"
 #include "mask_canvas.h"
+#include "mask_document.h"
 #include "model_panel.h"
 #include "png_settings.h"
 #include "sample_gallery.h"
@@ -163,9 +164,9 @@ void MainWindow::buildMenus() {
     quit->setShortcut(QKeySequence::Quit);
 
     QMenu* edit = menuBar()->addMenu(tr("&Edit"));
-    QAction* undo = m_edit->canvas()->undoStack()->createUndoAction(this, tr("&Undo"));
+    QAction* undo = m_edit->canvas()->document()->undoStack()->createUndoAction(this, tr("&Undo"));
     undo->setShortcut(QKeySequence::Undo);
-    QAction* redo = m_edit->canvas()->undoStack()->createRedoAction(this, tr("&Redo"));
+    QAction* redo = m_edit->canvas()->document()->undoStack()->createRedoAction(this, tr("&Redo"));
     redo->setShortcut(QKeySequence::Redo);
     edit->addAction(undo);
     edit->addAction(redo);

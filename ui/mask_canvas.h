@@ -1,7 +1,10 @@
-// MaskCanvas: the editing surface. Shows one small image (grey or RGB) zoomed with nearest-neighbour
-// scaling and lets the user paint the edit mask (255 = generate, 0 = keep) or colour strokes onto the
-// image. Every completed edit is one command on the canvas's own QUndoStack. GUI thread only.
+// MaskCanvas: the editing surface. Shows a MaskDocument (one small image, grey or RGB, and its edit
+// mask) zoomed with nearest-neighbour scaling, and turns the pointer into edits of the document: the
+// mask brush, eraser and rectangle paint the mask (255 = generate, 0 = keep), the colour brush paints
+// strokes onto the image. GUI thread only.
 #pragma once
+
+#include "ui/brush.h"
 
 #include <QColor>
 #include <QImage>
@@ -10,9 +13,7 @@
 #include <QRect>
 #include <QWidget>
 
-#include <vector>
-
-class QUndoStack;
+class MaskDocument;
 
 class MaskCanvas : public QWidget {
     Q_OBJECT
@@ -22,40 +23,19 @@ class MaskCanvas : public QWidget {
 
     static constexpr int kMinBrushSize = 1;
     static constexpr int kMaxBrushSize = 64;
-    // Larger files are refused by loadImageFile: the models work on 28 or 32 pixels.
-    static constexpr int kMaxLoadSide = 4096;
 
     explicit MaskCanvas(QWidget* parent = nullptr);
     ~MaskCanvas() override;
 
-    // The document. image() is Format_Grayscale8 or Format_RGB888 (null when empty); mask() is
-    // Format_Grayscale8 of the same size.
-    QImage image() const { return m_image; }
-    QImage mask() const { return m_mask; }
-    bool hasImage() const { return !m_image.isNull(); }
-    // Starts a new document: the mask is cleared and the undo history dropped. Other formats are
-    // converted (grey formats to Grayscale8, everything else to RGB888 with alpha over white).
-    void setImage(const QImage& image);
-    // Reads an image file (any format QImageReader knows) and starts a new document with it; content
-    // that is all grey becomes Grayscale8. On failure returns false and a message naming the file.
-    bool loadImageFile(const QString& path, QString* error);
-    // Undoable: replaces the image, e.g. with an inpainting result ("Inpaint" is the label in the
-    // history). A result of another size also resizes the mask (nearest neighbour); on an empty canvas
-    // it opens the result with an empty mask (and undo empties the canvas again).
-    void applyResult(const QImage& result, const QString& label);
-    // Undoable: replaces the mask (converted to Grayscale8, scaled to the image size if needed).
-    void setMask(const QImage& mask);
-
-    QUndoStack* undoStack() const { return m_undoStack; }
+    // The document shown and edited, owned by the canvas: the layers, their edits and the undo stack.
+    MaskDocument* document() const { return m_document; }
 
     Tool tool() const { return m_tool; }
-    int brushSize() const { return m_brushSize; }
-    double brushHardness() const { return m_brushHardness; }
+    int brushSize() const { return m_brush.size; }
+    double brushHardness() const { return m_brush.hardness; }
     QColor brushColour() const { return m_brushColour; }
     bool isMaskVisible() const { return m_maskVisible; }
     QColor overlayColour() const { return m_overlayColour; }
-    // True between mouse press and release of a stroke or rectangle.
-    bool isEditing() const { return m_drag != Drag::None; }
 
     static QString toolName(Tool tool);
     static QString toolToolTip(Tool tool);
@@ -79,16 +59,10 @@ class MaskCanvas : public QWidget {
     void setBrushColour(const QColor& colour);
     void setMaskVisible(bool visible);
     void setOverlayColour(const QColor& colour);
-    void invertMask();
-    void clearMask();
 
   signals:
-    // After every committed change of the mask (stroke released, rectangle, invert, clear, undo, redo,
-    // new document).
-    void maskChanged();
     // While a mask stroke or rectangle is being dragged; the owner debounces for live inpainting.
     void maskEditing();
-    void imageChanged();
     // The image pixel under the pointer and its value; (-1, -1) and an invalid colour on leaving.
     void hoveredPixel(QPoint imagePos, QColor value);
     void toolChanged(MaskCanvas::Tool tool);
@@ -105,48 +79,23 @@ class MaskCanvas : public QWidget {
     void keyPressEvent(QKeyEvent* event) override;
 
   private:
-    friend class CanvasEditCommand;
-    struct State {
-        QImage image;
-        QImage mask;
-    };
-    enum class Drag { None, Stroke, Rectangle };
-
-    State state() const { return {m_image, m_mask}; }
-    // Sets the document from the undo stack, emitting the signals of the layers that changed.
-    void restoreState(const State& state);
-    // Pushes the already-applied change since `before` as one command.
-    void commitDrag(const QString& label);
-    void cancelDrag();
-    void pushEdit(const QString& label, const State& after);
-
-    QPointF brushCentre(const QPointF& imagePos) const;
-    double brushCoverage(double distance) const;
-    void strokeSegment(const QPointF& from, const QPointF& to);
-    void applyStroke(const QRect& area);
-    void updateRectangle(const QPoint& corner, bool erase);
+    void onImageChanged();
     void rebuildOverlay(const QRect& area);
     void updateHover(const QPointF& widgetPos);
 
-    QImage m_image;
-    QImage m_mask;
-    QImage m_overlay; // the mask as premultiplied ARGB in the overlay colour, kept in step with m_mask
-    QUndoStack* m_undoStack = nullptr;
+    MaskDocument* m_document;
+    QImage m_overlay; // the mask as premultiplied ARGB in the overlay colour, kept in step with the mask
 
     Tool m_tool = MaskBrush;
-    int m_brushSize = 3;
-    double m_brushHardness = 1.0;
+    Brush m_brush;
     QColor m_brushColour = Qt::white;
     bool m_maskVisible = true;
     QColor m_overlayColour = QColor(255, 40, 90);
 
-    Drag m_drag = Drag::None;
-    State m_dragBefore;
+    // The drag in progress (while the document has a live edit) keeps the tool and brush it started with.
     Tool m_dragTool = MaskBrush;
-    std::vector<float> m_strokeCoverage; // per pixel, the strongest brush coverage of this stroke
-    QPointF m_lastCentre;
-    QPoint m_rectStart, m_rectEnd;
-    bool m_rectErase = false;
+    Brush m_dragBrush;
+    bool m_dragErases = false; // a rectangle drag: Shift was held at the last pointer event
 
     bool m_pointerInside = false;
     QPointF m_pointerPos; // widget coordinates

@@ -5,6 +5,7 @@
 #include "generate_view.h"
 #include "interpolation_view.h"
 #include "mask_canvas.h"
+#include "mask_document.h"
 #include "main_window.h"
 #include "sample_gallery.h"
 #include "training_view.h"
@@ -67,12 +68,12 @@ bool tour(MainWindow& window, const QString& folder) {
     EditView* edit = window.editView();
     edit->openImage(generate->gallery()->image(3), generate->gallery()->settings(3));
     window.showTab(MainWindow::EditTab);
-    QImage mask(edit->canvas()->image().size(), QImage::Format_Grayscale8);
+    QImage mask(edit->canvas()->document()->image().size(), QImage::Format_Grayscale8);
     mask.fill(0);
     const int side = mask.width();
     for (int y = side / 4; y < side * 3 / 4; ++y)
         for (int x = side / 4; x < side * 3 / 4; ++x) mask.scanLine(y)[x] = 255;
-    edit->canvas()->setMask(mask);
+    edit->canvas()->document()->setMask(mask);
     edit->setOperation(EditView::Inpaint);
     edit->setLive(true);
     if (!waitFor(edit, &EditView::previewUpdated)) return false;

@@ -1,11 +1,11 @@
-#include "train_dialog.h"
+#include "ui/train_dialog.h"
+
+#include "ui/training_process.h"
 
 #include <QApplication>
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
-#include <QCoreApplication>
-#include <QDir>
 #include <QDoubleValidator>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -19,31 +19,11 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
-#include <QRegularExpression>
 #include <QSettings>
 #include <QSpinBox>
-#include <QStandardPaths>
-#include <QTimer>
 #include <QVBoxLayout>
 
-#include <cmath>
-
-#ifdef Q_OS_UNIX
-#include <csignal>
-#include <sys/types.h>
-#endif
-
 namespace {
-
-const QString kFashionMnist = QStringLiteral("fashion-mnist");
-
-bool isFashionMnist(const QString& data) {
-    return data == kFashionMnist || data.startsWith(kFashionMnist + QLatin1Char(':'));
-}
-
-bool needsTeacher(const QString& mode) {
-    return mode == QLatin1String("cd") || mode == QLatin1String("ect");
-}
 
 QString absolute(const QString& path) {
     return path.isEmpty() ? path : QFileInfo(path).absoluteFilePath();
@@ -51,38 +31,15 @@ QString absolute(const QString& path) {
 
 } // namespace
 
-TrainDialog::TrainDialog(QWidget* parent)
-    : QDialog(parent), m_cliPath(findCli()), m_process(new QProcess(this)), m_logTimer(new QTimer(this)) {
+TrainDialog::TrainDialog(QWidget* parent) : QDialog(parent), m_training(new TrainingProcess(this)) {
     setWindowTitle(tr("Train a model"));
     buildForm();
-    m_process->setProcessChannelMode(QProcess::MergedChannels);
-    connect(m_process, &QProcess::readyReadStandardOutput, this, &TrainDialog::readOutput);
-    connect(m_process, &QProcess::finished, this, &TrainDialog::onFinished);
-    connect(m_process, &QProcess::errorOccurred, this, [this](QProcess::ProcessError error) {
-        if (error != QProcess::FailedToStart) return;
-        m_logTimer->stop();
-        m_lastError = tr("cannot start %1: %2").arg(m_cliPath, m_process->errorString());
-        showStatus(m_lastError, true);
-        updateForm();
-        emit trainingFinished(-1, m_lastError);
-    });
-    m_logTimer->setInterval(1000);
-    connect(m_logTimer, &QTimer::timeout, this, &TrainDialog::pollLog);
+    connect(m_training, &TrainingProcess::started, this, &TrainDialog::onStarted);
+    connect(m_training, &TrainingProcess::outputLine, this, &TrainDialog::onOutputLine);
+    connect(m_training, &TrainingProcess::progressChanged, this, &TrainDialog::onProgress);
+    connect(m_training, &TrainingProcess::logStarted, this, &TrainDialog::logStarted);
+    connect(m_training, &TrainingProcess::finished, this, &TrainDialog::onFinished);
     updateForm();
-}
-
-TrainDialog::~TrainDialog() {
-    if (!isRunning()) return;
-    m_process->disconnect(this);
-#ifdef Q_OS_UNIX
-    ::kill(pid_t(m_process->processId()), SIGINT);
-#else
-    m_process->terminate();
-#endif
-    if (!m_process->waitForFinished(10000)) {
-        m_process->kill();
-        m_process->waitForFinished(2000);
-    }
 }
 
 void TrainDialog::buildForm() {
@@ -112,7 +69,7 @@ void TrainDialog::buildForm() {
     auto* data = new QGroupBox(tr("Data"));
     auto* dataForm = new QFormLayout(data);
     m_dataKind = new QComboBox;
-    m_dataKind->addItem(tr("Fashion-MNIST"), kFashionMnist);
+    m_dataKind->addItem(tr("Fashion-MNIST"), TrainCommand::kFashionMnist);
     m_dataKind->addItem(tr("Image folder"), QStringLiteral("folder"));
     m_dataKind->setToolTip(tr("The bundled Fashion-MNIST training set, or a folder of PNG/JPEG/WebP images"));
     dataForm->addRow(tr("Data:"), m_dataKind);
@@ -271,93 +228,21 @@ void TrainDialog::buildForm() {
     connect(m_conditional, &QCheckBox::toggled, this, &TrainDialog::updateForm);
 }
 
-QStringList TrainDialog::arguments(const TrainSettings& s) {
-    QStringList args{QStringLiteral("train"), QStringLiteral("--mode"), s.mode, QStringLiteral("--data"),
-                     s.data};
-    if (!isFashionMnist(s.data))
-        args << QStringLiteral("--image-size") << QString::number(s.imageSize) << QStringLiteral("--channels")
-             << QString::number(s.channels);
-    if (s.conditional) args << QStringLiteral("--conditional");
-    if (needsTeacher(s.mode)) args << QStringLiteral("--teacher") << s.teacher;
-    args << QStringLiteral("--steps") << QString::number(s.steps) << QStringLiteral("--batch")
-         << QString::number(s.batch) << QStringLiteral("--lr") << QString::number(s.learningRate, 'g', 6)
-         << QStringLiteral("--ema") << s.ema;
-    if (s.threads > 0) args << QStringLiteral("--threads") << QString::number(s.threads);
-    args << QStringLiteral("--out") << s.output << QStringLiteral("--log-every")
-         << QString::number(s.logEvery) << QStringLiteral("--checkpoint-every")
-         << QString::number(s.checkpointEvery);
-    if (s.resume) args << QStringLiteral("--resume");
-    if (s.overwrite) args << QStringLiteral("--overwrite");
-    return args + s.extraArguments;
-}
-
-QString TrainDialog::logPath(const TrainSettings& s) {
-    return s.output + QStringLiteral(".csv");
-}
-
-QString TrainDialog::checkpointPath(const TrainSettings& s) {
-    return s.output + QStringLiteral(".ckpt");
-}
-
-QString TrainDialog::problem(const TrainSettings& s) {
-    if (s.output.isEmpty()) return tr("Choose the model file to write.");
-    const QFileInfo output(s.output);
-    if (!output.absoluteDir().exists()) return tr("The folder %1 does not exist.").arg(output.absolutePath());
-    if (needsTeacher(s.mode)) {
-        if (s.teacher.isEmpty()) return tr("%1 needs a teacher: an EDM denoiser file.").arg(s.mode.toUpper());
-        if (!QFileInfo(s.teacher).isFile()) return tr("The teacher %1 does not exist.").arg(s.teacher);
-    }
-    if (!isFashionMnist(s.data) && !QFileInfo(s.data).isDir())
-        return s.data.isEmpty() ? tr("Choose the image folder to train on.")
-                                : tr("The image folder %1 does not exist.").arg(s.data);
-    if (!(s.learningRate > 0)) return tr("The learning rate must be a positive number, e.g. 2e-4.");
-    const QStringList rates = s.ema.split(QLatin1Char(','));
-    for (const QString& rate : rates) {
-        bool ok = false;
-        const double value = rate.trimmed().toDouble(&ok);
-        if (!ok || !(value > 0 && value < 1))
-            return tr("EMA rates are numbers between 0 and 1, separated by commas (got '%1').").arg(s.ema);
-    }
-    if (s.resume && s.overwrite) return tr("Choose either resuming or overwriting the run, not both.");
-    if (s.resume && !QFileInfo::exists(checkpointPath(s)))
-        return tr("There is no checkpoint to resume from (%1).").arg(checkpointPath(s));
-    if (!s.resume && !s.overwrite) {
-        for (const QString& path : {s.output, checkpointPath(s), logPath(s)})
-            if (QFileInfo::exists(path))
-                return tr("A training run already exists (%1). Resume it, or choose to overwrite it.")
-                    .arg(path);
-    }
-    return {};
-}
-
-QString TrainDialog::findCli() {
-    const QString beside = QCoreApplication::applicationDirPath() + QStringLiteral("/cmstudio-cli");
-    if (QFileInfo(beside).isExecutable()) return beside;
-    return QStandardPaths::findExecutable(QStringLiteral("cmstudio-cli"));
-}
-
-QString TrainDialog::shellQuoted(const QString& program, const QStringList& arguments) {
-    static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_./:=,+@%-]+$"));
-    QStringList words;
-    for (const QString& word : QStringList{program} + arguments)
-        words << (plain.match(word).hasMatch()
-                      ? word
-                      : QLatin1Char('\'') +
-                            QString(word).replace(QLatin1Char('\''), QStringLiteral("'\\''")) +
-                            QLatin1Char('\''));
-    return words.join(QLatin1Char(' '));
-}
-
 void TrainDialog::setCliPath(const QString& path) {
-    m_cliPath = path;
+    m_training->setCliPath(path);
     updateForm();
+}
+
+QString TrainDialog::cliPath() const {
+    return m_training->cliPath();
 }
 
 TrainSettings TrainDialog::settings() const {
     TrainSettings s;
     s.mode = m_mode->currentData().toString();
-    s.data = m_dataKind->currentData().toString() == kFashionMnist ? kFashionMnist
-                                                                   : absolute(m_folder->text().trimmed());
+    s.data = m_dataKind->currentData().toString() == TrainCommand::kFashionMnist
+                 ? TrainCommand::kFashionMnist
+                 : absolute(m_folder->text().trimmed());
     s.imageSize = m_imageSize->value();
     s.channels = m_channels->currentData().toInt();
     s.conditional = m_conditional->isChecked();
@@ -372,14 +257,14 @@ TrainSettings TrainDialog::settings() const {
     s.checkpointEvery = m_checkpointEvery->value();
     s.resume = m_existing->currentIndex() == 1;
     s.overwrite = m_existing->currentIndex() == 2;
-    s.extraArguments = QProcess::splitCommand(m_extra->text());
+    s.extraArguments = TrainCommand::splitArguments(m_extra->text());
     return s;
 }
 
 void TrainDialog::setSettings(const TrainSettings& s) {
     const int mode = m_mode->findData(s.mode);
     m_mode->setCurrentIndex(mode >= 0 ? mode : m_mode->findData(QStringLiteral("ict")));
-    const bool fashion = isFashionMnist(s.data);
+    const bool fashion = TrainCommand::isFashionMnist(s.data);
     m_dataKind->setCurrentIndex(fashion ? 0 : 1);
     if (!fashion) m_folder->setText(s.data);
     m_imageSize->setValue(s.imageSize);
@@ -395,24 +280,34 @@ void TrainDialog::setSettings(const TrainSettings& s) {
     m_logEvery->setValue(int(std::min<long>(s.logEvery, m_logEvery->maximum())));
     m_checkpointEvery->setValue(int(std::min<long>(s.checkpointEvery, m_checkpointEvery->maximum())));
     m_existing->setCurrentIndex(s.resume ? 1 : s.overwrite ? 2 : 0);
-    QStringList quoted;
-    for (const QString& word : s.extraArguments)
-        quoted << shellQuoted(word, {});
-    m_extra->setText(quoted.join(QLatin1Char(' ')));
+    m_extra->setText(TrainCommand::joinArguments(s.extraArguments));
     updateForm();
 }
 
 QString TrainDialog::commandLine() const {
-    return shellQuoted(m_cliPath.isEmpty() ? QStringLiteral("cmstudio-cli") : m_cliPath,
-                       arguments(settings()));
+    const QString cli = m_training->cliPath();
+    return TrainCommand::shellQuoted(cli.isEmpty() ? QStringLiteral("cmstudio-cli") : cli,
+                                     TrainCommand::arguments(settings()));
 }
 
 bool TrainDialog::isRunning() const {
-    return m_process->state() != QProcess::NotRunning;
+    return m_training->isRunning();
+}
+
+long TrainDialog::stepsDone() const {
+    return m_training->stepsDone();
+}
+
+long TrainDialog::stepsTotal() const {
+    return m_training->stepsTotal();
 }
 
 QString TrainDialog::output() const {
     return m_log->toPlainText();
+}
+
+QString TrainDialog::lastError() const {
+    return m_training->lastError();
 }
 
 void TrainDialog::updateForm() {
@@ -424,16 +319,16 @@ void TrainDialog::updateForm() {
              m_checkpointEvery, m_existing, m_extra})
         input->setEnabled(!running);
     if (!running) {
-        const bool folder = !isFashionMnist(s.data);
+        const bool folder = !TrainCommand::isFashionMnist(s.data);
         for (QWidget* input :
              std::initializer_list<QWidget*>{m_folder, m_folderButton, m_imageSize, m_channels})
             input->setEnabled(folder);
-        m_teacher->setEnabled(needsTeacher(s.mode));
-        m_teacherButton->setEnabled(needsTeacher(s.mode));
+        m_teacher->setEnabled(TrainCommand::needsTeacher(s.mode));
+        m_teacherButton->setEnabled(TrainCommand::needsTeacher(s.mode));
     }
     m_command->setText(commandLine());
     m_command->setCursorPosition(0);
-    const QString why = problem(s);
+    const QString why = TrainCommand::problem(s);
     m_startButton->setEnabled(!running);
     m_startButton->setToolTip(why.isEmpty() ? tr("Start training with these settings") : why);
     m_stopButton->setEnabled(running);
@@ -442,8 +337,9 @@ void TrainDialog::updateForm() {
         m_stopButton->setToolTip(
             tr("Interrupt training; the trainer saves a checkpoint that Resume continues"));
     }
-    const TrainSettings last = m_hasRun ? m_running : s;
-    m_resumeButton->setEnabled(!running && !last.output.isEmpty() && QFileInfo::exists(checkpointPath(last)));
+    const TrainSettings last = m_training->hasRun() ? m_training->settings() : s;
+    m_resumeButton->setEnabled(!running && !last.output.isEmpty() &&
+                               QFileInfo::exists(TrainCommand::checkpointPath(last)));
 }
 
 bool TrainDialog::start() {
@@ -451,150 +347,60 @@ bool TrainDialog::start() {
 }
 
 bool TrainDialog::start(const TrainSettings& s) {
-    if (isRunning()) {
-        m_lastError = tr("A training run is already in progress; stop it first.");
-        showStatus(m_lastError, true);
+    if (!m_training->start(s)) {
+        showStatus(m_training->lastError(), true);
         return false;
     }
-    const QString why = problem(s);
-    if (!why.isEmpty()) {
-        m_lastError = why;
-        showStatus(why, true);
-        return false;
-    }
-    if (m_cliPath.isEmpty() || !QFileInfo(m_cliPath).isExecutable()) {
-        m_lastError = tr("The trainer cmstudio-cli was not found beside the application or on the PATH.");
-        showStatus(m_lastError, true);
-        return false;
-    }
-    m_running = s;
-    m_hasRun = true;
-    m_stopRequested = false;
-    m_logAnnounced = false;
-    m_pending.clear();
-    m_errorLines.clear();
-    m_lastLine.clear();
-    m_lastError.clear();
-    m_progressLog = TrainingLog(logPath(s));
-    m_startedAt = QDateTime::currentDateTime();
-    m_done = 0;
-    setProgress(0, s.steps);
-    m_progress->setTextVisible(true);
-    m_log->clear();
-    m_log->appendPlainText(QStringLiteral("$ ") + shellQuoted(m_cliPath, arguments(s)));
-    showStatus(s.resume ? tr("Resuming…") : tr("Starting…"), false);
-    m_process->start(m_cliPath, arguments(s));
-    m_logTimer->start();
     updateForm();
-    emit trainingStarted(s.output);
     return true;
 }
 
 void TrainDialog::stop() {
     if (!isRunning()) return;
-    if (m_stopRequested) {
-        m_process->kill();
-        return;
-    }
-    m_stopRequested = true;
-#ifdef Q_OS_UNIX
-    ::kill(pid_t(m_process->processId()), SIGINT);
-#else
-    m_process->terminate();
-#endif
+    const bool secondStop = m_training->stopRequested(); // this one kills
+    m_training->stop();
+    if (secondStop) return;
     showStatus(tr("Stopping: the trainer finishes its step and saves a checkpoint…"), false);
     m_stopButton->setText(tr("Kill"));
     m_stopButton->setToolTip(tr("End the trainer at once; work since its last checkpoint is lost"));
 }
 
 bool TrainDialog::resume() {
-    TrainSettings s = m_hasRun ? m_running : settings();
+    TrainSettings s = m_training->hasRun() ? m_training->settings() : settings();
     s.resume = true;
     s.overwrite = false;
     if (!isRunning()) setSettings(s);
     return start(s);
 }
 
-void TrainDialog::readOutput() {
-    m_pending += m_process->readAllStandardOutput();
-    qsizetype start = 0;
-    for (qsizetype i = 0; i < m_pending.size(); ++i) {
-        // The trainer redraws its progress bar with \r on a terminal, and prints lines otherwise.
-        if (m_pending[i] != '\n' && m_pending[i] != '\r') continue;
-        const QString line = QString::fromUtf8(m_pending.mid(start, i - start)).trimmed();
-        if (!line.isEmpty()) handleLine(line);
-        start = i + 1;
-    }
-    m_pending.remove(0, start);
+void TrainDialog::onStarted() {
+    const TrainSettings s = m_training->settings();
+    m_progress->setTextVisible(true);
+    m_log->clear();
+    m_log->appendPlainText(QStringLiteral("$ ") +
+                           TrainCommand::shellQuoted(m_training->cliPath(), TrainCommand::arguments(s)));
+    showStatus(s.resume ? tr("Resuming…") : tr("Starting…"), false);
+    emit trainingStarted(s.output);
 }
 
-void TrainDialog::handleLine(const QString& line) {
-    static const QRegularExpression progress(QStringLiteral(R"(^train \[[#.]*\]\s+\d+%\s+(\d+)/(\d+))"));
-    m_lastLine = line;
+void TrainDialog::onOutputLine(const QString& line) {
     m_log->appendPlainText(line);
-    const auto match = progress.match(line);
-    if (match.hasMatch())
-        setProgress(match.captured(1).toLong(), match.captured(2).toLong());
-    else if (line.startsWith(QLatin1String("cmstudio-cli")))
-        m_errorLines << line;
-    if (!m_stopRequested) showStatus(line, false);
+    if (!m_training->stopRequested()) showStatus(line, false);
 }
 
-void TrainDialog::pollLog() {
-    const QString csv = logPath(m_running);
-    const QFileInfo info(csv);
-    if (!info.exists()) return;
-    if (!m_logAnnounced) {
-        // Until the trainer rewrites it, the log is the previous run's.
-        if (info.lastModified() < m_startedAt.addSecs(-1)) return;
-        m_logAnnounced = true;
-        emit logStarted(csv);
-    }
-    if (m_progressLog.refresh() == TrainingLog::Update::Failed) return;
-    const double step = m_progressLog.lastFinite(QStringLiteral("step"));
-    if (std::isfinite(step) && long(step) > m_done) setProgress(long(step), m_total);
-}
-
-void TrainDialog::onFinished(int exitCode, QProcess::ExitStatus status) {
-    m_logTimer->stop();
-    readOutput();
-    if (!m_pending.trimmed().isEmpty()) handleLine(QString::fromUtf8(m_pending).trimmed());
-    m_pending.clear();
-    pollLog();
-
-    QString message;
-    bool failed = false;
-    if (status == QProcess::CrashExit) {
-        exitCode = -1;
-        failed = true;
-        message = m_stopRequested ? tr("The trainer was ended before it saved a checkpoint.")
-                                  : tr("The trainer crashed: %1").arg(m_process->errorString());
-    } else if (exitCode == 0) {
-        setProgress(m_total, m_total);
-        message = m_lastLine.isEmpty() ? tr("Training finished.") : m_lastLine;
-    } else if (exitCode == 130) {
-        message =
-            m_lastLine.contains(QLatin1String("interrupted")) ? m_lastLine : tr("Training was interrupted.");
-    } else {
-        failed = true;
-        message = !m_errorLines.isEmpty()
-                      ? m_errorLines.join(QLatin1Char('\n'))
-                      : tr("The trainer failed (exit code %1): %2").arg(exitCode).arg(m_lastLine);
-    }
-    if (failed) m_lastError = message;
-    showStatus(message, failed);
-    updateForm();
-    emit trainingFinished(exitCode, message);
-}
-
-void TrainDialog::setProgress(long done, long total) {
-    m_done = done;
-    m_total = total;
+void TrainDialog::onProgress(long done, long total) {
     // QProgressBar counts in int; scale very long runs.
     const long scale = total > 1000000000L ? total / 1000000 : 1;
     m_progress->setRange(0, int(std::max(1L, total / scale)));
     m_progress->setValue(int(done / scale));
     emit progressChanged(done, total);
+}
+
+void TrainDialog::onFinished(int exitCode, const QString& message) {
+    const bool failed = exitCode != 0 && exitCode != 130;
+    showStatus(message, failed);
+    updateForm();
+    emit trainingFinished(exitCode, message);
 }
 
 void TrainDialog::showStatus(const QString& text, bool error) {
