@@ -90,9 +90,15 @@ QStringList TrainCommand::splitArguments(const QString& text) {
     return QProcess::splitCommand(text);
 }
 
+// The inverse of QProcess::splitCommand (splitArguments): double quotes around a word that needs them,
+// a literal quote written as three.
 QString TrainCommand::joinArguments(const QStringList& arguments) {
+    static const QRegularExpression plain(QStringLiteral("^[A-Za-z0-9_./:=,+@%-]+$"));
     QStringList quoted;
     for (const QString& word : arguments)
-        quoted << shellQuoted(word, {});
+        quoted << (plain.match(word).hasMatch()
+                       ? word
+                       : QLatin1Char('"') + QString(word).replace(QLatin1Char('"'), QStringLiteral("\"\"\"")) +
+                             QLatin1Char('"'));
     return quoted.join(QLatin1Char(' '));
 }
