@@ -1,5 +1,7 @@
 // Algorithm 4's operators and projection, checked exactly on untrained networks (exactness does not
-// depend on the weights), plus the errors bad input gets and interpolation's endpoints.
+// depend on the weights), plus the errors bad input gets and interpolation's endpoints. The networks have
+// perturbed (non-zero) outputs, so edited images of a batch that mixed, or a class label that was
+// ignored, would show.
 #include "core/editing.h"
 #include "core/error.h"
 #include "core/model.h"
@@ -41,7 +43,7 @@ cv::Mat operatorMatrix(cm::EditTask task, int factor, int size, int channels, bo
 }
 
 cm::ModelCard colourCard() {
-    auto card = cmtest::tinyUNetCard(cm::ModelKind::Consistency, 0, 3);
+    auto card = cmtest::tinyUNetCard(cm::ModelKind::Consistency, 3, 3);
     card.network.imageSize = 32;
     card.network.attentionResolutions = {16};
     return card;
@@ -57,8 +59,35 @@ cv::Mat centreSquareMask(int size, int side) {
 
 class TestEditing : public QObject {
     Q_OBJECT
-    cm::Model m_grey = cm::Model::create(cmtest::tinyUNetCard(cm::ModelKind::Consistency, 10), 11);
-    cm::Model m_colour = cm::Model::create(colourCard(), 12);
+    cm::Model m_grey = cmtest::perturbedModel(cmtest::tinyUNetCard(cm::ModelKind::Consistency, 10), 11);
+    cm::Model m_colour = cmtest::perturbedModel(colourCard(), 12);
+
+    const cm::Model& modelFor(cm::EditTask task) const {
+        return task == cm::EditTask::Colorize ? m_colour : m_grey;
+    }
+
+    // An edit of the given task on `count` references (reference j is the same whatever the count and
+    // the first index), with a three-level schedule (the stroke task keeps its default).
+    static cm::EditParams editOf(cm::EditTask task, int first, int count, uint64_t seed, int label) {
+        cm::EditParams params;
+        params.task = task;
+        params.seed = seed;
+        params.classLabel = label;
+        const int size = task == cm::EditTask::SuperResolution ? 7 : task == cm::EditTask::Colorize ? 32 : 28;
+        for (int j = first; j < first + count; ++j)
+            params.images.push_back(randomImage(size, 1, 100 + uint64_t(j)));
+        if (task == cm::EditTask::Inpaint) params.masks = {centreSquareMask(28, 14)};
+        if (task != cm::EditTask::Stroke) params.sigmas = {80, 5, 0.5};
+        return params;
+    }
+
+    static void addTasks() {
+        QTest::addColumn<int>("task");
+        QTest::newRow("inpaint") << int(cm::EditTask::Inpaint);
+        QTest::newRow("colorize") << int(cm::EditTask::Colorize);
+        QTest::newRow("superres") << int(cm::EditTask::SuperResolution);
+        QTest::newRow("stroke") << int(cm::EditTask::Stroke);
+    }
 
   private slots:
     void initTestCase() { cm::setThreadCount(1); }
@@ -188,6 +217,50 @@ class TestEditing : public QObject {
         cv::Mat clamped;
         cv::min(cv::max(edited, -1.0), 1.0, clamped);
         QVERIFY(maxAbsDiff(clamped, sampled) < 1e-5);
+    }
+
+    void editedImagesOfABatchDoNotMix_data() { addTasks(); }
+    void editedImagesOfABatchDoNotMix() {
+        // Edited image j of a batch of 8 is the edit of reference j alone with seed + j.
+        QFETCH(int, task);
+        const auto t = cm::EditTask(task);
+        const auto& model = modelFor(t);
+        const auto together = cm::edit(model, editOf(t, 0, 8, 40, 1)).images;
+        QCOMPARE(int(together.size()), 8);
+        double worst = 0;
+        for (int j = 0; j < 8; ++j) {
+            const auto alone = cm::edit(model, editOf(t, j, 1, 40 + uint64_t(j), 1)).images[0];
+            const double diff = maxAbsDiff(together[j], alone);
+            worst = std::max(worst, diff);
+            QVERIFY2(diff < 1e-5, qPrintable(QString("image %1: %2").arg(j).arg(diff)));
+        }
+        qInfo("largest difference to the edit made alone: %.3g", worst);
+    }
+
+    void editingUsesTheClassLabel_data() { addTasks(); }
+    void editingUsesTheClassLabel() {
+        // The same references and noise with class 0, class 1 and unconditional (-1): the generated part
+        // differs clearly for every image.
+        QFETCH(int, task);
+        const auto t = cm::EditTask(task);
+        const auto& model = modelFor(t);
+        std::vector<std::vector<cv::Mat>> byLabel;
+        for (int label : {0, 1, -1})
+            byLabel.push_back(cm::edit(model, editOf(t, 0, 3, 50, label)).images);
+        // Share of the image that is generated: the inpainting hole, 2 of 3 colour coordinates, 15 of 16
+        // patch coefficients, everything for strokes.
+        const double generated = t == cm::EditTask::Inpaint ? 14.0 * 14.0 / (28.0 * 28.0) : 1.0;
+        double smallest = INFINITY;
+        for (int j = 0; j < 3; ++j)
+            for (auto [a, b] : {std::pair{0, 1}, std::pair{0, 2}, std::pair{1, 2}}) {
+                const cv::Mat& x = byLabel[a][j];
+                const double diff =
+                    cv::norm(x, byLabel[b][j], cv::NORM_L1) / double(x.total() * x.channels()) / generated;
+                smallest = std::min(smallest, diff);
+                QVERIFY2(diff > 0.02,
+                         qPrintable(QString("image %1, labels %2/%3: %4").arg(j).arg(a).arg(b).arg(diff)));
+            }
+        qInfo("smallest mean absolute difference between two labels' edits (generated part): %.3f", smallest);
     }
 
     void badInputGetsAClearError() {

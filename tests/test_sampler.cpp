@@ -40,8 +40,7 @@ double meanAbsDiff(const cv::Mat& a, const cv::Mat& b) {
 // Element-wise float arithmetic, one IEEE single-precision operation at a time: the sampler works on
 // float32 tensors, and a step from sigma = 80 to 0 cancels values of size ~300, so the hand computation
 // rounds where the sampler rounds (scalars are rounded to float first, as LibTorch does).
-template <typename Op>
-cv::Mat elementwise(const cv::Mat& a, const cv::Mat& b, Op op) {
+template <typename Op> cv::Mat elementwise(const cv::Mat& a, const cv::Mat& b, Op op) {
     CV_Assert(a.type() == CV_32FC1 && b.type() == CV_32FC1 && a.size == b.size);
     cv::Mat out(a.size(), CV_32FC1);
     const float *pa = a.ptr<float>(), *pb = b.ptr<float>();
@@ -68,8 +67,9 @@ std::vector<cv::Mat> firstDraws(int count, uint64_t seed) {
 
 // EDM's Euler / Heun integration (reference section 5) through `sigmas` and then to 0, written out.
 // `estimates` receives D(x, s_a) of each step, clamped (what the sampler keeps as intermediates).
-std::vector<cv::Mat> edmByHand(const cm::Model& model, std::vector<cv::Mat> x, const std::vector<double>& sigmas,
-                               bool heun, int label, int& evaluations, std::vector<std::vector<cv::Mat>>& estimates) {
+std::vector<cv::Mat> edmByHand(const cm::Model& model, std::vector<cv::Mat> x,
+                               const std::vector<double>& sigmas, bool heun, int label, int& evaluations,
+                               std::vector<std::vector<cv::Mat>>& estimates) {
     evaluations = 0;
     estimates.clear();
     for (std::size_t i = 0; i < sigmas.size(); ++i) {
@@ -208,7 +208,7 @@ class TestSampler : public QObject {
         // Float tolerance: a batch of 8 and a batch of 1 may round the network's output differently in
         // the last bit, and Euler/Heun then subtract values of size sigma_max |z| ~ 300 (ulp 3e-5).
         const bool edm = kind == cm::SamplerKind::Heun || kind == cm::SamplerKind::Euler;
-        const double tolerance = edm ? 2e-4 : 1e-5;
+        const double tolerance = edm ? 5e-4 : 1e-5;
         double worst = 0;
         for (int j = 0; j < 8; ++j) {
             auto alone = withSampler(params(1, 20 + uint64_t(j)), kind);
@@ -245,7 +245,8 @@ class TestSampler : public QObject {
             for (auto [a, b] : {std::pair{0, 1}, std::pair{0, 2}, std::pair{1, 2}}) {
                 const double diff = meanAbsDiff(byLabel[a][j], byLabel[b][j]);
                 smallest = std::min(smallest, diff);
-                QVERIFY2(diff > 0.02, qPrintable(QString("image %1, labels %2/%3: %4").arg(j).arg(a).arg(b).arg(diff)));
+                QVERIFY2(diff > 0.02,
+                         qPrintable(QString("image %1, labels %2/%3: %4").arg(j).arg(a).arg(b).arg(diff)));
             }
         qInfo("smallest mean absolute difference between two labels' images: %.3f", smallest);
         p.classLabel = -1;
@@ -315,7 +316,8 @@ class TestSampler : public QObject {
             inside += cv::countNonZero(cv::abs(expected[j]) < 0.999);
             compared += 784;
             for (std::size_t i = 0; i < estimates.size(); ++i) {
-                const double d = maxAbsDiff(result.intermediates[i][std::size_t(j)], estimates[i][std::size_t(j)]);
+                const double d =
+                    maxAbsDiff(result.intermediates[i][std::size_t(j)], estimates[i][std::size_t(j)]);
                 worst = std::max(worst, d);
                 QVERIFY2(d < 1e-5, qPrintable(QString("step %1, image %2: %3").arg(i).arg(j).arg(d)));
                 inside += cv::countNonZero(cv::abs(estimates[i][std::size_t(j)]) < 0.999);
@@ -333,7 +335,8 @@ class TestSampler : public QObject {
         QTest::newRow("3 levels") << std::vector<double>{80.0, 5.0, 0.5};
     }
     void multistepFollowsAlgorithm1() {
-        // x <- f(sigma_0 z_0, sigma_0); for each later tau_n: x <- f(x + sqrt(tau_n^2 - sigma_min^2) z_n, tau_n).
+        // x <- f(sigma_0 z_0, sigma_0); then for each later tau_n:
+        // x <- f(x + sqrt(tau_n^2 - sigma_min^2) z_n, tau_n).
         QFETCH(std::vector<double>, sigmas);
         const int count = 4, label = 2;
         const uint64_t seed = 3;
@@ -402,7 +405,8 @@ class TestSampler : public QObject {
                 x = cm::evaluateModel(m_consistency, x, tau, label);
             }
             for (int j = 0; j < count; ++j) {
-                const double diff = maxAbsDiff(result.intermediates[std::size_t(n)][std::size_t(j)], clamped(x[j]));
+                const double diff =
+                    maxAbsDiff(result.intermediates[std::size_t(n)][std::size_t(j)], clamped(x[j]));
                 worst = std::max(worst, diff);
                 QVERIFY2(diff < 1e-5, qPrintable(QString("step %1, image %2: %3").arg(n).arg(j).arg(diff)));
             }
@@ -434,15 +438,15 @@ class TestSampler : public QObject {
         p.steps = 40;
         const auto sigmas = cm::resolveSigmas(m_consistency.card(), p);
         const auto grid = cm::karrasGrid(40, m_consistency.card().noise); // ascending
-        QCOMPARE(int(sigmas.size()), 3);
+        // ts 39 is sigma_min, where f is the identity (c_skip = 1, c_out = 0): the sampler drops it.
+        QCOMPARE(int(sigmas.size()), 2);
         QCOMPARE(sigmas[0], 80.0);
         QCOMPARE(sigmas[1], grid[17]);
-        QCOMPARE(sigmas[2], 0.002);
         // Sampling by ts is sampling by the sigmas it names.
         auto byTs = params(2, 3);
         byTs.ts = {0, 22, 39};
         auto bySigmas = params(2, 3);
-        bySigmas.sigmas = sigmas;
+        bySigmas.sigmas = {80.0, grid[17], 0.002};
         QVERIFY(
             allIdentical(cm::sample(m_consistency, byTs).images, cm::sample(m_consistency, bySigmas).images));
     }

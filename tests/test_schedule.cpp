@@ -66,6 +66,59 @@ class TestSchedule : public QObject {
         QVERIFY2(relativeError(grid[20], expected) < 1e-12, qPrintable(QString::number(grid[20], 'g', 17)));
     }
 
+    void karrasGridByHand() {
+        // sigma_i = (sigma_min^(1/rho) + (i-1)/(N-1) (sigma_max^(1/rho) - sigma_min^(1/rho)))^rho, i = 1..N.
+        const NoiseConstants k;
+        const double a = std::pow(0.002, 1.0 / 7.0), b = std::pow(80.0, 1.0 / 7.0); // 0.411560, 1.870122
+        QCOMPARE(karrasGrid(2, k), (std::vector<double>{0.002, 80.0}));
+        const auto three = karrasGrid(3, k);
+        QCOMPARE(int(three.size()), 3);
+        QVERIFY(relativeError(three[1], std::pow((a + b) / 2, 7.0)) < 1e-12);
+        QVERIFY(relativeError(three[1], 2.515219) < 1e-6); // 1.1408410^7
+        // EDM's 18-point grid: sigma_2 and sigma_10.
+        const auto eighteen = karrasGrid(18, k);
+        QVERIFY(relativeError(eighteen[1], std::pow(a + 1.0 / 17.0 * (b - a), 7.0)) < 1e-12);
+        QVERIFY(relativeError(eighteen[1], 0.00752802) < 1e-5);
+        QVERIFY(relativeError(eighteen[9], 3.256822) < 1e-6);
+        // rho = 1 is an even spacing; rho = 2 squares the midpoint of the square roots.
+        NoiseConstants linear;
+        linear.sigmaMin = 1.0;
+        linear.sigmaMax = 5.0;
+        linear.rho = 1.0;
+        const auto even = karrasGrid(5, linear);
+        for (int i = 0; i < 5; ++i)
+            QVERIFY2(std::abs(even[i] - (1.0 + i)) < 1e-12, qPrintable(QString::number(i)));
+        NoiseConstants square = linear;
+        square.sigmaMax = 9.0;
+        square.rho = 2.0;
+        QVERIFY(std::abs(karrasGrid(3, square)[1] - 4.0) < 1e-12); // ((1 + 3) / 2)^2
+    }
+
+    void publishedTsScheduleByHand() {
+        // ts = 0,22,39 on 40 steps: sigma_0 = 80, sigma_39 = 0.002 and
+        // sigma_22 = (80^(1/7) + 22/39 (0.002^(1/7) - 80^(1/7)))^7 = 1.382368.
+        const NoiseConstants k;
+        const std::vector<double> sigmas = sigmasFromTs({0, 22, 39}, 40, k);
+        QCOMPARE(int(sigmas.size()), 3);
+        QCOMPARE(sigmas[0], 80.0);
+        QCOMPARE(sigmas[2], 0.002);
+        const double a = std::pow(0.002, 1.0 / 7.0), b = std::pow(80.0, 1.0 / 7.0);
+        QVERIFY(relativeError(sigmas[1], std::pow(b + 22.0 / 39.0 * (a - b), 7.0)) < 1e-12);
+        QVERIFY2(relativeError(sigmas[1], 1.382368) < 1e-6, qPrintable(QString::number(sigmas[1], 'g', 17)));
+        // Other constants: on the even grid 1, 2, 3, 4, 5 (descending 5, 4, 3, 2, 1), ts 1,3 are 4 and 2.
+        NoiseConstants linear;
+        linear.sigmaMin = 1.0;
+        linear.sigmaMax = 5.0;
+        linear.rho = 1.0;
+        const auto even = sigmasFromTs({1, 3}, 5, linear);
+        QCOMPARE(int(even.size()), 2);
+        QVERIFY(std::abs(even[0] - 4.0) < 1e-12 && std::abs(even[1] - 2.0) < 1e-12);
+        // One index alone, and the last on an 18-point grid.
+        QCOMPARE(sigmasFromTs({0}, 18, k), std::vector<double>{80.0});
+        QCOMPARE(sigmasFromTs({17}, 18, k), std::vector<double>{0.002});
+        QVERIFY(relativeError(sigmasFromTs({8}, 18, k)[0], 3.256822) < 1e-6);
+    }
+
     void karrasGridNeedsTwoPoints() { QVERIFY_THROWS_EXCEPTION(Error, karrasGrid(1, NoiseConstants{})); }
 
     void sigmasFromTsIndexesTheDescendingGrid() {
