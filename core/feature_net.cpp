@@ -8,6 +8,7 @@
 #include "error.h"
 #include "metadata_fields.h"
 #include "safetensors.h"
+#include "untrusted_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -53,7 +54,7 @@ FeatureNetCard FeatureNetCard::fromMetadata(const std::map<std::string, std::str
     const std::string where = origin + ": feature-network card";
     const std::string& format = require(fields, "format", where);
     if (format != kFormat)
-        fail(where, "\"format\" is \"" + format + "\", expected \"" + kFormat +
+        fail(where, "\"format\" is \"" + describeUntrusted(format) + "\", expected \"" + kFormat +
                         "\" (an evaluator network; generative models are \"cmstudio-model\")");
     if (require(fields, "format_version", where) != kFormatVersion)
         fail(where, "this engine reads \"format_version\" " + std::string(kFormatVersion));
@@ -64,9 +65,10 @@ FeatureNetCard FeatureNetCard::fromMetadata(const std::map<std::string, std::str
     else if (kind == "autoencoder")
         card.kind = FeatureNetKind::Autoencoder;
     else
-        fail(where, "unknown \"kind\" \"" + kind + "\" (expected \"classifier\" or \"autoencoder\")");
-    const std::string& shapeText = require(fields, "item_shape", where);
-    const auto shape = nlohmann::json::parse(shapeText, nullptr, false);
+        fail(where, "unknown \"kind\" \"" + describeUntrusted(kind) +
+                        "\" (expected \"classifier\" or \"autoencoder\")");
+    const std::string shapeText = describeUntrusted(require(fields, "item_shape", where));
+    const auto shape = parseUntrustedJson(require(fields, "item_shape", where), where + ": \"item_shape\"");
     if (!shape.is_array() || shape.size() != 3)
         fail(where, "\"item_shape\" must be [C, H, W], found " + shapeText);
     card.itemShape.clear();
@@ -106,9 +108,10 @@ std::string FeatureNetCard::describe() const {
     } else {
         out << "Held-out reconstruction MSE: " << metadata::formatShort(heldOutScore) << "\n";
     }
-    out << "Data set: " << (dataset.empty() ? "unknown" : dataset) << "\n";
-    if (trainingJson != "{}") out << "Training: " << trainingJson << "\n";
-    if (!notes.empty()) out << "Notes: " << notes << "\n";
+    // Text from the file: escaped and bounded, so a card cannot drive the terminal.
+    out << "Data set: " << (dataset.empty() ? "unknown" : describeUntrusted(dataset, 2000)) << "\n";
+    if (trainingJson != "{}") out << "Training: " << describeUntrusted(trainingJson, 2000) << "\n";
+    if (!notes.empty()) out << "Notes: " << describeUntrusted(notes, 2000) << "\n";
     return out.str();
 }
 

@@ -175,8 +175,13 @@ std::string formatNumber(double value) {
 bool sameFile(const std::string& a, const std::string& b) {
     std::error_code ec;
     if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
-    const fs::path left = fs::weakly_canonical(a, ec), right = fs::weakly_canonical(b, ec);
-    return ec ? a == b : left == right;
+    // weakly_canonical leaves a relative path relative when nothing of it exists yet: make it absolute first.
+    const auto normal = [](const std::string& path) {
+        std::error_code error;
+        const fs::path result = fs::weakly_canonical(fs::absolute(path, error), error);
+        return error ? fs::path(path) : result;
+    };
+    return normal(a) == normal(b);
 }
 
 // The files a run writes must be distinct from each other and from the teacher it reads, and an existing

@@ -23,10 +23,11 @@ inline std::vector<uint8_t> withHeader(const std::vector<uint8_t>& file, const s
     uint64_t oldLength = 0;
     for (int i = 7; i >= 0; --i)
         oldLength = oldLength << 8 | file[std::size_t(i)];
-    std::vector<uint8_t> bytes(8);
+    std::string start(8, '\0');
     for (int i = 0; i < 8; ++i)
-        bytes[std::size_t(i)] = uint8_t(uint64_t(header.size()) >> (8 * i));
-    bytes.insert(bytes.end(), header.begin(), header.end());
+        start[std::size_t(i)] = char(uint64_t(header.size()) >> (8 * i));
+    start += header;
+    std::vector<uint8_t> bytes(start.begin(), start.end());
     bytes.insert(bytes.end(), file.begin() + long(8 + oldLength), file.end());
     return bytes;
 }

@@ -225,6 +225,30 @@ class TestEvaluation : public QObject {
         QCOMPARE(expectError([&] { cm::trainFeatureNet(cm::Dataset{}, {}, smallClassifier()); }).kind(),
                  cm::ErrorKind::Data);
     }
+
+    // An evaluator's card is read like a model's: strict, bounded, escaped (the robustness campaign).
+    void hostileEvaluatorCardsGetShortErrors() {
+        cm::FeatureNetCard valid;
+        valid.kind = cm::FeatureNetKind::Classifier;
+        valid.classNames = {"a", "b"};
+        const auto refused = [&](const char* key, const std::string& value) {
+            auto fields = valid.toMetadata();
+            fields[key] = value;
+            return QString::fromStdString(
+                expectError([&] { cm::FeatureNetCard::fromMetadata(fields, "eval.safetensors"); }).what());
+        };
+        QVERIFY(refused("item_shape", std::string(80000, '[') + std::string(80000, ']'))
+                    .contains("nested deeper"));
+        QVERIFY(refused("item_shape", "[1, 28, 28, 1e400]").contains("number overflow"));
+        const QString format = refused("format", "\x1b[2J" + std::string(10 << 20, 'f'));
+        QVERIFY2(format.size() < 400 && format.contains("\\x1b[2Jfff"), qPrintable(format.left(400)));
+        cm::FeatureNetCard hostile = valid;
+        hostile.notes = "line\n\x1b]0;title\x07";
+        const std::string text = hostile.describe();
+        QVERIFY2(text.find('\x1b') == std::string::npos &&
+                     text.find("Notes: line\\n\\x1b]0;title\\x07") != std::string::npos,
+                 text.c_str());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestEvaluation)

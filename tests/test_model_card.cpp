@@ -133,7 +133,7 @@ class TestModelCard : public QObject {
         });
         row("channels", "channels", [](NetworkConfig& c) { c.channels = 2; });
         row("base_width small", "base_width", [](NetworkConfig& c) { c.baseWidth = 4; });
-        row("base_width large", "base_width", [](NetworkConfig& c) { c.baseWidth = 513; });
+        row("base_width large", "base_width", [](NetworkConfig& c) { c.baseWidth = 1025; });
         row("channel_mult empty", "channel_mult", [](NetworkConfig& c) { c.channelMult = {}; });
         row("channel_mult zero", "channel_mult", [](NetworkConfig& c) { c.channelMult = {1, 0, 2}; });
         row("channel_mult 17", "channel_mult", [](NetworkConfig& c) { c.channelMult = {1, 17, 2}; });
