@@ -263,8 +263,15 @@ class TestCurveView : public QObject {
         TrainingView view;
         view.setInteractive(false);
         const QString file = write(fresh("view"), projectLog(10));
+        QSignalSpy read(&view, &TrainingView::logRead);
         QVERIFY2(view.addLog(file), qPrintable(view.lastError()));
+        QVERIFY(view.isReading()); // on the worker thread
+        QVERIFY(view.logPaths().isEmpty());
+        QVERIFY(!view.log(file));
+        QVERIFY(QTest::qWaitFor([&] { return !view.isReading(); }, 10000));
         QVERIFY(view.addLog(file)); // already there: re-read, not doubled
+        QVERIFY(QTest::qWaitFor([&] { return !view.isReading(); }, 10000));
+        QCOMPARE(read.count(), 2);
         QCOMPARE(view.logPaths(), QStringList{file});
         CurvePlot* plot = view.plot();
         QCOMPARE(plot->pointCount(file), 10);
@@ -301,7 +308,8 @@ class TestCurveView : public QObject {
         QVERIFY(!view.addLog(missing));
         QVERIFY(view.lastError().contains(missing));
         const QString binary = write("model.safetensors", QByteArray("\x10\0\0\0\0\0\0\0{\"a\":1}", 15));
-        QVERIFY(!view.addLog(binary));
+        QVERIFY(view.addLog(binary)); // a file: read on the worker thread, and refused there
+        QVERIFY(QTest::qWaitFor([&] { return !view.isReading(); }, 10000));
         QVERIFY(view.lastError().contains(binary));
         QVERIFY(view.lastError().contains("binary"));
         QCOMPARE(errors.count(), 2);
@@ -315,7 +323,7 @@ class TestCurveView : public QObject {
         const QString file = write(fresh("follow"), projectLog(2));
         QVERIFY(view.addLog(file));
         view.setFollow(true);
-        QCOMPARE(view.plot()->pointCount(file), 2);
+        QTRY_COMPARE_WITH_TIMEOUT(view.plot()->pointCount(file), 2, 5000);
         append(file, projectLog(3, 2, false));
         QTRY_COMPARE_WITH_TIMEOUT(view.plot()->pointCount(file), 5, 5000);
         append(file, "600,38400,1.6"); // half a row: not yet
@@ -343,6 +351,7 @@ class TestCurveView : public QObject {
         for (const QString& log :
              logs.isEmpty() ? QStringList{write(fresh("screenshot"), projectLog(40))} : logs)
             QVERIFY2(view.addLog(log), qPrintable(view.lastError()));
+        QVERIFY(QTest::qWaitFor([&] { return !view.isReading(); }, 30000));
         view.resize(1200, 700);
         view.show();
         QVERIFY(QTest::qWaitForWindowExposed(&view));
@@ -446,7 +455,7 @@ class TestCurveView : public QObject {
         QCOMPARE(logs.count(), 1);
         const QString csv = TrainCommand::logPath(s);
         QCOMPARE(logs.at(0).at(0).toString(), csv);
-        QCOMPARE(view.logPaths(), QStringList{csv});
+        QTRY_COMPARE_WITH_TIMEOUT(view.logPaths(), QStringList{csv}, 5000);
         QVERIFY(view.follow());
         QTRY_COMPARE_WITH_TIMEOUT(view.plot()->pointCount(csv), 6, 5000);
         QVERIFY(QFileInfo::exists(s.output));

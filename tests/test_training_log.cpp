@@ -5,11 +5,23 @@
 
 #include <QDateTime>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
+#include <sys/resource.h>
+
+namespace {
+
+long peakResidentMegabytes() {
+    struct rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss / 1024;
+}
+
+} // namespace
 
 class TestTrainingLog : public QObject {
     Q_OBJECT
@@ -272,6 +284,103 @@ class TestTrainingLog : public QObject {
         QCOMPARE(log.rowCount(), 2);
         QCOMPARE(snapshot.rowCount(), 1);
         QCOMPARE(snapshot.column("loss"), (QVector<double>{0.5}));
+    }
+
+    // Found by a robustness campaign: a new JSON key on every line held rows x keys values (3.4 GB for
+    // 20,000 lines), a 2,001-column CSV of 500,000 rows aborted the app, and 100,000 columns took 23.6 s.
+    void aNewKeyOnEveryLineStopsAtTheColumnBound() {
+        QByteArray lines;
+        for (int i = 0; i < 20000; ++i)
+            lines += "{\"step\": " + QByteArray::number(i) + ", \"key" + QByteArray::number(i) + "\": 1}\n";
+        const QString file = write(fresh(".jsonl"), lines);
+        const long before = peakResidentMegabytes();
+        QElapsedTimer timer;
+        timer.start();
+        TrainingLog log(file);
+        QCOMPARE(log.refresh(), TrainingLog::Update::Failed);
+        QVERIFY2(timer.elapsed() < 10000, qPrintable(QString::number(timer.elapsed())));
+        QVERIFY2(peakResidentMegabytes() - before < 200,
+                 qPrintable(QString::number(peakResidentMegabytes() - before)));
+        QVERIFY2(log.error().contains("line 1024: more than 1024 columns"), qPrintable(log.error()));
+        QCOMPARE(log.rowCount(), 1023); // the rows before the line that went over stay
+        QCOMPARE(log.columns().size(), 1024);
+    }
+
+    void a100000ColumnHeaderIsRefusedAtOnce() {
+        QByteArray header = "step";
+        for (int i = 1; i < 100000; ++i)
+            header += ",c" + QByteArray::number(i);
+        const QString file = write(fresh(".csv"), header + "\n1\n");
+        QElapsedTimer timer;
+        timer.start();
+        TrainingLog log(file);
+        QVERIFY(!log.reload());
+        QVERIFY2(timer.elapsed() < 2000, qPrintable(QString::number(timer.elapsed())));
+        QVERIFY2(log.error().contains("line 1: more than 1024 columns"), qPrintable(log.error()));
+    }
+
+    void manyColumnsAreLookedUpQuickly() {
+        // Under the bound, a wide log reads in time linear in its size (names are looked up by hash).
+        QByteArray header = "step", row = "1";
+        for (int i = 1; i < TrainingLog::kMaxColumns; ++i) {
+            header += ",c" + QByteArray::number(i);
+            row += "," + QByteArray::number(i);
+        }
+        QByteArray text = header + "\n";
+        for (int r = 0; r < 200; ++r)
+            text += row + "\n";
+        TrainingLog log(write(fresh(".csv"), text));
+        QElapsedTimer timer;
+        timer.start();
+        QVERIFY2(log.reload(), qPrintable(log.error()));
+        QCOMPARE(log.columns().size(), TrainingLog::kMaxColumns);
+        for (const QString& name : log.columns())
+            QCOMPARE(log.column(name).size(), 200);
+        QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
+    }
+
+    void aWideLongLogStopsAtTheValueBound() {
+        // 1,000 columns of 17,000 rows: more values than the bound (16 M); the rows below it are kept.
+        QByteArray header = "step", row;
+        for (int i = 1; i < 1000; ++i)
+            header += ",c" + QByteArray::number(i);
+        for (int i = 1; i < 1000; ++i)
+            row += ",1";
+        QFile out(path(fresh(".csv")));
+        QVERIFY(out.open(QIODevice::WriteOnly));
+        out.write(header + "\n");
+        for (int r = 1; r <= 17000; ++r)
+            out.write(QByteArray::number(r) + row + "\n");
+        out.close();
+        const long before = peakResidentMegabytes();
+        TrainingLog log(out.fileName());
+        QCOMPARE(log.refresh(), TrainingLog::Update::Failed);
+        QVERIFY2(log.error().contains("more than 16777216 values"), qPrintable(log.error()));
+        QCOMPARE(log.rowCount(), int(TrainingLog::kMaxValues / 1000));
+        QVERIFY2(peakResidentMegabytes() - before < 400,
+                 qPrintable(QString::number(peakResidentMegabytes() - before)));
+    }
+
+    void anOverlongLineIsRefused() {
+        const QString file = write(fresh(".csv"), "step,loss\n1,2\n3," + QByteArray(5 << 20, '4') + "\n");
+        TrainingLog log(file);
+        QVERIFY(!log.reload());
+        QVERIFY2(log.error().contains("line 3: longer than 1024 KB"), qPrintable(log.error()));
+        QCOMPARE(log.rowCount(), 1);
+    }
+
+    void bytesInMemoryParseLikeAFile() {
+        const QByteArray text = "\xEF\xBB\xBFstep,loss\n1,0.5\n2,nan\n3,0.25";
+        const TrainingLog fromMemory = TrainingLog::fromBytes(text, "memory.csv");
+        QVERIFY2(fromMemory.error().isEmpty(), qPrintable(fromMemory.error()));
+        QCOMPARE(fromMemory.column("loss").size(), 3);
+        QCOMPARE(fromMemory.nonFiniteCount("loss"), 1);
+        QCOMPARE(fromMemory.lastFinite("loss"), 0.25);
+        const TrainingLog binary = TrainingLog::fromBytes(QByteArray("\x89PNG\r\n\x1a\n\0", 9), "memory.png");
+        QVERIFY(binary.error().contains("binary"));
+        const TrainingLog broken = TrainingLog::fromBytes("step,loss\n1,2\nx,3\n", "memory.csv");
+        QVERIFY2(broken.error().contains("memory.csv, line 3"), qPrintable(broken.error()));
+        QCOMPARE(broken.rowCount(), 1);
     }
 
     void readsARealTrainingRunIfPresent() {

@@ -1748,6 +1748,18 @@
         <translation>%1：前 %2 KB 中没有换行符；不是训练日志</translation>
     </message>
     <message>
+        <source>%1: more than %2 columns; not a training log</source>
+        <translation>%1：超过 %2 列；不是训练日志</translation>
+    </message>
+    <message>
+        <source>%1: more than %2 values in all; the rest of the log is not read</source>
+        <translation>%1：数值总数超过 %2 个；日志的其余部分不再读取</translation>
+    </message>
+    <message>
+        <source>%1: longer than %2 KB; not a training log</source>
+        <translation>%1：超过 %2 KB；不是训练日志</translation>
+    </message>
+    <message>
         <source>%1: no &apos;step&apos; column; a training log is a CSV file whose header names a &apos;step&apos; column, or JSON lines with a &apos;step&apos; key</source>
         <translation>%1：没有“step”列；训练日志应为表头含“step”列的 CSV 文件，或含“step”键的 JSON Lines 文件</translation>
     </message>

@@ -94,6 +94,8 @@ bool tour(MainWindow& window, const QString& folder) {
     training->setInteractive(false);
     const QDir logs(QString(CMSTUDIO_SOURCE_DIR) + "/docs/logs");
     for (const QString& name : logs.entryList({"*.csv"}, QDir::Files)) training->addLog(logs.filePath(name));
+    while (training->isReading()) // the logs are read on the view's worker thread
+        if (!waitFor(training, &TrainingView::logRead)) return false;
     return shoot(window, folder + "/training.png");
 }
 

@@ -19,7 +19,9 @@ namespace {
 
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 // A log line is short; a file without a line break this far in is something else.
-constexpr qsizetype kMaxLineBytes = 64 * 1024;
+constexpr qsizetype kMaxFirstLineBytes = 64 * 1024;
+// Files are read in pieces of this size, so memory holds the parsed values, not the file.
+constexpr qint64 kChunkBytes = 4 << 20;
 
 // JSON has no NaN or infinity; Python's json module writes them as bare words anyway.
 const QString kNanMarker = QStringLiteral("\x01"
@@ -109,6 +111,22 @@ quint64 fileId(const QFile& file) {
 
 TrainingLog::TrainingLog(const QString& path) : m_path(path) {}
 
+TrainingLog TrainingLog::fromBytes(const QByteArray& bytes, const QString& origin) {
+    TrainingLog log(origin);
+    if (looksBinary(bytes.left(4096))) {
+        log.fail(tr("%1 is a binary file, not a training log").arg(origin));
+        return log;
+    }
+    // Fed in pieces, as refresh() reads a file, then the rest as a finished log's last line.
+    QByteArray pending;
+    for (qsizetype start = 0; start < bytes.size(); start += kChunkBytes) {
+        pending += bytes.mid(start, kChunkBytes);
+        if (!log.consumeBuffered(pending, false)) return log;
+    }
+    if (log.consumeBuffered(pending, true)) log.m_error.clear();
+    return log;
+}
+
 QString TrainingLog::formatName() const {
     switch (m_format) {
     case Format::Csv:
@@ -121,15 +139,19 @@ QString TrainingLog::formatName() const {
     return tr("unknown");
 }
 
+int TrainingLog::findColumn(const QString& name) const {
+    return m_columnIndex.value(name, -1);
+}
+
 QVector<double> TrainingLog::column(const QString& name) const {
-    const int c = int(m_columns.indexOf(name));
+    const int c = findColumn(name);
     return c < 0 ? QVector<double>{} : m_values[c];
 }
 
 TrainingLog::Series TrainingLog::series(const QString& x, const QString& y) const {
     Series out;
-    const int cx = int(m_columns.indexOf(x));
-    const int cy = int(m_columns.indexOf(y));
+    const int cx = findColumn(x);
+    const int cy = findColumn(y);
     if (cx < 0 || cy < 0) return out;
     const auto& xs = m_values[cx];
     const auto& ys = m_values[cy];
@@ -142,7 +164,7 @@ TrainingLog::Series TrainingLog::series(const QString& x, const QString& y) cons
 }
 
 double TrainingLog::lastFinite(const QString& name) const {
-    const int c = int(m_columns.indexOf(name));
+    const int c = findColumn(name);
     if (c >= 0)
         for (int r = m_rows - 1; r >= 0; --r)
             if (std::isfinite(m_values[c][r])) return m_values[c][r];
@@ -157,7 +179,7 @@ int TrainingLog::nonFiniteCount() const {
 }
 
 int TrainingLog::nonFiniteCount(const QString& name) const {
-    const int c = int(m_columns.indexOf(name));
+    const int c = findColumn(name);
     return c < 0 ? 0 : m_nonFinite[c];
 }
 
@@ -180,13 +202,32 @@ QString TrainingLog::where(int lineNumber) const {
     return tr("%1, line %2").arg(m_path).arg(lineNumber);
 }
 
-int TrainingLog::columnIndex(const QString& name) {
-    const int existing = int(m_columns.indexOf(name));
+int TrainingLog::columnIndex(const QString& name, int lineNumber) {
+    const int existing = findColumn(name);
     if (existing >= 0) return existing;
+    if (m_columns.size() >= kMaxColumns) {
+        m_error = tr("%1: more than %2 columns; not a training log").arg(where(lineNumber)).arg(kMaxColumns);
+        return -1;
+    }
+    if (qint64(m_columns.size() + 1) * m_rows > kMaxValues) {
+        m_error = tr("%1: more than %2 values in all; the rest of the log is not read")
+                      .arg(where(lineNumber))
+                      .arg(kMaxValues);
+        return -1;
+    }
+    m_columnIndex.insert(name, int(m_columns.size()));
     m_columns.append(name);
     m_values.append(QVector<double>(m_rows, kMissing));
     m_nonFinite.append(0);
     return int(m_columns.size()) - 1;
+}
+
+bool TrainingLog::roomForRow(int lineNumber) {
+    if (qint64(m_rows + 1) * m_columns.size() <= kMaxValues) return true;
+    m_error = tr("%1: more than %2 values in all; the rest of the log is not read")
+                  .arg(where(lineNumber))
+                  .arg(kMaxValues);
+    return false;
 }
 
 bool TrainingLog::sameFileAsBefore(QFile& file, qint64 size) {
@@ -222,34 +263,60 @@ TrainingLog::Update TrainingLog::refresh() {
         return reloaded ? Update::Reloaded : Update::Unchanged;
     }
     if (!file.seek(m_offset)) return fail(tr("cannot read %1: %2").arg(m_path, file.errorString()));
-    const QByteArray chunk = file.readAll();
-    if (m_offset == 0 && looksBinary(chunk.left(4096)))
-        return fail(tr("%1 is a binary file, not a training log").arg(m_path));
-
-    qsizetype end = chunk.lastIndexOf('\n') + 1;
-    bool unterminated = false;
-    if (end < chunk.size()) {
-        if (info.lastModified().secsTo(QDateTime::currentDateTime()) >= kSettleSeconds) {
-            end = chunk.size();
-            unterminated = true;
-        } else if (m_offset == 0 && end == 0 && chunk.size() > kMaxLineBytes) {
-            return fail(tr("%1: no line break in the first %2 KB; not a training log")
-                            .arg(m_path)
-                            .arg(kMaxLineBytes / 1024));
-        }
-    }
 
     const int rowsBefore = m_rows;
+    const qint64 offsetBefore = m_offset;
+    QByteArray pending; // the start of a line whose end has not been read yet
+    for (bool first = true;; first = false) {
+        const QByteArray chunk = file.read(kChunkBytes);
+        if (chunk.isEmpty()) break;
+        if (first && m_offset == 0 && looksBinary(chunk.left(4096)))
+            return fail(tr("%1 is a binary file, not a training log").arg(m_path));
+        pending += chunk;
+        if (!consumeBuffered(pending, false)) return Update::Failed;
+    }
+    if (file.error() != QFileDevice::NoError)
+        return fail(tr("cannot read %1: %2").arg(m_path, file.errorString()));
+    // What is left has no line break: a line being written, or the last line of a log that has stopped.
+    const bool unterminated =
+        !pending.isEmpty() && info.lastModified().secsTo(QDateTime::currentDateTime()) >= kSettleSeconds;
+    if (unterminated && !consumeBuffered(pending, true)) return Update::Failed;
+    m_lastLineUnterminated = unterminated;
+    m_error.clear();
+    if (reloaded) return Update::Reloaded;
+    return m_rows > rowsBefore || m_offset > offsetBefore ? Update::Appended : Update::Unchanged;
+}
+
+bool TrainingLog::consumeBuffered(QByteArray& pending, bool final) {
+    const qsizetype end = final ? pending.size() : pending.lastIndexOf('\n') + 1;
+    if (!consumeLines(pending, end)) return false;
+    pending.remove(0, end);
+    if (m_offset == 0 && pending.size() > kMaxFirstLineBytes) {
+        m_error = tr("%1: no line break in the first %2 KB; not a training log")
+                      .arg(m_path)
+                      .arg(kMaxFirstLineBytes / 1024);
+        return false;
+    }
+    if (pending.size() > kMaxLineBytes) {
+        m_error = tr("%1: longer than %2 KB; not a training log")
+                      .arg(where(m_linesRead + 1))
+                      .arg(kMaxLineBytes / 1024);
+        return false;
+    }
+    return true;
+}
+
+bool TrainingLog::consumeLines(const QByteArray& buffer, qsizetype end) {
     for (qsizetype start = 0; start < end;) {
-        const qsizetype newline = chunk.indexOf('\n', start);
+        const qsizetype newline = buffer.indexOf('\n', start);
         const qsizetype lineEnd = newline < 0 || newline >= end ? end : newline + 1;
-        const QByteArray raw = chunk.mid(start, lineEnd - start);
+        const QByteArray raw = buffer.mid(start, lineEnd - start);
         QByteArray line = raw;
         while (line.endsWith('\n') || line.endsWith('\r'))
             line.chop(1);
         if (m_offset == 0 && line.startsWith("\xEF\xBB\xBF")) line.remove(0, 3);
         const bool wasHeader = m_format == Format::Unknown;
-        if (!parseLine(line, m_linesRead + 1)) return Update::Failed;
+        if (!parseLine(line, m_linesRead + 1)) return false;
         if (wasHeader && m_format == Format::Csv) {
             m_headerOffset = m_offset;
             m_headerLine = raw;
@@ -259,10 +326,7 @@ TrainingLog::Update TrainingLog::refresh() {
         m_lastLine = raw;
         start = lineEnd;
     }
-    m_lastLineUnterminated = unterminated;
-    m_error.clear();
-    if (reloaded) return Update::Reloaded;
-    return m_rows > rowsBefore || end > 0 ? Update::Appended : Update::Unchanged;
+    return true;
 }
 
 bool TrainingLog::parseLine(const QByteArray& line, int lineNumber) {
@@ -270,7 +334,7 @@ bool TrainingLog::parseLine(const QByteArray& line, int lineNumber) {
     if (m_format == Format::Unknown) {
         if (line.trimmed().startsWith('{')) {
             m_format = Format::JsonLines;
-            columnIndex(QStringLiteral("step"));
+            columnIndex(QStringLiteral("step"), lineNumber);
         } else {
             return parseHeader(line, lineNumber);
         }
@@ -280,8 +344,13 @@ bool TrainingLog::parseLine(const QByteArray& line, int lineNumber) {
 
 bool TrainingLog::parseHeader(const QByteArray& line, int lineNumber) {
     m_separator = line.contains(',') || !line.contains('\t') ? ',' : '\t';
+    const QByteArrayList fields = line.split(m_separator);
+    if (fields.size() > kMaxColumns) {
+        m_error = tr("%1: more than %2 columns; not a training log").arg(where(lineNumber)).arg(kMaxColumns);
+        return false;
+    }
     QStringList names;
-    for (const QByteArray& field : line.split(m_separator)) {
+    for (const QByteArray& field : fields) {
         QString name = QString::fromUtf8(unquoted(field));
         if (name.isEmpty()) name = QStringLiteral("column%1").arg(names.size() + 1);
         names.append(name);
@@ -293,8 +362,8 @@ bool TrainingLog::parseHeader(const QByteArray& line, int lineNumber) {
         return false;
     }
     m_format = Format::Csv;
-    for (int i = 0; i < names.size(); ++i)
-        m_csvColumn.append(names.indexOf(names[i]) < i ? -1 : columnIndex(names[i]));
+    for (const QString& name : std::as_const(names)) // a repeated name keeps its first column
+        m_csvColumn.append(findColumn(name) >= 0 ? -1 : columnIndex(name, lineNumber));
     return true;
 }
 
@@ -307,6 +376,7 @@ bool TrainingLog::parseCsvRow(const QByteArray& line, int lineNumber) {
                       .arg(m_csvColumn.size());
         return false;
     }
+    if (!roomForRow(lineNumber)) return false;
     QVector<double> row(m_columns.size(), kMissing);
     QVector<int> nonFinite(m_columns.size(), 0);
     // Rows shorter than the header (the official logger widens its header later) miss the rest.
@@ -355,21 +425,23 @@ bool TrainingLog::parseJsonRow(const QByteArray& line, int lineNumber) {
         m_error = tr("%1: no numeric 'step' key").arg(where(lineNumber));
         return false;
     }
+    if (!roomForRow(lineNumber)) return false;
     QHash<int, double> values;
     QHash<int, int> nonFinite;
     for (auto it = object.begin(); it != object.end(); ++it) {
-        if (it.value().isDouble()) {
-            const double value = it.value().toDouble();
-            const int c = columnIndex(it.key());
-            if (std::isfinite(value))
-                values[c] = value;
-            else
-                ++nonFinite[c];
-        } else if (it.value().isString()) {
-            const QString text = it.value().toString();
-            if (text == kNanMarker || text == kInfMarker) ++nonFinite[columnIndex(it.key())];
-        } // other values (text, flags, nested objects) are not curves
+        const bool number = it.value().isDouble();
+        const bool marker = it.value().isString() &&
+                            (it.value().toString() == kNanMarker || it.value().toString() == kInfMarker);
+        if (!number && !marker) continue; // other values (text, flags, nested objects) are not curves
+        const int c = columnIndex(it.key(), lineNumber);
+        if (c < 0) return false;
+        const double value = number ? it.value().toDouble() : kMissing;
+        if (number && std::isfinite(value))
+            values[c] = value;
+        else
+            ++nonFinite[c];
     }
+    if (!roomForRow(lineNumber)) return false; // new columns widen every row
     for (int c = 0; c < m_columns.size(); ++c) {
         m_values[c].append(values.value(c, kMissing));
         m_nonFinite[c] += nonFinite.value(c, 0);

@@ -1,9 +1,11 @@
 // A training log read into named numeric columns: this project's CSV, the official consistency_models
 // progress.csv, or JSON lines. Re-reads incrementally while a run appends. A value class (copies share
-// their data); not thread-safe.
+// their data): one copy may be refreshed on a worker thread while others are read elsewhere. Qt Core only,
+// so the fuzzers and the sanitizer build link it alone (cm_training_log).
 #pragma once
 
 #include <QCoreApplication>
+#include <QHash>
 #include <QStringList>
 #include <QVector>
 
@@ -51,16 +53,29 @@ class TrainingLog {
 
     // A last line without a line break counts as complete once the file has been still this long.
     static constexpr int kSettleSeconds = 3;
+    // Bounds that keep a hostile or mistaken file from exhausting memory: real logs have a few dozen
+    // columns, and rows x columns values are held as doubles (16 M values = 128 MB). A log beyond them
+    // fails with the rows read so far kept.
+    static constexpr int kMaxColumns = 1024;
+    static constexpr qint64 kMaxValues = qint64(16) << 20;
+    static constexpr qsizetype kMaxLineBytes = 1 << 20;
+    // Parses text already in memory as a complete log (what refresh() does with a settled file's bytes),
+    // for tests and fuzzing; `origin` names it in errors.
+    static TrainingLog fromBytes(const QByteArray& bytes, const QString& origin);
 
   private:
     Update fail(const QString& message);
     void reset();
     bool sameFileAsBefore(QFile& file, qint64 size);
+    bool consumeBuffered(QByteArray& pending, bool final);
+    bool consumeLines(const QByteArray& buffer, qsizetype end);
     bool parseLine(const QByteArray& line, int lineNumber);
     bool parseHeader(const QByteArray& line, int lineNumber);
     bool parseCsvRow(const QByteArray& line, int lineNumber);
     bool parseJsonRow(const QByteArray& line, int lineNumber);
-    int columnIndex(const QString& name);
+    int columnIndex(const QString& name, int lineNumber); // -1 (error set) beyond the bounds
+    int findColumn(const QString& name) const;            // -1 if absent
+    bool roomForRow(int lineNumber);
     QString where(int lineNumber) const;
 
     QString m_path;
@@ -68,6 +83,7 @@ class TrainingLog {
     Format m_format = Format::Unknown;
     char m_separator = ',';
     QStringList m_columns;
+    QHash<QString, int> m_columnIndex; // name -> index in m_columns: lookups stay linear in the row count
     QVector<QVector<double>> m_values; // [column][row]
     QVector<int> m_nonFinite;          // per column
     QVector<int> m_csvColumn;          // CSV field index -> column index (-1: duplicate name)

@@ -21,6 +21,7 @@
 #include <QSettings>
 #include <QSlider>
 #include <QSplitter>
+#include <QThreadPool>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -54,7 +55,8 @@ QIcon swatch(const QColor& color) {
 
 TrainingView::TrainingView(QWidget* parent)
     : QWidget(parent), m_plot(new CurvePlot), m_watcher(new QFileSystemWatcher(this)),
-      m_poll(new QTimer(this)) {
+      m_poll(new QTimer(this)), m_reader(new QThreadPool(this)) {
+    m_reader->setMaxThreadCount(1);
     buildUi();
     setAcceptDrops(true);
     // Watchers miss appends on some file systems (network shares, some containers); the timer does not.
@@ -70,6 +72,18 @@ TrainingView::TrainingView(QWidget* parent)
     setFollow(true);
     updateSeriesChoices();
     updateStatus();
+}
+
+TrainingView::~TrainingView() {
+    // A read in flight refers to this view: let it end before the members go.
+    m_reader->clear();
+    m_reader->waitForDone();
+}
+
+bool TrainingView::isReading() const {
+    for (const Entry& entry : m_entries)
+        if (entry.reading) return true;
+    return false;
 }
 
 void TrainingView::buildUi() {
@@ -202,7 +216,7 @@ void TrainingView::buildUi() {
 
 const TrainingLog* TrainingView::log(const QString& path) const {
     const auto it = m_entries.constFind(QFileInfo(path).absoluteFilePath());
-    return it == m_entries.constEnd() ? nullptr : &it->log;
+    return it == m_entries.constEnd() || !it->shown ? nullptr : &it->log;
 }
 
 QString TrainingView::uniqueName(const QString& path) const {
@@ -227,14 +241,25 @@ bool TrainingView::addLog(const QString& path) {
         refreshLog(key);
         return true;
     }
-    Entry entry;
-    entry.log = TrainingLog(key);
-    if (!entry.log.reload()) {
-        report(entry.log.error());
+    const QFileInfo info(key);
+    if (!info.isFile()) { // said at once: nothing to read
+        TrainingLog missing(key);
+        missing.refresh();
+        report(missing.error());
         return false;
     }
-    entry.name = uniqueName(key);
+    Entry entry;
+    entry.log = TrainingLog(key);
+    entry.quiet = !m_interactive;
     m_entries.insert(key, entry);
+    refreshLog(key);
+    return true;
+}
+
+void TrainingView::showLog(const QString& key) {
+    Entry& entry = m_entries[key];
+    entry.shown = true;
+    entry.name = uniqueName(key);
     m_order.append(key);
     m_plot->setRun(key, entry.name, entry.log);
     auto* item = new QListWidgetItem(entry.name);
@@ -245,7 +270,6 @@ bool TrainingView::addLog(const QString& path) {
     updateWatcher();
     updateStatus();
     emit logsChanged();
-    return true;
 }
 
 bool TrainingView::followLog(const QString& path) {
@@ -275,10 +299,55 @@ void TrainingView::refreshLogs() {
 void TrainingView::refreshLog(const QString& key) {
     const auto it = m_entries.find(key);
     if (it == m_entries.end()) return;
-    Entry& entry = *it;
+    if (it->reading) {
+        it->readAgain = true;
+        return;
+    }
+    it->reading = true;
+    // The worker refreshes a copy (sharing the rows read so far) and hands it back to the GUI thread.
+    m_reader->start([this, key, log = it->log]() mutable {
+        const TrainingLog::Update update = log.refresh();
+        QMetaObject::invokeMethod(
+            this, [this, key, log, update] { finishRead(key, log, update); }, Qt::QueuedConnection);
+    });
+}
+
+void TrainingView::finishRead(const QString& key, const TrainingLog& log, TrainingLog::Update update) {
+    const auto it = m_entries.find(key);
+    if (it == m_entries.end()) return; // removed while it was read
+    it->reading = false;
+    const bool failed = update == TrainingLog::Update::Failed;
+    const bool inBatch = m_batch.remove(key);
+    if (!it->shown && failed) {
+        const bool quiet = it->quiet;
+        m_entries.erase(it);
+        if (inBatch) m_batchErrors << log.error();
+        if (quiet) {
+            m_lastError = log.error();
+            emit errorOccurred(m_lastError);
+        } else {
+            report(log.error());
+        }
+    } else if (!it->shown) {
+        it->log = log;
+        showLog(key);
+    } else {
+        applyRefresh(key, log, update);
+    }
+    if (inBatch && m_batch.isEmpty()) showBatchErrors();
+    const auto again = m_entries.find(key);
+    if (again != m_entries.end() && again->readAgain) {
+        again->readAgain = false;
+        refreshLog(key);
+    }
+    emit logRead(key);
+}
+
+void TrainingView::applyRefresh(const QString& key, const TrainingLog& log, TrainingLog::Update update) {
+    Entry& entry = m_entries[key];
     const int rowsBefore = entry.log.rowCount();
     const QStringList columnsBefore = entry.log.columns();
-    const auto update = entry.log.refresh();
+    entry.log = log;
     if (update == TrainingLog::Update::Unchanged) return;
     if (update == TrainingLog::Update::Failed) {
         if (entry.log.error() != entry.lastReportedError) {
@@ -405,21 +474,31 @@ void TrainingView::openLogs() {
                                       tr("Training logs (*.csv *.jsonl *.json *.log *.txt);;All files (*)"));
     if (paths.isEmpty()) return;
     m_lastDirectory = QFileInfo(paths.front()).absolutePath();
-    // One message for all the files that failed, not a box each.
+    // One message for all the files that failed, not a box each: shown when the last one has been read.
+    m_batch.clear();
+    m_batchErrors.clear();
     const bool interactive = m_interactive;
     m_interactive = false;
-    QStringList errors;
-    for (const QString& path : paths)
-        if (!addLog(path)) errors << m_lastError;
-    m_interactive = interactive;
-    if (!errors.isEmpty() && interactive) {
-        auto* box = new QMessageBox(QMessageBox::Warning, tr("Training log"),
-                                    tr("%n log(s) could not be read.", nullptr, int(errors.size())),
-                                    QMessageBox::Ok, this);
-        box->setInformativeText(errors.join(QLatin1Char('\n')));
-        box->setAttribute(Qt::WA_DeleteOnClose);
-        box->open();
+    for (const QString& path : paths) {
+        const QString key = QFileInfo(path).absoluteFilePath();
+        if (!addLog(path))
+            m_batchErrors << m_lastError;
+        else if (m_entries.value(key).reading)
+            m_batch.insert(key);
     }
+    m_interactive = interactive;
+    if (m_batch.isEmpty()) showBatchErrors();
+}
+
+void TrainingView::showBatchErrors() {
+    if (m_batchErrors.isEmpty() || !m_interactive) return;
+    auto* box = new QMessageBox(QMessageBox::Warning, tr("Training log"),
+                                tr("%n log(s) could not be read.", nullptr, int(m_batchErrors.size())),
+                                QMessageBox::Ok, this);
+    box->setInformativeText(m_batchErrors.join(QLatin1Char('\n')));
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+    m_batchErrors.clear();
 }
 
 TrainDialog* TrainingView::trainDialog() {

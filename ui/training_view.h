@@ -1,10 +1,11 @@
 // The "Training" tab: training logs of several runs as curves, followed live while a run appends, and
-// the Train dialog that starts one. GUI thread only.
+// the Train dialog that starts one. GUI thread only; the logs are read and parsed on a worker thread.
 #pragma once
 
 #include "training_log.h"
 
 #include <QHash>
+#include <QSet>
 #include <QWidget>
 
 class CurvePlot;
@@ -16,6 +17,7 @@ class QListWidget;
 class QListWidgetItem;
 class QSettings;
 class QSlider;
+class QThreadPool;
 class QTimer;
 class TrainDialog;
 
@@ -24,13 +26,17 @@ class TrainingView : public QWidget {
 
   public:
     explicit TrainingView(QWidget* parent = nullptr);
+    ~TrainingView() override;
 
-    // Loads a log and plots it (or re-reads it if already loaded). On failure, lastError() says why,
-    // errorOccurred() is emitted, and a message box is shown if the view is interactive.
+    // Starts reading a log on the worker thread (or re-reading it if already loaded); it is plotted when
+    // the read succeeds. False at once for a path that is no file. On failure, now or when the read ends,
+    // lastError() says why, errorOccurred() is emitted, and a message box is shown if the view is
+    // interactive. logRead() is emitted when each read ends.
     bool addLog(const QString& path);
     void removeLog(const QString& path);
     QStringList logPaths() const { return m_order; }
-    const TrainingLog* log(const QString& path) const;
+    const TrainingLog* log(const QString& path) const; // null until its first read succeeded
+    bool isReading() const;
 
     // Off: errors are only reported by errorOccurred() and lastError(), never by a message box (tests).
     void setInteractive(bool on) { m_interactive = on; }
@@ -59,6 +65,7 @@ class TrainingView : public QWidget {
   signals:
     void errorOccurred(const QString& message);
     void logsChanged();
+    void logRead(const QString& path);
 
   protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -69,10 +76,18 @@ class TrainingView : public QWidget {
         TrainingLog log;
         QString name;
         QString lastReportedError;
+        bool shown = false;     // in the list and the plot: its first read succeeded
+        bool reading = false;   // a read is in flight
+        bool readAgain = false; // asked for during that read: read once more after it
+        bool quiet = false;     // a failed first read is reported without a message box
     };
 
     void buildUi();
     void refreshLog(const QString& path);
+    void finishRead(const QString& key, const TrainingLog& log, TrainingLog::Update update);
+    void showLog(const QString& key);
+    void applyRefresh(const QString& key, const TrainingLog& log, TrainingLog::Update update);
+    void showBatchErrors();
     void updateItem(const QString& path);
     void updateSeriesChoices();
     void updateStatus();
@@ -92,6 +107,7 @@ class TrainingView : public QWidget {
     QLabel* m_status;
     QFileSystemWatcher* m_watcher;
     QTimer* m_poll;
+    QThreadPool* m_reader; // one worker thread: reads are queued, the GUI thread never parses a file
     TrainDialog* m_trainDialog = nullptr;
 
     QHash<QString, Entry> m_entries; // by absolute path
@@ -99,4 +115,7 @@ class TrainingView : public QWidget {
     bool m_interactive = true;
     QString m_lastError;
     QString m_lastDirectory;
+    // openLogs(): the files still being read, and the errors of those that failed, shown in one box.
+    QSet<QString> m_batch;
+    QStringList m_batchErrors;
 };
