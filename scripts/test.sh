@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what CM Studio needs, builds it, and runs the whole test suite: every Qt Test executable under
-# ctest, then the torch-free parsers and data loaders again under AddressSanitizer + UBSan.
+# ctest, then the torch-free parsers and data loaders again under AddressSanitizer + UBSan, and a bounded
+# libFuzzer run of every parser of untrusted files (FUZZ_SECONDS each, default 60; 0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -13,3 +14,5 @@ scripts/check-package.sh build
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMSTUDIO_SANITIZE=ON >/dev/null
 cmake --build build-asan
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure --timeout 1800)
+# The fuzz targets (fuzz/fuzz_*.cpp) on their seed corpora; any crash, leak, timeout or out-of-memory fails.
+if [ "${FUZZ_SECONDS:-60}" -gt 0 ]; then scripts/fuzz.sh "${FUZZ_SECONDS:-60}"; fi

@@ -1,5 +1,7 @@
 // The desktop app end to end, offscreen: the real MainWindow, its worker thread and the bundled models.
 #include "core/model_locator.h"
+#include "core/safetensors.h"
+#include "corrupt_models.h"
 #include "ui/edit_view.h"
 #include "ui/engine.h"
 #include "ui/generate_view.h"
@@ -17,6 +19,8 @@
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
+#include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -56,6 +60,7 @@ class TestGuiApp : public QObject {
     Q_OBJECT
   private:
     std::unique_ptr<MainWindow> m_window;
+    QTemporaryDir m_corrupt;
 
     bool waitForModel(const QString& path) {
         QSignalSpy ready(m_window.get(), &MainWindow::modelReady);
@@ -238,6 +243,89 @@ class TestGuiApp : public QObject {
         QCOMPARE(m_window->generateView()->seed()->value(), 43);
         QVERIFY(generateNow(1, 43));
         QVERIFY(sameImage(gallery->image(0), QImage(path).convertToFormat(QImage::Format_Grayscale8)));
+    }
+
+    // Every class of corrupt model from the robustness campaign, through the app's loading path: the error
+    // bar names the file and the problem in a short escaped text, the loaded model stays, the app runs on.
+    void corruptModelsShowTheErrorBarAndKeepTheModel_data() {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("mention");
+        QFile source(kModels + "fashion-mnist-ect.safetensors");
+        QVERIFY(source.open(QIODevice::ReadOnly));
+        const QByteArray valid = source.readAll();
+        for (const auto& corrupt : cmtest::corruptModels(std::vector<uint8_t>(valid.begin(), valid.end()))) {
+            const QString file = m_corrupt.filePath(QString::fromStdString(corrupt.name) + ".safetensors");
+            QFile out(file);
+            QVERIFY(out.open(QIODevice::WriteOnly));
+            out.write(reinterpret_cast<const char*>(corrupt.bytes.data()), qint64(corrupt.bytes.size()));
+            QTest::newRow(corrupt.name.c_str()) << file << QString::fromStdString(corrupt.mention);
+        }
+    }
+    void corruptModelsShowTheErrorBarAndKeepTheModel() {
+        QFETCH(QString, file);
+        QFETCH(QString, mention);
+        QSignalSpy failed(m_window->engine(), &Engine::failed);
+        m_window->loadModel(file);
+        QVERIFY(failed.wait(kJobTimeoutMs));
+        QVERIFY(m_window->errorVisible());
+        const QString error = m_window->lastError();
+        QVERIFY2(error.contains(QFileInfo(file).fileName()) && error.contains(mention),
+                 qPrintable(error.left(500)));
+        QVERIFY2(error.size() < 1000, qPrintable(error.left(500)));
+        for (const QChar c : error)
+            QVERIFY2(c.unicode() >= 0x20, qPrintable(error.left(500)));
+        QCOMPARE(m_window->engine()->model().name, QString("fashion-mnist-ect"));
+    }
+
+    // Weights of 1e30 load, but every sample overflows: an error in the bar, not a gallery of black images.
+    void overflowingWeightsShowAnErrorInsteadOfBlackImages() {
+        auto file = cm::readSafetensors((kModels + "fashion-mnist-ect.safetensors").toStdString());
+        for (auto& [name, record] : file.tensors) {
+            auto* values = reinterpret_cast<float*>(record.bytes.data());
+            std::fill(values, values + record.elementCount(), 1e30f);
+        }
+        const QString huge = m_corrupt.filePath("huge-weights.safetensors");
+        cm::writeSafetensors(huge.toStdString(), file);
+        QVERIFY(waitForModel(huge));
+        GenerateView* view = m_window->generateView();
+        const int before = view->gallery()->count();
+        QSignalSpy failed(m_window->engine(), &Engine::failed);
+        QTest::mouseClick(view->generateButton(), Qt::LeftButton);
+        QVERIFY(failed.wait(kJobTimeoutMs));
+        QVERIFY2(m_window->lastError().contains("NaN or infinite"), qPrintable(m_window->lastError()));
+        QCOMPARE(view->gallery()->count(), before);
+        QVERIFY(waitForModel(kModels + "fashion-mnist-ect.safetensors"));
+    }
+
+    // A malformed file in the models folder once aborted the app at every start (a type error escaped the
+    // folder listing). It is skipped and listed, and the app starts and generates.
+    void aBrokenFileInTheModelsFolderDoesNotStopTheApp() {
+        QTemporaryDir folder;
+        QVERIFY(QFile::copy(kModels + "fashion-mnist-ect.safetensors",
+                            folder.filePath("fashion-mnist-ect.safetensors")));
+        const std::string header = R"({"__metadata__": ["format"]})";
+        std::string bytes(8, '\0');
+        for (int i = 0; i < 8; ++i)
+            bytes[std::size_t(i)] = char(uint64_t(header.size()) >> (8 * i));
+        QFile broken(folder.filePath("a-broken.safetensors"));
+        QVERIFY(broken.open(QIODevice::WriteOnly));
+        broken.write(QByteArray::fromStdString(bytes + header));
+        broken.close();
+        QProcess app;
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert("CMSTUDIO_MODELS_DIR", folder.path());
+        environment.insert("QT_QPA_PLATFORM", "offscreen");
+        environment.insert("XDG_CONFIG_HOME", folder.filePath("config")); // not the user's settings
+        app.setProcessEnvironment(environment);
+        app.start(CMSTUDIO_GUI_PATH, {"--generate-and-quit", folder.filePath("grid.png")});
+        QVERIFY(app.waitForFinished(kJobTimeoutMs));
+        const QString err = QString::fromUtf8(app.readAllStandardError());
+        QCOMPARE(app.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(app.exitCode() == 0, qPrintable(err));
+        QVERIFY2(err.contains("skipped " + folder.filePath("a-broken.safetensors") + ": ") &&
+                     err.contains("\"__metadata__\""),
+                 qPrintable(err));
+        QVERIFY(QFile::exists(folder.filePath("grid.png")));
     }
 
     void badFilesShowAnErrorAndLoseNothing() {
