@@ -54,27 +54,45 @@ std::string RecommendedSchedule::toJson() const {
 }
 
 RecommendedSchedule RecommendedSchedule::fromJson(const std::string& text, const std::string& origin) {
-    const json j = json::parse(text, nullptr, false);
+    const json j = parseUntrustedJson(text, origin + ": \"recommended_schedule\"");
     if (!j.is_object()) fail(origin, "\"recommended_schedule\" must be a JSON object");
+    // Typed reads with ranges: a converted float like 3.9e70 must not reach an int.
+    const auto integer = [&](const json& value, const char* what, long lo, long hi) {
+        if (!value.is_number_integer() ||
+            (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t(hi)) ||
+            value.get<int64_t>() < lo || value.get<int64_t>() > hi)
+            fail(origin, std::string("\"recommended_schedule\" ") + what + " must be an integer in " +
+                             std::to_string(lo) + ".." + std::to_string(hi) + ", found " +
+                             describeJsonValue(value));
+        return int(value.get<int64_t>());
+    };
+    const auto list = [&](const char* key) -> const json& {
+        const json& value = j.at(key);
+        if (!value.is_array())
+            fail(origin, std::string("\"recommended_schedule\" ") + key + " must be an array");
+        return value;
+    };
+    constexpr long kMaxSteps = 100000; // the CLI's --steps bound: a Karras grid of that many points
     RecommendedSchedule schedule;
-    try {
-        if (j.contains("ts")) {
-            schedule.ts = j.at("ts").get<std::vector<int>>();
-            schedule.steps = j.at("steps").get<int>();
-            sigmasFromTs(schedule.ts, schedule.steps, NoiseConstants{}); // validates the indices
+    if (j.contains("ts")) {
+        if (!j.contains("steps")) fail(origin, "\"recommended_schedule\" gives ts without steps");
+        schedule.steps = integer(j.at("steps"), "steps", 2, kMaxSteps);
+        for (const json& t : list("ts"))
+            schedule.ts.push_back(integer(t, "ts entry", 0, schedule.steps - 1));
+        try {
+            sigmasFromTs(schedule.ts, schedule.steps, NoiseConstants{}); // validates the order
+        } catch (const Error& e) {
+            fail(origin, std::string("\"recommended_schedule\": ") + e.what());
         }
-        if (j.contains("sigmas")) schedule.sigmas = j.at("sigmas").get<std::vector<double>>();
-        if (j.contains("heun_points")) schedule.heunPoints = j.at("heun_points").get<int>();
-    } catch (const json::exception&) {
-        fail(origin, "\"recommended_schedule\" has a field of the wrong type (expected ts: integers, steps: "
-                     "integer, sigmas: numbers, heun_points: integer)");
-    } catch (const Error& e) {
-        fail(origin, std::string("\"recommended_schedule\": ") + e.what());
     }
-    if (schedule.heunPoints < 0 || schedule.heunPoints > 1000)
-        fail(origin, "\"recommended_schedule\" heun_points must be in 0..1000");
-    for (double sigma : schedule.sigmas)
-        if (!std::isfinite(sigma) || sigma <= 0) fail(origin, "\"recommended_schedule\" sigmas must be > 0");
+    if (j.contains("sigmas"))
+        for (const json& sigma : list("sigmas")) {
+            if (!sigma.is_number() || !(sigma.get<double>() > 0))
+                fail(origin, "\"recommended_schedule\" sigmas must be numbers > 0, found " +
+                                 describeJsonValue(sigma));
+            schedule.sigmas.push_back(sigma.get<double>());
+        }
+    if (j.contains("heun_points")) schedule.heunPoints = integer(j.at("heun_points"), "heun_points", 0, 1000);
     return schedule;
 }
 

@@ -388,6 +388,16 @@ class TestModelCard : public QObject {
             << QStringList{"\\x1b[2J\\x1b]0;owned\\x07\\ncmstudio-model"};
         QTest::newRow("newline in kind")
             << set("kind", "consistency\nEDM") << QStringList{"consistency\\nEDM"};
+        // Found by fuzz_model_card: a float far beyond int reached an int conversion (undefined behaviour),
+        // and a Karras grid of 2^31 points would have been allocated.
+        QTest::newRow("recommended ts 3.9e70")
+            << set("recommended_schedule", R"({"ts":[0,22,3.9e70],"steps":40})")
+            << QStringList{"\"recommended_schedule\" ts entry", "3.9e+70"};
+        QTest::newRow("recommended steps 2^31")
+            << set("recommended_schedule", R"({"ts":[0],"steps":2147483647})")
+            << QStringList{"\"recommended_schedule\" steps", "2..100000"};
+        QTest::newRow("recommended heun_points text")
+            << set("recommended_schedule", R"({"heun_points":"18"})") << QStringList{"heun_points"};
     }
     void fromMetadataRejects() {
         QFETCH(MetadataEdit, edit);
