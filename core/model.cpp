@@ -20,7 +20,7 @@ void requireWeightsForCard(const SafetensorsFile& file, const NetworkConfig& net
         try {
             count = record.elementCount();
         } catch (const Error&) {
-            throw Error(ErrorKind::Format, origin + ": tensor '" + name + "' has an impossible shape");
+            throw Error(ErrorKind::Format, origin + ": tensor '" + describeUntrusted(name) + "' has an impossible shape");
         }
         if (__builtin_add_overflow(stored, count, &stored))
             throw Error(ErrorKind::Format, origin + ": the tensors hold more elements than can be counted");
