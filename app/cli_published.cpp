@@ -72,22 +72,9 @@ int runForward(const QStringList& arguments) {
     if (p.isSet("classes")) classes = toIntList(p.value("classes"), "classes");
 
     const cm::NpyArray input = cm::readNpy(str(p.value("input")));
-    if (input.shape.size() != 4)
-        throw cm::Error(cm::ErrorKind::Shape, str(p.value("input")) + ": expected a (N, C, H, W) array, got " +
-                                                  std::to_string(input.shape.size()) + " dimensions");
+    const std::vector<cv::Mat> images = cm::imagesFromNchw(input, str(p.value("input")));
     const cm::Model model = cm::Model::load(modelPath(p.value("model")), readImportOptions(p));
-    const int n = int(input.shape[0]), c = int(input.shape[1]), h = int(input.shape[2]), w = int(input.shape[3]);
-    std::vector<cv::Mat> images;
-    for (int j = 0; j < n; ++j) {
-        std::vector<cv::Mat> planes;
-        for (int k = 0; k < c; ++k)
-            planes.push_back(cv::Mat(h, w, CV_32F,
-                                     const_cast<float*>(input.values.data()) + (int64_t(j) * c + k) * h * w)
-                                 .clone());
-        cv::Mat image;
-        cv::merge(planes, image);
-        images.push_back(image);
-    }
+    const int n = int(images.size());
     const auto outputs = cm::evaluateModel(model, images, sigma, classes);
     std::vector<float> values;
     values.reserve(input.values.size());

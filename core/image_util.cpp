@@ -447,4 +447,22 @@ NpyArray readNpy(const std::string& path) {
     return array;
 }
 
+std::vector<cv::Mat> imagesFromNchw(const NpyArray& array, const std::string& origin) {
+    if (array.shape.size() != 4)
+        throw Error(ErrorKind::Shape, origin + ": expected a (N, C, H, W) array, got " +
+                                          std::to_string(array.shape.size()) + " dimensions");
+    const int n = int(array.shape[0]), c = int(array.shape[1]), h = int(array.shape[2]), w = int(array.shape[3]);
+    std::vector<cv::Mat> images;
+    for (int j = 0; j < n; ++j) {
+        std::vector<cv::Mat> planes;
+        for (int k = 0; k < c; ++k)
+            planes.push_back(
+                cv::Mat(h, w, CV_32F, const_cast<float*>(array.values.data()) + (int64_t(j) * c + k) * h * w).clone());
+        cv::Mat image;
+        cv::merge(planes, image);
+        images.push_back(image);
+    }
+    return images;
+}
+
 } // namespace cm

@@ -67,5 +67,7 @@ struct NpyArray {
 // Reads a float32 little-endian C-order .npy (format 1.0-3.0). Anything else (another dtype, Fortran
 // order, a header or data size that does not match the shape) is cm::Error(Format) naming the file.
 NpyArray readNpy(const std::string& path);
+// An (N, C, H, W) array as N images of C channels (CV_32FC(C)); cm::Error(Shape) for another rank.
+std::vector<cv::Mat> imagesFromNchw(const NpyArray& array, const std::string& origin);
 
 } // namespace cm

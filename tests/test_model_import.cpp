@@ -36,18 +36,7 @@ bool runTwin(const QString& out, const QStringList& extra, QString* log) {
 }
 
 std::vector<cv::Mat> imagesFromNpy(const cm::NpyArray& array) {
-    const int n = int(array.shape[0]), c = int(array.shape[1]), h = int(array.shape[2]), w = int(array.shape[3]);
-    std::vector<cv::Mat> images;
-    for (int j = 0; j < n; ++j) {
-        std::vector<cv::Mat> planes;
-        for (int k = 0; k < c; ++k)
-            planes.push_back(
-                cv::Mat(h, w, CV_32F, const_cast<float*>(array.values.data()) + (int64_t(j) * c + k) * h * w).clone());
-        cv::Mat image;
-        cv::merge(planes, image);
-        images.push_back(image);
-    }
-    return images;
+    return cm::imagesFromNchw(array, "twin output");
 }
 
 std::vector<int> readLabels(const QString& folder) {
