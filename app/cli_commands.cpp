@@ -8,6 +8,7 @@
 #include "core/safetensors.h"
 #include "core/image_util.h"
 #include "core/model.h"
+#include "core/precision.h"
 #include "core/sampler.h"
 #include "core/trainer.h"
 
@@ -145,9 +146,9 @@ int runTrain(const QStringList& arguments) {
     net.dropout = toDouble(p, "dropout");
     net.numClasses = conditional ? int(data.classNames.size()) : 0;
 
-    std::fprintf(stderr, "training %s on %s, %lld items, for %ld steps -> %s\n",
+    std::fprintf(stderr, "training %s on %s, %lld items, for %ld steps -> %s (compute: %s)\n",
                  cm::trainModeName(params.mode), data.description.c_str(), (long long)data.count(),
-                 params.totalSteps, params.outputPath.c_str());
+                 params.totalSteps, params.outputPath.c_str(), cm::precisionSummary().c_str());
     CliProgress bar("train", "steps");
     const auto summary = cm::train(
         params, data,
@@ -283,7 +284,8 @@ int runInfo(const QStringList& arguments) {
         std::printf("%s\n", path.c_str());
         printImportReport(imported);
         const cm::Model model = cm::Model::fromImported(imported, path);
-        std::printf("\n%s\nparameters: %lld\n", model.card().describe().c_str(), (long long)model.parameterCount());
+        std::printf("\n%s\nparameters: %lld\ncompute: %s\n", model.card().describe().c_str(),
+                    (long long)model.parameterCount(), cm::precisionSummary().c_str());
         return 0;
     }
     const long long size = QFileInfo(QString::fromStdString(path)).size();
@@ -296,7 +298,8 @@ int runInfo(const QStringList& arguments) {
         return 0;
     }
     const cm::Model model = cm::Model::load(path);
-    std::printf("%s\n%s\nparameters: %lld\nfile size: %lld bytes\n", path.c_str(),
-                model.card().describe().c_str(), (long long)model.parameterCount(), size);
+    std::printf("%s\n%s\nparameters: %lld\nfile size: %lld bytes\ncompute: %s\n", path.c_str(),
+                model.card().describe().c_str(), (long long)model.parameterCount(), size,
+                cm::precisionSummary().c_str());
     return 0;
 }
