@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/model.h"
 #include "core/precision.h"
+#include "core/trainer.h"
 #include "expect_error.h"
 #include "test_support.h"
 
@@ -79,6 +80,47 @@ cm::ModelCard admCard(bool scaleShift) {
     card.network.numClasses = 0;
     card.recipe = "test";
     return card;
+}
+
+// Bright discs of random size and place on a dark ground: small images a UNet learns quickly.
+cm::Dataset discs(int count, uint64_t seed) {
+    cv::RNG rng(seed);
+    cm::Dataset data;
+    data.itemShape = {1, 28, 28};
+    data.description = "discs";
+    for (int i = 0; i < count; ++i) {
+        const double cx = rng.uniform(6.0, 22.0), cy = rng.uniform(6.0, 22.0), r = rng.uniform(3.0, 7.0);
+        for (int y = 0; y < 28; ++y)
+            for (int x = 0; x < 28; ++x)
+                data.values.push_back(std::hypot(x - cx, y - cy) < r ? 0.9f : -0.9f);
+    }
+    return data;
+}
+
+// Losses of a short iCT run in `precision` (the trainer keeps float32 weights and gradients either way).
+std::vector<double> trainingLosses(cm::Precision precision, const QString& out) {
+    cm::TrainParams p;
+    p.mode = cm::TrainMode::Ict;
+    p.network = cmtest::tinyUNetCard(cm::ModelKind::Consistency).network;
+    p.totalSteps = 40;
+    p.batchSize = 16;
+    p.learningRate = 1e-3;
+    p.seed = 9;
+    p.outputPath = out.toStdString();
+    p.logEvery = 1000;
+    p.checkpointEvery = 1000;
+    std::vector<double> losses;
+    cm::setPrecision(precision);
+    cm::train(p, discs(256, 3), [&](const cm::TrainStatus& s) { losses.push_back(s.loss); });
+    cm::setPrecision(cm::Precision::Fp32);
+    return losses;
+}
+
+double meanOf(const std::vector<double>& v, std::size_t from, std::size_t to) {
+    double sum = 0;
+    for (std::size_t i = from; i < to; ++i)
+        sum += v[i];
+    return sum / double(to - from);
 }
 
 } // namespace
@@ -169,6 +211,30 @@ class TestPrecision : public QObject {
         QVERIFY(relativeRms(bOut, bReference) <= kBf16RelativeRms);
         QVERIFY(maxAbsDifference(aFirst, bOut) > 0.1 * maxAbs(bReference));
         QCOMPARE(maxAbsDifference(evaluateIn(cm::Precision::Bf16, a, x, 2.5, 3), aFirst), 0.0);
+    }
+
+    // Training in bfloat16 (autocast-style: bfloat16 forwards, float32 weights and gradients) follows the
+    // float32 run: the same first loss to bfloat16's rounding, and the same fall of the loss.
+    void trainingInBf16FollowsFp32() {
+        if (!cm::precisionSupport().bf16) QSKIP("this CPU has no bfloat16 support");
+        QTemporaryDir dir;
+        const auto fp32 = trainingLosses(cm::Precision::Fp32, dir.filePath("fp32.safetensors"));
+        const auto bf16 = trainingLosses(cm::Precision::Bf16, dir.filePath("bf16.safetensors"));
+        QCOMPARE(bf16.size(), fp32.size());
+        const double early32 = meanOf(fp32, 0, 10), late32 = meanOf(fp32, 30, 40);
+        const double early16 = meanOf(bf16, 0, 10), late16 = meanOf(bf16, 30, 40);
+        qInfo("second loss %.6g (fp32) %.6g (bf16); mean of steps 1-10 %.4g / %.4g, of steps 31-40 %.4g / %.4g",
+              fp32[1], bf16[1], early32, early16, late32, late16);
+        // The first step's network is exactly zero (zero-initialised output layers) in both precisions.
+        QVERIFY2(fp32[1] != bf16[1], "the bfloat16 run computed in float32");
+        QVERIFY(std::abs(bf16[1] - fp32[1]) <= 0.02 * fp32[1]);
+        QVERIFY2(late32 < 0.7 * early32, "the float32 run did not learn: the comparison would prove nothing");
+        QVERIFY(std::abs(late16 - late32) <= 0.15 * late32);
+        // The trained float32 weights evaluate the same in either precision, to bfloat16's tolerance.
+        const cm::Model model = cm::Model::load(dir.filePath("bf16.safetensors").toStdString());
+        const auto x = randomImages(4, 28, 1, 8);
+        const auto reference = evaluateIn(cm::Precision::Fp32, model, x, 1.0, -1);
+        QVERIFY(relativeRms(evaluateIn(cm::Precision::Bf16, model, x, 1.0, -1), reference) <= kBf16RelativeRms);
     }
 
     // With the detector told "no bfloat16" (a CPU without it), every request computes in float32, says so,
