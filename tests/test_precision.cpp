@@ -60,7 +60,7 @@ double maxAbs(const std::vector<cv::Mat>& images) {
 std::vector<cv::Mat> evaluateIn(cm::Precision precision, const cm::Model& model, const std::vector<cv::Mat>& x,
                                 double sigma, int label) {
     cm::setPrecision(precision);
-    auto out = cm::evaluateModel(model, x, sigma, label);
+    auto out = cm::evaluateModel(model, x, sigma, cm::Conditioning::ofClass(label));
     cm::setPrecision(cm::Precision::Fp32);
     return out;
 }
@@ -268,9 +268,9 @@ class TestPrecision : public QObject {
         const cm::Model model = cmtest::perturbedModel(cmtest::tinyUNetCard(cm::ModelKind::Consistency, 10), 31, 0.08);
         const auto x = randomImages(2, 28, 1, 77);
         cm::setPrecision(cm::Precision::Bf16);
-        const auto forced = cm::evaluateModel(model, x, 2.5, 4);
+        const auto forced = cm::evaluateModel(model, x, 2.5, cm::Conditioning::ofClass(4));
         cm::setPrecision(cm::Precision::Fp32);
-        const auto reference = cm::evaluateModel(model, x, 2.5, 4);
+        const auto reference = cm::evaluateModel(model, x, 2.5, cm::Conditioning::ofClass(4));
         QCOMPARE(maxAbsDifference(forced, reference), 0.0);
     }
 };
