@@ -259,9 +259,11 @@ const std::vector<TextureSetting>& textureSettings() {
 
 std::string describeStyle(const StyleSpec& style) {
     const TextureSetting& t = textureSettings().at(std::size_t(style.texture));
-    return "palette " + std::to_string(style.palette) + ", " + textureKindName(t.kind) + " " +
-           std::to_string(t.angleDegrees) + " deg scale " + std::to_string(t.scale) + ", " +
-           backgroundKindName(style.background) + " background";
+    std::string texture = textureKindName(t.kind);
+    if (t.kind != TextureKind::Noise) texture += " " + std::to_string(t.angleDegrees) + " deg";
+    if (t.kind != TextureKind::Gradient) texture += " scale " + std::to_string(t.scale);
+    return "palette " + std::to_string(style.palette) + ", " + texture + ", " + backgroundKindName(style.background) +
+           " background";
 }
 
 std::vector<Palette> extractPalettes(const Dataset& images) {
@@ -370,6 +372,19 @@ StyleWorld StyleWorld::load(const std::string& fashionDirectory, Split garments,
     options.size = kStyledImageSize;
     options.channels = 3;
     return StyleWorld(std::move(fashion), extractPalettes(loadImageFolder(emojiDirectory, options)));
+}
+
+std::string StyleWorld::description() const {
+    const std::vector<TextureSetting>& table = textureSettings();
+    int heldOutTextures = 0;
+    for (int t = 0; t < int(table.size()); ++t) heldOutTextures += isHeldOutTexture(t);
+    return "DEADiff style world, 32x32 RGB: content = " + m_garments.description +
+           " (silhouettes and shading; Zalando SE, MIT licence), named by the prompts " + garmentVocabularyText() +
+           "; style = " + std::to_string(m_palettes.size()) + " palettes (3 colours each, k-means) from the Noto Color Emoji (Google, SIL OFL 1.1; " +
+           std::to_string(m_heldOutPalettes.size()) + " held out: every 10th emoji) x " + std::to_string(table.size()) +
+           " texture settings (stripes, dots, checks, gradients, noise at angles and scales; " +
+           std::to_string(heldOutTextures) + " held out) x " + std::to_string(kBackgroundKinds) +
+           " backgrounds (white, black, palette tint, palette shade)";
 }
 
 cv::Mat StyleWorld::garment(int64_t item) const {

@@ -95,6 +95,9 @@ class StyleWorld {
     // (cm::Error(Data) naming the missing file or folder) pass through.
     static StyleWorld load(const std::string& fashionDirectory, Split garments, const std::string& emojiDirectory);
 
+    // One paragraph for a model card's data-set field: the sources, their licences and the counts.
+    std::string description() const;
+
     const Dataset& garments() const { return m_garments; }
     const std::vector<Palette>& palettes() const { return m_palettes; }
     cv::Mat garment(int64_t item) const; // CV_32FC1 28x28 in [-1, 1]

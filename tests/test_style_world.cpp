@@ -243,6 +243,11 @@ class TestStyleWorld : public QObject {
         if (!haveFashionMnist()) QSKIP("dataset-fashion-mnist is not installed");
         const StyleWorld& w = world();
         QCOMPARE(w.palettesOf(StyleSplit::HeldOut).size(), std::size_t(6)); // sources 9, 19, ..., 59
+        const QString card = QString::fromStdString(w.description());
+        QVERIFY2(card.contains("60 palettes") && card.contains("6 held out") && card.contains("35 texture settings") &&
+                     card.contains("11 held out") && card.contains("Fashion-MNIST test (10000 images)") &&
+                     card.contains("ankle-boot"),
+                 qPrintable(card));
         int heldOutTextures = 0;
         for (int t = 0; t < int(textureSettings().size()); ++t) heldOutTextures += StyleWorld::isHeldOutTexture(t);
         QCOMPARE(heldOutTextures, 4 + 2 + 2 + 2 + 1);
