@@ -12,7 +12,46 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <QPainter>
+#include <QStyledItemDelegate>
+
 #include <cmath>
+
+namespace {
+
+// Draws a thumbnail as it is (no tint: a tinted sample would misreport its pixels) and shows the selection
+// as a frame in the gap around it, the current one with a dotted line inside the frame's place.
+class ThumbnailDelegate : public QStyledItemDelegate {
+  public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    static constexpr int kGap = 3; // each side of a thumbnail: room for the selection frame
+
+    QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex&) const override {
+        // The whole grid cell: a change of selection repaints the frame's pixels too.
+        return option.decorationSize + QSize(2 * kGap, 2 * kGap);
+    }
+    void paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const override {
+        const QPixmap pixmap = index.data(Qt::DecorationRole).value<QPixmap>();
+        const QSize size = pixmap.isNull() ? option.decorationSize : pixmap.deviceIndependentSize().toSize();
+        QRect image(QPoint(0, 0), size);
+        image.moveCenter(option.rect.center());
+        if (!pixmap.isNull()) painter->drawPixmap(image, pixmap);
+        const bool selected = option.state & QStyle::State_Selected;
+        const bool current = option.state & QStyle::State_HasFocus;
+        if (!selected && !current) return;
+        painter->save();
+        QPen pen(option.palette.color(QPalette::Highlight), selected ? 3 : 1, selected ? Qt::SolidLine : Qt::DotLine);
+        pen.setJoinStyle(Qt::MiterJoin);
+        painter->setPen(pen);
+        painter->setBrush(Qt::NoBrush);
+        // Outside the image, in the 3-pixel gap of the grid: the frame never covers a pixel of the sample.
+        const double half = selected ? 1.5 : 0.5;
+        painter->drawRect(QRectF(image).adjusted(-half, -half, half, half));
+        painter->restore();
+    }
+};
+
+} // namespace
 
 SampleGallery::SampleGallery(QWidget* parent) : QWidget(parent) {
     m_list = new QListWidget;
@@ -22,6 +61,7 @@ SampleGallery::SampleGallery(QWidget* parent) : QWidget(parent) {
     m_list->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_list->setUniformItemSizes(true);
     m_list->setSpacing(2);
+    m_list->setItemDelegate(new ThumbnailDelegate(m_list));
     m_list->setContextMenuPolicy(Qt::CustomContextMenu);
     m_list->setToolTip(tr("Generated samples. Double-click to refine one; right-click for more."));
 
@@ -76,7 +116,7 @@ void SampleGallery::refreshIcons() {
     if (m_images.isEmpty()) return;
     const QSize size = m_images.front().size() * m_zoom->value();
     m_list->setIconSize(size);
-    m_list->setGridSize(size + QSize(6, 6));
+    m_list->setGridSize(size + QSize(2 * ThumbnailDelegate::kGap, 2 * ThumbnailDelegate::kGap));
     buildSomeIcons();
 }
 
@@ -86,13 +126,9 @@ void SampleGallery::buildSomeIcons() {
     const QSize size = m_list->iconSize();
     const int end = std::min(int(m_images.size()), m_nextIcon + kIconsPerTurn);
     for (; m_nextIcon < end; ++m_nextIcon) {
-        // The same pixmap for the selected state: a tinted sample would misreport its pixels.
-        const QPixmap pixmap =
-            QPixmap::fromImage(m_images[m_nextIcon].scaled(size, Qt::IgnoreAspectRatio, Qt::FastTransformation));
-        QIcon icon;
-        icon.addPixmap(pixmap, QIcon::Normal);
-        icon.addPixmap(pixmap, QIcon::Selected);
-        m_list->item(m_nextIcon)->setIcon(icon);
+        m_list->item(m_nextIcon)->setData(
+            Qt::DecorationRole,
+            QPixmap::fromImage(m_images[m_nextIcon].scaled(size, Qt::IgnoreAspectRatio, Qt::FastTransformation)));
     }
     if (m_nextIcon < m_images.size()) QTimer::singleShot(0, this, &SampleGallery::buildSomeIcons);
 }
