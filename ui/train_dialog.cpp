@@ -17,6 +17,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QScrollBar>
+#include <QTimer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -384,8 +386,24 @@ void TrainDialog::onStarted() {
 }
 
 void TrainDialog::onOutputLine(const QString& line) {
+    // The pane follows the newest line unless the user scrolled up to read; also while the dialog is
+    // closed (reopened, it shows the end).
+    QScrollBar* bar = m_log->verticalScrollBar();
+    const bool follow = !m_log->isVisible() || bar->value() >= bar->maximum() - 1;
     m_log->appendPlainText(line);
+    if (follow) scrollLogToEnd();
     if (!m_training->stopRequested()) showStatus(line, false);
+}
+
+void TrainDialog::scrollLogToEnd() {
+    m_log->moveCursor(QTextCursor::End);
+    m_log->verticalScrollBar()->setValue(m_log->verticalScrollBar()->maximum());
+}
+
+void TrainDialog::showEvent(QShowEvent* event) {
+    QDialog::showEvent(event);
+    // After the layout has given the pane its size (and the scroll bar its range).
+    QTimer::singleShot(0, this, &TrainDialog::scrollLogToEnd);
 }
 
 void TrainDialog::onProgress(long done, long total) {

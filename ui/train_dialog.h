@@ -56,8 +56,12 @@ class TrainDialog : public QDialog {
     // exitCode 0: finished; 130: interrupted with a checkpoint saved; else message is the trainer's error.
     void trainingFinished(int exitCode, const QString& message);
 
+  protected:
+    void showEvent(QShowEvent* event) override;
+
   private:
     void buildForm();
+    void scrollLogToEnd();
     void updateForm();
     void onStarted();
     void onOutputLine(const QString& line);
