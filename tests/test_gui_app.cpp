@@ -14,11 +14,19 @@
 #include "ui/sample_gallery.h"
 #include "ui/schedule_editor.h"
 #include "ui/thumbnail_strip.h"
+#include "ui/training_view.h"
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QStatusBar>
 #include <QFile>
+#include <QDir>
 #include <QFileInfo>
 #include <QProcess>
 #include <QPushButton>
@@ -52,6 +60,41 @@ void drag(QWidget* widget, const QVector<QPoint>& points) {
         QApplication::sendEvent(widget, &move);
     }
     QTest::mouseRelease(widget, Qt::LeftButton, Qt::NoModifier, points.back());
+}
+
+// What a drop of files from a file manager sends to the widget under the cursor.
+void dropFiles(QWidget* target, const QStringList& paths) {
+    QMimeData data;
+    QList<QUrl> urls;
+    for (const QString& path : paths) urls << QUrl::fromLocalFile(path);
+    data.setUrls(urls);
+    QDragEnterEvent enter(QPoint(20, 20), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &enter);
+    QDropEvent drop(QPointF(20, 20), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &drop);
+}
+
+int visibleMessageBoxes() {
+    int boxes = 0;
+    for (QWidget* widget : QApplication::topLevelWidgets())
+        boxes += qobject_cast<QMessageBox*>(widget) && widget->isVisible();
+    return boxes;
+}
+
+// Clicks the button named `text` of the next message box that opens (modal: exec() waits for it).
+void answerNextMessageBox(const QString& text, QString* question = nullptr) {
+    auto* timer = new QTimer;
+    timer->setInterval(20);
+    QObject::connect(timer, &QTimer::timeout, [timer, text, question] {
+        auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+        if (!box) return;
+        if (question) *question = box->text() + '\n' + box->informativeText();
+        for (QAbstractButton* button : box->buttons())
+            if (button->text().remove('&') == text) button->click();
+        timer->stop();
+        timer->deleteLater();
+    });
+    timer->start();
 }
 
 } // namespace
@@ -354,6 +397,165 @@ class TestGuiApp : public QObject {
 
         QVERIFY(generateNow(2, 1)); // and the app still works
         QCOMPARE(m_window->generateView()->gallery()->count(), 2);
+    }
+
+    // A model dropped on the Training tab loads (it was read as a log: the same error in a message box,
+    // the error bar and the status bar). A log that cannot be read shows its error once, in the bar.
+    void aModelDroppedOnTheTrainingTabLoadsAndAnErrorShowsOnce() {
+        m_window->showTab(MainWindow::TrainingTab);
+        TrainingView* training = m_window->trainingView();
+        QSignalSpy ready(m_window.get(), &MainWindow::modelReady);
+        QSignalSpy errors(training, &TrainingView::errorOccurred);
+        const QString teacher = kModels + "fashion-mnist-edm.safetensors";
+        dropFiles(training, {teacher});
+        QVERIFY(ready.wait(60000));
+        QCOMPARE(m_window->engine()->model().name, QString("fashion-mnist-edm"));
+        QCOMPARE(errors.count(), 0);
+        QVERIFY(!training->logPaths().contains(QFileInfo(teacher).absoluteFilePath()));
+        QVERIFY(!m_window->errorVisible());
+        QCOMPARE(visibleMessageBoxes(), 0);
+
+        QTemporaryDir dir;
+        const QString notALog = dir.filePath("notes.csv");
+        QFile file(notALog);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("first,second\n1,2\n");
+        file.close();
+        QSignalSpy read(training, &TrainingView::logRead);
+        dropFiles(training, {notALog});
+        QVERIFY(read.wait(kJobTimeoutMs));
+        QCOMPARE(errors.count(), 1);
+        QVERIFY(m_window->errorVisible());
+        QVERIFY2(m_window->lastError().contains("no 'step' column"), qPrintable(m_window->lastError()));
+        QCOMPARE(visibleMessageBoxes(), 0);
+        QVERIFY2(!m_window->statusBar()->currentMessage().contains("notes.csv"),
+                 qPrintable(m_window->statusBar()->currentMessage()));
+        QVERIFY(waitForModel(kModels + "fashion-mnist-ect.safetensors"));
+        m_window->showTab(MainWindow::GenerateTab);
+    }
+
+    // The error bar of an invalid schedule, and of an image that does not fit the model, goes once the
+    // cause is corrected (it stayed until the next model load).
+    void aFormErrorGoesWhenItIsCorrected() {
+        m_window->showTab(MainWindow::GenerateTab);
+        GenerateView* view = m_window->generateView();
+        ScheduleEditor* schedule = view->scheduleEditor();
+        schedule->setSteps(3);
+        QLineEdit* values = schedule->valuesField();
+        values->selectAll();
+        QTest::keyClicks(values, "80, 10, 2, 0.5");
+        QTest::mouseClick(view->generateButton(), Qt::LeftButton);
+        QVERIFY(m_window->errorVisible());
+        QVERIFY2(m_window->lastError().contains("4 given for 3 step"), qPrintable(m_window->lastError()));
+        QTest::keyClick(values, Qt::Key_Backspace);
+        QTest::keyClick(values, Qt::Key_Backspace);
+        QTest::keyClick(values, Qt::Key_Backspace);
+        QTest::keyClick(values, Qt::Key_Backspace);
+        QTest::keyClick(values, Qt::Key_Backspace); // "80, 10, 2"
+        QCOMPARE(values->text(), QString("80, 10, 2"));
+        QVERIFY(!m_window->errorVisible());
+        schedule->setSteps(1);
+
+        EditView* edit = m_window->editView();
+        m_window->showTab(MainWindow::EditTab);
+        QImage big(64, 48, QImage::Format_Grayscale8);
+        big.fill(100);
+        edit->openImage(big, {});
+        edit->setOperation(EditView::Inpaint);
+        QTest::mouseClick(edit->applyButton(), Qt::LeftButton);
+        QVERIFY(m_window->errorVisible());
+        QVERIFY2(m_window->lastError().contains("Fit image to model"), qPrintable(m_window->lastError()));
+        edit->fitToModel();
+        QVERIFY(!m_window->errorVisible());
+        m_window->showTab(MainWindow::GenerateTab);
+    }
+
+    // The error bar once was inserted above the tabs and pushed every control down ~34 px.
+    void theErrorBarMovesNoControl() {
+        m_window->showTab(MainWindow::GenerateTab);
+        QTest::qWait(20);
+        QPushButton* button = m_window->generateView()->generateButton();
+        const QPoint before = button->mapTo(m_window.get(), QPoint(0, 0));
+        const QRect tabs = m_window->tabs()->geometry();
+        m_window->showError("A problem of some length, to see that the bar does not take room from the "
+                            "views: it lies over them.");
+        QTest::qWait(20);
+        QVERIFY(m_window->errorVisible());
+        QCOMPARE(button->mapTo(m_window.get(), QPoint(0, 0)), before);
+        QCOMPARE(m_window->tabs()->geometry(), tabs);
+        auto* bar = m_window->findChild<QLabel*>("errorBar");
+        QVERIFY(bar);
+        QVERIFY(bar->height() > 10 && bar->width() > m_window->width() / 2);
+        QTest::mouseClick(bar, Qt::LeftButton); // dismissed with a click
+        QVERIFY(!m_window->errorVisible());
+        QCOMPARE(button->mapTo(m_window.get(), QPoint(0, 0)), before);
+    }
+
+    // The first job's progress bar made the status bar (and the window) taller; Generate stayed enabled,
+    // a second click restarted the run with a new seed, and a cancelled run left its seed in the field.
+    void aRunningBatchKeepsTheLayoutTheButtonAndTheSeed() {
+        m_window->showTab(MainWindow::GenerateTab);
+        GenerateView* view = m_window->generateView();
+        QVERIFY(generateNow(2, 77));
+        QTest::qWait(20);
+        const QSize window = m_window->size();
+        const QRect tabs = m_window->tabs()->geometry();
+        const int statusHeight = m_window->statusBar()->height();
+        view->seedLock()->setChecked(false);
+        view->scheduleEditor()->setSteps(4);
+        view->batchSize()->setValue(512);
+        QSignalSpy progress(m_window->engine(), &Engine::progress);
+        QSignalSpy cancelled(m_window->engine(), &Engine::cancelled);
+        QTest::mouseClick(view->generateButton(), Qt::LeftButton);
+        QVERIFY(progress.wait(kJobTimeoutMs));
+        QTest::qWait(20);
+        QVERIFY(m_window->findChild<QProgressBar*>()->isVisible());
+        QCOMPARE(m_window->statusBar()->height(), statusHeight);
+        QCOMPARE(m_window->size(), window);
+        QCOMPARE(m_window->tabs()->geometry(), tabs);
+        const int running = view->seed()->value();
+        QVERIFY(running != 77); // unlocked: a new seed was drawn
+        QVERIFY(!view->generateButton()->isEnabled());
+        QTest::mouseClick(view->generateButton(), Qt::LeftButton);
+        view->generate(); // Ctrl+Return
+        QCOMPARE(view->seed()->value(), running);
+        m_window->cancelJobs();
+        QVERIFY(cancelled.wait(kJobTimeoutMs));
+        QCOMPARE(cancelled.count(), 1); // one run, not three
+        QCOMPARE(view->seed()->value(), 77); // the seed of the images on screen
+        QVERIFY(view->generateButton()->isEnabled());
+        QCOMPARE(view->gallery()->settings(0).value("seed").toString(), QString("77"));
+        view->scheduleEditor()->setSteps(1);
+        view->seedLock()->setChecked(true);
+    }
+
+    // Saving into a folder that has the files once reported only the last clash, then "Saved 0 images".
+    void savingOverExistingFilesAsks() {
+        QVERIFY(generateNow(3, 51));
+        QTemporaryDir dir;
+        const QVector<int> rows{0, 1, 2};
+        QCOMPARE(m_window->saveImagesInto(rows, dir.path()), 3);
+        const QStringList first = QDir(dir.path()).entryList(QDir::Files);
+        QCOMPARE(first, (QStringList{"fashion-mnist-ect-seed51.png", "fashion-mnist-ect-seed52.png",
+                                     "fashion-mnist-ect-seed53.png"}));
+        QString question;
+        answerNextMessageBox("Keep both", &question);
+        QCOMPARE(m_window->saveImagesInto(rows, dir.path()), 3);
+        QVERIFY2(question.contains("3 of the files exist") && question.contains("fashion-mnist-ect-seed52.png"),
+                 qPrintable(question));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 6);
+        QVERIFY(QFile::exists(dir.filePath("fashion-mnist-ect-seed51 (2).png")));
+        QCOMPARE(readPngSettings(dir.filePath("fashion-mnist-ect-seed53 (2).png"))->value("seed").toString(),
+                 QString("53"));
+        answerNextMessageBox("Cancel");
+        QCOMPARE(m_window->saveImagesInto(rows, dir.path()), 0);
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 6);
+        QFile::remove(dir.filePath("fashion-mnist-ect-seed52.png"));
+        answerNextMessageBox("Overwrite", &question);
+        QCOMPARE(m_window->saveImagesInto(rows, dir.path()), 3);
+        QVERIFY2(question.contains("2 of the files exist"), qPrintable(question));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 6);
+        QVERIFY(!m_window->errorVisible());
     }
 
     void eventLoopKeepsRunningDuringALongBatch() {

@@ -41,6 +41,20 @@
             <numerusform>Saved %n images to %1</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>%n of the files exist in %1.</source>
+        <translation>
+            <numerusform>%n of the files exists in %1.</numerusform>
+            <numerusform>%n of the files exist in %1.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) could not be saved:</source>
+        <translation>
+            <numerusform>%n image could not be saved:</numerusform>
+            <numerusform>%n images could not be saved:</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>ScheduleEditor</name>

@@ -4,10 +4,6 @@
 <context>
     <name>CurvePlot</name>
     <message>
-        <source>Drag to pan, scroll to zoom, double-click to fit the curves again</source>
-        <translation>拖动以平移，滚动以缩放，双击使曲线重新适应视图</translation>
-    </message>
-    <message>
         <source>Loss by noise quartile (q0 to q3)</source>
         <translation>按噪声四分位划分的损失（q0 至 q3）</translation>
     </message>
@@ -932,10 +928,6 @@
         <source>Save images into</source>
         <translation>将图像保存到</translation>
     </message>
-    <message>
-        <source>%1 exists; not overwritten</source>
-        <translation>%1 已存在；未覆盖</translation>
-    </message>
     <message numerus="yes">
         <source>Saved %n image(s) to %1</source>
         <translation>
@@ -965,6 +957,30 @@
     <message>
         <source>ETA %1</source>
         <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>Save images</source>
+        <translation>保存图像</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n of the files exist in %1.</source>
+        <translation>
+            <numerusform>%1 中已有 %n 个同名文件。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Overwrite</source>
+        <translation>覆盖</translation>
+    </message>
+    <message>
+        <source>Keep both</source>
+        <translation>两者都保留</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) could not be saved:</source>
+        <translation>
+            <numerusform>%n 张图像未能保存：</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -1988,6 +2004,10 @@
     <message>
         <source>PNG images (*.png)</source>
         <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>Plot: drag to pan, scroll to zoom, double-click to fit.</source>
+        <translation>图表：拖动以平移，滚动以缩放，双击以适应曲线。</translation>
     </message>
 </context>
 <context>

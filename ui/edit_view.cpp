@@ -29,6 +29,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
+#include <utility>
 
 namespace {
 
@@ -314,6 +315,10 @@ void EditView::updateControls() {
         m_hint->setText(reason);
     else
         m_hint->setText(QString());
+    // "The image is 64 × 64 but the model works on 28 × 28" goes once the image fits (and the like; the
+    // hint under the form then names what is still missing, if anything).
+    if (!m_requestError.isEmpty() && (ready || reason != m_requestError))
+        emit errorResolved(std::exchange(m_requestError, QString()));
 }
 
 bool EditView::buildRequest(cm::EditParams& params, QString* error) const {
@@ -400,11 +405,13 @@ void EditView::apply() {
     cm::EditParams params;
     QString error;
     if (!buildRequest(params, &error)) {
+        m_requestError = error;
         emit errorOccurred(error);
         return;
     }
     m_applyJob = m_engine->edit(params, false);
 }
+
 
 void EditView::requestLivePreview() {
     if (!m_live->isChecked() || Operation(m_operation->currentData().toInt()) != Inpaint) return;

@@ -54,6 +54,8 @@ class EditView : public QWidget {
 
   signals:
     void errorOccurred(const QString& message);
+    // The request error last reported no longer holds (the image was fitted, an operation changed...).
+    void errorResolved(const QString& message);
     void applied(const QString& operation, double seconds);
     void previewUpdated();
 
@@ -82,6 +84,7 @@ class EditView : public QWidget {
     QImage m_applySource; // the canvas image the running operation started from
     QImage m_applyMask;
     QTimer m_liveDebounce;
+    QString m_requestError; // the reason apply() last refused to run, until a request would run
 
     QComboBox* m_operation = nullptr;
     QSlider* m_brushSize = nullptr;

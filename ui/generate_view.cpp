@@ -21,6 +21,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <utility>
+
 namespace {
 constexpr int kAllClasses = -2; // class picker: one class per image, in turn
 }
@@ -124,9 +126,20 @@ GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m
             [this](int i) { m_inspector->setComparison(m_chainBase, m_chain->image(i)); });
     connect(m_steps, &ThumbnailStrip::clicked, this,
             [this](int i) { m_inspector->setComparison(m_chainBase, m_steps->image(i)); });
+    connect(m_schedule, &ScheduleEditor::changed, this, [this] {
+        // Resolved once that error no longer holds (a different one shows inline in the editor).
+        cm::SampleParams params;
+        QString error;
+        if (m_formError.isEmpty() || (!m_schedule->fillParams(params, &error) && error == m_formError)) return;
+        emit errorResolved(std::exchange(m_formError, QString()));
+    });
     connect(m_engine, &Engine::finished, this, &GenerateView::onFinished);
     connect(m_engine, &Engine::failed, this, [this](int job, JobKind, const QString& message) {
+        if (job == m_generateJob && m_generating) endGeneration(false);
         if (job == m_generateJob || job == m_chainJob) emit errorOccurred(message);
+    });
+    connect(m_engine, &Engine::cancelled, this, [this](int job, JobKind) {
+        if (job == m_generateJob && m_generating) endGeneration(false);
     });
     setEnabled(false);
 }
@@ -172,14 +185,26 @@ bool GenerateView::buildRequest(cm::SampleParams& params, QString* error) {
 }
 
 void GenerateView::generate() {
+    if (m_generating) return; // one batch at a time; a second click would only start it again
     cm::SampleParams params;
     QString error;
+    m_seedBefore = m_seed->value();
     if (!buildRequest(params, &error)) {
+        m_formError = error;
         emit errorOccurred(error);
         return;
     }
     m_lastRequest = params;
     m_generateJob = m_engine->generate(params);
+    m_generating = true;
+    m_generate->setEnabled(false);
+}
+
+void GenerateView::endGeneration(bool produced) {
+    m_generating = false;
+    m_generate->setEnabled(true);
+    // The field keeps the seed of the images on screen, not that of a batch that never came.
+    if (!produced) m_seed->setValue(m_seedBefore);
 }
 
 void GenerateView::refine(int index) {
@@ -222,6 +247,7 @@ void GenerateView::applySettings(const QVariantMap& settings) {
 
 void GenerateView::onFinished(const JobResult& result) {
     if (result.job == m_generateJob && result.kind == JobKind::Generate) {
+        endGeneration(true);
         QVector<QVariantMap> perImage;
         for (int j = 0; j < result.images.size(); ++j) {
             QVariantMap settings = result.settings;

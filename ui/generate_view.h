@@ -46,10 +46,13 @@ class GenerateView : public QWidget {
   signals:
     void generated(int count, double seconds);
     void errorOccurred(const QString& message);
+    // The form error last reported by errorOccurred() no longer holds (the schedule was corrected).
+    void errorResolved(const QString& message);
     void sendToEditorRequested(const QImage& image, const QVariantMap& settings);
 
   private:
     void onFinished(const JobResult& result);
+    void endGeneration(bool produced);
     void showSelected(int index);
 
     Engine* m_engine;
@@ -57,6 +60,9 @@ class GenerateView : public QWidget {
     int m_generateJob = 0;
     int m_chainJob = 0;
     cm::SampleParams m_lastRequest;
+    bool m_generating = false; // a batch of this view is queued or running
+    int m_seedBefore = 0;      // the seed field before a run drew a new one: shown again if it is cancelled
+    QString m_formError; // the invalid form's message last reported, until the form is valid again
 
     QSpinBox* m_count = nullptr;
     QSpinBox* m_seed = nullptr;

@@ -16,6 +16,7 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -25,6 +26,7 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -32,6 +34,8 @@
 #include <QToolButton>
 #include <QUndoStack>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace {
 
@@ -69,7 +73,14 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
     m_tabs->addTab(m_interpolate, tr("Interpolate"));
     m_tabs->addTab(m_training, tr("Training"));
 
-    m_errorBar = new QLabel;
+    auto* central = new QWidget;
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(4, 4, 4, 0);
+    layout->addWidget(m_tabs, 1);
+
+    // Over the bottom of the view, not in the layout: showing or dismissing an error moves no control.
+    m_errorBar = new QLabel(central);
+    m_errorBar->setObjectName("errorBar");
     m_errorBar->setWordWrap(true);
     m_errorBar->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_errorBar->setStyleSheet("QLabel { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; "
@@ -77,12 +88,7 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
     m_errorBar->setToolTip(tr("Click to dismiss"));
     m_errorBar->hide();
     m_errorBar->installEventFilter(this);
-
-    auto* central = new QWidget;
-    auto* layout = new QVBoxLayout(central);
-    layout->setContentsMargins(4, 4, 4, 0);
-    layout->addWidget(m_errorBar);
-    layout->addWidget(m_tabs, 1);
+    central->installEventFilter(this);
     setCentralWidget(central);
 
     m_modelLabel = new QLabel;
@@ -95,6 +101,13 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
     m_cancel->setText(tr("Cancel"));
     m_cancel->setToolTip(tr("Stop the running job (Esc); it stops within one network evaluation"));
     m_cancel->hide();
+    // Their room is kept while they are hidden: the first job does not make the status bar (and the
+    // window) taller.
+    for (QWidget* widget : {static_cast<QWidget*>(m_progress), static_cast<QWidget*>(m_cancel)}) {
+        QSizePolicy policy = widget->sizePolicy();
+        policy.setRetainSizeWhenHidden(true);
+        widget->setSizePolicy(policy);
+    }
     statusBar()->addPermanentWidget(m_modelLabel);
     statusBar()->addPermanentWidget(m_eta);
     statusBar()->addPermanentWidget(m_progress);
@@ -116,14 +129,21 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
         emit modelReady(model);
     });
     connect(m_engine, &Engine::failed, this, [this](int, JobKind kind, const QString& message) {
-        if (kind == JobKind::LoadModel) showError(tr("Could not load the model: %1").arg(message));
+        if (kind != JobKind::LoadModel) return;
+        statusBar()->clearMessage(); // "Loading …" is over
+        showError(tr("Could not load the model: %1").arg(message));
     });
     connect(m_modelPanel, &ModelPanel::modelRequested, this, &MainWindow::loadModel);
     connect(m_modelPanel, &ModelPanel::openFileRequested, this, &MainWindow::openModelDialog);
     connect(m_generate, &GenerateView::errorOccurred, this, &MainWindow::showError);
     connect(m_edit, &EditView::errorOccurred, this, &MainWindow::showError);
+    connect(m_generate, &GenerateView::errorResolved, this, &MainWindow::dismissError);
+    connect(m_edit, &EditView::errorResolved, this, &MainWindow::dismissError);
     connect(m_interpolate, &InterpolationView::errorOccurred, this, &MainWindow::showError);
     connect(m_training, &TrainingView::errorOccurred, this, &MainWindow::showError);
+    // Errors go to the error bar, once: no message box of the view's own on top of it.
+    m_training->setInteractive(false);
+    connect(m_training, &TrainingView::otherFilesDropped, this, &MainWindow::openDropped);
     connect(m_generate, &GenerateView::generated, this, [this](int count, double seconds) {
         statusBar()->showMessage(tr("Generated %n image(s) in %1 s", "", count).arg(seconds, 0, 'f', 2), 5000);
     });
@@ -143,7 +163,15 @@ MainWindow::~MainWindow() = default;
 
 bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
     if (watched == m_errorBar && event->type() == QEvent::MouseButtonRelease) m_errorBar->hide();
+    if (watched == centralWidget() && event->type() == QEvent::Resize && m_errorBar->isVisible()) placeErrorBar();
     return QMainWindow::eventFilter(watched, event);
+}
+
+void MainWindow::placeErrorBar() {
+    const QRect area = centralWidget()->rect().adjusted(12, 0, -12, -8);
+    const int height = std::min(m_errorBar->heightForWidth(area.width()), area.height() * 2 / 5);
+    m_errorBar->setGeometry(area.left(), area.bottom() - height, area.width(), height);
+    m_errorBar->raise();
 }
 
 void MainWindow::buildMenus() {
@@ -247,8 +275,13 @@ void MainWindow::showTab(int index) { m_tabs->setCurrentIndex(index); }
 void MainWindow::showError(const QString& message) {
     m_lastError = message;
     m_errorBar->setText(message);
+    placeErrorBar();
     m_errorBar->show();
-    statusBar()->showMessage(message.section('\n', 0, 0), 10000);
+    // The error bar says it; the status bar does not repeat it.
+}
+
+void MainWindow::dismissError(const QString& message) {
+    if (m_lastError == message) m_errorBar->hide();
 }
 
 bool MainWindow::errorVisible() const { return m_errorBar->isVisible(); }
@@ -353,20 +386,54 @@ void MainWindow::saveSelected() {
     }
     const QString folder = QFileDialog::getExistingDirectory(this, tr("Save images into"), saveDirectory());
     if (folder.isEmpty()) return;
-    int saved = 0;
-    for (int row : rows) {
+    saveImagesInto(rows, folder);
+}
+
+int MainWindow::saveImagesInto(const QVector<int>& rows, const QString& folder) {
+    SampleGallery* gallery = m_generate->gallery();
+    const QDir dir(folder);
+    auto fileName = [&](int row) {
         const QVariantMap settings = gallery->settings(row);
-        const QString path =
-            folder + "/" + QString("%1-seed%2.png").arg(settings.value("model").toString(), settings.value("seed").toString());
+        return QString("%1-seed%2.png").arg(settings.value("model").toString(), settings.value("seed").toString());
+    };
+    QStringList clashes;
+    for (int row : rows)
+        if (QFileInfo::exists(dir.filePath(fileName(row)))) clashes << fileName(row);
+    bool keepBoth = false;
+    if (!clashes.isEmpty()) {
+        // One question for all of them, naming them (not one error per file, nor only the last).
+        QMessageBox box(QMessageBox::Question, tr("Save images"),
+                        tr("%n of the files exist in %1.", "", int(clashes.size())).arg(folder), QMessageBox::NoButton,
+                        this);
+        box.setInformativeText(clashes.mid(0, 10).join('\n') + (clashes.size() > 10 ? QStringLiteral("\n…") : QString()));
+        QPushButton* overwrite = box.addButton(tr("Overwrite"), QMessageBox::DestructiveRole);
+        QPushButton* both = box.addButton(tr("Keep both"), QMessageBox::AcceptRole);
+        box.addButton(QMessageBox::Cancel);
+        box.setDefaultButton(both);
+        box.exec();
+        if (box.clickedButton() != overwrite && box.clickedButton() != both) return 0;
+        keepBoth = box.clickedButton() == both;
+    }
+    int saved = 0;
+    QStringList errors;
+    for (int row : rows) {
+        QString path = dir.filePath(fileName(row));
+        if (keepBoth && QFileInfo::exists(path)) {
+            const QString base = QFileInfo(path).completeBaseName();
+            for (int n = 2; QFileInfo::exists(path); ++n) path = dir.filePath(QString("%1 (%2).png").arg(base).arg(n));
+        }
         QString error;
-        if (QFileInfo::exists(path) || !savePngWithSettings(gallery->image(row), path, settings, &error)) {
-            showError(error.isEmpty() ? tr("%1 exists; not overwritten").arg(path) : error);
+        if (!savePngWithSettings(gallery->image(row), path, gallery->settings(row), &error)) {
+            errors << error;
             continue;
         }
         ++saved;
     }
     QSettings().setValue("folders/save", folder);
+    if (!errors.isEmpty())
+        showError(tr("%n image(s) could not be saved:", "", int(errors.size())) + '\n' + errors.join('\n'));
     statusBar()->showMessage(tr("Saved %n image(s) to %1", "", saved).arg(folder), 5000);
+    return saved;
 }
 
 void MainWindow::saveGrid() {
@@ -424,6 +491,16 @@ void MainWindow::onBusyChanged(bool busy) {
     }
 }
 
+void MainWindow::openDropped(const QStringList& paths) {
+    for (const QString& path : paths) {
+        if (isModelFile(path))
+            loadModel(path);
+        else
+            openImage(path);
+        break; // one document at a time
+    }
+}
+
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
     if (event->mimeData()->hasUrls() || event->mimeData()->hasImage()) event->acceptProposedAction();
 }
@@ -431,15 +508,10 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
 void MainWindow::dropEvent(QDropEvent* event) {
     const QMimeData* data = event->mimeData();
     if (data->hasUrls()) {
-        for (const QUrl& url : data->urls()) {
-            const QString path = url.toLocalFile();
-            if (path.isEmpty()) continue;
-            if (isModelFile(path))
-                loadModel(path);
-            else
-                openImage(path);
-            break; // one document at a time
-        }
+        QStringList paths;
+        for (const QUrl& url : data->urls())
+            if (!url.toLocalFile().isEmpty()) paths << url.toLocalFile();
+        openDropped(paths);
     } else if (data->hasImage()) {
         m_edit->openImage(qvariant_cast<QImage>(data->imageData()), {});
         showTab(EditTab);

@@ -29,7 +29,11 @@ class MainWindow : public QMainWindow {
     // Opens an image in the editor; a PNG written by CM Studio also offers its settings for reuse.
     bool openImage(const QString& path);
     void showError(const QString& message);
+    // Hides the error bar if it still shows `message` (its cause was corrected).
+    void dismissError(const QString& message);
     void showTab(int index);
+    // Dropped files (on the window or on a tab that passes them on): the first model or image is opened.
+    void openDropped(const QStringList& paths);
 
     Engine* engine() const { return m_engine; }
     GenerateView* generateView() const { return m_generate; }
@@ -48,6 +52,9 @@ class MainWindow : public QMainWindow {
     void saveSelected();
     void saveGrid();
     void copySelected();
+    // Saves gallery images into a folder as <model>-seed<seed>.png. If some exist, asks once: overwrite,
+    // keep both (" (2)" is added to the new name) or cancel. Returns how many were saved.
+    int saveImagesInto(const QVector<int>& rows, const QString& folder);
     void cancelJobs();
 
   signals:
@@ -61,6 +68,7 @@ class MainWindow : public QMainWindow {
 
   private:
     void buildMenus();
+    void placeErrorBar();
     void restoreSettings();
     void rememberRecent(const QString& path);
     void rebuildRecentMenu();

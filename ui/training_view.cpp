@@ -12,6 +12,7 @@
 #include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QHBoxLayout>
+#include <QImageReader>
 #include <QLabel>
 #include <QListWidget>
 #include <QMessageBox>
@@ -437,6 +438,7 @@ void TrainingView::updateStatus() {
     else if (follow())
         parts << tr("Following %n log(s).", nullptr, int(m_order.size()));
     if (nonFinite > 0) parts << tr("%n non-finite value(s) left out.", nullptr, nonFinite);
+    if (!m_order.isEmpty()) parts << tr("Plot: drag to pan, scroll to zoom, double-click to fit.");
     m_status->setText(parts.join(QLatin1Char(' ')));
 }
 
@@ -491,7 +493,13 @@ void TrainingView::openLogs() {
 }
 
 void TrainingView::showBatchErrors() {
-    if (m_batchErrors.isEmpty() || !m_interactive) return;
+    if (m_batchErrors.isEmpty()) return;
+    if (!m_interactive) { // one report for the batch: the error bar shows the last report
+        m_lastError = m_batchErrors.join(QLatin1Char('\n'));
+        m_batchErrors.clear();
+        emit errorOccurred(m_lastError);
+        return;
+    }
     auto* box = new QMessageBox(QMessageBox::Warning, tr("Training log"),
                                 tr("%n log(s) could not be read.", nullptr, int(m_batchErrors.size())),
                                 QMessageBox::Ok, this);
@@ -587,8 +595,24 @@ void TrainingView::dragEnterEvent(QDragEnterEvent* event) {
     if (event->mimeData()->hasUrls()) event->acceptProposedAction();
 }
 
+bool TrainingView::isTrainingLogFile(const QString& path) {
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    static const QStringList kModelSuffixes{QStringLiteral("safetensors"), QStringLiteral("pt"),
+                                            QStringLiteral("pth"), QStringLiteral("ckpt"), QStringLiteral("bin")};
+    if (kModelSuffixes.contains(suffix) || QFileInfo(path).isDir()) return false;
+    return !QImageReader::supportedImageFormats().contains(suffix.toLatin1());
+}
+
 void TrainingView::dropEvent(QDropEvent* event) {
-    for (const QUrl& url : event->mimeData()->urls())
-        if (url.isLocalFile()) addLog(url.toLocalFile());
+    QStringList others;
+    for (const QUrl& url : event->mimeData()->urls()) {
+        if (!url.isLocalFile()) continue;
+        const QString path = url.toLocalFile();
+        if (isTrainingLogFile(path))
+            addLog(path);
+        else
+            others << path;
+    }
     event->acceptProposedAction();
+    if (!others.isEmpty()) emit otherFilesDropped(others);
 }

@@ -38,7 +38,12 @@ class TrainingView : public QWidget {
     const TrainingLog* log(const QString& path) const; // null until its first read succeeded
     bool isReading() const;
 
-    // Off: errors are only reported by errorOccurred() and lastError(), never by a message box (tests).
+    // Whether a dropped file is read as a training log here. Models (.safetensors, .pt...) and images are
+    // not: they go to otherFilesDropped(), for the main window to open as on any other tab.
+    static bool isTrainingLogFile(const QString& path);
+
+    // Off: errors are only reported by errorOccurred() and lastError(), never by a message box (inside
+    // the main window, whose error bar shows them; and in tests).
     void setInteractive(bool on) { m_interactive = on; }
     bool isInteractive() const { return m_interactive; }
     QString lastError() const { return m_lastError; }
@@ -66,6 +71,8 @@ class TrainingView : public QWidget {
     void errorOccurred(const QString& message);
     void logsChanged();
     void logRead(const QString& path);
+    // Dropped files that are no training logs (see isTrainingLogFile), in the order they were dropped.
+    void otherFilesDropped(const QStringList& paths);
 
   protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
