@@ -2,6 +2,7 @@
 #include "core/model_locator.h"
 #include "core/safetensors.h"
 #include "corrupt_models.h"
+#include "ui/batch_history.h"
 #include "ui/edit_view.h"
 #include "ui/engine.h"
 #include "ui/generate_view.h"
@@ -10,6 +11,7 @@
 #include "ui/main_window.h"
 #include "ui/mask_canvas.h"
 #include "ui/mask_document.h"
+#include "ui/model_panel.h"
 #include "ui/png_settings.h"
 #include "ui/sample_gallery.h"
 #include "ui/schedule_editor.h"
@@ -556,6 +558,87 @@ class TestGuiApp : public QObject {
         QVERIFY2(question.contains("2 of the files exist"), qPrintable(question));
         QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 6);
         QVERIFY(!m_window->errorVisible());
+    }
+
+    // Stale state: the refine panel kept the old chain after a new batch or model, the timing line the old
+    // model's figures, the bundled list the old highlight; a model change reset the class.
+    void nothingStaleAfterANewBatchOrModel() {
+        m_window->showTab(MainWindow::GenerateTab);
+        GenerateView* view = m_window->generateView();
+        QComboBox* classes = view->classPicker();
+        classes->setCurrentIndex(classes->findData(3));
+        QVERIFY(generateNow(4, 61));
+        QSignalSpy finished(m_window->engine(), &Engine::finished);
+        view->refine(0);
+        QVERIFY(finished.wait(kJobTimeoutMs));
+        QVERIFY(view->chainStrip()->count() > 0);
+        QVERIFY(generateNow(4, 62));
+        QCOMPARE(view->chainStrip()->count(), 0);
+        QCOMPARE(view->stepsStrip()->count(), 0);
+        QVERIFY(!view->chainCaption().contains("61"));
+        QVERIFY(!view->timingText().isEmpty());
+
+        const QString ect = QFileInfo(kModels + "fashion-mnist-ect.safetensors").absoluteFilePath();
+        QCOMPARE(QFileInfo(m_window->modelPanel()->highlightedModel()), QFileInfo(ect));
+        QVERIFY(waitForModel(kModels + "fashion-mnist-cd.safetensors")); // as File › Open does
+        QCOMPARE(QFileInfo(m_window->modelPanel()->highlightedModel()),
+                 QFileInfo(kModels + "fashion-mnist-cd.safetensors"));
+        QVERIFY2(view->timingText().isEmpty(), qPrintable(view->timingText()));
+        QCOMPARE(classes->currentData().toInt(), 3); // the same ten classes: the choice stays
+        QTemporaryDir elsewhere;
+        QVERIFY(QFile::copy(ect, elsewhere.filePath("my-model.safetensors")));
+        QVERIFY(waitForModel(elsewhere.filePath("my-model.safetensors")));
+        QVERIFY(m_window->modelPanel()->highlightedModel().isEmpty());
+        QVERIFY(waitForModel(ect));
+    }
+
+    // A batch made before a model change is still there, and two batches show side by side.
+    void earlierBatchesStayAndCompare() {
+        GenerateView* view = m_window->generateView();
+        QVERIFY(generateNow(3, 71));
+        const QImage ect71 = view->gallery()->image(0);
+        QVERIFY(waitForModel(kModels + "fashion-mnist-cd.safetensors"));
+        QCOMPARE(view->gallery()->count(), 3); // not cleared by the model change
+        QVERIFY(generateNow(3, 71));
+        BatchHistory* history = view->history();
+        QVERIFY(history->count() >= 2);
+        QCOMPARE(history->batch(0).model, QString("fashion-mnist-cd"));
+        QCOMPARE(history->batch(1).model, QString("fashion-mnist-ect"));
+        QVERIFY2(BatchHistory::label(history->batch(1)).contains("fashion-mnist-ect") &&
+                     BatchHistory::label(history->batch(1)).contains("71"),
+                 qPrintable(BatchHistory::label(history->batch(1))));
+        QVERIFY(!sameImage(view->gallery()->image(0), ect71)); // another model, the same seed
+        history->compareWith(1);
+        QVERIFY(view->comparedGallery()->isVisible());
+        QVERIFY(sameImage(view->comparedGallery()->image(0), ect71));
+        QVERIFY(view->comparedGallery()->x() > view->gallery()->x()); // beside it
+        history->show(1);
+        QVERIFY(sameImage(view->gallery()->image(0), ect71));
+        // Refining a sample of another model's batch says so instead of refining with the wrong model.
+        view->refine(0);
+        QVERIFY2(m_window->lastError().contains("fashion-mnist-ect"), qPrintable(m_window->lastError()));
+        history->compareWith(-1);
+        QVERIFY(!view->comparedGallery()->isVisible());
+        QVERIFY(waitForModel(kModels + "fashion-mnist-ect.safetensors"));
+    }
+
+    // Seed and Lock, the edit task and the interpolation settings come back after a restart.
+    void settingsSurviveARestart() {
+        GenerateView* view = m_window->generateView();
+        view->seed()->setValue(1234);
+        view->seedLock()->setChecked(true);
+        m_window->editView()->setOperation(EditView::Colorize);
+        m_window->interpolationView()->setSeeds(5, 6, -1);
+        m_window->interpolationView()->frameCount()->setValue(7);
+        {
+            MainWindow second(QStringList{});
+            QCOMPARE(second.generateView()->seed()->value(), 1234);
+            QVERIFY(second.generateView()->seedLock()->isChecked());
+            QCOMPARE(second.editView()->operation(), EditView::Colorize);
+            QCOMPARE(second.interpolationView()->frameCount()->value(), 7);
+            QCOMPARE(second.interpolationView()->seeds(), qMakePair(quint64(5), quint64(6)));
+        }
+        m_window->editView()->setOperation(EditView::Inpaint);
     }
 
     void eventLoopKeepsRunningDuringALongBatch() {

@@ -2,6 +2,16 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
 <context>
+    <name>BatchHistory</name>
+    <message numerus="yes">
+        <source>#%1 %2 · %3 · %4 · %n image(s)</source>
+        <translation>
+            <numerusform>#%1 %2 · %3 · %4 · %n image</numerusform>
+            <numerusform>#%1 %2 · %3 · %4 · %n images</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>GenerateView</name>
     <message numerus="yes">
         <source>%n image(s) in %1 s; network evaluations per image: %2</source>

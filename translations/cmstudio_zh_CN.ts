@@ -2,6 +2,51 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>BatchHistory</name>
+    <message>
+        <source>The batches of this session: pick one to show it in the gallery</source>
+        <translation>本次会话生成的各批图像：选择一批在图库中显示</translation>
+    </message>
+    <message>
+        <source>Show a second batch beside the first, e.g. the same seeds from another model</source>
+        <translation>在旁边显示另一批，例如另一个模型用相同种子生成的图像</translation>
+    </message>
+    <message>
+        <source>Batch</source>
+        <translation>批次</translation>
+    </message>
+    <message>
+        <source>Compare with</source>
+        <translation>对比</translation>
+    </message>
+    <message>
+        <source>seeds %1–%2</source>
+        <translation>种子 %1–%2</translation>
+    </message>
+    <message>
+        <source>seed %1</source>
+        <translation>种子 %1</translation>
+    </message>
+    <message>
+        <source>1 step</source>
+        <translation>1 步</translation>
+    </message>
+    <message>
+        <source>%1, %2 NFE</source>
+        <translation>%1，%2 次网络求值</translation>
+    </message>
+    <message numerus="yes">
+        <source>#%1 %2 · %3 · %4 · %n image(s)</source>
+        <translation>
+            <numerusform>#%1 %2 · %3 · %4 · %n 张图像</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+</context>
+<context>
     <name>CurvePlot</name>
     <message>
         <source>Loss by noise quartile (q0 to q3)</source>
@@ -492,6 +537,14 @@
     <message>
         <source>Seed %1. Top: the Heun trajectory&apos;s clean estimates. Bottom: more evaluations. Click one to compare.</source>
         <translation>种子 %1。上排：Heun 轨迹上的干净图像估计。下排：更多次评估。点击其中一张进行对比。</translation>
+    </message>
+    <message>
+        <source>The batch compared with the one on the left</source>
+        <translation>与左侧批次对比的批次</translation>
+    </message>
+    <message>
+        <source>This sample was made by %1; load that model to refine it (%2 is loaded).</source>
+        <translation>此样本由 %1 生成；请加载该模型后再细化（当前加载的是 %2）。</translation>
     </message>
 </context>
 <context>

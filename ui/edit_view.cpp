@@ -28,6 +28,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -109,6 +110,7 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     auto* opForm = new QFormLayout(opBox);
     m_operation = new QComboBox;
     for (Operation op : {Inpaint, Colorize, SuperResolve, Stroke, Denoise}) m_operation->addItem(operationLabel(op), int(op));
+    m_operation->setCurrentIndex(std::max(0, m_operation->findData(QSettings().value("edit/operation", int(Inpaint)))));
     m_factor = new QComboBox;
     for (int f : {2, 4, 8}) m_factor->addItem(QString("%1×").arg(f), f);
     m_factor->setCurrentIndex(1);
@@ -207,6 +209,8 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     connect(clear, &QPushButton::clicked, m_document, &MaskDocument::clearMask);
     connect(showMask, &QCheckBox::toggled, m_canvas, &MaskCanvas::setMaskVisible);
     connect(m_operation, &QComboBox::currentIndexChanged, this, &EditView::updateControls);
+    connect(m_operation, &QComboBox::currentIndexChanged, this,
+            [this] { QSettings().setValue("edit/operation", m_operation->currentData()); });
     connect(addNoiseButton, &QPushButton::clicked, this, &EditView::addNoise);
     connect(m_apply, &QPushButton::clicked, this, &EditView::apply);
     connect(m_applyPreview, &QPushButton::clicked, this, &EditView::applyPreview);
@@ -290,6 +294,8 @@ bool EditView::openImageFile(const QString& path, QString* error) {
     updateControls();
     return true;
 }
+
+EditView::Operation EditView::operation() const { return Operation(m_operation->currentData().toInt()); }
 
 void EditView::setOperation(Operation operation) { m_operation->setCurrentIndex(m_operation->findData(int(operation))); }
 

@@ -39,6 +39,7 @@ class EditView : public QWidget {
     bool openImageFile(const QString& path, QString* error);
 
     void setOperation(Operation operation);
+    Operation operation() const;
     void apply();       // runs the chosen operation on the canvas image
     void fitToModel();  // undoable: centre-crop to a square and resize to the model's size
     void addNoise();    // undoable: N(0, sigma^2) noise on the canvas image (a demonstration input)

@@ -1,5 +1,6 @@
 #include "generate_view.h"
 
+#include "batch_history.h"
 #include "engine.h"
 #include "image_inspector.h"
 #include "sample_gallery.h"
@@ -16,6 +17,7 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QScrollArea>
+#include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QToolButton>
@@ -77,6 +79,19 @@ GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m
     controlsScroll->setMinimumWidth(controls->sizeHint().width() + 20);
 
     m_gallery = new SampleGallery;
+    m_history = new BatchHistory;
+    m_compare = new SampleGallery;
+    m_compare->setToolTip(tr("The batch compared with the one on the left"));
+    m_compare->hide();
+    m_galleries = new QSplitter;
+    m_galleries->addWidget(m_gallery);
+    m_galleries->addWidget(m_compare);
+    m_galleries->setChildrenCollapsible(false);
+    auto* galleryColumn = new QWidget;
+    auto* galleryLayout = new QVBoxLayout(galleryColumn);
+    galleryLayout->setContentsMargins(0, 0, 0, 0);
+    galleryLayout->addWidget(m_history);
+    galleryLayout->addWidget(m_galleries, 1);
 
     m_inspector = new ImageInspector;
     m_chainLabel = new QLabel(tr("Double-click a sample to see its multistep chain."));
@@ -107,16 +122,41 @@ GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m
 
     auto* splitter = new QSplitter;
     splitter->addWidget(controlsScroll);
-    splitter->addWidget(m_gallery);
+    splitter->addWidget(galleryColumn);
     splitter->addWidget(inspect);
     splitter->setStretchFactor(1, 2);
     splitter->setStretchFactor(2, 2);
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(splitter);
 
+    // Seed, Lock and the batch size are kept across restarts (written as they change).
+    {
+        const QSettings settings;
+        m_count->setValue(settings.value("generate/batchSize", m_count->value()).toInt());
+        m_seed->setValue(settings.value("generate/seed", 0).toInt());
+        m_lock->setChecked(settings.value("generate/lock", false).toBool());
+    }
+    connect(m_count, &QSpinBox::valueChanged, this, [](int v) { QSettings().setValue("generate/batchSize", v); });
+    connect(m_seed, &QSpinBox::valueChanged, this, [](int v) { QSettings().setValue("generate/seed", v); });
+    connect(m_lock, &QCheckBox::toggled, this, [](bool on) { QSettings().setValue("generate/lock", on); });
     connect(randomise, &QToolButton::clicked, this,
             [this] { m_seed->setValue(int(QRandomGenerator::global()->bounded(std::numeric_limits<int>::max()))); });
     connect(m_generate, &QPushButton::clicked, this, &GenerateView::generate);
+    connect(m_history, &BatchHistory::shownChanged, this, &GenerateView::showBatch);
+    connect(m_history, &BatchHistory::comparedChanged, this, [this](int index) {
+        m_compare->setVisible(index >= 0);
+        if (index < 0) {
+            m_compare->clear();
+            return;
+        }
+        const GeneratedBatch& batch = m_history->batch(index);
+        m_compare->setSamples(batch.images, batch.settings);
+    });
+    connect(m_compare, &SampleGallery::sendToEditorRequested, this,
+            [this](int index) { emit sendToEditorRequested(m_compare->image(index), m_compare->settings(index)); });
+    connect(m_compare, &SampleGallery::currentChanged, this, [this](int index) {
+        if (index >= 0) m_inspector->setImage(m_compare->image(index));
+    });
     connect(m_gallery, &SampleGallery::currentChanged, this, &GenerateView::showSelected);
     connect(m_gallery, &SampleGallery::refineRequested, this, &GenerateView::refine);
     connect(refineButton, &QPushButton::clicked, this, [this] { refine(m_gallery->currentIndex()); });
@@ -145,6 +185,10 @@ GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m
 }
 
 void GenerateView::setModel(const ModelInfo& model) {
+    // A model with the same classes keeps the chosen class (ECT -> CD on Fashion-MNIST).
+    const bool sameClasses = model.numClasses > 0 && model.numClasses == m_model.numClasses &&
+                             model.classNames == m_model.classNames;
+    const QVariant chosenClass = m_class->currentData();
     m_model = model;
     setEnabled(!model.pointModel);
     m_class->clear();
@@ -153,14 +197,35 @@ void GenerateView::setModel(const ModelInfo& model) {
         m_class->addItem(tr("All classes in turn"), kAllClasses);
         for (int c = 0; c < model.numClasses; ++c)
             m_class->addItem(model.classNames.value(c, tr("Class %1").arg(c)), c);
-        m_class->setCurrentIndex(1);
+        const int kept = sameClasses ? m_class->findData(chosenClass) : -1;
+        m_class->setCurrentIndex(kept >= 0 ? kept : 1);
     }
     m_class->setEnabled(model.numClasses > 0);
     m_schedule->setModel(model);
-    m_gallery->clear();
-    m_inspector->clear();
+    // The gallery keeps the last batch (its model is named in the history), for comparing.
+    clearRefinePanel();
+    m_timing->clear(); // the figures were the previous model's
+}
+
+void GenerateView::showBatch(int index) {
+    clearRefinePanel(); // the chain was of a sample of the batch shown before
+    if (index < 0 || index >= m_history->count()) {
+        m_gallery->clear();
+        return;
+    }
+    const GeneratedBatch& batch = m_history->batch(index);
+    m_gallery->setSamples(batch.images, batch.settings);
+}
+
+QString GenerateView::timingText() const { return m_timing->text(); }
+QString GenerateView::chainCaption() const { return m_chainLabel->text(); }
+
+void GenerateView::clearRefinePanel() {
+    m_chainJob = 0; // a chain still computing belongs to what is gone
     m_chain->clear();
     m_steps->clear();
+    m_chainBase = QImage();
+    m_chainLabel->setText(tr("Double-click a sample to see its multistep chain."));
 }
 
 bool GenerateView::buildRequest(cm::SampleParams& params, QString* error) {
@@ -210,6 +275,11 @@ void GenerateView::endGeneration(bool produced) {
 void GenerateView::refine(int index) {
     if (index < 0 || index >= m_gallery->count()) return;
     const QVariantMap settings = m_gallery->settings(index);
+    if (settings.value("model").toString() != m_model.name) {
+        emit errorOccurred(tr("This sample was made by %1; load that model to refine it (%2 is loaded).")
+                               .arg(settings.value("model").toString(), m_model.name));
+        return;
+    }
     cm::SampleParams params;
     QString error;
     if (!m_schedule->fillParams(params, &error)) {
@@ -256,7 +326,13 @@ void GenerateView::onFinished(const JobResult& result) {
                                                                    : m_lastRequest.classLabels[size_t(j)];
             perImage.push_back(settings);
         }
-        m_gallery->setSamples(result.images, perImage);
+        GeneratedBatch batch;
+        batch.images = result.images;
+        batch.settings = perImage;
+        batch.model = result.settings.value("model").toString();
+        batch.seconds = result.seconds;
+        batch.nfe = result.nfe;
+        m_history->add(batch); // shows it (showBatch)
         m_timing->setText(tr("%n image(s) in %1 s; network evaluations per image: %2", "", int(result.images.size()))
                               .arg(result.seconds, 0, 'f', 2)
                               .arg(result.nfe));

@@ -8,6 +8,7 @@
 
 #include <QWidget>
 
+class BatchHistory;
 class Engine;
 class ImageInspector;
 class QCheckBox;
@@ -15,6 +16,7 @@ class QComboBox;
 class QLabel;
 class QPushButton;
 class QSpinBox;
+class QSplitter;
 class SampleGallery;
 class ScheduleEditor;
 class ThumbnailStrip;
@@ -33,6 +35,8 @@ class GenerateView : public QWidget {
     void applySettings(const QVariantMap& settings); // "reuse these settings" from a PNG
 
     SampleGallery* gallery() const { return m_gallery; }
+    SampleGallery* comparedGallery() const { return m_compare; } // hidden unless comparing
+    BatchHistory* history() const { return m_history; }
     ImageInspector* inspector() const { return m_inspector; }
     ThumbnailStrip* chainStrip() const { return m_chain; }
     ThumbnailStrip* stepsStrip() const { return m_steps; }
@@ -42,6 +46,8 @@ class GenerateView : public QWidget {
     QComboBox* classPicker() const { return m_class; }
     ScheduleEditor* scheduleEditor() const { return m_schedule; }
     QPushButton* generateButton() const { return m_generate; }
+    QString timingText() const; // "16 images in 0.05 s; ..." of the last batch, empty after a model change
+    QString chainCaption() const;
 
   signals:
     void generated(int count, double seconds);
@@ -53,6 +59,8 @@ class GenerateView : public QWidget {
   private:
     void onFinished(const JobResult& result);
     void endGeneration(bool produced);
+    void clearRefinePanel();
+    void showBatch(int index);
     void showSelected(int index);
 
     Engine* m_engine;
@@ -72,6 +80,9 @@ class GenerateView : public QWidget {
     QPushButton* m_generate = nullptr;
     QLabel* m_timing = nullptr;
     SampleGallery* m_gallery = nullptr;
+    BatchHistory* m_history = nullptr;
+    SampleGallery* m_compare = nullptr;
+    QSplitter* m_galleries = nullptr;
     ImageInspector* m_inspector = nullptr;
     QLabel* m_chainLabel = nullptr;
     ThumbnailStrip* m_chain = nullptr;

@@ -98,6 +98,14 @@ InterpolationView::InterpolationView(Engine* engine, QWidget* parent) : QWidget(
     layout->addWidget(controls);
     layout->addLayout(right, 1);
 
+    // The seeds, frame count and video rate are kept across restarts (written as they change).
+    const QList<QPair<QSpinBox*, QString>> kept = {
+        {m_seedA, "interpolate/seedA"}, {m_seedB, "interpolate/seedB"}, {m_frameCount, "interpolate/frames"}, {m_fps, "interpolate/fps"}};
+    for (const auto& [box, key] : kept) {
+        box->setValue(QSettings().value(key, box->value()).toInt());
+        connect(box, &QSpinBox::valueChanged, this, [key = key](int v) { QSettings().setValue(key, v); });
+    }
+
     // Changing a seed or the frame count recomputes on its own, after typing settles.
     m_recompute.setSingleShot(true);
     m_recompute.setInterval(300);
@@ -160,6 +168,10 @@ void InterpolationView::setSeeds(quint64 a, quint64 b, int classLabel) {
     m_seedB->setValue(int(b));
     const int at = m_class->findData(classLabel);
     if (at >= 0) m_class->setCurrentIndex(at);
+}
+
+QPair<quint64, quint64> InterpolationView::seeds() const {
+    return {quint64(m_seedA->value()), quint64(m_seedB->value())};
 }
 
 void InterpolationView::compute() {

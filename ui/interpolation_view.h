@@ -25,6 +25,7 @@ class InterpolationView : public QWidget {
     void setModel(const ModelInfo& model);
     void setGallery(SampleGallery* gallery); // the source of "use the selected samples"
     void setSeeds(quint64 a, quint64 b, int classLabel);
+    QPair<quint64, quint64> seeds() const;
     void compute();
     // Writes the strip as PNG (with settings) or the frames as a video (.avi, Motion JPEG, each frame
     // enlarged with whole pixels). Atomic: a temporary file renamed on success. False with a message.

@@ -40,6 +40,7 @@ class MainWindow : public QMainWindow {
     EditView* editView() const { return m_edit; }
     InterpolationView* interpolationView() const { return m_interpolate; }
     TrainingView* trainingView() const { return m_training; }
+    ModelPanel* modelPanel() const { return m_modelPanel; }
     QTabWidget* tabs() const { return m_tabs; }
     QString lastError() const { return m_lastError; }
     bool errorVisible() const;
