@@ -204,6 +204,8 @@ class TestGuiApp : public QObject {
                 changedInside += changed;
             }
         QVERIFY2(changedInside > masked / 3, "the fill left the masked pixels as they were");
+        // The result shows without the mask over it; painting shows the mask again.
+        QVERIFY(!canvas->isMaskVisible());
 
         document->undoStack()->undo();
         QVERIFY(sameImage(document->image(), before));
@@ -240,8 +242,13 @@ class TestGuiApp : public QObject {
         for (int y = 0; y < 28; ++y)
             for (int x = 0; x < 28; ++x)
                 if (qGray(mask.pixel(x, y)) == 0) QCOMPARE(qGray(preview.pixel(x, y)), qGray(document->image().pixel(x, y)));
+        // The preview is on the canvas being painted, not only in the inspector beside it.
+        QVERIFY(canvas->isMaskVisible());
+        QVERIFY(sameImage(canvas->preview(), preview));
         const int commands = document->undoStack()->count();
         edit->applyPreview();
+        QVERIFY(!canvas->isMaskVisible());
+        QVERIFY(canvas->preview().isNull());
         QCOMPARE(document->undoStack()->count(), commands + 1);
         QVERIFY(sameImage(document->image(), preview));
         edit->setLive(false);

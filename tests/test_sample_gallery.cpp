@@ -5,6 +5,7 @@
 #include <QApplication>
 #include <QListWidget>
 #include <QScrollBar>
+#include <QSlider>
 #include <QTest>
 
 namespace {
@@ -95,6 +96,31 @@ class TestSampleGallery : public QObject {
         QVERIFY2(changed > 2 * (before.width() + before.height()), qPrintable(QString("%1 pixels changed").arg(changed)));
         // The centre of the thumbnail still shows the sample's own grey.
         QCOMPARE(qGray(after.pixel(after.rect().center())), qGray(batch(6, 0)[2].pixel(14, 14)));
+    }
+
+    // At 1600 x 1000 the thumbnails stayed at 3x and most of the space was empty: with Fit (the default)
+    // the zoom is the largest whole one at which the batch fits, and follows the gallery's size.
+    void thumbnailsGrowWithTheSpace() {
+        QCOMPARE(SampleGallery::fittingZoom(QSize(28, 28), 16, QSize(416, 316)), 2);
+        QCOMPARE(SampleGallery::fittingZoom(QSize(28, 28), 16, QSize(1196, 896)), 7);
+        QCOMPARE(SampleGallery::fittingZoom(QSize(28, 28), 1000, QSize(400, 300)), 1);
+        SampleGallery gallery;
+        gallery.resize(420, 340);
+        gallery.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&gallery));
+        gallery.setSamples(batch(16, 0), seeds(16));
+        const int small = gallery.zoom();
+        gallery.resize(1200, 940);
+        QTRY_VERIFY(gallery.zoom() > small + 2);
+        auto* list = gallery.findChild<QListWidget*>();
+        const QRect last = list->visualRect(list->model()->index(15, 0));
+        QVERIFY2(list->viewport()->rect().contains(last), "the batch does not fit at the fitted zoom");
+        QVERIFY(!list->verticalScrollBar()->isVisible());
+        // A zoom the user picks stays when the window changes.
+        gallery.findChild<QSlider*>()->setValue(3);
+        gallery.resize(800, 600);
+        QTest::qWait(20);
+        QCOMPARE(gallery.zoom(), 3);
     }
 };
 

@@ -16,10 +16,6 @@
         <translation>批次</translation>
     </message>
     <message>
-        <source>Compare with</source>
-        <translation>对比</translation>
-    </message>
-    <message>
         <source>seeds %1–%2</source>
         <translation>种子 %1–%2</translation>
     </message>
@@ -44,6 +40,10 @@
     <message>
         <source>none</source>
         <translation>无</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>对比</translation>
     </message>
 </context>
 <context>
@@ -244,16 +244,8 @@
         <translation>超分辨率倍数；必须能整除模型的图像尺寸</translation>
     </message>
     <message>
-        <source>The noise level of the input, in the model&apos;s [-1, 1] scale</source>
-        <translation>输入图像的噪声水平，以模型的 [-1, 1] 取值范围计</translation>
-    </message>
-    <message>
         <source>Add noise</source>
         <translation>添加噪声</translation>
-    </message>
-    <message>
-        <source>Make a noisy input to try denoising on (undoable)</source>
-        <translation>生成带噪声的输入，用于试验去噪（可撤销）</translation>
     </message>
     <message>
         <source>default</source>
@@ -298,14 +290,6 @@
     <message>
         <source>Factor</source>
         <translation>倍数</translation>
-    </message>
-    <message>
-        <source>Input noise σ</source>
-        <translation>输入噪声 σ</translation>
-    </message>
-    <message>
-        <source>Try with noise σ</source>
-        <translation>试加噪声 σ</translation>
     </message>
     <message>
         <source>Schedule σ</source>
@@ -410,6 +394,30 @@
     <message>
         <source>Fit to model</source>
         <translation>适配模型</translation>
+    </message>
+    <message>
+        <source>%1 px</source>
+        <translation>%1 像素</translation>
+    </message>
+    <message>
+        <source>%1 %</source>
+        <translation>%1%</translation>
+    </message>
+    <message>
+        <source>Denoise: the noise level of the image, in the model&apos;s [-1, 1] scale. “Add noise” adds noise of this level first, to try it on a clean image.</source>
+        <translation>去噪：图像的噪声水平（以模型的 [-1, 1] 尺度计）。“添加噪声”会先加上该水平的噪声，以便在干净的图像上试用。</translation>
+    </message>
+    <message>
+        <source>Add Gaussian noise of this σ to the image, to try denoising on it (undoable)</source>
+        <translation>向图像添加该 σ 的高斯噪声，以便试用去噪（可撤销）</translation>
+    </message>
+    <message>
+        <source>Noise σ</source>
+        <translation>噪声 σ</translation>
+    </message>
+    <message>
+        <source>This image has colours: colorizing keeps only its grey levels and replaces them.</source>
+        <translation>此图像是彩色的：上色只保留其灰度，并替换原有颜色。</translation>
     </message>
 </context>
 <context>
@@ -1273,6 +1281,18 @@
     <message>
         <source>Seed %1</source>
         <translation>种子 %1</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>适应</translation>
+    </message>
+    <message>
+        <source>The largest whole zoom at which the batch fits the gallery; it grows with the window</source>
+        <translation>让整批图像放进图库的最大整数缩放；随窗口变大而变大</translation>
+    </message>
+    <message>
+        <source>%1×</source>
+        <translation>%1×</translation>
     </message>
 </context>
 <context>

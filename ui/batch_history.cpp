@@ -9,16 +9,16 @@ BatchHistory::BatchHistory(QWidget* parent) : QWidget(parent) {
     m_shown = new QComboBox;
     m_shown->setToolTip(tr("The batches of this session: pick one to show it in the gallery"));
     m_shown->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_shown->setMinimumContentsLength(18);
+    m_shown->setMinimumContentsLength(8);
     m_compared = new QComboBox;
     m_compared->setToolTip(tr("Show a second batch beside the first, e.g. the same seeds from another model"));
     m_compared->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_compared->setMinimumContentsLength(10);
+    m_compared->setMinimumContentsLength(4);
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(new QLabel(tr("Batch")));
     layout->addWidget(m_shown, 3);
-    layout->addWidget(new QLabel(tr("Compare with")));
+    layout->addWidget(new QLabel(tr("Compare")));
     layout->addWidget(m_compared, 2);
     rebuild();
     connect(m_shown, &QComboBox::currentIndexChanged, this, [this](int index) { emit shownChanged(index); });
@@ -71,6 +71,8 @@ void BatchHistory::rebuild() {
     for (const GeneratedBatch& batch : std::as_const(m_batches)) {
         m_shown->addItem(label(batch));
         m_compared->addItem(label(batch));
+        m_shown->setItemData(m_shown->count() - 1, label(batch), Qt::ToolTipRole);
+        m_compared->setItemData(m_compared->count() - 1, label(batch), Qt::ToolTipRole);
     }
     m_shown->setCurrentIndex(m_batches.isEmpty() ? -1 : 0);
     m_compared->setCurrentIndex(0);

@@ -1,6 +1,7 @@
 #include "edit_view.h"
 
 #include "engine.h"
+#include "remembered_splitter.h"
 #include "image_convert.h"
 #include "image_inspector.h"
 #include "mask_canvas.h"
@@ -12,6 +13,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -67,16 +69,17 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     // Tools
     auto* toolBox = new QGroupBox(tr("Tools"));
     auto* toolLayout = new QVBoxLayout(toolBox);
-    auto* toolRow = new QHBoxLayout;
+    auto* toolRow = new QGridLayout; // two by two: the column stays narrow at 1024 px
     auto* tools = new QButtonGroup(this);
     for (MaskCanvas::Tool tool : {MaskCanvas::MaskBrush, MaskCanvas::Eraser, MaskCanvas::Rectangle, MaskCanvas::ColourBrush}) {
         auto* button = new QToolButton;
+        button->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
         button->setText(MaskCanvas::toolName(tool));
         button->setToolTip(MaskCanvas::toolToolTip(tool));
         button->setCheckable(true);
         button->setChecked(tool == m_canvas->tool());
         tools->addButton(button, int(tool));
-        toolRow->addWidget(button);
+        toolRow->addWidget(button, int(tools->buttons().size() - 1) / 2, int(tools->buttons().size() - 1) % 2);
     }
     connect(tools, &QButtonGroup::idClicked, this, [this](int id) { m_canvas->setTool(MaskCanvas::Tool(id)); });
     toolLayout->addLayout(toolRow);
@@ -91,8 +94,20 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     m_hardness->setToolTip(tr("100: a hard edge; lower values fade the brush towards its rim"));
     m_colour = new QPushButton(tr("Colour…"));
     m_colour->setToolTip(tr("The colour of the colour brush (stroke-guided editing)"));
-    brushForm->addRow(tr("Size"), m_brushSize);
-    brushForm->addRow(tr("Hardness"), m_hardness);
+    // Each slider shows its value beside it.
+    auto withValue = [this](QSlider* slider, auto text) {
+        auto* row = new QHBoxLayout;
+        auto* value = new QLabel;
+        value->setMinimumWidth(value->fontMetrics().horizontalAdvance(QStringLiteral("100 %")));
+        const auto show = [value, text](int v) { value->setText(text(v)); };
+        show(slider->value());
+        connect(slider, &QSlider::valueChanged, value, show);
+        row->addWidget(slider, 1);
+        row->addWidget(value);
+        return row;
+    };
+    brushForm->addRow(tr("Size"), withValue(m_brushSize, [](int v) { return tr("%1 px").arg(v); }));
+    brushForm->addRow(tr("Hardness"), withValue(m_hardness, [](int v) { return tr("%1 %").arg(v); }));
     brushForm->addRow(tr("Stroke colour"), m_colour);
     toolLayout->addLayout(brushForm);
     auto* maskRow = new QHBoxLayout;
@@ -119,16 +134,14 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     m_sigma->setRange(0.01, 80);
     m_sigma->setDecimals(3);
     m_sigma->setValue(0.2);
-    m_sigma->setToolTip(tr("The noise level of the input, in the model's [-1, 1] scale"));
-    m_noiseSigma = new QDoubleSpinBox;
-    m_noiseSigma->setRange(0.01, 2);
-    m_noiseSigma->setDecimals(2);
-    m_noiseSigma->setValue(0.2);
-    auto* addNoiseButton = new QPushButton(tr("Add noise"));
-    addNoiseButton->setToolTip(tr("Make a noisy input to try denoising on (undoable)"));
+    m_sigma->setToolTip(tr("Denoise: the noise level of the image, in the model's [-1, 1] scale. "
+                           "“Add noise” adds noise of this level first, to try it on a clean image."));
+    // One control for the level: the one denoising removes, and the one "Add noise" adds to try it.
+    m_addNoise = new QPushButton(tr("Add noise"));
+    m_addNoise->setToolTip(tr("Add Gaussian noise of this σ to the image, to try denoising on it (undoable)"));
     auto* noiseRow = new QHBoxLayout;
-    noiseRow->addWidget(m_noiseSigma, 1);
-    noiseRow->addWidget(addNoiseButton);
+    noiseRow->addWidget(m_sigma, 1);
+    noiseRow->addWidget(m_addNoise);
     m_sigmas = new QLineEdit;
     m_sigmas->setPlaceholderText(tr("default"));
     m_sigmas->setToolTip(tr("Decreasing noise levels, comma-separated; empty: the task's default schedule"));
@@ -146,8 +159,7 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     m_applyPreview->setEnabled(false);
     opForm->addRow(tr("Task"), m_operation);
     opForm->addRow(tr("Factor"), m_factor);
-    opForm->addRow(tr("Input noise σ"), m_sigma);
-    opForm->addRow(tr("Try with noise σ"), noiseRow);
+    opForm->addRow(tr("Noise σ"), noiseRow);
     opForm->addRow(tr("Schedule σ"), m_sigmas);
     opForm->addRow(tr("Seed"), m_seed);
     opForm->addRow(tr("Class"), m_class);
@@ -171,8 +183,9 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     auto* scroll = new QScrollArea;
     scroll->setWidget(controls);
     scroll->setWidgetResizable(true);
-    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    scroll->setMinimumWidth(controls->sizeHint().width() + 20);
+    // The controls may get narrower than they would like (a horizontal scroll bar then), so that at
+    // 1024 x 700 the canvas keeps most of the width.
+    scroll->setMinimumWidth(std::min(controls->sizeHint().width() + 20, 280));
 
     auto* canvasPane = new QWidget;
     auto* canvasLayout = new QVBoxLayout(canvasPane);
@@ -184,9 +197,12 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     splitter->addWidget(scroll);
     splitter->addWidget(canvasPane);
     splitter->addWidget(m_preview);
+    splitter->setChildrenCollapsible(false);
+    splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 3);
     splitter->setStretchFactor(2, 2);
-    splitter->setSizes({360, 520, 420});
+    splitter->setSizes({controls->sizeHint().width() + 20, 560, 380});
+    rememberSplitterSizes(splitter, "edit/splitter");
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(splitter);
 
@@ -208,10 +224,18 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     connect(invert, &QPushButton::clicked, m_document, &MaskDocument::invertMask);
     connect(clear, &QPushButton::clicked, m_document, &MaskDocument::clearMask);
     connect(showMask, &QCheckBox::toggled, m_canvas, &MaskCanvas::setMaskVisible);
+    connect(m_canvas, &MaskCanvas::maskVisibleChanged, showMask, &QCheckBox::setChecked);
+    connect(m_canvas, &MaskCanvas::maskEditing, this, [this] { m_canvas->setMaskVisible(true); });
+    connect(m_live, &QCheckBox::toggled, this, [this](bool on) {
+        if (!on) m_canvas->setPreview(QImage());
+    });
+    connect(m_operation, &QComboBox::currentIndexChanged, this, [this] {
+        if (operation() != Inpaint) m_canvas->setPreview(QImage());
+    });
     connect(m_operation, &QComboBox::currentIndexChanged, this, &EditView::updateControls);
     connect(m_operation, &QComboBox::currentIndexChanged, this,
             [this] { QSettings().setValue("edit/operation", m_operation->currentData()); });
-    connect(addNoiseButton, &QPushButton::clicked, this, &EditView::addNoise);
+    connect(m_addNoise, &QPushButton::clicked, this, &EditView::addNoise);
     connect(m_apply, &QPushButton::clicked, this, &EditView::apply);
     connect(m_applyPreview, &QPushButton::clicked, this, &EditView::applyPreview);
     connect(fit, &QPushButton::clicked, this, &EditView::fitToModel);
@@ -308,8 +332,11 @@ void EditView::updateControls() {
     const auto operation = Operation(m_operation->currentData().toInt());
     m_factor->setEnabled(operation == SuperResolve);
     m_sigma->setEnabled(operation == Denoise);
+    m_addNoise->setEnabled(operation == Denoise && m_document->hasImage());
     m_sigmas->setEnabled(operation != Denoise);
-    m_live->setEnabled(operation == Inpaint && m_model.consistency);
+    // Shown only where it exists (it was disabled but still checked on the other tasks).
+    m_live->setVisible(operation == Inpaint);
+    m_live->setEnabled(m_model.consistency);
     m_applyPreview->setEnabled(!m_previewImage.isNull());
     cm::EditParams params;
     QString reason;
@@ -319,6 +346,8 @@ void EditView::updateControls() {
         m_hint->setText(tr("Open, paste or drop an image, or send one from the gallery."));
     else if (!ready && !reason.isEmpty())
         m_hint->setText(reason);
+    else if (operation == Colorize && !m_document->image().isGrayscale())
+        m_hint->setText(tr("This image has colours: colorizing keeps only its grey levels and replaces them."));
     else
         m_hint->setText(QString());
     // "The image is 64 × 64 but the model works on 28 × 28" goes once the image fits (and the like; the
@@ -444,6 +473,8 @@ void EditView::onFinished(const JobResult& result) {
         m_liveInputs.erase(m_liveInputs.begin(), std::next(inputs));
         m_previewImage = compositeKept(source, result.images.front(), mask);
         m_preview->setComparison(source, m_previewImage);
+        // On the canvas being painted too, while its image is the one the preview was made from.
+        if (source == m_document->image()) m_canvas->setPreview(m_previewImage);
         m_applyPreview->setEnabled(true);
         ++m_liveUpdates;
         emit previewUpdated();
@@ -451,6 +482,7 @@ void EditView::onFinished(const JobResult& result) {
         QImage image = result.images.front();
         if (m_runningOperation == Inpaint) image = compositeKept(m_applySource, image, m_applyMask);
         m_document->applyResult(image, operationLabel(m_runningOperation));
+        m_canvas->setMaskVisible(false); // the result, not the mask over it; painting shows it again
         m_preview->setComparison(m_applySource.size() == image.size() ? m_applySource
                                                                        : m_applySource.scaled(image.size(), Qt::IgnoreAspectRatio, Qt::FastTransformation),
                                  image);
@@ -461,6 +493,7 @@ void EditView::onFinished(const JobResult& result) {
 void EditView::applyPreview() {
     if (m_previewImage.isNull()) return;
     m_document->applyResult(m_previewImage, tr("Live inpaint"));
+    m_canvas->setMaskVisible(false);
 }
 
 void EditView::fitToModel() {
@@ -480,8 +513,6 @@ void EditView::addNoise() {
     if (!m_document->hasImage()) return;
     const int channels = m_document->image().format() == QImage::Format_Grayscale8 ? 1 : 3;
     const std::vector<cv::Mat> noisy =
-        cm::addNoise({qImageToMat(m_document->image(), channels)}, m_noiseSigma->value(), quint64(m_seed->value()));
+        cm::addNoise({qImageToMat(m_document->image(), channels)}, m_sigma->value(), quint64(m_seed->value()));
     m_document->applyResult(matToQImage(noisy.front()), tr("Add noise"));
-    m_sigma->setValue(m_noiseSigma->value());
-    setOperation(Denoise);
 }

@@ -93,7 +93,7 @@ class EditView : public QWidget {
     QPushButton* m_colour = nullptr;
     QComboBox* m_factor = nullptr;
     QDoubleSpinBox* m_sigma = nullptr;
-    QDoubleSpinBox* m_noiseSigma = nullptr;
+    QPushButton* m_addNoise = nullptr;
     QLineEdit* m_sigmas = nullptr;
     QSpinBox* m_seed = nullptr;
     QComboBox* m_class = nullptr;

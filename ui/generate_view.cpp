@@ -2,6 +2,7 @@
 
 #include "batch_history.h"
 #include "engine.h"
+#include "remembered_splitter.h"
 #include "image_inspector.h"
 #include "sample_gallery.h"
 #include "schedule_editor.h"
@@ -23,6 +24,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <utility>
 
 namespace {
@@ -76,7 +78,8 @@ GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m
     controlsScroll->setWidget(controls);
     controlsScroll->setWidgetResizable(true);
     controlsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    controlsScroll->setMinimumWidth(controls->sizeHint().width() + 20);
+    // Narrow enough that at 1024 px the gallery and the inspector keep room (the fields shrink).
+    controlsScroll->setMinimumWidth(std::min(controls->sizeHint().width() + 20, 300));
 
     m_gallery = new SampleGallery;
     m_history = new BatchHistory;
@@ -98,7 +101,9 @@ GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m
     m_chainLabel->setWordWrap(true);
     m_chain = new ThumbnailStrip;
     m_chain->setToolTip(tr("The clean-image estimate after each step of the chosen schedule"));
+    m_chain->setZoom(2); // four 28-pixel steps fit beside each other in the inspector's column
     m_steps = new ThumbnailStrip;
+    m_steps->setZoom(2);
     m_steps->setToolTip(tr("The same seed sampled with more steps"));
     auto* refineButton = new QPushButton(tr("Refine selected"));
     refineButton->setToolTip(tr("Show the chain of the selected sample"));
@@ -109,23 +114,35 @@ GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m
     chainLayout->addWidget(m_steps);
     chainScroll->setWidget(chainBox);
     chainScroll->setWidgetResizable(true);
-    chainScroll->setMinimumHeight(300);
+    chainScroll->setMinimumHeight(120);
 
-    auto* inspect = new QWidget;
-    auto* inspectLayout = new QVBoxLayout(inspect);
-    inspectLayout->setContentsMargins(0, 0, 0, 0);
-    inspectLayout->addWidget(m_inspector, 2);
-    inspectLayout->addWidget(refineButton);
+    auto* refinePane = new QWidget;
+    auto* refineLayout = new QVBoxLayout(refinePane);
+    refineLayout->setContentsMargins(0, 0, 0, 0);
+    refineLayout->addWidget(refineButton);
     // Above the scroll area, not in it: the strips scroll sideways, the caption wraps to the visible width.
-    inspectLayout->addWidget(m_chainLabel);
-    inspectLayout->addWidget(chainScroll, 3);
+    refineLayout->addWidget(m_chainLabel);
+    refineLayout->addWidget(chainScroll, 1);
+    // The inspector over the refine chain, the user choosing the share; the inspector gets most.
+    auto* inspect = new QSplitter(Qt::Vertical);
+    inspect->addWidget(m_inspector);
+    inspect->addWidget(refinePane);
+    inspect->setChildrenCollapsible(false);
+    inspect->setStretchFactor(0, 3);
+    inspect->setStretchFactor(1, 2);
+    inspect->setSizes({500, 330});
+    rememberSplitterSizes(inspect, "generate/inspectSplitter");
 
     auto* splitter = new QSplitter;
     splitter->addWidget(controlsScroll);
     splitter->addWidget(galleryColumn);
     splitter->addWidget(inspect);
-    splitter->setStretchFactor(1, 2);
+    splitter->setChildrenCollapsible(false);
+    splitter->setStretchFactor(0, 0);
+    splitter->setStretchFactor(1, 3);
     splitter->setStretchFactor(2, 2);
+    splitter->setSizes({controls->sizeHint().width() + 20, 600, 400});
+    rememberSplitterSizes(splitter, "generate/splitter");
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(splitter);
 

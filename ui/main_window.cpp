@@ -20,6 +20,8 @@
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
+#include <QScreen>
 #include <QImageReader>
 #include <QLabel>
 #include <QMenuBar>
@@ -248,7 +250,12 @@ void MainWindow::buildMenus() {
 
 void MainWindow::restoreSettings() {
     QSettings settings;
-    restoreGeometry(settings.value("window/geometry").toByteArray());
+    if (!restoreGeometry(settings.value("window/geometry").toByteArray())) {
+        // First start: most of the screen (every view is laid out for 1024 x 700 and up).
+        const QRect screen = QGuiApplication::primaryScreen() ? QGuiApplication::primaryScreen()->availableGeometry()
+                                                              : QRect(0, 0, 1280, 800);
+        resize(std::max(1024, screen.width() * 9 / 10), std::max(700, screen.height() * 9 / 10));
+    }
     restoreState(settings.value("window/state").toByteArray());
     m_tabs->setCurrentIndex(settings.value("window/tab", 0).toInt());
     m_training->restoreSettings(settings);

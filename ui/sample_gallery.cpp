@@ -4,6 +4,8 @@
 
 #include "core/image_util.h"
 
+#include <QCheckBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
@@ -15,6 +17,7 @@
 #include <QPainter>
 #include <QStyledItemDelegate>
 
+#include <algorithm>
 #include <cmath>
 
 namespace {
@@ -60,25 +63,40 @@ SampleGallery::SampleGallery(QWidget* parent) : QWidget(parent) {
     m_list->setMovement(QListView::Static);
     m_list->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_list->setUniformItemSizes(true);
-    m_list->setSpacing(2);
+    m_list->setSpacing(kSpacing);
     m_list->setItemDelegate(new ThumbnailDelegate(m_list));
     m_list->setContextMenuPolicy(Qt::CustomContextMenu);
     m_list->setToolTip(tr("Generated samples. Double-click to refine one; right-click for more."));
 
     m_zoom = new QSlider(Qt::Horizontal);
-    m_zoom->setRange(1, 8);
+    m_zoom->setRange(1, kMaxZoom);
     m_zoom->setValue(3);
     m_zoom->setToolTip(tr("Thumbnail zoom (nearest-neighbour, whole pixels)"));
+    m_zoomValue = new QLabel;
+    m_fit = new QCheckBox(tr("Fit"));
+    m_fit->setToolTip(tr("The largest whole zoom at which the batch fits the gallery; it grows with the window"));
+    m_fit->setChecked(true);
     auto* zoomRow = new QHBoxLayout;
     zoomRow->addWidget(new QLabel(tr("Zoom")));
     zoomRow->addWidget(m_zoom, 1);
+    zoomRow->addWidget(m_zoomValue);
+    zoomRow->addWidget(m_fit);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_list, 1);
     layout->addLayout(zoomRow);
 
-    connect(m_zoom, &QSlider::valueChanged, this, &SampleGallery::refreshIcons);
+    connect(m_zoom, &QSlider::valueChanged, this, [this](int zoom) {
+        m_zoomValue->setText(tr("%1×").arg(zoom));
+        if (!m_fitting) m_fit->setChecked(false); // the user chose a zoom
+        refreshIcons();
+    });
+    m_zoomValue->setText(tr("%1×").arg(m_zoom->value()));
+    connect(m_fit, &QCheckBox::toggled, this, [this](bool on) {
+        if (on) fitZoom();
+    });
+    m_list->viewport()->installEventFilter(this);
     connect(m_list, &QListWidget::currentRowChanged, this, &SampleGallery::currentChanged);
     connect(m_list, &QListWidget::itemDoubleClicked, this,
             [this](QListWidgetItem* item) { emit refineRequested(m_list->row(item)); });
@@ -105,9 +123,42 @@ void SampleGallery::setSamples(const QVector<QImage>& images, const QVector<QVar
         item->setToolTip(tr("Seed %1").arg(m_settings[i].value("seed").toString()));
         m_list->addItem(item);
     }
-    refreshIcons();
+    const int zoomBefore = m_zoom->value();
+    if (m_fit->isChecked()) fitZoom(); // a changed zoom refreshes the icons itself
+    if (m_zoom->value() == zoomBefore) refreshIcons();
     if (!images.isEmpty()) m_list->setCurrentRow(0);
 }
+
+bool SampleGallery::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == m_list->viewport() && event->type() == QEvent::Resize && m_fit->isChecked()) fitZoom();
+    return QWidget::eventFilter(watched, event);
+}
+
+int SampleGallery::fittingZoom(QSize image, int count, QSize area) {
+    if (count <= 0 || image.isEmpty()) return 1;
+    constexpr int kCellExtra = 2 * ThumbnailDelegate::kGap + 2 * kSpacing;
+    for (int zoom = kMaxZoom; zoom > 1; --zoom) {
+        const int columns = area.width() / (image.width() * zoom + kCellExtra);
+        if (columns < 1) continue;
+        const int rows = (count + columns - 1) / columns;
+        if (rows * (image.height() * zoom + kCellExtra) <= area.height()) return zoom;
+    }
+    return 1;
+}
+
+void SampleGallery::fitZoom() {
+    if (m_images.isEmpty()) return;
+    // Without scroll bars: the size the batch has if it fits.
+    const QSize area = m_list->maximumViewportSize() - QSize(4, 4);
+    int zoom = fittingZoom(m_images.front().size(), int(m_images.size()), area);
+    // A batch too large to fit scrolls, with thumbnails of at least 56 pixels.
+    if (zoom == 1) zoom = std::clamp(56 / std::max(1, m_images.front().width()), 1, kMaxZoom);
+    m_fitting = true;
+    m_zoom->setValue(zoom);
+    m_fitting = false;
+}
+
+int SampleGallery::zoom() const { return m_zoom->value(); }
 
 void SampleGallery::clear() { setSamples({}, {}); }
 

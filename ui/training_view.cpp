@@ -1,6 +1,7 @@
 #include "training_view.h"
 
 #include "curve_plot.h"
+#include "remembered_splitter.h"
 #include "train_dialog.h"
 
 #include <QCheckBox>
@@ -126,7 +127,7 @@ void TrainingView::buildUi() {
     m_series->setObjectName(QStringLiteral("seriesCombo"));
     m_series->setToolTip(tr("The quantity to plot"));
     m_series->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_series->setMinimumContentsLength(26);
+    m_series->setMinimumContentsLength(16);
     m_xAxis = new QComboBox;
     m_xAxis->setObjectName(QStringLiteral("xAxisCombo"));
     m_xAxis->addItem(tr("Step"), QStringLiteral("step"));
@@ -149,21 +150,26 @@ void TrainingView::buildUi() {
     m_follow->setObjectName(QStringLiteral("followCheck"));
     m_follow->setToolTip(tr("Re-read the logs as training runs append to them"));
 
-    auto* controls = new QHBoxLayout;
-    controls->addWidget(new QLabel(tr("Series:")));
-    controls->addWidget(m_series);
-    controls->addSpacing(8);
-    controls->addWidget(new QLabel(tr("X axis:")));
-    controls->addWidget(m_xAxis);
-    controls->addSpacing(8);
-    controls->addWidget(m_logY);
-    controls->addSpacing(8);
-    controls->addWidget(new QLabel(tr("Smoothing:")));
-    controls->addWidget(m_smoothing);
-    controls->addWidget(m_smoothingValue);
-    controls->addSpacing(8);
-    controls->addWidget(m_follow);
-    controls->addStretch(1);
+    // Two rows: one row did not fit beside the runs list at 1024 px ("Log sc", "Smoothir").
+    auto* controls = new QVBoxLayout;
+    auto* quantity = new QHBoxLayout;
+    quantity->addWidget(new QLabel(tr("Series:")));
+    quantity->addWidget(m_series, 1);
+    quantity->addSpacing(8);
+    quantity->addWidget(new QLabel(tr("X axis:")));
+    quantity->addWidget(m_xAxis);
+    quantity->addStretch(0);
+    auto* display = new QHBoxLayout;
+    display->addWidget(m_logY);
+    display->addSpacing(8);
+    display->addWidget(new QLabel(tr("Smoothing:")));
+    display->addWidget(m_smoothing);
+    display->addWidget(m_smoothingValue);
+    display->addSpacing(8);
+    display->addWidget(m_follow);
+    display->addStretch(1);
+    controls->addLayout(quantity);
+    controls->addLayout(display);
 
     auto* main = new QWidget;
     auto* mainLayout = new QVBoxLayout(main);
@@ -177,6 +183,7 @@ void TrainingView::buildUi() {
     splitter->setStretchFactor(1, 1);
     splitter->setChildrenCollapsible(false);
     splitter->setSizes({220, 800});
+    rememberSplitterSizes(splitter, "trainingView/splitter");
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(splitter);
 
