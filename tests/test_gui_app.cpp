@@ -629,6 +629,41 @@ class TestGuiApp : public QObject {
         QVERIFY(waitForModel(kModels + "fashion-mnist-ect.safetensors"));
     }
 
+    // Small ones: the inspector's zoom keys need no click first; the strip under the interpolation counts
+    // frames from 1 like "frame 8 of 16"; Help lists the shortcuts.
+    void inspectorKeysFrameNumbersAndShortcuts() {
+        m_window->showTab(MainWindow::GenerateTab);
+        QVERIFY(generateNow(2, 81));
+        ImageInspector* inspector = m_window->generateView()->inspector();
+        inspector->setZoom(4);
+        m_window->generateView()->generateButton()->setFocus();
+        QWidget* view = inspector->view();
+        QTest::mouseMove(view, view->rect().center());
+        QTRY_COMPARE(m_window->focusWidget(), view);
+        QTest::keyClick(m_window->focusWidget(), Qt::Key_Plus);
+        QVERIFY2(inspector->zoom() > 4, qPrintable(QString::number(inspector->zoom())));
+        // A field being typed in keeps the keyboard.
+        m_window->generateView()->seed()->setFocus();
+        QTest::mouseMove(view, view->rect().center() + QPoint(3, 3));
+        QTest::mouseMove(m_window->generateView()->generateButton());
+        QTest::mouseMove(view, view->rect().center());
+        QCOMPARE(m_window->focusWidget(), m_window->generateView()->seed());
+
+        InterpolationView* interpolation = m_window->interpolationView();
+        interpolation->setSeeds(1, 2, -1);
+        interpolation->frameCount()->setValue(4);
+        QSignalSpy ready(interpolation, &InterpolationView::framesReady);
+        interpolation->compute();
+        QVERIFY(ready.wait(kJobTimeoutMs));
+        interpolation->slider()->setValue(3);
+        QCOMPARE(interpolation->frameCaption(3), QString("4"));
+        QVERIFY2(interpolation->positionText().contains("4 of 4"), qPrintable(interpolation->positionText()));
+
+        const QString shortcuts = m_window->shortcutsHtml();
+        for (const char* expected : {"Ctrl+Return", "Ctrl+Shift+S", "Esc", "Ctrl+E", "Inspector"})
+            QVERIFY2(shortcuts.contains(expected), expected);
+    }
+
     // Seed and Lock, the edit task and the interpolation settings come back after a restart.
     void settingsSurviveARestart() {
         GenerateView* view = m_window->generateView();

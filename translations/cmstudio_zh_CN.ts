@@ -1043,6 +1043,66 @@
             <numerusform>%n 张图像未能保存：</numerusform>
         </translation>
     </message>
+    <message>
+        <source>&amp;Keyboard Shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Editor: apply the operation</source>
+        <translation>编辑器：执行操作</translation>
+    </message>
+    <message>
+        <source>+ / − / 0</source>
+        <translation>+ / − / 0</translation>
+    </message>
+    <message>
+        <source>Inspector: zoom in, zoom out, fit (with the pointer over the image)</source>
+        <translation>检视器：放大、缩小、适应（指针位于图像上时）</translation>
+    </message>
+    <message>
+        <source>Wheel</source>
+        <translation>滚轮</translation>
+    </message>
+    <message>
+        <source>Inspector and plot: zoom</source>
+        <translation>检视器和图表：缩放</translation>
+    </message>
+    <message>
+        <source>[ / ]</source>
+        <translation>[ / ]</translation>
+    </message>
+    <message>
+        <source>Editor: smaller / larger brush</source>
+        <translation>编辑器：缩小 / 放大画笔</translation>
+    </message>
+    <message>
+        <source>Shift + drag</source>
+        <translation>Shift + 拖动</translation>
+    </message>
+    <message>
+        <source>Editor, rectangle tool: erase the rectangle from the mask</source>
+        <translation>编辑器，矩形工具：从蒙版中擦除该矩形</translation>
+    </message>
+    <message>
+        <source>Double-click</source>
+        <translation>双击</translation>
+    </message>
+    <message>
+        <source>Gallery: refine and inspect the sample; plot: fit the curves</source>
+        <translation>图库：细化并检视样本；图表：使曲线适应视图</translation>
+    </message>
+    <message>
+        <source>Ctrl + click</source>
+        <translation>Ctrl + 单击</translation>
+    </message>
+    <message>
+        <source>Gallery: select several samples (Save Selected, Use two selected samples)</source>
+        <translation>图库：选择多个样本（保存所选、使用两个所选样本）</translation>
+    </message>
+    <message>
+        <source>Keyboard Shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
 </context>
 <context>
     <name>MaskCanvas</name>

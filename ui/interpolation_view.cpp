@@ -192,13 +192,17 @@ void InterpolationView::onFinished(const JobResult& result) {
     m_frames = result.images;
     m_settings = result.settings;
     QStringList captions;
-    for (int i = 0; i < m_frames.size(); ++i) captions << QString::number(i);
+    // Counted from 1 like "frame 8 of 16" under the viewer.
+    for (int i = 0; i < m_frames.size(); ++i) captions << QString::number(i + 1);
     m_strip->setImages(m_frames, captions);
     m_slider->setRange(0, int(m_frames.size()) - 1);
     m_slider->setEnabled(true);
     showFrame(m_slider->value());
     emit framesReady();
 }
+
+QString InterpolationView::frameCaption(int index) const { return m_strip->caption(index); }
+QString InterpolationView::positionText() const { return m_position->text(); }
 
 void InterpolationView::showFrame(int index) {
     if (index < 0 || index >= m_frames.size()) return;

@@ -36,6 +36,8 @@ class InterpolationView : public QWidget {
     QSlider* slider() const { return m_slider; }
     ImageInspector* viewer() const { return m_viewer; }
     QSpinBox* frameCount() const { return m_frameCount; }
+    QString frameCaption(int index) const; // the caption under frame `index` of the strip
+    QString positionText() const;          // "frame 8 of 16"
 
   signals:
     void errorOccurred(const QString& message);

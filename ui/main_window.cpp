@@ -238,6 +238,7 @@ void MainWindow::buildMenus() {
     }
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard Shortcuts"), QKeySequence::HelpContents, this, &MainWindow::showShortcuts);
     help->addAction(tr("&About CM Studio"), this, [this] {
         QMessageBox::about(this, tr("About CM Studio"),
                            tr("<h3>CM Studio %1</h3><p>Sampling and zero-shot editing with consistency models: "
@@ -246,6 +247,37 @@ void MainWindow::buildMenus() {
                                .arg(QApplication::applicationVersion()));
     });
     rebuildRecentMenu();
+}
+
+QString MainWindow::shortcutsHtml() const {
+    // The menus' own shortcuts, read from the actions (so the list cannot go out of date), then the keys
+    // of the views.
+    QString rows;
+    auto row = [&rows](const QString& keys, const QString& what) {
+        rows += QString("<tr><td style='padding-right:16px'><b>%1</b></td><td>%2</td></tr>")
+                    .arg(keys.toHtmlEscaped(), what.toHtmlEscaped());
+    };
+    for (QAction* menu : menuBar()->actions()) {
+        if (!menu->menu()) continue;
+        for (QAction* action : menu->menu()->actions())
+            if (!action->shortcut().isEmpty())
+                row(action->shortcut().toString(QKeySequence::NativeText), action->text().remove('&'));
+    }
+    row(m_edit->applyButton()->shortcut().toString(QKeySequence::NativeText), tr("Editor: apply the operation"));
+    row(tr("+ / − / 0"), tr("Inspector: zoom in, zoom out, fit (with the pointer over the image)"));
+    row(tr("Wheel"), tr("Inspector and plot: zoom"));
+    row(tr("[ / ]"), tr("Editor: smaller / larger brush"));
+    row(tr("Shift + drag"), tr("Editor, rectangle tool: erase the rectangle from the mask"));
+    row(tr("Double-click"), tr("Gallery: refine and inspect the sample; plot: fit the curves"));
+    row(tr("Ctrl + click"), tr("Gallery: select several samples (Save Selected, Use two selected samples)"));
+    return "<table>" + rows + "</table>";
+}
+
+void MainWindow::showShortcuts() {
+    auto* box = new QMessageBox(QMessageBox::NoIcon, tr("Keyboard Shortcuts"), shortcutsHtml(), QMessageBox::Close, this);
+    box->setTextFormat(Qt::RichText);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
 }
 
 void MainWindow::restoreSettings() {

@@ -45,6 +45,7 @@ class MainWindow : public QMainWindow {
     QString lastError() const { return m_lastError; }
     bool errorVisible() const;
     QVariantMap pendingSettings() const { return m_pendingSettings; }
+    QString shortcutsHtml() const; // the table Help › Keyboard Shortcuts shows
 
     enum Tab { GenerateTab, EditTab, InterpolateTab, TrainingTab };
 
@@ -57,6 +58,7 @@ class MainWindow : public QMainWindow {
     // keep both (" (2)" is added to the new name) or cancel. Returns how many were saved.
     int saveImagesInto(const QVector<int>& rows, const QString& folder);
     void cancelJobs();
+    void showShortcuts(); // Help › Keyboard Shortcuts
 
   signals:
     void modelReady(const ModelInfo& model);
