@@ -664,6 +664,25 @@ class TestGuiApp : public QObject {
             QVERIFY2(shortcuts.contains(expected), expected);
     }
 
+    // A model whose card records its searched schedule opens with it preselected.
+    void theCardsScheduleIsPreselected() {
+        auto file = cm::readSafetensors((kModels + "fashion-mnist-ect.safetensors").toStdString());
+        file.metadata["recommended_schedule"] = R"({"sigmas":[80,1.53933]})";
+        QTemporaryDir dir;
+        const QString path = dir.filePath("searched.safetensors");
+        cm::writeSafetensors(path.toStdString(), file);
+        QVERIFY(waitForModel(path));
+        ScheduleEditor* schedule = m_window->generateView()->scheduleEditor();
+        QCOMPARE(schedule->sigmas(), (QVector<double>{80, 1.53933}));
+        QVERIFY(generateNow(1, 91));
+        QCOMPARE(m_window->generateView()->gallery()->settings(0).value("sigmas").toList().size(), 2);
+        QVERIFY(waitForModel(kModels + "fashion-mnist-ect.safetensors"));
+        // The bundled card has none: the step count stays, the levels are the generic preset's.
+        QCOMPARE(schedule->sigmas().size(), 2);
+        QVERIFY(schedule->sigmas()[1] != 1.53933);
+        schedule->setSteps(1);
+    }
+
     // Seed and Lock, the edit task and the interpolation settings come back after a restart.
     void settingsSurviveARestart() {
         GenerateView* view = m_window->generateView();

@@ -68,6 +68,38 @@ class TestScheduleEditor : public QObject {
         editor.stepsField()->setValue(4);
         QCOMPARE(editor.sigmas().size(), 4);
     }
+
+    // The schedule the card records for the model (searched, or published as ts) is preselected, and is
+    // the preset for its step count, instead of generic values per step count (2 steps -> 80, 0.8).
+    void theCardsScheduleIsPreselected() {
+        ScheduleEditor editor;
+        ModelInfo searched = consistencyModel();
+        searched.recommendedSigmas = {80, 1.54};
+        editor.setModel(searched);
+        QCOMPARE(editor.stepsField()->value(), 2);
+        QCOMPARE(editor.sigmas(), (QVector<double>{80, 1.54}));
+        editor.stepsField()->setValue(3);
+        QCOMPARE(editor.sigmas().size(), 3);
+        editor.stepsField()->setValue(2);
+        QCOMPARE(editor.sigmas(), (QVector<double>{80, 1.54}));
+
+        ModelInfo published = consistencyModel();
+        published.recommendedTs = {0, 22, 39};
+        published.recommendedGrid = 40;
+        editor.setModel(published);
+        QCOMPARE(editor.stepsField()->value(), 3);
+        QCOMPARE(editor.valuesField()->text(), QString("0, 22, 39"));
+        cm::SampleParams params;
+        QVERIFY(editor.fillParams(params, nullptr));
+        QCOMPARE(params.ts, (std::vector<int>{0, 22, 39}));
+        QCOMPARE(params.steps, 40);
+
+        // Without a recommendation: one step, as before.
+        ModelInfo plain = consistencyModel();
+        editor.setSteps(1);
+        editor.setModel(plain);
+        QCOMPARE(editor.sigmas(), (QVector<double>{80}));
+    }
 };
 
 QTEST_MAIN(TestScheduleEditor)

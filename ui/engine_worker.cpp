@@ -48,6 +48,10 @@ ModelInfo describe(const cm::Model& model, const QString& path) {
     info.notes = QString::fromStdString(card.notes);
     if (info.consistency && !info.pointModel)
         info.inpaintSigmas = toQVector(cm::defaultEditSigmas(cm::EditTask::Inpaint, card));
+    info.recommendedSigmas = toQVector(card.recommended.sigmas);
+    for (int t : card.recommended.ts) info.recommendedTs.push_back(t);
+    info.recommendedGrid = card.recommended.steps;
+    info.recommendedHeunPoints = card.recommended.heunPoints;
     return info;
 }
 

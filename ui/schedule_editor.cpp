@@ -27,7 +27,7 @@ cm::NoiseConstants noiseOf(const ModelInfo& model) {
 
 QString joined(const QVector<double>& values) {
     QStringList parts;
-    for (double v : values) parts << QString::number(v, 'g', 4);
+    for (double v : values) parts << QString::number(v, 'g', 6); // searched levels like 1.53933 survive
     return parts.join(", ");
 }
 
@@ -111,6 +111,21 @@ ScheduleEditor::ScheduleEditor(QWidget* parent) : QWidget(parent) {
 void ScheduleEditor::setModel(const ModelInfo& model) {
     m_model = model;
     m_pages->setCurrentIndex(model.consistency ? 0 : 1);
+    // The card's recommended schedule is preselected, in the form it is given in (ts on its grid).
+    const QSignalBlocker quietSteps(m_steps);
+    const QSignalBlocker quietMode(m_mode);
+    if (!model.recommendedTs.isEmpty() && model.recommendedGrid > 1) {
+        m_mode->setCurrentIndex(1);
+        m_gridPoints->setValue(model.recommendedGrid);
+        m_steps->setValue(int(model.recommendedTs.size()));
+    } else if (model.recommendedSigmas.size() > 1) {
+        m_mode->setCurrentIndex(0);
+        m_steps->setValue(int(model.recommendedSigmas.size()));
+    }
+    if (!model.consistency && model.recommendedHeunPoints > 1) {
+        m_odeSolver->setCurrentIndex(0);
+        m_points->setValue(model.recommendedHeunPoints);
+    }
     applyPreset();
 }
 
