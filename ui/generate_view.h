@@ -2,6 +2,7 @@
 // samples, and the inspector with the refine panel (the multistep chain and 1..4 steps of one seed).
 #pragma once
 
+#include "class_picker.h"
 #include "engine_types.h"
 
 #include "core/sampler.h"
@@ -43,7 +44,7 @@ class GenerateView : public QWidget {
     QSpinBox* batchSize() const { return m_count; }
     QSpinBox* seed() const { return m_seed; }
     QCheckBox* seedLock() const { return m_lock; }
-    QComboBox* classPicker() const { return m_class; }
+    ClassPicker* classPicker() const { return m_class; }
     ScheduleEditor* scheduleEditor() const { return m_schedule; }
     QPushButton* generateButton() const { return m_generate; }
     QString timingText() const; // "16 images in 0.05 s; ..." of the last batch, empty after a model change
@@ -75,7 +76,7 @@ class GenerateView : public QWidget {
     QSpinBox* m_count = nullptr;
     QSpinBox* m_seed = nullptr;
     QCheckBox* m_lock = nullptr;
-    QComboBox* m_class = nullptr;
+    ClassPicker* m_class = nullptr;
     ScheduleEditor* m_schedule = nullptr;
     QPushButton* m_generate = nullptr;
     QLabel* m_timing = nullptr;

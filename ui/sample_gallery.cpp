@@ -138,10 +138,11 @@ int SampleGallery::fittingZoom(QSize image, int count, QSize area) {
     if (count <= 0 || image.isEmpty()) return 1;
     constexpr int kCellExtra = 2 * ThumbnailDelegate::kGap + 2 * kSpacing;
     for (int zoom = kMaxZoom; zoom > 1; --zoom) {
-        const int columns = area.width() / (image.width() * zoom + kCellExtra);
+        const QSize thumbnail = thumbnailSize(image, zoom);
+        const int columns = area.width() / (thumbnail.width() + kCellExtra);
         if (columns < 1) continue;
         const int rows = (count + columns - 1) / columns;
-        if (rows * (image.height() * zoom + kCellExtra) <= area.height()) return zoom;
+        if (rows * (thumbnail.height() + kCellExtra) <= area.height()) return zoom;
     }
     return 1;
 }
@@ -151,8 +152,8 @@ void SampleGallery::fitZoom() {
     // Without scroll bars: the size the batch has if it fits.
     const QSize area = m_list->maximumViewportSize() - QSize(4, 4);
     int zoom = fittingZoom(m_images.front().size(), int(m_images.size()), area);
-    // A batch too large to fit scrolls, with thumbnails of at least 56 pixels.
-    if (zoom == 1) zoom = std::clamp(56 / std::max(1, m_images.front().width()), 1, kMaxZoom);
+    // A batch too large to fit scrolls, with thumbnails of at least 56 pixels (28 px images at 2x).
+    if (zoom == 1 && m_images.front().width() < 64) zoom = std::clamp(56 / std::max(1, m_images.front().width()), 1, kMaxZoom);
     m_fitting = true;
     m_zoom->setValue(zoom);
     m_fitting = false;
@@ -162,10 +163,17 @@ int SampleGallery::zoom() const { return m_zoom->value(); }
 
 void SampleGallery::clear() { setSamples({}, {}); }
 
+QSize SampleGallery::thumbnailSize(const QSize& image, int zoom) {
+    // Small images (28-32 px) grow by whole pixels; from 64 px the same slider steps through fractions
+    // of the image so a 256 px batch still shows several images a row: 1/4, 1/2, 3/4, 1, ... 2x.
+    if (image.width() < 64) return image * zoom;
+    return image * (zoom / 4.0);
+}
+
 void SampleGallery::refreshIcons() {
     m_nextIcon = 0;
     if (m_images.isEmpty()) return;
-    const QSize size = m_images.front().size() * m_zoom->value();
+    const QSize size = thumbnailSize(m_images.front().size(), m_zoom->value());
     m_list->setIconSize(size);
     m_list->setGridSize(size + QSize(2 * ThumbnailDelegate::kGap, 2 * ThumbnailDelegate::kGap));
     buildSomeIcons();
@@ -177,9 +185,12 @@ void SampleGallery::buildSomeIcons() {
     const QSize size = m_list->iconSize();
     const int end = std::min(int(m_images.size()), m_nextIcon + kIconsPerTurn);
     for (; m_nextIcon < end; ++m_nextIcon) {
-        m_list->item(m_nextIcon)->setData(
-            Qt::DecorationRole,
-            QPixmap::fromImage(m_images[m_nextIcon].scaled(size, Qt::IgnoreAspectRatio, Qt::FastTransformation)));
+        // Whole-pixel enlargements stay sharp; reductions (64 and 256 px models) are smoothed.
+        const QImage& image = m_images[m_nextIcon];
+        const Qt::TransformationMode mode =
+            size.width() >= image.width() ? Qt::FastTransformation : Qt::SmoothTransformation;
+        m_list->item(m_nextIcon)->setData(Qt::DecorationRole,
+                                          QPixmap::fromImage(image.scaled(size, Qt::IgnoreAspectRatio, mode)));
     }
     if (m_nextIcon < m_images.size()) QTimer::singleShot(0, this, &SampleGallery::buildSomeIcons);
 }

@@ -29,10 +29,13 @@ class SampleGallery : public QWidget {
     QImage gridImage() const;
     int columns() const;
     int zoom() const;
-    // The largest whole zoom (1..kMaxZoom) at which `count` images of `image` size fit in `area`.
+    // The largest zoom step (1..kMaxZoom, see thumbnailSize) at which `count` images of `image` size fit
+    // in `area`.
     static int fittingZoom(QSize image, int count, QSize area);
     static constexpr int kMaxZoom = 16;
     static constexpr int kSpacing = 2;
+    // The thumbnail size for an image of `image` pixels at slider position `zoom` (1..8).
+    static QSize thumbnailSize(const QSize& image, int zoom);
 
   signals:
     void currentChanged(int index);
