@@ -3,6 +3,7 @@
 #include "core/safetensors.h"
 #include "corrupt_models.h"
 #include "ui/batch_history.h"
+#include "ui/class_picker.h"
 #include "ui/edit_view.h"
 #include "ui/engine.h"
 #include "ui/generate_view.h"
@@ -23,6 +24,7 @@
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QProgressBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -274,6 +276,35 @@ class TestGuiApp : public QObject {
         QCOMPARE(QImage(dir.filePath("strip.png")).width(), 5 * 28 + 6 * 2);
         QVERIFY2(view->exportVideo(dir.filePath("morph.avi"), 8, &error), qPrintable(error));
         QVERIFY(QFileInfo(dir.filePath("morph.avi")).size() > 1000);
+    }
+
+    // "Use two selected samples" took the first sample's class for both ends: end B was not the sample
+    // picked. Each end is now its sample, the frames between blending the two classes.
+    void theTwoSelectedSamplesAreTheEnds() {
+        m_window->showTab(MainWindow::GenerateTab);
+        GenerateView* view = m_window->generateView();
+        QComboBox* classes = view->classPicker();
+        classes->setCurrentIndex(classes->findData(ClassPicker::kAllClasses)); // classes 0, 1, 2, 3
+        QVERIFY(generateNow(4, 101));
+        SampleGallery* gallery = view->gallery();
+        QCOMPARE(gallery->settings(1).value("class").toInt(), 1);
+        QCOMPARE(gallery->settings(3).value("class").toInt(), 3);
+        auto* list = gallery->findChild<QListWidget*>();
+        list->clearSelection();
+        list->selectionModel()->select(list->model()->index(1, 0), QItemSelectionModel::Select);
+        list->selectionModel()->select(list->model()->index(3, 0), QItemSelectionModel::Select);
+        QCOMPARE(gallery->selectedIndices(), (QVector<int>{1, 3}));
+        InterpolationView* interpolation = m_window->interpolationView();
+        interpolation->frameCount()->setValue(5);
+        QSignalSpy ready(interpolation, &InterpolationView::framesReady);
+        QTest::mouseClick(interpolation->findChild<QPushButton*>("useSelectedSamples"), Qt::LeftButton);
+        QVERIFY(ready.wait(kJobTimeoutMs));
+        QCOMPARE(interpolation->classB(), std::optional<int>(3));
+        QVERIFY(sameImage(interpolation->frames().front(), gallery->image(1)));
+        QVERIFY2(sameImage(interpolation->frames().back(), gallery->image(3)), "end B is not the picked sample");
+        // Two samples of one class: one class for every frame.
+        interpolation->setClassB(std::nullopt);
+        classes->setCurrentIndex(classes->findData(2));
     }
 
     void savedPngCarriesSettingsBack() {

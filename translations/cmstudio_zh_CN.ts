@@ -757,10 +757,6 @@
         <translation>使用两个所选样本</translation>
     </message>
     <message>
-        <source>Take the seeds of the two samples selected in the Generate gallery</source>
-        <translation>采用“生成”图库中所选两个样本的种子</translation>
-    </message>
-    <message>
         <source>Interpolate</source>
         <translation>插值</translation>
     </message>
@@ -783,10 +779,6 @@
     <message>
         <source>Frames</source>
         <translation>帧数</translation>
-    </message>
-    <message>
-        <source>Class</source>
-        <translation>类别</translation>
     </message>
     <message>
         <source>Video FPS</source>
@@ -843,6 +835,34 @@
     <message>
         <source>%1: the video could not be written</source>
         <translation>%1：无法写入视频</translation>
+    </message>
+    <message>
+        <source>The class of end A (of every frame, unless end B has its own)</source>
+        <translation>端点 A 的类别（除非端点 B 有自己的类别，否则用于每一帧）</translation>
+    </message>
+    <message>
+        <source>Another class at end B</source>
+        <translation>端点 B 使用另一类别</translation>
+    </message>
+    <message>
+        <source>Morph between two classes: the frames blend the class of A into that of B</source>
+        <translation>在两个类别之间渐变：各帧把 A 的类别逐渐混合为 B 的类别</translation>
+    </message>
+    <message>
+        <source>The class of end B</source>
+        <translation>端点 B 的类别</translation>
+    </message>
+    <message>
+        <source>Take the seeds and classes of the two samples selected in the Generate gallery</source>
+        <translation>采用生成图库中所选两个样本的种子和类别</translation>
+    </message>
+    <message>
+        <source>Class A</source>
+        <translation>类别 A</translation>
+    </message>
+    <message>
+        <source>Class B</source>
+        <translation>类别 B</translation>
     </message>
 </context>
 <context>

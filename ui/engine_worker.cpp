@@ -287,6 +287,7 @@ void EngineWorker::interpolate(int job, const cm::InterpolationParams& params, c
         result.settings["seedB"] = QString::number(params.seedB);
         result.settings["frames"] = params.frames;
         result.settings["class"] = params.conditioning.sharedClass();
+        if (!params.conditioningB.classLabels.empty()) result.settings["classB"] = params.conditioningB.sharedClass();
         return result;
     });
 }
