@@ -20,6 +20,7 @@
 #include "ui/training_view.h"
 
 #include <QCheckBox>
+#include <QClipboard>
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QLabel>
@@ -217,6 +218,53 @@ class TestGuiApp : public QObject {
         document->undoStack()->redo();
         document->undoStack()->redo();
         QVERIFY(sameImage(document->image(), after));
+    }
+
+    // The edit result is saved (and copied) like a generated image: its settings in the PNG, at the chosen
+    // export scale (nearest neighbour).
+    void theEditResultIsSavedWithItsSettingsAtAScale() {
+        EditView* edit = m_window->editView();
+        m_window->showTab(MainWindow::EditTab);
+        QTemporaryDir dir;
+        QString error;
+        m_window->setExportScale(1);
+        QVERIFY2(m_window->saveEditResultTo(dir.filePath("result.png"), &error), qPrintable(error));
+        const QImage saved(dir.filePath("result.png"));
+        QVERIFY(sameImage(saved.convertToFormat(edit->resultImage().format()), edit->resultImage()));
+        const auto settings = readPngSettings(dir.filePath("result.png"));
+        QVERIFY(settings.has_value());
+        QCOMPARE(settings->value("task").toString(), QString("Inpaint"));
+        QVERIFY(settings->contains("seed") && settings->contains("editedFrom"));
+        QCOMPARE(settings->value("editedFrom").toMap().value("seed").toString(), QString("21")); // the sample's
+
+        m_window->setExportScale(4);
+        QVERIFY(m_window->saveEditResultTo(dir.filePath("result-4x.png"), &error));
+        const QImage big(dir.filePath("result-4x.png"));
+        QCOMPARE(big.size(), edit->resultImage().size() * 4);
+        QCOMPARE(qGray(big.pixel(4 * 10 + 3, 4 * 12 + 1)), qGray(edit->resultImage().pixel(10, 12)));
+        QCOMPARE(readPngSettings(dir.filePath("result-4x.png"))->value("exportScale").toInt(), 4);
+        m_window->copyCurrent(); // Ctrl+Shift+C in the Edit tab
+        QCOMPARE(QApplication::clipboard()->image().size(), edit->resultImage().size() * 4);
+        m_window->setExportScale(1);
+    }
+
+    // A 12000 x 9000 photo opens (reduced, and said so); the inspector shows the model's 28 x 28 input.
+    void aLargePhotoOpensAndShowsWhatTheModelSees() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("photo.jpg");
+        {
+            QImage photo(12000, 9000, QImage::Format_RGB888);
+            photo.fill(QColor(90, 140, 200));
+            QVERIFY(photo.save(path, "JPEG", 85));
+        }
+        QVERIFY2(m_window->openImage(path), qPrintable(m_window->lastError()));
+        EditView* edit = m_window->editView();
+        QCOMPARE(edit->canvas()->document()->image().size(), QSize(4096, 3072));
+        const QString message = m_window->statusBar()->currentMessage();
+        QVERIFY2(message.contains("12000 × 9000") && message.contains("4096 × 3072"), qPrintable(message));
+        QCOMPARE(edit->preview()->image().size(), QSize(28, 28));
+        edit->fitToModel();
+        QCOMPARE(edit->canvas()->document()->image().size(), QSize(28, 28));
     }
 
     void liveInpaintingUpdatesWhilePainting() {

@@ -436,6 +436,18 @@
         <source>This image has colours: colorizing keeps only its grey levels and replaces them.</source>
         <translation>此图像是彩色的：上色只保留其灰度，并替换原有颜色。</translation>
     </message>
+    <message>
+        <source>Save result…</source>
+        <translation>保存结果…</translation>
+    </message>
+    <message>
+        <source>Copy result</source>
+        <translation>复制结果</translation>
+    </message>
+    <message>
+        <source>What the model will see after “Fit image to model”: the centre square at %1 × %1</source>
+        <translation>执行“使图像适应模型”后模型看到的内容：中心正方形，%1 × %1</translation>
+    </message>
 </context>
 <context>
     <name>GenerateView</name>
@@ -954,10 +966,6 @@
         <translation>从 CM Studio 保存的 PNG 中读取种子、类别和调度</translation>
     </message>
     <message>
-        <source>&amp;Save Selected Images…</source>
-        <translation>保存所选图像(&amp;S)…</translation>
-    </message>
-    <message>
         <source>Save &amp;Grid…</source>
         <translation>保存网格图(&amp;G)…</translation>
     </message>
@@ -980,10 +988,6 @@
     <message>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
-    </message>
-    <message>
-        <source>&amp;Copy Selected Image</source>
-        <translation>复制所选图像(&amp;C)</translation>
     </message>
     <message>
         <source>Ctrl+Shift+C</source>
@@ -1223,6 +1227,66 @@
             <numerusform>%n 张图像未能保存：</numerusform>
         </translation>
     </message>
+    <message>
+        <source>&amp;Save…</source>
+        <translation>保存(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>The selected images, or in the Edit tab the edit result</source>
+        <translation>所选图像；在编辑标签页中则为编辑结果</translation>
+    </message>
+    <message>
+        <source>Save Selected &amp;Images…</source>
+        <translation>保存所选图像(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Save &amp;Edit Result…</source>
+        <translation>保存编辑结果(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Export &amp;Scale</source>
+        <translation>导出缩放(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Saved and copied images are enlarged with whole pixels (nearest neighbour)</source>
+        <translation>保存和复制的图像按整像素放大（最近邻）</translation>
+    </message>
+    <message>
+        <source>%1×</source>
+        <translation>%1×</translation>
+    </message>
+    <message>
+        <source>&amp;Copy Image</source>
+        <translation>复制图像(&amp;C)</translation>
+    </message>
+    <message>
+        <source>The selected sample, or in the Edit tab the edit result</source>
+        <translation>所选样本；在编辑标签页中则为编辑结果</translation>
+    </message>
+    <message>
+        <source>%1 is %2 × %3: opened reduced to %4 × %5. The model works on %6 × %6: the inspector shows the centre square “Fit image to model” makes.</source>
+        <translation>%1 为 %2 × %3：已缩小为 %4 × %5 打开。模型处理 %6 × %6 的图像：检视器显示“使图像适应模型”得到的中心正方形。</translation>
+    </message>
+    <message>
+        <source>The editor has no image to save</source>
+        <translation>编辑器中没有可保存的图像</translation>
+    </message>
+    <message>
+        <source>The editor has no image to save: open, paste or send one first</source>
+        <translation>编辑器中没有可保存的图像：请先打开、粘贴或发送一张图像</translation>
+    </message>
+    <message>
+        <source>Save edit result</source>
+        <translation>保存编辑结果</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+    <message>
+        <source>The editor has no image to copy</source>
+        <translation>编辑器中没有可复制的图像</translation>
+    </message>
 </context>
 <context>
     <name>MaskCanvas</name>
@@ -1274,14 +1338,6 @@
         <translation>%1 不是可读取的图像文件（%2）。</translation>
     </message>
     <message>
-        <source>%1 is %2x%3 pixels; the canvas takes images up to %4x%4.</source>
-        <translation>%1 为 %2x%3 像素；画布最多接受 %4x%4 的图像。</translation>
-    </message>
-    <message>
-        <source>%1 could not be decoded: %2</source>
-        <translation>无法解码 %1：%2</translation>
-    </message>
-    <message>
         <source>Set mask</source>
         <translation>设置蒙版</translation>
     </message>
@@ -1312,6 +1368,10 @@
     <message>
         <source>Mask stroke</source>
         <translation>蒙版笔触</translation>
+    </message>
+    <message>
+        <source>%1 could not be decoded: %2 (a %3 × %4 image that cannot be decoded reduced may need more memory than the %5 MB images may take; save it smaller or as JPEG)</source>
+        <translation>无法解码 %1：%2（无法缩小解码的 %3 × %4 图像可能需要超过图像可用的 %5 MB 内存；请将其另存为更小的图像或 JPEG）</translation>
     </message>
 </context>
 <context>

@@ -18,7 +18,9 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QFileInfo>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSettings>
@@ -227,6 +229,14 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     connect(showMask, &QCheckBox::toggled, m_canvas, &MaskCanvas::setMaskVisible);
     connect(m_canvas, &MaskCanvas::maskVisibleChanged, showMask, &QCheckBox::setChecked);
     connect(m_canvas, &MaskCanvas::maskEditing, this, [this] { m_canvas->setMaskVisible(true); });
+    m_canvas->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_canvas, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        if (!m_document->hasImage()) return;
+        QMenu menu(this);
+        menu.addAction(tr("Save result…"), this, &EditView::saveRequested);
+        menu.addAction(tr("Copy result"), this, &EditView::copyRequested);
+        menu.exec(m_canvas->mapToGlobal(at));
+    });
     connect(m_live, &QCheckBox::toggled, this, [this](bool on) {
         if (!on) m_canvas->setPreview(QImage());
     });
@@ -270,6 +280,7 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     connect(m_engine, &Engine::failed, this, [liveEnded](int job, JobKind, const QString&) { liveEnded(job); });
     connect(m_engine, &Engine::cancelled, this, [liveEnded](int job, JobKind) { liveEnded(job); });
     connect(m_document, &MaskDocument::imageChanged, this, &EditView::updateControls);
+    connect(m_document, &MaskDocument::imageChanged, this, &EditView::showWhatTheModelSees);
     connect(m_document, &MaskDocument::maskChanged, this, &EditView::updateControls);
     connect(m_engine, &Engine::finished, this, &EditView::onFinished);
     connect(m_engine, &Engine::failed, this, [this](int job, JobKind, const QString& message) {
@@ -296,22 +307,37 @@ void EditView::setModel(const ModelInfo& model) {
     updateControls();
 }
 
+QImage EditView::resultImage() const { return m_document->image(); }
+
+QVariantMap EditView::resultSettings() const {
+    QVariantMap settings = m_sourceSettings;
+    for (auto it = m_editSettings.begin(); it != m_editSettings.end(); ++it) settings[it.key()] = it.value();
+    if (!m_editSettings.isEmpty()) settings["editedFrom"] = m_sourceSettings;
+    return settings;
+}
+
 void EditView::openImage(const QImage& image, const QVariantMap& settings) {
     m_document->setImage(image);
+    m_sourceSettings = settings;
+    m_editSettings.clear();
     if (settings.contains("seed")) m_seed->setValue(int(settings.value("seed").toString().toLongLong()));
     if (settings.contains("class")) {
         m_class->setLabel(settings.value("class").toInt());
     }
     m_preview->clear();
     m_previewImage = QImage();
+    showWhatTheModelSees();
     m_applyPreview->setEnabled(false);
     updateControls();
 }
 
 bool EditView::openImageFile(const QString& path, QString* error) {
     if (!m_document->loadImageFile(path, error)) return false;
+    m_sourceSettings = {{"source", QFileInfo(path).fileName()}};
+    m_editSettings.clear();
     m_preview->clear();
     m_previewImage = QImage();
+    showWhatTheModelSees();
     updateControls();
     return true;
 }
@@ -479,6 +505,8 @@ void EditView::onFinished(const JobResult& result) {
         QImage image = result.images.front();
         if (m_runningOperation == Inpaint) image = compositeKept(m_applySource, image, m_applyMask);
         m_document->applyResult(image, operationLabel(m_runningOperation));
+        m_editSettings = result.settings;
+        m_editSettings["task"] = operationLabel(m_runningOperation);
         m_canvas->setMaskVisible(false); // the result, not the mask over it; painting shows it again
         m_preview->setComparison(m_applySource.size() == image.size() ? m_applySource
                                                                        : m_applySource.scaled(image.size(), Qt::IgnoreAspectRatio, Qt::FastTransformation),
@@ -493,9 +521,8 @@ void EditView::applyPreview() {
     m_canvas->setMaskVisible(false);
 }
 
-void EditView::fitToModel() {
-    if (!m_document->hasImage() || m_model.imageSize <= 0) return;
-    const QImage image = m_document->image();
+QImage EditView::fittedToModel(const QImage& image) const {
+    if (image.isNull() || m_model.imageSize <= 0) return {};
     const int side = std::min(image.width(), image.height());
     const QImage square = image.copy((image.width() - side) / 2, (image.height() - side) / 2, side, side);
     const int size = m_model.imageSize;
@@ -503,7 +530,23 @@ void EditView::fitToModel() {
     const cv::Mat mat = qImageToMat(square, m_model.channels);
     cv::Mat resized;
     cv::resize(mat, resized, cv::Size(size, size), 0, 0, side > size ? cv::INTER_AREA : cv::INTER_CUBIC);
-    m_document->applyResult(matToQImage(resized), tr("Fit to model"));
+    return matToQImage(resized);
+}
+
+void EditView::fitToModel() {
+    if (!m_document->hasImage() || m_model.imageSize <= 0) return;
+    m_document->applyResult(fittedToModel(m_document->image()), tr("Fit to model"));
+}
+
+void EditView::showWhatTheModelSees() {
+    // An image of another size than the model's: the inspector shows what "Fit image to model" makes of
+    // it (the centre square at the model's size), the input the operations will work on.
+    const QImage image = m_document->image();
+    const int size = m_model.imageSize;
+    if (image.isNull() || size <= 0 || (image.width() == size && image.height() == size)) return;
+    m_preview->setImage(fittedToModel(image));
+    m_preview->setToolTip(tr("What the model will see after “Fit image to model”: the centre square at %1 × %1")
+                              .arg(size));
 }
 
 void EditView::addNoise() {

@@ -48,6 +48,10 @@ class EditView : public QWidget {
     void setLive(bool live);
 
     MaskCanvas* canvas() const { return m_canvas; }
+    // The canvas image (the edit result) and what made it: the last operation's settings (task, seed,
+    // sigmas, model) on top of the settings the image came with; for the PNG's text chunks.
+    QImage resultImage() const;
+    QVariantMap resultSettings() const;
     ImageInspector* preview() const { return m_preview; }
     QImage previewImage() const { return m_previewImage; }
     int liveUpdates() const { return m_liveUpdates; } // live previews shown so far
@@ -56,6 +60,8 @@ class EditView : public QWidget {
 
   signals:
     void errorOccurred(const QString& message);
+    void saveRequested(); // the canvas's context menu
+    void copyRequested();
     // The request error last reported no longer holds (the image was fitted, an operation changed...).
     void errorResolved(const QString& message);
     void applied(const QString& operation, double seconds);
@@ -67,6 +73,8 @@ class EditView : public QWidget {
     void requestLivePreview();
     void onFinished(const JobResult& result);
     void updateControls();
+    QImage fittedToModel(const QImage& image) const; // centre square at the model's size
+    void showWhatTheModelSees();
     QString operationLabel(Operation operation) const;
 
     Engine* m_engine;
@@ -86,7 +94,9 @@ class EditView : public QWidget {
     QImage m_applySource; // the canvas image the running operation started from
     QImage m_applyMask;
     QTimer m_liveDebounce;
-    QString m_requestError; // the reason apply() last refused to run, until a request would run
+    QString m_requestError;
+    QVariantMap m_sourceSettings; // what the opened image carried (a generated sample's seed, class...)
+    QVariantMap m_editSettings;   // the last applied operation's // the reason apply() last refused to run, until a request would run
 
     QComboBox* m_operation = nullptr;
     QSlider* m_brushSize = nullptr;

@@ -159,6 +159,8 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
                 showTab(EditTab);
             });
     connect(m_generate->gallery(), &SampleGallery::saveSelectedRequested, this, &MainWindow::saveSelected);
+    connect(m_edit, &EditView::saveRequested, this, &MainWindow::saveEditResult);
+    connect(m_edit, &EditView::copyRequested, this, &MainWindow::copyEditResult);
     connect(m_generate->gallery(), &SampleGallery::copyRequested, this, &MainWindow::copySelected);
 
     buildMenus();
@@ -191,9 +193,23 @@ void MainWindow::buildMenus() {
     m_reuseAction->setEnabled(false);
     m_reuseAction->setToolTip(tr("Take seed, class and schedule from a PNG that CM Studio saved"));
     file->addSeparator();
-    QAction* save = file->addAction(tr("&Save Selected Images…"), this, &MainWindow::saveSelected);
+    // Ctrl+S saves what the current view shows: the edit result in the Edit tab, else the selected samples.
+    QAction* save = file->addAction(tr("&Save…"), this, &MainWindow::saveCurrent);
     save->setShortcut(QKeySequence::Save);
+    save->setToolTip(tr("The selected images, or in the Edit tab the edit result"));
+    file->addAction(tr("Save Selected &Images…"), this, &MainWindow::saveSelected);
+    file->addAction(tr("Save &Edit Result…"), this, &MainWindow::saveEditResult);
     file->addAction(tr("Save &Grid…"), QKeySequence(tr("Ctrl+Shift+S")), this, &MainWindow::saveGrid);
+    QMenu* scaleMenu = file->addMenu(tr("Export &Scale"));
+    scaleMenu->setToolTip(tr("Saved and copied images are enlarged with whole pixels (nearest neighbour)"));
+    auto* scales = new QActionGroup(this);
+    for (int scale : {1, 2, 4, 8, 16}) {
+        QAction* action = scaleMenu->addAction(tr("%1×").arg(scale));
+        action->setCheckable(true);
+        action->setChecked(scale == exportScale());
+        scales->addAction(action);
+        connect(action, &QAction::triggered, this, [this, scale] { setExportScale(scale); });
+    }
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -206,7 +222,8 @@ void MainWindow::buildMenus() {
     edit->addAction(undo);
     edit->addAction(redo);
     edit->addSeparator();
-    edit->addAction(tr("&Copy Selected Image"), QKeySequence(tr("Ctrl+Shift+C")), this, &MainWindow::copySelected);
+    edit->addAction(tr("&Copy Image"), QKeySequence(tr("Ctrl+Shift+C")), this, &MainWindow::copyCurrent)
+        ->setToolTip(tr("The selected sample, or in the Edit tab the edit result"));
     QAction* paste = edit->addAction(tr("&Paste Image into Editor"), this, &MainWindow::pasteImage);
     paste->setShortcut(QKeySequence::Paste);
 
@@ -403,7 +420,19 @@ bool MainWindow::openImage(const QString& path) {
     const std::optional<QVariantMap> settings = readPngSettings(path);
     m_pendingSettings = settings.value_or(QVariantMap());
     m_reuseAction->setEnabled(settings.has_value());
-    if (settings)
+    const QSize reducedFrom = m_edit->canvas()->document()->reducedFrom();
+    const QSize opened = m_edit->canvas()->document()->image().size();
+    if (reducedFrom.isValid())
+        statusBar()->showMessage(tr("%1 is %2 × %3: opened reduced to %4 × %5. The model works on %6 × %6: "
+                                    "the inspector shows the centre square “Fit image to model” makes.")
+                                     .arg(QFileInfo(path).fileName())
+                                     .arg(reducedFrom.width())
+                                     .arg(reducedFrom.height())
+                                     .arg(opened.width())
+                                     .arg(opened.height())
+                                     .arg(m_engine->model().imageSize),
+                                 15000);
+    else if (settings)
         statusBar()->showMessage(tr("%1 carries the settings that made it: File › Reuse Settings applies them")
                                      .arg(QFileInfo(path).fileName()),
                                  10000);
@@ -456,7 +485,7 @@ void MainWindow::saveSelected() {
         const QString path = QFileDialog::getSaveFileName(this, tr("Save image"), suggested, tr("PNG images (*.png)"));
         if (path.isEmpty()) return;
         QString error;
-        if (!savePngWithSettings(gallery->image(rows.front()), path, settings, &error)) showError(error);
+        if (!saveExported(gallery->image(rows.front()), path, settings, &error)) showError(error);
         QSettings().setValue("folders/save", QFileInfo(path).absolutePath());
         return;
     }
@@ -499,7 +528,7 @@ int MainWindow::saveImagesInto(const QVector<int>& rows, const QString& folder) 
             for (int n = 2; QFileInfo::exists(path); ++n) path = dir.filePath(QString("%1 (%2).png").arg(base).arg(n));
         }
         QString error;
-        if (!savePngWithSettings(gallery->image(row), path, gallery->settings(row), &error)) {
+        if (!saveExported(gallery->image(row), path, gallery->settings(row), &error)) {
             errors << error;
             continue;
         }
@@ -510,6 +539,69 @@ int MainWindow::saveImagesInto(const QVector<int>& rows, const QString& folder) 
         showError(tr("%n image(s) could not be saved:", "", int(errors.size())) + '\n' + errors.join('\n'));
     statusBar()->showMessage(tr("Saved %n image(s) to %1", "", saved).arg(folder), 5000);
     return saved;
+}
+
+int MainWindow::exportScale() const { return std::clamp(QSettings().value("export/scale", 1).toInt(), 1, 16); }
+void MainWindow::setExportScale(int scale) { QSettings().setValue("export/scale", std::clamp(scale, 1, 16)); }
+
+bool MainWindow::saveExported(const QImage& image, const QString& path, QVariantMap settings, QString* error) const {
+    const int scale = exportScale();
+    if (scale > 1) settings["exportScale"] = scale;
+    return savePngWithSettings(enlargedForExport(image, scale), path, settings, error);
+}
+
+void MainWindow::saveCurrent() {
+    if (m_tabs->currentIndex() == EditTab)
+        saveEditResult();
+    else
+        saveSelected();
+}
+
+void MainWindow::copyCurrent() {
+    if (m_tabs->currentIndex() == EditTab)
+        copyEditResult();
+    else
+        copySelected();
+}
+
+bool MainWindow::saveEditResultTo(const QString& path, QString* error) {
+    if (m_edit->resultImage().isNull()) {
+        if (error) *error = tr("The editor has no image to save");
+        return false;
+    }
+    return saveExported(m_edit->resultImage(), path, m_edit->resultSettings(), error);
+}
+
+void MainWindow::saveEditResult() {
+    if (m_edit->resultImage().isNull()) {
+        showError(tr("The editor has no image to save: open, paste or send one first"));
+        return;
+    }
+    const QVariantMap settings = m_edit->resultSettings();
+    QString name = settings.value("task").toString().toLower().replace(' ', '-');
+    if (name.isEmpty()) name = "edit";
+    if (settings.contains("seed")) name += "-seed" + settings.value("seed").toString();
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save edit result"), saveDirectory() + "/" + name + ".png",
+                                                      tr("PNG images (*.png)"));
+    if (path.isEmpty()) return;
+    QString error;
+    if (!saveEditResultTo(path, &error)) {
+        showError(error);
+        return;
+    }
+    QSettings().setValue("folders/save", QFileInfo(path).absolutePath());
+    statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+}
+
+void MainWindow::copyEditResult() {
+    QImage image = enlargedForExport(m_edit->resultImage(), exportScale());
+    if (image.isNull()) {
+        showError(tr("The editor has no image to copy"));
+        return;
+    }
+    attachSettings(image, m_edit->resultSettings());
+    QApplication::clipboard()->setImage(image);
+    statusBar()->showMessage(tr("Copied"), 2000);
 }
 
 void MainWindow::saveGrid() {
@@ -525,7 +617,7 @@ void MainWindow::saveGrid() {
     settings["gridOf"] = gallery->count();
     settings["columns"] = gallery->columns();
     QString error;
-    if (!savePngWithSettings(gallery->gridImage(), path, settings, &error)) showError(error);
+    if (!saveExported(gallery->gridImage(), path, settings, &error)) showError(error);
     QSettings().setValue("folders/save", QFileInfo(path).absolutePath());
 }
 
@@ -536,7 +628,7 @@ void MainWindow::copySelected() {
         showError(tr("Select an image in the gallery first"));
         return;
     }
-    QImage image = gallery->image(row);
+    QImage image = enlargedForExport(gallery->image(row), exportScale());
     attachSettings(image, gallery->settings(row));
     QApplication::clipboard()->setImage(image);
     statusBar()->showMessage(tr("Copied"), 2000);

@@ -55,9 +55,18 @@ class MainWindow : public QMainWindow {
     void saveSelected();
     void saveGrid();
     void copySelected();
+    void saveCurrent(); // Ctrl+S: the edit result in the Edit tab, else the selected images
+    void copyCurrent();
+    void saveEditResult();
+    void copyEditResult();
     // Saves gallery images into a folder as <model>-seed<seed>.png. If some exist, asks once: overwrite,
     // keep both (" (2)" is added to the new name) or cancel. Returns how many were saved.
     int saveImagesInto(const QVector<int>& rows, const QString& folder);
+    // The edit result as a PNG with its settings, at the export scale; false with a message.
+    bool saveEditResultTo(const QString& path, QString* error);
+    // Saved and copied images are enlarged this many times with whole pixels (1, 2, 4, 8 or 16; kept).
+    int exportScale() const;
+    void setExportScale(int scale);
     void cancelJobs();
     void showShortcuts(); // Help › Keyboard Shortcuts
 
@@ -84,6 +93,7 @@ class MainWindow : public QMainWindow {
     void openImageDialog();
     void pasteImage();
     QString saveDirectory() const;
+    bool saveExported(const QImage& image, const QString& path, QVariantMap settings, QString* error) const;
 
     Engine* m_engine = nullptr;
     ModelPanel* m_modelPanel = nullptr;
