@@ -549,12 +549,13 @@ class TestGuiApp : public QObject {
         QImage big(64, 48, QImage::Format_Grayscale8);
         big.fill(100);
         edit->openImage(big, {});
-        edit->setOperation(EditView::Inpaint);
+        edit->setOperation(EditView::Stroke); // no mask needed: the size is what is wrong
         QTest::mouseClick(edit->applyButton(), Qt::LeftButton);
         QVERIFY(m_window->errorVisible());
         QVERIFY2(m_window->lastError().contains("Fit image to model"), qPrintable(m_window->lastError()));
         edit->fitToModel();
         QVERIFY(!m_window->errorVisible());
+        edit->setOperation(EditView::Inpaint);
         m_window->showTab(MainWindow::GenerateTab);
     }
 

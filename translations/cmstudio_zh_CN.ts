@@ -385,14 +385,6 @@
         <translation>图像为 %1 × %2，但模型处理的是 %3 × %3：请使用“使图像适配模型”。</translation>
     </message>
     <message>
-        <source>Colorization needs an RGB model; %1 is greyscale.</source>
-        <translation>上色需要 RGB 模型；%1 是灰度模型。</translation>
-    </message>
-    <message>
-        <source>The factor %1 does not divide the model&apos;s size %2.</source>
-        <translation>倍数 %1 不能整除模型尺寸 %2。</translation>
-    </message>
-    <message>
         <source>Paint the region to fill with the mask brush first.</source>
         <translation>请先用蒙版画笔涂出要填充的区域。</translation>
     </message>
@@ -411,6 +403,10 @@
     <message>
         <source>Fit to model</source>
         <translation>适配模型</translation>
+    </message>
+    <message>
+        <source>the image</source>
+        <translation>该图像</translation>
     </message>
     <message>
         <source>%1 px</source>
@@ -433,16 +429,16 @@
         <translation>噪声 σ</translation>
     </message>
     <message>
-        <source>This image has colours: colorizing keeps only its grey levels and replaces them.</source>
-        <translation>此图像是彩色的：上色只保留其灰度，并替换原有颜色。</translation>
-    </message>
-    <message>
         <source>Save result…</source>
         <translation>保存结果…</translation>
     </message>
     <message>
         <source>Copy result</source>
         <translation>复制结果</translation>
+    </message>
+    <message>
+        <source>This image has colours: colorizing keeps only its grey levels and replaces them.</source>
+        <translation>此图像是彩色的：上色只保留其灰度，并替换原有颜色。</translation>
     </message>
     <message>
         <source>What the model will see after “Fit image to model”: the centre square at %1 × %1</source>
@@ -1144,6 +1140,42 @@
         <translation>%1 不是 diffusers 模型文件夹（其中没有 model_index.json 及 unet/config.json）</translation>
     </message>
     <message>
+        <source>&amp;Save…</source>
+        <translation>保存(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>The selected images, or in the Edit tab the edit result</source>
+        <translation>所选图像；在编辑标签页中则为编辑结果</translation>
+    </message>
+    <message>
+        <source>Save Selected &amp;Images…</source>
+        <translation>保存所选图像(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Save &amp;Edit Result…</source>
+        <translation>保存编辑结果(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Export &amp;Scale</source>
+        <translation>导出缩放(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Saved and copied images are enlarged with whole pixels (nearest neighbour)</source>
+        <translation>保存和复制的图像按整像素放大（最近邻）</translation>
+    </message>
+    <message>
+        <source>%1×</source>
+        <translation>%1×</translation>
+    </message>
+    <message>
+        <source>&amp;Copy Image</source>
+        <translation>复制图像(&amp;C)</translation>
+    </message>
+    <message>
+        <source>The selected sample, or in the Edit tab the edit result</source>
+        <translation>所选样本；在编辑标签页中则为编辑结果</translation>
+    </message>
+    <message>
         <source>&amp;Keyboard Shortcuts</source>
         <translation>键盘快捷键(&amp;K)</translation>
     </message>
@@ -1204,6 +1236,10 @@
         <translation>键盘快捷键</translation>
     </message>
     <message>
+        <source>%1 is %2 × %3: opened reduced to %4 × %5. The model works on %6 × %6: the inspector shows the centre square “Fit image to model” makes.</source>
+        <translation>%1 为 %2 × %3：已缩小为 %4 × %5 打开。模型处理 %6 × %6 的图像：检视器显示“使图像适应模型”得到的中心正方形。</translation>
+    </message>
+    <message>
         <source>Save images</source>
         <translation>保存图像</translation>
     </message>
@@ -1226,46 +1262,6 @@
         <translation>
             <numerusform>%n 张图像未能保存：</numerusform>
         </translation>
-    </message>
-    <message>
-        <source>&amp;Save…</source>
-        <translation>保存(&amp;S)…</translation>
-    </message>
-    <message>
-        <source>The selected images, or in the Edit tab the edit result</source>
-        <translation>所选图像；在编辑标签页中则为编辑结果</translation>
-    </message>
-    <message>
-        <source>Save Selected &amp;Images…</source>
-        <translation>保存所选图像(&amp;I)…</translation>
-    </message>
-    <message>
-        <source>Save &amp;Edit Result…</source>
-        <translation>保存编辑结果(&amp;E)…</translation>
-    </message>
-    <message>
-        <source>Export &amp;Scale</source>
-        <translation>导出缩放(&amp;S)</translation>
-    </message>
-    <message>
-        <source>Saved and copied images are enlarged with whole pixels (nearest neighbour)</source>
-        <translation>保存和复制的图像按整像素放大（最近邻）</translation>
-    </message>
-    <message>
-        <source>%1×</source>
-        <translation>%1×</translation>
-    </message>
-    <message>
-        <source>&amp;Copy Image</source>
-        <translation>复制图像(&amp;C)</translation>
-    </message>
-    <message>
-        <source>The selected sample, or in the Edit tab the edit result</source>
-        <translation>所选样本；在编辑标签页中则为编辑结果</translation>
-    </message>
-    <message>
-        <source>%1 is %2 × %3: opened reduced to %4 × %5. The model works on %6 × %6: the inspector shows the centre square “Fit image to model” makes.</source>
-        <translation>%1 为 %2 × %3：已缩小为 %4 × %5 打开。模型处理 %6 × %6 的图像：检视器显示“使图像适应模型”得到的中心正方形。</translation>
     </message>
     <message>
         <source>The editor has no image to save</source>
@@ -1480,6 +1476,12 @@
         <source>Notes</source>
         <translation>备注</translation>
     </message>
+    <message numerus="yes">
+        <source>, … (%n more)</source>
+        <translation>
+            <numerusform>，…（另有 %n 个）</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>QObject</name>
@@ -1493,10 +1495,6 @@
     <message>
         <source>Generated samples. Double-click to refine one; right-click for more.</source>
         <translation>生成的样本。双击以细化样本；右键单击查看更多操作。</translation>
-    </message>
-    <message>
-        <source>Thumbnail zoom (nearest-neighbour, whole pixels)</source>
-        <translation>缩略图缩放（最近邻插值，整数倍像素）</translation>
     </message>
     <message>
         <source>Zoom</source>
@@ -1523,6 +1521,10 @@
         <translation>种子 %1</translation>
     </message>
     <message>
+        <source>Thumbnail size: whole-pixel zoom for small images, quarters of large ones</source>
+        <translation>缩略图大小：小图按整像素放大，大图按四分之一步进缩放</translation>
+    </message>
+    <message>
         <source>Fit</source>
         <translation>适应</translation>
     </message>
@@ -1531,8 +1533,8 @@
         <translation>让整批图像放进图库的最大整数缩放；随窗口变大而变大</translation>
     </message>
     <message>
-        <source>%1×</source>
-        <translation>%1×</translation>
+        <source>%1 px</source>
+        <translation>%1 像素</translation>
     </message>
 </context>
 <context>

@@ -1,6 +1,7 @@
 #include "sample_gallery.h"
 
 #include "image_convert.h"
+#include "thumbnails.h"
 
 #include "core/image_util.h"
 
@@ -71,7 +72,7 @@ SampleGallery::SampleGallery(QWidget* parent) : QWidget(parent) {
     m_zoom = new QSlider(Qt::Horizontal);
     m_zoom->setRange(1, kMaxZoom);
     m_zoom->setValue(3);
-    m_zoom->setToolTip(tr("Thumbnail zoom (nearest-neighbour, whole pixels)"));
+    m_zoom->setToolTip(tr("Thumbnail size: whole-pixel zoom for small images, quarters of large ones"));
     m_zoomValue = new QLabel;
     m_fit = new QCheckBox(tr("Fit"));
     m_fit->setToolTip(tr("The largest whole zoom at which the batch fits the gallery; it grows with the window"));
@@ -88,11 +89,10 @@ SampleGallery::SampleGallery(QWidget* parent) : QWidget(parent) {
     layout->addLayout(zoomRow);
 
     connect(m_zoom, &QSlider::valueChanged, this, [this](int zoom) {
-        m_zoomValue->setText(tr("%1×").arg(zoom));
+        showZoomValue();
         if (!m_fitting) m_fit->setChecked(false); // the user chose a zoom
         refreshIcons();
     });
-    m_zoomValue->setText(tr("%1×").arg(m_zoom->value()));
     connect(m_fit, &QCheckBox::toggled, this, [this](bool on) {
         if (on) fitZoom();
     });
@@ -126,6 +126,7 @@ void SampleGallery::setSamples(const QVector<QImage>& images, const QVector<QVar
     const int zoomBefore = m_zoom->value();
     if (m_fit->isChecked()) fitZoom(); // a changed zoom refreshes the icons itself
     if (m_zoom->value() == zoomBefore) refreshIcons();
+    showZoomValue();
     if (!images.isEmpty()) m_list->setCurrentRow(0);
 }
 
@@ -161,14 +162,15 @@ void SampleGallery::fitZoom() {
 
 int SampleGallery::zoom() const { return m_zoom->value(); }
 
+void SampleGallery::showZoomValue() {
+    // The thumbnails' width in pixels: the slider's steps are whole pixels for small images, quarters of
+    // large ones.
+    m_zoomValue->setText(m_images.isEmpty() ? QString()
+                                            : tr("%1 px").arg(thumbnailSize(m_images.front().size(), zoom()).width()));
+}
+
 void SampleGallery::clear() { setSamples({}, {}); }
 
-QSize SampleGallery::thumbnailSize(const QSize& image, int zoom) {
-    // Small images (28-32 px) grow by whole pixels; from 64 px the same slider steps through fractions
-    // of the image so a 256 px batch still shows several images a row: 1/4, 1/2, 3/4, 1, ... 2x.
-    if (image.width() < 64) return image * zoom;
-    return image * (zoom / 4.0);
-}
 
 void SampleGallery::refreshIcons() {
     m_nextIcon = 0;
@@ -185,12 +187,7 @@ void SampleGallery::buildSomeIcons() {
     const QSize size = m_list->iconSize();
     const int end = std::min(int(m_images.size()), m_nextIcon + kIconsPerTurn);
     for (; m_nextIcon < end; ++m_nextIcon) {
-        // Whole-pixel enlargements stay sharp; reductions (64 and 256 px models) are smoothed.
-        const QImage& image = m_images[m_nextIcon];
-        const Qt::TransformationMode mode =
-            size.width() >= image.width() ? Qt::FastTransformation : Qt::SmoothTransformation;
-        m_list->item(m_nextIcon)->setData(Qt::DecorationRole,
-                                          QPixmap::fromImage(image.scaled(size, Qt::IgnoreAspectRatio, mode)));
+        m_list->item(m_nextIcon)->setData(Qt::DecorationRole, thumbnailPixmap(m_images[m_nextIcon], size));
     }
     if (m_nextIcon < m_images.size()) QTimer::singleShot(0, this, &SampleGallery::buildSomeIcons);
 }

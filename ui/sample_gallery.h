@@ -29,13 +29,11 @@ class SampleGallery : public QWidget {
     QImage gridImage() const;
     int columns() const;
     int zoom() const;
-    // The largest zoom step (1..kMaxZoom, see thumbnailSize) at which `count` images of `image` size fit
+    // The largest zoom step (1..kMaxZoom, see thumbnails.h) at which `count` images of `image` size fit
     // in `area`.
     static int fittingZoom(QSize image, int count, QSize area);
     static constexpr int kMaxZoom = 16;
     static constexpr int kSpacing = 2;
-    // The thumbnail size for an image of `image` pixels at slider position `zoom` (1..8).
-    static QSize thumbnailSize(const QSize& image, int zoom);
 
   signals:
     void currentChanged(int index);
@@ -49,6 +47,7 @@ class SampleGallery : public QWidget {
 
   private:
     void fitZoom();
+    void showZoomValue();
     void refreshIcons();
     void buildSomeIcons();
 
