@@ -259,9 +259,9 @@ class TestGuiApp : public QObject {
         }
         QVERIFY2(m_window->openImage(path), qPrintable(m_window->lastError()));
         EditView* edit = m_window->editView();
-        QCOMPARE(edit->canvas()->document()->image().size(), QSize(4096, 3072));
+        QCOMPARE(edit->canvas()->document()->image().size(), QSize(2048, 1536));
         const QString message = m_window->statusBar()->currentMessage();
-        QVERIFY2(message.contains("12000 × 9000") && message.contains("4096 × 3072"), qPrintable(message));
+        QVERIFY2(message.contains("12000 × 9000") && message.contains("2048 × 1536"), qPrintable(message));
         QCOMPARE(edit->preview()->image().size(), QSize(28, 28));
         edit->fitToModel();
         QCOMPARE(edit->canvas()->document()->image().size(), QSize(28, 28));

@@ -1236,10 +1236,6 @@
         <translation>键盘快捷键</translation>
     </message>
     <message>
-        <source>%1 is %2 × %3: opened reduced to %4 × %5. The model works on %6 × %6: the inspector shows the centre square “Fit image to model” makes.</source>
-        <translation>%1 为 %2 × %3：已缩小为 %4 × %5 打开。模型处理 %6 × %6 的图像：检视器显示“使图像适应模型”得到的中心正方形。</translation>
-    </message>
-    <message>
         <source>Save images</source>
         <translation>保存图像</translation>
     </message>
@@ -1282,6 +1278,10 @@
     <message>
         <source>The editor has no image to copy</source>
         <translation>编辑器中没有可复制的图像</translation>
+    </message>
+    <message>
+        <source>%1 is %2 × %3: opened reduced to %4 × %5. “Fit image to model” makes the model&apos;s input from it; the inspector shows that input.</source>
+        <translation>%1 为 %2 × %3：已缩小为 %4 × %5 打开。“使图像适应模型”会由它生成模型的输入；检视器显示该输入。</translation>
     </message>
 </context>
 <context>

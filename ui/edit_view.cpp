@@ -308,6 +308,7 @@ void EditView::setModel(const ModelInfo& model) {
     m_class->setClasses(model, false);
     if (!model.consistency) m_live->setChecked(false);
     updateControls();
+    showWhatTheModelSees(); // an image opened before the model (from the command line)
 }
 
 QImage EditView::resultImage() const { return m_document->image(); }

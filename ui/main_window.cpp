@@ -425,14 +425,13 @@ bool MainWindow::openImage(const QString& path) {
     const QSize reducedFrom = m_edit->canvas()->document()->reducedFrom();
     const QSize opened = m_edit->canvas()->document()->image().size();
     if (reducedFrom.isValid())
-        statusBar()->showMessage(tr("%1 is %2 × %3: opened reduced to %4 × %5. The model works on %6 × %6: "
-                                    "the inspector shows the centre square “Fit image to model” makes.")
+        statusBar()->showMessage(tr("%1 is %2 × %3: opened reduced to %4 × %5. “Fit image to model” makes the "
+                                    "model's input from it; the inspector shows that input.")
                                      .arg(QFileInfo(path).fileName())
                                      .arg(reducedFrom.width())
                                      .arg(reducedFrom.height())
                                      .arg(opened.width())
-                                     .arg(opened.height())
-                                     .arg(m_engine->model().imageSize),
+                                     .arg(opened.height()),
                                  15000);
     else if (settings)
         statusBar()->showMessage(tr("%1 carries the settings that made it: File › Reuse Settings applies them")

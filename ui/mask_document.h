@@ -23,7 +23,7 @@ class MaskDocument : public QObject {
   public:
     // Larger files are reduced by loadImageFile to this longest side (reducedFrom() tells): the models work
     // on 28 to 256 pixels, and the canvas needs no more.
-    static constexpr int kMaxLoadSide = 4096;
+    static constexpr int kMaxLoadSide = 2048;
 
     explicit MaskDocument(QObject* parent = nullptr);
     ~MaskDocument() override;
