@@ -257,6 +257,33 @@ class TestCurveView : public QObject {
         QVERIFY(axes->toolTip().isEmpty() && plot.toolTip().isEmpty());
     }
 
+    // The Training view shows the newest sample grid a run wrote beside its log (<model>.preview.png,
+    // the trainer's --preview-every), and follows it as it is replaced.
+    void theViewShowsTheRunsLatestPreview() {
+        TrainingView view;
+        view.setInteractive(false);
+        QSignalSpy read(&view, &TrainingView::logRead);
+        const QString log = write(fresh("preview"), projectLog(3));
+        QVERIFY(view.addLog(log));
+        QVERIFY(read.wait(10000));
+        QVERIFY(view.previewImage().isNull());
+        const QString preview = TrainingView::previewPathFor(log);
+        QVERIFY(preview.endsWith(".safetensors.preview.png"));
+        QImage grid(4 * 28 + 10, 4 * 28 + 10, QImage::Format_Grayscale8);
+        grid.fill(80);
+        QVERIFY(grid.save(preview));
+        view.refreshLogs();
+        QCOMPARE(view.previewImage().size(), grid.size());
+        QCOMPARE(view.previewPath(), QFileInfo(preview).absoluteFilePath());
+        QTest::qWait(1100); // a later modification time
+        grid.fill(200);
+        QVERIFY(grid.save(preview));
+        view.refreshLogs();
+        QCOMPARE(qGray(view.previewImage().pixel(5, 5)), 200);
+        view.removeLog(log);
+        QVERIFY(view.previewImage().isNull());
+    }
+
     void exportsPngAndPdf() {
         CurvePlot plot;
         plot.setRun("a", "a", loaded(write(fresh("e"), projectLog(10))));
@@ -509,6 +536,12 @@ class TestCurveView : public QObject {
         QTRY_COMPARE_WITH_TIMEOUT(view.plot()->pointCount(csv), 6, 5000);
         QVERIFY(QFileInfo::exists(s.output));
         qInfo("tiny training run and follow: %lld ms", clock.elapsed());
+        // One click loads the finished model.
+        QVERIFY(dialog->loadModelButton()->isEnabled());
+        QSignalSpy load(&view, &TrainingView::modelRequested);
+        QTest::mouseClick(dialog->loadModelButton(), Qt::LeftButton);
+        QCOMPARE(load.count(), 1);
+        QCOMPARE(load.at(0).at(0).toString(), s.output);
     }
 
     void stopsWithACheckpointAndResumes() {

@@ -2035,6 +2035,14 @@
         <source>Model files (*.safetensors)</source>
         <translation>模型文件 (*.safetensors)</translation>
     </message>
+    <message>
+        <source>Load model</source>
+        <translation>加载模型</translation>
+    </message>
+    <message>
+        <source>Open the model this run wrote, to generate with it</source>
+        <translation>打开本次训练写出的模型，用它来生成</translation>
+    </message>
 </context>
 <context>
     <name>TrainingLog</name>
@@ -2323,6 +2331,20 @@
     <message>
         <source>Plot: drag to pan, scroll to zoom, double-click to fit.</source>
         <translation>图表：拖动以平移，滚动以缩放，双击以适应曲线。</translation>
+    </message>
+    <message>
+        <source>Samples of the model as it trains, from fixed seeds (the trainer&apos;s --preview-every); they are the same noises at every preview</source>
+        <translation>训练过程中模型的样本，来自固定种子（训练器的 --preview-every）；每次预览使用相同的噪声</translation>
+    </message>
+    <message>
+        <source>Latest samples:</source>
+        <translation>最新样本：</translation>
+    </message>
+    <message>
+        <source>%1
+%2</source>
+        <translation>%1
+%2</translation>
     </message>
 </context>
 <context>

@@ -152,6 +152,10 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
     // Errors go to the error bar, once: no message box of the view's own on top of it.
     m_training->setInteractive(false);
     connect(m_training, &TrainingView::otherFilesDropped, this, &MainWindow::openDropped);
+    connect(m_training, &TrainingView::modelRequested, this, [this](const QString& path) {
+        loadModel(path);
+        showTab(GenerateTab);
+    });
     connect(m_generate, &GenerateView::generated, this, [this](int count, double seconds) {
         statusBar()->showMessage(tr("Generated %n image(s) in %1 s", "", count).arg(seconds, 0, 'f', 2), 5000);
     });

@@ -188,12 +188,17 @@ void TrainDialog::buildForm() {
     m_stopButton->setToolTip(tr("Interrupt training; the trainer saves a checkpoint that Resume continues"));
     m_resumeButton = new QPushButton(tr("Resume"));
     m_resumeButton->setToolTip(tr("Continue the run from its checkpoint"));
+    m_loadButton = new QPushButton(tr("Load model"));
+    m_loadButton->setToolTip(tr("Open the model this run wrote, to generate with it"));
+    m_loadButton->setEnabled(false);
+    connect(m_loadButton, &QPushButton::clicked, this, [this] { emit loadModelRequested(m_training->settings().output); });
     auto* closeButton = new QPushButton(tr("Close"));
     closeButton->setToolTip(tr("Hide this window; a running training continues"));
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_startButton);
     buttons->addWidget(m_stopButton);
     buttons->addWidget(m_resumeButton);
+    buttons->addWidget(m_loadButton);
     buttons->addStretch(1);
     buttons->addWidget(closeButton);
 
@@ -377,6 +382,7 @@ bool TrainDialog::resume() {
 
 void TrainDialog::onStarted() {
     const TrainSettings s = m_training->settings();
+    m_loadButton->setEnabled(false);
     m_progress->setTextVisible(true);
     m_log->clear();
     m_log->appendPlainText(QStringLiteral("$ ") +
@@ -416,6 +422,8 @@ void TrainDialog::onProgress(long done, long total) {
 
 void TrainDialog::onFinished(int exitCode, const QString& message) {
     const bool failed = exitCode != 0 && exitCode != 130;
+    // A finished run's model is one click from the Generate tab.
+    m_loadButton->setEnabled(exitCode == 0 && QFileInfo::exists(m_training->settings().output));
     showStatus(message, failed);
     updateForm();
     emit trainingFinished(exitCode, message);

@@ -16,6 +16,7 @@
 #include <QImageReader>
 #include <QLabel>
 #include <QListWidget>
+#include <QLocale>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPainter>
@@ -27,6 +28,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace {
@@ -171,11 +173,31 @@ void TrainingView::buildUi() {
     controls->addLayout(quantity);
     controls->addLayout(display);
 
+    // The newest preview grid of a run, beside the curves (hidden until a run has written one).
+    m_previewPane = new QWidget;
+    auto* previewLayout = new QVBoxLayout(m_previewPane);
+    previewLayout->setContentsMargins(0, 0, 0, 0);
+    m_previewLabel = new QLabel;
+    m_previewLabel->setAlignment(Qt::AlignCenter);
+    m_previewLabel->setToolTip(tr("Samples of the model as it trains, from fixed seeds (the trainer's "
+                                  "--preview-every); they are the same noises at every preview"));
+    m_previewCaption = new QLabel;
+    m_previewCaption->setWordWrap(true);
+    m_previewCaption->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
+    previewLayout->addWidget(new QLabel(tr("Latest samples:")));
+    previewLayout->addWidget(m_previewLabel);
+    previewLayout->addWidget(m_previewCaption);
+    previewLayout->addStretch(1);
+    m_previewPane->hide();
+    auto* plotRow = new QHBoxLayout;
+    plotRow->addWidget(m_plot, 1);
+    plotRow->addWidget(m_previewPane);
+
     auto* main = new QWidget;
     auto* mainLayout = new QVBoxLayout(main);
     mainLayout->setContentsMargins(0, 0, 0, 0);
     mainLayout->addLayout(controls);
-    mainLayout->addWidget(m_plot, 1);
+    mainLayout->addLayout(plotRow, 1);
 
     auto* splitter = new QSplitter(Qt::Horizontal);
     splitter->addWidget(side);
@@ -277,6 +299,7 @@ void TrainingView::showLog(const QString& key) {
     updateSeriesChoices();
     updateWatcher();
     updateStatus();
+    updatePreview();
     emit logsChanged();
 }
 
@@ -296,12 +319,46 @@ void TrainingView::removeLog(const QString& path) {
     updateSeriesChoices();
     updateWatcher();
     updateStatus();
+    updatePreview();
     emit logsChanged();
 }
 
 void TrainingView::refreshLogs() {
     for (const QString& key : QStringList(m_order))
         refreshLog(key);
+    updatePreview();
+}
+
+QString TrainingView::previewPathFor(const QString& logPath) {
+    // The trainer writes <model>.csv and <model>.preview.png beside <model>.
+    QString model = logPath;
+    if (model.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive)) model.chop(4);
+    return model + QStringLiteral(".preview.png");
+}
+
+void TrainingView::updatePreview() {
+    QString newest;
+    QDateTime newestTime;
+    for (const QString& key : std::as_const(m_order)) {
+        const QFileInfo info(previewPathFor(key));
+        if (info.isFile() && (newest.isEmpty() || info.lastModified() > newestTime)) {
+            newest = info.absoluteFilePath();
+            newestTime = info.lastModified();
+        }
+    }
+    if (newest == m_previewPath && newestTime == m_previewTime) return;
+    const QImage image(newest);
+    m_previewPath = image.isNull() ? QString() : newest;
+    m_previewTime = newestTime;
+    m_previewImage = image;
+    m_previewPane->setVisible(!image.isNull());
+    if (image.isNull()) return;
+    // Whole-pixel enlargement to about 200 px: a 4 x 4 grid of 28 px samples at 2x.
+    const int zoom = std::max(1, 200 / std::max(1, image.width()));
+    m_previewLabel->setPixmap(QPixmap::fromImage(image.scaled(image.size() * zoom, Qt::IgnoreAspectRatio,
+                                                              Qt::FastTransformation)));
+    m_previewCaption->setText(tr("%1\n%2").arg(QFileInfo(newest).fileName(),
+                                               QLocale().toString(newestTime.time(), QLocale::ShortFormat)));
 }
 
 void TrainingView::refreshLog(const QString& key) {
@@ -520,6 +577,7 @@ TrainDialog* TrainingView::trainDialog() {
     if (!m_trainDialog) {
         m_trainDialog = new TrainDialog(this);
         connect(m_trainDialog, &TrainDialog::logStarted, this, &TrainingView::followLog);
+        connect(m_trainDialog, &TrainDialog::loadModelRequested, this, &TrainingView::modelRequested);
     }
     return m_trainDialog;
 }

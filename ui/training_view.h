@@ -4,7 +4,9 @@
 
 #include "training_log.h"
 
+#include <QDateTime>
 #include <QHash>
+#include <QImage>
 #include <QSet>
 #include <QWidget>
 
@@ -52,6 +54,11 @@ class TrainingView : public QWidget {
     bool follow() const;
 
     CurvePlot* plot() const { return m_plot; }
+    // The newest sample grid a run of these logs wrote as it trained (the trainer's <model>.preview.png
+    // beside <model>.csv, --preview-every), shown next to the curves; null when there is none.
+    QImage previewImage() const { return m_previewImage; }
+    QString previewPath() const { return m_previewPath; }
+    static QString previewPathFor(const QString& logPath);
     TrainDialog* trainDialog(); // created on first use
 
     void saveSettings(QSettings& store) const;
@@ -71,6 +78,8 @@ class TrainingView : public QWidget {
     void errorOccurred(const QString& message);
     void logsChanged();
     void logRead(const QString& path);
+    // The Train dialog's "Load model" after a finished run.
+    void modelRequested(const QString& modelPath);
     // Dropped files that are no training logs (see isTrainingLogFile), in the order they were dropped.
     void otherFilesDropped(const QStringList& paths);
 
@@ -102,6 +111,7 @@ class TrainingView : public QWidget {
     void report(const QString& message);
     QString uniqueName(const QString& path) const;
     void exportWithDialog(bool pdf);
+    void updatePreview();
 
     CurvePlot* m_plot;
     QListWidget* m_runs;
@@ -112,6 +122,12 @@ class TrainingView : public QWidget {
     QLabel* m_smoothingValue;
     QCheckBox* m_follow;
     QLabel* m_status;
+    QWidget* m_previewPane;
+    QLabel* m_previewLabel;
+    QLabel* m_previewCaption;
+    QImage m_previewImage;
+    QString m_previewPath;
+    QDateTime m_previewTime;
     QFileSystemWatcher* m_watcher;
     QTimer* m_poll;
     QThreadPool* m_reader; // one worker thread: reads are queued, the GUI thread never parses a file
