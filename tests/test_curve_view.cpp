@@ -22,6 +22,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <utility>
 
 #include <sys/stat.h>
 
@@ -552,8 +553,9 @@ class TestCurveView : public QObject {
         dialog->setCliPath(cliPath());
         const TrainSettings s = tinyRun("stopped.safetensors", 150);
         QSignalSpy finished(dialog, &TrainDialog::trainingFinished);
-        const auto stopper = connect(dialog, &TrainDialog::progressChanged, dialog, [dialog](long done) {
-            if (done >= 1) dialog->stop(); // at the first progress line
+        bool stopped = false; // once: a second stop() kills the trainer before its checkpoint
+        const auto stopper = connect(dialog, &TrainDialog::progressChanged, dialog, [dialog, &stopped](long done) {
+            if (done >= 1 && !std::exchange(stopped, true)) dialog->stop(); // at the first progress line
         });
         QVERIFY(dialog->start(s));
         QVERIFY(finished.wait(60000));
