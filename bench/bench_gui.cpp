@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
     window.show();
     if (!QTest::qWaitForWindowExposed(&window)) return 1;
     std::printf("window built and shown in %.0f ms (from before the MainWindow; the process start adds the\n"
-                "libraries' loading, see scripts/measure-gui-session.sh)\n",
+                "libraries' loading, see bench/gui-session.sh)\n",
                 startClock.nsecsElapsed() * 1e-6);
     QSignalSpy ready(&window, &MainWindow::modelReady);
     QElapsedTimer loadClock;
