@@ -1124,6 +1124,22 @@
         <translation>剩余 %1</translation>
     </message>
     <message>
+        <source>Compute: bfloat16</source>
+        <translation>计算：bfloat16</translation>
+    </message>
+    <message>
+        <source>Compute: float32</source>
+        <translation>计算：float32</translation>
+    </message>
+    <message>
+        <source>Compute in &amp;float32 only</source>
+        <translation>仅用 float32 计算(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Off: bfloat16 where the processor supports it (faster, slightly different images)</source>
+        <translation>关闭时：处理器支持时使用 bfloat16（更快，图像略有不同）</translation>
+    </message>
+    <message>
         <source>Open &amp;Diffusers Folder…</source>
         <translation>打开 &amp;Diffusers 文件夹…</translation>
     </message>

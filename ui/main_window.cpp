@@ -13,6 +13,8 @@
 #include "sample_gallery.h"
 #include "training_view.h"
 
+#include "core/precision.h"
+
 #include <algorithm>
 
 #include <QAction>
@@ -116,6 +118,11 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
         policy.setRetainSizeWhenHidden(true);
         widget->setSizePolicy(policy);
     }
+    // The setting "precision/fp32" forces float32; otherwise the engine's choice (bfloat16 where the CPU has it).
+    if (QSettings().value("precision/fp32", false).toBool()) cm::setPrecision(cm::Precision::Fp32);
+    m_precisionLabel = new QLabel;
+    showPrecision();
+    statusBar()->addPermanentWidget(m_precisionLabel);
     statusBar()->addPermanentWidget(m_modelLabel);
     statusBar()->addPermanentWidget(m_eta);
     statusBar()->addPermanentWidget(m_progress);
@@ -188,6 +195,12 @@ void MainWindow::placeErrorBar() {
     m_errorBar->raise();
 }
 
+void MainWindow::showPrecision() {
+    const bool bf16 = cm::activePrecision() == cm::Precision::Bf16;
+    m_precisionLabel->setText(bf16 ? tr("Compute: bfloat16") : tr("Compute: float32"));
+    m_precisionLabel->setToolTip(QString::fromStdString(cm::precisionSummary()));
+}
+
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* openModel = file->addAction(tr("Open &Model…"), this, &MainWindow::openModelDialog);
@@ -243,6 +256,16 @@ void MainWindow::buildMenus() {
         m_training->openTrainDialog();
     });
     run->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), this, &MainWindow::cancelJobs);
+    run->addSeparator();
+    QAction* fp32 = run->addAction(tr("Compute in &float32 only"));
+    fp32->setCheckable(true);
+    fp32->setChecked(cm::requestedPrecision() == cm::Precision::Fp32);
+    fp32->setToolTip(tr("Off: bfloat16 where the processor supports it (faster, slightly different images)"));
+    connect(fp32, &QAction::toggled, this, [this](bool on) {
+        QSettings().setValue("precision/fp32", on);
+        cm::setPrecision(on ? cm::Precision::Fp32 : cm::Precision::Auto); // read by the next evaluation
+        showPrecision();
+    });
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     const QStringList names = {tr("Generate"), tr("Edit"), tr("Interpolate"), tr("Training")};
