@@ -9,11 +9,11 @@ BatchHistory::BatchHistory(QWidget* parent) : QWidget(parent) {
     m_shown = new QComboBox;
     m_shown->setToolTip(tr("The batches of this session: pick one to show it in the gallery"));
     m_shown->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_shown->setMinimumContentsLength(8);
+    m_shown->setMinimumContentsLength(4);
     m_compared = new QComboBox;
     m_compared->setToolTip(tr("Show a second batch beside the first, e.g. the same seeds from another model"));
     m_compared->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_compared->setMinimumContentsLength(4);
+    m_compared->setMinimumContentsLength(2);
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(new QLabel(tr("Batch")));

@@ -76,7 +76,7 @@ GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m
     controlsScroll->setWidgetResizable(true);
     controlsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     // Narrow enough that at 1024 px the gallery and the inspector keep room (the fields shrink).
-    controlsScroll->setMinimumWidth(std::min(controls->sizeHint().width() + 20, 300));
+    controlsScroll->setMinimumWidth(std::min(controls->sizeHint().width() + 20, 250));
 
     m_gallery = new SampleGallery;
     m_history = new BatchHistory;

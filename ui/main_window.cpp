@@ -339,7 +339,10 @@ void MainWindow::restoreSettings() {
                                                               : QRect(0, 0, 1280, 800);
         resize(std::max(1024, screen.width() * 9 / 10), std::max(700, screen.height() * 9 / 10));
     }
-    restoreState(settings.value("window/state").toByteArray());
+    // First start: a narrow model panel. The dock's width counts in the window's minimum width, and at
+    // its natural ~280 px the window could not be made 1024 px wide.
+    if (!restoreState(settings.value("window/state").toByteArray()))
+        if (auto* dock = findChild<QDockWidget*>("modelDock")) resizeDocks({dock}, {230}, Qt::Horizontal);
     m_tabs->setCurrentIndex(settings.value("window/tab", 0).toInt());
     m_training->restoreSettings(settings);
 }

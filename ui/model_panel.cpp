@@ -39,7 +39,7 @@ ModelPanel::ModelPanel(const QStringList& bundledModels, QWidget* parent) : QWid
     m_card->setOpenLinks(false);
     m_card->setPlaceholderText(tr("No model loaded"));
 
-    setMinimumWidth(220);
+    setMinimumWidth(200);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(new QLabel(tr("Bundled models")));
     layout->addWidget(m_bundled);
