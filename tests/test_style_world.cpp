@@ -174,6 +174,22 @@ class TestStyleWorld : public QObject {
                 const auto l = [](const cv::Vec3b& c) { return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]; };
                 QVERIFY(l(p.colours[std::size_t(k)]) <= l(p.colours[std::size_t(k) + 1]));
             }
+        // The garments stay visible on every background: the mean garment colour is far from the background.
+        if (!haveFashionMnist()) QSKIP("dataset-fashion-mnist is not installed");
+        const StyleWorld real(loadFashionMnist(defaultFashionMnistDirectory(), Split::Test), palettes);
+        std::mt19937_64 rng(1);
+        double closest = 1e9;
+        for (int i = 0; i < 2000; ++i) {
+            const int64_t item = int64_t(rng() % uint64_t(real.garments().count()));
+            const StyleSpec style = real.drawStyle(i % 2 ? StyleSplit::Train : StyleSplit::HeldOut, rng);
+            const cv::Mat render = real.render(item, style, rng());
+            const cv::Scalar garment = cv::mean(render, garmentSilhouette(real.garment(item)));
+            const cv::Vec3b background = render.at<cv::Vec3b>(0, 0);
+            closest = std::min(closest, cv::norm(cv::Vec3d(garment[0] - background[0], garment[1] - background[1],
+                                                           garment[2] - background[2])));
+        }
+        qInfo("closest mean garment colour to its background over 2000 renders: %.1f RGB levels", closest);
+        QVERIFY(closest > 40);
     }
 
     void renderIsDeterministicAndKeepsTheSilhouette() {
