@@ -9,6 +9,7 @@
 #include "core/image_util.h"
 #include "core/local_ranks.h"
 #include "core/model.h"
+#include "core/precision.h"
 #include "core/sampler.h"
 #include "core/trainer.h"
 
@@ -199,9 +200,9 @@ int runTrain(const QStringList& arguments) {
     net.numClasses = conditional ? int(data.classNames.size()) : 0;
 
     if (reports) {
-        std::fprintf(stderr, "training %s on %s, %lld items, for %ld steps -> %s\n",
+        std::fprintf(stderr, "training %s on %s, %lld items, for %ld steps -> %s (compute: %s)\n",
                      cm::trainModeName(params.mode), data.description.c_str(), (long long)data.count(),
-                     params.totalSteps, params.outputPath.c_str());
+                     params.totalSteps, params.outputPath.c_str(), cm::precisionSummary().c_str());
         if (params.distributed.worldSize > 1)
             std::fprintf(stderr, "data-parallel: %d processes share each batch of %d\n",
                          params.distributed.worldSize, params.batchSize);
@@ -359,7 +360,8 @@ int runInfo(const QStringList& arguments) {
         std::printf("%s\n", path.c_str());
         printImportReport(imported);
         const cm::Model model = cm::Model::fromImported(imported, path);
-        std::printf("\n%s\nparameters: %lld\n", model.card().describe().c_str(), (long long)model.parameterCount());
+        std::printf("\n%s\nparameters: %lld\ncompute: %s\n", model.card().describe().c_str(),
+                    (long long)model.parameterCount(), cm::precisionSummary().c_str());
         return 0;
     }
     const long long size = QFileInfo(QString::fromStdString(path)).size();
@@ -372,7 +374,8 @@ int runInfo(const QStringList& arguments) {
         return 0;
     }
     const cm::Model model = cm::Model::load(path);
-    std::printf("%s\n%s\nparameters: %lld\nfile size: %lld bytes\n", path.c_str(),
-                model.card().describe().c_str(), (long long)model.parameterCount(), size);
+    std::printf("%s\n%s\nparameters: %lld\nfile size: %lld bytes\ncompute: %s\n", path.c_str(),
+                model.card().describe().c_str(), (long long)model.parameterCount(), size,
+                cm::precisionSummary().c_str());
     return 0;
 }

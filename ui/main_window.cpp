@@ -13,6 +13,10 @@
 #include "sample_gallery.h"
 #include "training_view.h"
 
+#include "core/precision.h"
+
+#include <algorithm>
+
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
@@ -99,6 +103,11 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
     m_cancel->setText(tr("Cancel"));
     m_cancel->setToolTip(tr("Stop the running job (Esc); it stops within one network evaluation"));
     m_cancel->hide();
+    // The setting "precision/fp32" forces float32; otherwise the engine's choice (bfloat16 where the CPU has it).
+    if (QSettings().value("precision/fp32", false).toBool()) cm::setPrecision(cm::Precision::Fp32);
+    m_precisionLabel = new QLabel;
+    showPrecision();
+    statusBar()->addPermanentWidget(m_precisionLabel);
     statusBar()->addPermanentWidget(m_modelLabel);
     statusBar()->addPermanentWidget(m_eta);
     statusBar()->addPermanentWidget(m_progress);
@@ -150,6 +159,12 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
     return QMainWindow::eventFilter(watched, event);
 }
 
+void MainWindow::showPrecision() {
+    const bool bf16 = cm::activePrecision() == cm::Precision::Bf16;
+    m_precisionLabel->setText(bf16 ? tr("Compute: bfloat16") : tr("Compute: float32"));
+    m_precisionLabel->setToolTip(QString::fromStdString(cm::precisionSummary()));
+}
+
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* openModel = file->addAction(tr("Open &Model…"), this, &MainWindow::openModelDialog);
@@ -190,6 +205,16 @@ void MainWindow::buildMenus() {
         m_training->openTrainDialog();
     });
     run->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), this, &MainWindow::cancelJobs);
+    run->addSeparator();
+    QAction* fp32 = run->addAction(tr("Compute in &float32 only"));
+    fp32->setCheckable(true);
+    fp32->setChecked(cm::requestedPrecision() == cm::Precision::Fp32);
+    fp32->setToolTip(tr("Off: bfloat16 where the processor supports it (faster, slightly different images)"));
+    connect(fp32, &QAction::toggled, this, [this](bool on) {
+        QSettings().setValue("precision/fp32", on);
+        cm::setPrecision(on ? cm::Precision::Fp32 : cm::Precision::Auto); // read by the next evaluation
+        showPrecision();
+    });
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     const QStringList names = {tr("Generate"), tr("Edit"), tr("Interpolate"), tr("Training")};
@@ -443,7 +468,12 @@ void MainWindow::onProgress(int job, long done, long total) {
     }
     m_progress->setMaximum(int(total));
     m_progress->setValue(int(done));
-    m_progress->setFormat(tr("%1 of %2 evaluations").arg(done).arg(total));
+    // A large network reports between its blocks: whole evaluations and the share of the current one.
+    const int units = std::max(1, m_engine->model().progressUnitsPerEvaluation);
+    if (units == 1)
+        m_progress->setFormat(tr("%1 of %2 evaluations").arg(done).arg(total));
+    else
+        m_progress->setFormat(tr("%1 of %2 evaluations").arg(double(done) / units, 0, 'f', 1).arg(total / units));
     if (done > 0 && done < total) {
         const double elapsed = m_jobTimer.nsecsElapsed() * 1e-9;
         m_eta->setText(tr("ETA %1").arg(durationText(elapsed / double(done) * double(total - done))));

@@ -61,6 +61,7 @@ class MainWindow : public QMainWindow {
     void dropEvent(QDropEvent* event) override;
 
   private:
+    void showPrecision(); // the status bar's compute label
     void buildMenus();
     void restoreSettings();
     void rememberRecent(const QString& path);
@@ -88,6 +89,7 @@ class MainWindow : public QMainWindow {
     QLabel* m_eta = nullptr;
     QToolButton* m_cancel = nullptr;
     QLabel* m_modelLabel = nullptr;
+    QLabel* m_precisionLabel = nullptr; // what the networks compute in (core/precision.h)
     QMenu* m_recentMenu = nullptr;
     QAction* m_reuseAction = nullptr;
     QVariantMap m_pendingSettings;
