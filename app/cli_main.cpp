@@ -27,10 +27,10 @@ const char* kUsage = "usage: cmstudio-cli <command> [options]\n"
                      "  annotate set a model file's data-set description or notes (e.g. the data licence)\n"
                      "  style-data  a grid of DEADiff's style world (styled garments, or pairs with --pairs)\n"
                      "\n"
-                     "'cmstudio-cli <command> --help' lists a command's options.\n"
-                     "\n"
                      "every command: --precision auto|fp32|bf16  the networks' compute precision (default auto:\n"
-                     "  bfloat16 where the CPU has AVX-512 BF16 or AMX, else float32; also CMSTUDIO_PRECISION)\n";
+                     "  bfloat16 where the CPU has AVX-512 BF16 or AMX, else float32; also CMSTUDIO_PRECISION)\n"
+                     "\n"
+                     "'cmstudio-cli <command> --help' lists a command's options.\n";
 
 // Takes "--precision X" / "--precision=X" out of the command's arguments and applies it; a request the
 // CPU cannot honour computes in float32 and says so here, once.
