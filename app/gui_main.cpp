@@ -4,6 +4,7 @@
 #include "core/model_locator.h"
 #include "ui/engine.h"
 #include "ui/generate_view.h"
+#include "ui/import_settings.h"
 #include "ui/localization.h"
 #include "ui/main_window.h"
 #include "ui/png_settings.h"
@@ -95,8 +96,8 @@ int main(int argc, char** argv) {
     QString image;
     if (!parser.positionalArguments().isEmpty()) {
         const QString file = parser.positionalArguments().front();
-        if (file.endsWith(".safetensors", Qt::CaseInsensitive))
-            model = file;
+        if (file.endsWith(".safetensors", Qt::CaseInsensitive) || needsImportStep(file))
+            model = file; // a .pt or a diffusers folder opens through the import step
         else
             image = file;
     }

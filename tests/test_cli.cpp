@@ -450,7 +450,7 @@ class TestCli : public QObject {
             << 1 << "the mask is empty";
         QTest::newRow("edit: image of another size")
             << QStringList{"edit", "stroke", "-m", "tiny.safetensors", "--image", "img32.png", "-o", "e3.png"} << 1
-            << "pass --fit";
+            << "img32.png is 32x32; this needs 28x28 (fit it";
         QTest::newRow("edit: colorize on a grey model")
             << QStringList{"edit", "colorize", "-m", "tiny.safetensors", "--image", "img28.png", "-o", "e4.png"} << 1
             << "needs an RGB model";

@@ -53,6 +53,16 @@
     </message>
 </context>
 <context>
+    <name>ModelPanel</name>
+    <message numerus="yes">
+        <source>, … (%n more)</source>
+        <translation>
+            <numerusform>, … (%n more)</numerusform>
+            <numerusform>, … (%n more)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>ScheduleEditor</name>
     <message numerus="yes">
         <source>Values: %1 given for %n step(s)</source>

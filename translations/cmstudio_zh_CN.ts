@@ -360,14 +360,6 @@
         <translation>图像为 %1 × %2，但模型处理的是 %3 × %3：请使用“使图像适配模型”。</translation>
     </message>
     <message>
-        <source>Colorization needs an RGB model; %1 is greyscale.</source>
-        <translation>上色需要 RGB 模型；%1 是灰度模型。</translation>
-    </message>
-    <message>
-        <source>The factor %1 does not divide the model&apos;s size %2.</source>
-        <translation>倍数 %1 不能整除模型尺寸 %2。</translation>
-    </message>
-    <message>
         <source>Paint the region to fill with the mask brush first.</source>
         <translation>请先用蒙版画笔涂出要填充的区域。</translation>
     </message>
@@ -386,6 +378,10 @@
     <message>
         <source>Fit to model</source>
         <translation>适配模型</translation>
+    </message>
+    <message>
+        <source>the image</source>
+        <translation>该图像</translation>
     </message>
 </context>
 <context>
@@ -1279,6 +1275,12 @@
         <source>Notes</source>
         <translation>备注</translation>
     </message>
+    <message numerus="yes">
+        <source>, … (%n more)</source>
+        <translation>
+            <numerusform>，…（另有 %n 个）</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>QObject</name>
@@ -1292,10 +1294,6 @@
     <message>
         <source>Generated samples. Double-click to refine one; right-click for more.</source>
         <translation>生成的样本。双击以细化样本；右键单击查看更多操作。</translation>
-    </message>
-    <message>
-        <source>Thumbnail zoom (nearest-neighbour, whole pixels)</source>
-        <translation>缩略图缩放（最近邻插值，整数倍像素）</translation>
     </message>
     <message>
         <source>Zoom</source>
@@ -1320,6 +1318,10 @@
     <message>
         <source>Seed %1</source>
         <translation>种子 %1</translation>
+    </message>
+    <message>
+        <source>Thumbnail size: whole-pixel zoom for small images, quarters of large ones</source>
+        <translation>缩略图大小：小图按整像素放大，大图按四分之一步进缩放</translation>
     </message>
 </context>
 <context>

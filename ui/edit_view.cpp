@@ -27,6 +27,9 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 
+#include "core/edit_input.h"
+#include "core/error.h"
+
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
@@ -322,15 +325,8 @@ bool EditView::buildRequest(cm::EditParams& params, QString* error) const {
     if (!m_model.consistency) return fail(tr("Zero-shot editing needs a consistency model; %1 is a denoiser.").arg(m_model.name));
     if (!m_document->hasImage()) return fail(tr("Open an image first."));
     const QImage image = m_document->image();
-    const int size = m_model.imageSize;
     const auto operation = Operation(m_operation->currentData().toInt());
     const int factor = m_factor->currentData().toInt();
-    const bool lowResolutionInput = operation == SuperResolve && image.width() == size / factor && image.height() == size / factor;
-    if (!lowResolutionInput && (image.width() != size || image.height() != size))
-        return fail(tr("The image is %1 × %2 but the model works on %3 × %3: use “Fit image to model”.")
-                        .arg(image.width())
-                        .arg(image.height())
-                        .arg(size));
     switch (operation) {
     case Inpaint: params.task = cm::EditTask::Inpaint; break;
     case Colorize: params.task = cm::EditTask::Colorize; break;
@@ -338,36 +334,29 @@ bool EditView::buildRequest(cm::EditParams& params, QString* error) const {
     case Stroke: params.task = cm::EditTask::Stroke; break;
     case Denoise: return fail(QString());
     }
-    if (operation == Colorize && m_model.channels != 3)
-        return fail(tr("Colorization needs an RGB model; %1 is greyscale.").arg(m_model.name));
-    if (operation == SuperResolve && size % factor != 0)
-        return fail(tr("The factor %1 does not divide the model's size %2.").arg(factor).arg(size));
+    params.factor = factor;
     if (operation == Inpaint) {
         const cv::Mat mask = qImageTo8U(m_document->mask(), 1);
-        const int filled = cv::countNonZero(mask);
-        if (filled == 0) return fail(tr("Paint the region to fill with the mask brush first."));
+        if (cv::countNonZero(mask) == 0) return fail(tr("Paint the region to fill with the mask brush first."));
         params.masks = {mask};
     }
-    cv::Mat input;
-    if (operation == Colorize) {
-        // Rec. 601 luminance, the direction the colour operator keeps (Qt's own grey weights differ).
-        if (image.format() == QImage::Format_Grayscale8)
-            input = qImageToMat(image, 1);
-        else
-            cv::cvtColor(qImageToMat(image, 3), input, cv::COLOR_RGB2GRAY);
-    } else if (operation == SuperResolve) {
-        const cv::Mat full = qImageToMat(image, m_model.channels);
-        if (lowResolutionInput) {
-            input = full;
-        } else {
-            // A full-size image is reduced to its patch means: the low-resolution input the operator keeps.
-            cv::resize(full, input, cv::Size(size / factor, size / factor), 0, 0, cv::INTER_AREA);
-        }
-        params.factor = factor;
-    } else {
-        input = qImageToMat(image, m_model.channels);
+    try {
+        // The engine's one rule for edit inputs (size, channels, luminance for colorize, patch means).
+        const int channels = image.format() == QImage::Format_Grayscale8 ? 1 : 3;
+        cm::NetworkConfig network;
+        network.imageSize = m_model.imageSize;
+        network.channels = m_model.channels;
+        params.images = {cm::prepareEditInput(params.task, qImageTo8U(image, channels), network, factor, false,
+                                              tr("the image").toStdString())
+                             .image};
+    } catch (const cm::Error& e) {
+        if (e.kind() == cm::ErrorKind::Shape)
+            return fail(tr("The image is %1 × %2 but the model works on %3 × %3: use “Fit image to model”.")
+                            .arg(image.width())
+                            .arg(image.height())
+                            .arg(m_model.imageSize));
+        return fail(QString::fromStdString(e.what()));
     }
-    params.images = {input};
     const QStringList parts = m_sigmas->text().split(',', Qt::SkipEmptyParts);
     for (const QString& part : parts) {
         bool ok = false;
@@ -449,15 +438,8 @@ void EditView::applyPreview() {
 
 void EditView::fitToModel() {
     if (!m_document->hasImage() || m_model.imageSize <= 0) return;
-    const QImage image = m_document->image();
-    const int side = std::min(image.width(), image.height());
-    const QImage square = image.copy((image.width() - side) / 2, (image.height() - side) / 2, side, side);
-    const int size = m_model.imageSize;
-    // Area averaging when shrinking (no aliasing); smooth interpolation when enlarging.
-    const cv::Mat mat = qImageToMat(square, m_model.channels);
-    cv::Mat resized;
-    cv::resize(mat, resized, cv::Size(size, size), 0, 0, side > size ? cv::INTER_AREA : cv::INTER_CUBIC);
-    m_document->applyResult(matToQImage(resized), tr("Fit to model"));
+    const cv::Mat mat = qImageTo8U(m_document->image(), m_model.channels);
+    m_document->applyResult(matToQImage(cm::fitSquare(mat, m_model.imageSize)), tr("Fit to model"));
 }
 
 void EditView::addNoise() {

@@ -24,6 +24,7 @@ struct ModelInfo {
     double sigmaMax = 80.0;
     double rho = 7.0;
     qint64 parameters = 0;
+    int progressUnitsPerEvaluation = 1; // progress counts blocks of a large network (cm::ProgressFn)
     QString recipe;
     QString trainingJson;
     qint64 trainingSteps = 0;

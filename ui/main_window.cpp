@@ -15,6 +15,8 @@
 
 #include "core/precision.h"
 
+#include <algorithm>
+
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
@@ -466,7 +468,12 @@ void MainWindow::onProgress(int job, long done, long total) {
     }
     m_progress->setMaximum(int(total));
     m_progress->setValue(int(done));
-    m_progress->setFormat(tr("%1 of %2 evaluations").arg(done).arg(total));
+    // A large network reports between its blocks: whole evaluations and the share of the current one.
+    const int units = std::max(1, m_engine->model().progressUnitsPerEvaluation);
+    if (units == 1)
+        m_progress->setFormat(tr("%1 of %2 evaluations").arg(done).arg(total));
+    else
+        m_progress->setFormat(tr("%1 of %2 evaluations").arg(double(done) / units, 0, 'f', 1).arg(total / units));
     if (done > 0 && done < total) {
         const double elapsed = m_jobTimer.nsecsElapsed() * 1e-9;
         m_eta->setText(tr("ETA %1").arg(durationText(elapsed / double(done) * double(total - done))));

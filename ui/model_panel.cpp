@@ -66,9 +66,14 @@ QString ModelPanel::cardHtml(const ModelInfo& m) {
         html += row(tr("Size"), tr("%1 × %1").arg(m.imageSize));
         html += row(tr("Channels"), m.channels == 1 ? tr("1 (grey)") : tr("3 (RGB)"));
     }
-    html += row(tr("Classes"), m.numClasses == 0 ? tr("none (unconditional)")
-                                                 : QString::number(m.numClasses) + (m.classNames.isEmpty() ? QString()
-                                                                                     : ": " + m.classNames.join(", ")));
+    // ImageNet's 1,000 names would fill the panel: the first few, then the count (the class picker has all).
+    constexpr int kClassesListed = 12;
+    QString classes = QString::number(m.numClasses);
+    if (!m.classNames.isEmpty()) {
+        classes += ": " + m.classNames.mid(0, kClassesListed).join(", ");
+        if (m.classNames.size() > kClassesListed) classes += tr(", … (%n more)", "", int(m.classNames.size()) - kClassesListed);
+    }
+    html += row(tr("Classes"), m.numClasses == 0 ? tr("none (unconditional)") : classes);
     html += row(tr("Recipe"), m.recipe.isEmpty() ? tr("unknown") : m.recipe);
     html += row(tr("Training steps"), QLocale().toString(m.trainingSteps));
     html += row(tr("Data set"), m.dataset.isEmpty() ? tr("unknown") : m.dataset);

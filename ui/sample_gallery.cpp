@@ -1,6 +1,7 @@
 #include "sample_gallery.h"
 
 #include "image_convert.h"
+#include "thumbnails.h"
 
 #include "core/image_util.h"
 
@@ -28,7 +29,7 @@ SampleGallery::SampleGallery(QWidget* parent) : QWidget(parent) {
     m_zoom = new QSlider(Qt::Horizontal);
     m_zoom->setRange(1, 8);
     m_zoom->setValue(3);
-    m_zoom->setToolTip(tr("Thumbnail zoom (nearest-neighbour, whole pixels)"));
+    m_zoom->setToolTip(tr("Thumbnail size: whole-pixel zoom for small images, quarters of large ones"));
     auto* zoomRow = new QHBoxLayout;
     zoomRow->addWidget(new QLabel(tr("Zoom")));
     zoomRow->addWidget(m_zoom, 1);
@@ -71,12 +72,6 @@ void SampleGallery::setSamples(const QVector<QImage>& images, const QVector<QVar
 
 void SampleGallery::clear() { setSamples({}, {}); }
 
-QSize SampleGallery::thumbnailSize(const QSize& image, int zoom) {
-    // Small images (28-32 px) grow by whole pixels; from 64 px the same slider steps through fractions
-    // of the image so a 256 px batch still shows several images a row: 1/4, 1/2, 3/4, 1, ... 2x.
-    if (image.width() < 64) return image * zoom;
-    return image * (zoom / 4.0);
-}
 
 void SampleGallery::refreshIcons() {
     m_nextIcon = 0;
@@ -94,11 +89,7 @@ void SampleGallery::buildSomeIcons() {
     const int end = std::min(int(m_images.size()), m_nextIcon + kIconsPerTurn);
     for (; m_nextIcon < end; ++m_nextIcon) {
         // The same pixmap for the selected state: a tinted sample would misreport its pixels.
-        // Whole-pixel enlargements stay sharp; reductions (64 and 256 px models) are smoothed.
-        const QImage& image = m_images[m_nextIcon];
-        const Qt::TransformationMode mode =
-            size.width() >= image.width() ? Qt::FastTransformation : Qt::SmoothTransformation;
-        const QPixmap pixmap = QPixmap::fromImage(image.scaled(size, Qt::IgnoreAspectRatio, mode));
+        const QPixmap pixmap = thumbnailPixmap(m_images[m_nextIcon], size);
         QIcon icon;
         icon.addPixmap(pixmap, QIcon::Normal);
         icon.addPixmap(pixmap, QIcon::Selected);
