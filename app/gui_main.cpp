@@ -15,6 +15,7 @@
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QSettings>
+#include <QTemporaryDir>
 #include <QSpinBox>
 #include <QCheckBox>
 #include <QTimer>
@@ -87,6 +88,12 @@ int main(int argc, char** argv) {
         bundled << QString::fromStdString(path);
     for (const std::string& line : found.skipped)
         std::fprintf(stderr, "cmstudio: skipped %s\n", line.c_str());
+
+    // The automation modes run with settings of their own, read and written in a temporary folder: the
+    // views keep what changes (seed, lock, splitters...), and a scripted run must leave the user's alone.
+    QTemporaryDir automationSettings;
+    if (parser.isSet(generateOption) || parser.isSet(screenshotsOption))
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, automationSettings.path());
 
     MainWindow window(bundled);
     QString model = QString::fromStdString(cm::defaultModelPath(appDir));

@@ -31,6 +31,12 @@ struct ModelInfo {
     QString dataset;
     QString notes;
     QVector<double> inpaintSigmas; // the engine's default inpainting schedule for this model
+    // The schedule the card recommends (searched for the model, or the published one): noise levels, or
+    // ts indices on a grid of recommendedGrid points; Heun points for a denoiser. Empty / 0: none.
+    QVector<double> recommendedSigmas;
+    QVector<int> recommendedTs;
+    int recommendedGrid = 0;
+    int recommendedHeunPoints = 0;
 };
 
 enum class JobKind { LoadModel, InspectImport, Generate, Chain, Edit, Denoise, Interpolate };

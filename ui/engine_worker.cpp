@@ -51,6 +51,10 @@ ModelInfo describe(const cm::Model& model, const QString& path) {
     info.notes = QString::fromStdString(card.notes);
     if (info.consistency && !info.pointModel)
         info.inpaintSigmas = toQVector(cm::defaultEditSigmas(cm::EditTask::Inpaint, card));
+    info.recommendedSigmas = toQVector(card.recommended.sigmas);
+    for (int t : card.recommended.ts) info.recommendedTs.push_back(t);
+    info.recommendedGrid = card.recommended.steps;
+    info.recommendedHeunPoints = card.recommended.heunPoints;
     return info;
 }
 
@@ -285,6 +289,7 @@ void EngineWorker::interpolate(int job, const cm::InterpolationParams& params, c
         result.settings["seedB"] = QString::number(params.seedB);
         result.settings["frames"] = params.frames;
         result.settings["class"] = params.conditioning.sharedClass();
+        if (!params.conditioningB.classLabels.empty()) result.settings["classB"] = params.conditioningB.sharedClass();
         return result;
     });
 }
