@@ -25,6 +25,7 @@ const char* kUsage = "usage: cmstudio-cli <command> [options]\n"
                      "  edit     inpaint, colorize, superres, stroke or denoise an image (zero-shot)\n"
                      "  interpolate  frames between the samples of two seeds\n"
                      "  annotate set a model file's data-set description or notes (e.g. the data licence)\n"
+                     "  style-data  a grid of DEADiff's style world (styled garments, or pairs with --pairs)\n"
                      "\n"
                      "'cmstudio-cli <command> --help' lists a command's options.\n"
                      "\n"
@@ -93,8 +94,9 @@ int main(int argc, char** argv) {
         if (command == "annotate") return runAnnotate(arguments);
         if (command == "forward") return runForward(arguments);
         if (command == "convert") return runConvert(arguments);
+        if (command == "style-data") return runStyleData(arguments);
         std::fprintf(stderr,
-                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, forward, convert, eval, train-evaluator, edit, interpolate, annotate; see --help)\n",
+                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, forward, convert, eval, train-evaluator, edit, interpolate, annotate, style-data; see --help)\n",
                      qPrintable(command));
         return 2;
     } catch (const UsageError& e) {
