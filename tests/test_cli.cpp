@@ -403,6 +403,21 @@ class TestCli : public QObject {
         for (const auto& [name, record] : before.tensors)
             QVERIFY(after.tensors.at(name).bytes == record.bytes);
         QCOMPARE(run({"annotate", m_dir.filePath("text.safetensors"), "--notes", "x"}).exitCode, 1);
+        // A searched schedule becomes the card's recommended one (the app preselects it); a bad one is
+        // refused and leaves the file as it was.
+        QCOMPARE(run({"annotate", copy, "--recommended-sigmas", "80,1.5"}).exitCode, 0);
+        QVERIFY(run({"info", copy}).out.contains("Recommended schedule: sigmas 80,1.5"));
+        QCOMPARE(run({"sample", "-m", copy, "--recommended", "-o", m_dir.filePath("recommended.png"),
+                      "--overwrite"}).exitCode,
+                 0);
+        const auto readAll = [](const QString& path) {
+            QFile f(path);
+            return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+        };
+        const QByteArray annotated = readAll(copy);
+        QCOMPARE(run({"annotate", copy, "--recommended-sigmas", "1,5"}).exitCode, 2);
+        QCOMPARE(run({"annotate", copy, "--recommended-sigmas", "80,0.0001"}).exitCode, 2);
+        QCOMPARE(readAll(copy), annotated);
     }
 
     // DEADiff's style world on the real data: a reproducible grid of pairs, rows of three relations.
