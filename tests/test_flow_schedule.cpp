@@ -94,6 +94,27 @@ class TestFlowSchedule : public QObject {
         QVERIFY(std::abs(mean(wrong) - 0.7) > 0.3 || std::abs(stddev(wrong) - 0.3) > 0.3);
     }
 
+    // The preconditioning: F's target is -x / sigma_data at t = 1 and z at t = 0; for zero-mean Gaussian data of
+    // standard deviation sigma_data the skip alone is the exact velocity (F = 0), with c_out^2 the rest of Var(v).
+    void outputPreconditioning() {
+        const double sd = 0.5;
+        QVERIFY(std::abs(cm::flowScalings(1, sd).cSkip - 1) < 1e-12);
+        QVERIFY(std::abs(cm::flowScalings(1, sd).cOut - sd) < 1e-12);
+        QVERIFY(std::abs(cm::flowScalings(0, sd).cSkip + 1) < 1e-12);
+        QVERIFY(std::abs(cm::flowScalings(0, sd).cOut - 1) < 1e-12);
+        const GaussianFlow flow{0.0, sd};
+        for (double t : {0.05, 0.3, 0.5, 0.8, 0.99}) {
+            const State x{-1.0, 0.25, 2.0};
+            const State exact = flow(x, t);
+            for (std::size_t i = 0; i < x.size(); ++i)
+                QVERIFY(std::abs(exact[i] - cm::flowScalings(t, sd).cSkip * x[i]) < 1e-12);
+            const double variance = t * t + (1 - t) * (1 - t) * sd * sd, c = cm::flowScalings(t, sd).cSkip;
+            QVERIFY(std::abs(cm::flowScalings(t, sd).cOut * cm::flowScalings(t, sd).cOut - (1 + sd * sd - c * c * variance)) < 1e-12);
+        }
+        QCOMPARE(cm::flowScalings(0.3, 0).cSkip, 0.0); // FlowMo's plain output
+        QCOMPARE(cm::flowScalings(0.3, 0).cOut, 1.0);
+    }
+
     // v = v_0 + w (v_c - v_0) exactly inside [low, high], v_c alone outside; evaluations counted.
     void guidanceOnlyInsideItsInterval() {
         const cm::FlowGuidance guidance{2.0, 0.3, 0.6};

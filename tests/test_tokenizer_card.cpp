@@ -75,7 +75,7 @@ class TestTokenizerCard : public QObject {
         auto patch = changed("tokenizer", cm::tokenizerConfigToJson(cm::TokenizerConfig{}));
         patch["tokenizer"] = "{\"image_size\":28,\"channels\":1,\"patch_size\":5,\"tokens\":5,\"bits_per_token\":11,"
                              "\"entropy_group_bits\":11,\"encoder_width\":64,\"encoder_depth\":2,\"decoder_width\":96,"
-                             "\"decoder_depth\":4,\"heads\":4,\"time_scale\":1000}";
+                             "\"decoder_depth\":4,\"heads\":4,\"time_scale\":1000,\"flow_sigma_data\":0.5}";
         QVERIFY(formatError(patch).contains("not divisible"));
         auto missing = good;
         missing.erase("sampling");

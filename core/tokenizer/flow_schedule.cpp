@@ -19,6 +19,14 @@ std::vector<double> shiftedFlowTimes(int steps, double rho) {
     return times;
 }
 
+FlowScalings flowScalings(double t, double sigmaData) {
+    if (sigmaData <= 0) return {};
+    const double s2 = sigmaData * sigmaData;
+    const double variance = t * t + (1 - t) * (1 - t) * s2; // Var(x_t)
+    const double cSkip = (t - (1 - t) * s2) / variance;     // Cov(v, x_t) / Var(x_t)
+    return {cSkip, std::sqrt(std::max(0.0, 1 + s2 - cSkip * cSkip * variance))};
+}
+
 void FlowGuidance::validate() const {
     if (!(weight >= 0 && weight <= 20))
         throw Error(ErrorKind::InvalidArgument,

@@ -9,6 +9,15 @@
 
 namespace cm {
 
+// The decoder's output F becomes the velocity v = c_skip(t) x_t + c_out(t) F (EDM's preconditioning carried
+// to rectified flow): c_skip is the best linear guess of v from x_t for data of standard deviation
+// sigma_data, c_out the remaining standard deviation, so F is a unit-variance target at every t (-x / sigma_data
+// at t = 1, z at t = 0). sigma_data = 0 is FlowMo's plain v = F.
+struct FlowScalings {
+    double cSkip = 0, cOut = 1;
+};
+FlowScalings flowScalings(double t, double sigmaData);
+
 // FlowMo's shifted grid: t_i = (i / n)^rho for i = n .. 0, so n + 1 values from 1 down to 0. rho = 1 is
 // plain linear spacing; rho = 4 (the default) spends the steps near t = 0. Throws Error(InvalidArgument)
 // for n < 1 or rho outside [0.1, 20].

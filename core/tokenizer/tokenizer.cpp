@@ -1,5 +1,6 @@
 #include "tokenizer.h"
 
+#include "core/detail/denoiser.h"
 #include "core/detail/runtime_init.h"
 #include "core/detail/sampling.h"
 #include "core/detail/seeded_construction.h"
@@ -13,18 +14,27 @@ namespace cm {
 
 namespace detail {
 
-torch::Tensor decoderVelocity(TokenizerDecoder& decoder, const torch::Tensor& x, double t, const torch::Tensor& code,
-                              bool keepCode) {
-    const int64_t n = x.size(0);
-    return decoder.forward(x, torch::full({n}, t, torch::kFloat32), code,
-                           keepCode ? torch::ones({n}, torch::kFloat32) : torch::zeros({n}, torch::kFloat32));
+torch::Tensor flowVelocity(TokenizerDecoder& decoder, const TokenizerConfig& config, const torch::Tensor& x,
+                           const torch::Tensor& t, const torch::Tensor& code, const torch::Tensor& keep) {
+    const double sigmaData = config.flowSigmaData;
+    const auto cSkip = mapPerSample(t, [&](double value) { return flowScalings(value, sigmaData).cSkip; });
+    const auto cOut = mapPerSample(t, [&](double value) { return flowScalings(value, sigmaData).cOut; });
+    return perSample(cSkip, x).to(x.scalar_type()) * x +
+           perSample(cOut, x).to(x.scalar_type()) * decoder.forward(x, t, code, keep);
 }
 
-torch::Tensor decodeFlow(TokenizerDecoder& decoder, const torch::Tensor& noise, const torch::Tensor& code,
+torch::Tensor decoderVelocity(TokenizerDecoder& decoder, const TokenizerConfig& config, const torch::Tensor& x,
+                              double t, const torch::Tensor& code, bool keepCode) {
+    const int64_t n = x.size(0);
+    return flowVelocity(decoder, config, x, torch::full({n}, t, torch::kFloat32), code,
+                        keepCode ? torch::ones({n}, torch::kFloat32) : torch::zeros({n}, torch::kFloat32));
+}
+
+torch::Tensor decodeFlow(TokenizerDecoder& decoder, const TokenizerConfig& config, const torch::Tensor& noise, const torch::Tensor& code,
                          const std::vector<double>& times, const FlowGuidance& guidance,
                          const std::function<void()>& onEvaluation) {
     auto velocity = [&](const torch::Tensor& x, double t, bool conditional) {
-        auto v = decoderVelocity(decoder, x, t, code, conditional);
+        auto v = decoderVelocity(decoder, config, x, t, code, conditional);
         if (onEvaluation) onEvaluation();
         return v;
     };
@@ -150,7 +160,7 @@ std::vector<cv::Mat> Tokenizer::decode(const std::vector<TokenCode>& codes, cons
     detail::PerImageNoise noise(params.seed, int(codes.size()), config.itemShape());
     detail::EvaluationTicker ticker{&progress, cancel, 0, flowEvaluations(times, guidance)};
     ticker.checkCancel();
-    auto images = detail::decodeFlow(*m_impl->networks->decoder, noise.next(), signs, times, guidance, [&] {
+    auto images = detail::decodeFlow(*m_impl->networks->decoder, config, noise.next(), signs, times, guidance, [&] {
         ticker.tick();
         ticker.checkCancel();
     });
@@ -173,8 +183,8 @@ std::vector<cv::Mat> Tokenizer::velocity(const std::vector<cv::Mat>& noisy, doub
         filled.push_back(code.bits.empty() ? TokenCode{std::vector<uint8_t>(config.codeBits(), 0)} : code);
     }
     const auto signs = detail::signsFromCodes(filled, config.tokens, config.bitsPerToken);
-    const auto v = m_impl->networks->decoder->forward(x, torch::full({x.size(0)}, t, torch::kFloat32), signs,
-                                                      torch::tensor(keep, torch::kFloat32));
+    const auto v = detail::flowVelocity(*m_impl->networks->decoder, config, x, torch::full({x.size(0)}, t, torch::kFloat32),
+                                        signs, torch::tensor(keep, torch::kFloat32));
     return toImages(v);
 }
 

@@ -82,6 +82,7 @@ void TokenizerConfig::validate() const {
     if (encoderWidth % heads != 0 || decoderWidth % heads != 0)
         invalid("tokenizer heads (" + std::to_string(heads) + ") must divide encoder_width and decoder_width");
     if (!(timeScale > 0 && timeScale <= 1e4)) invalid("tokenizer time_scale must be in (0, 10000]");
+    if (!(flowSigmaData >= 0 && flowSigmaData <= 10)) invalid("tokenizer flow_sigma_data must be in [0, 10]");
 }
 
 int64_t TokenizerConfig::parameterCount() const {
@@ -140,6 +141,7 @@ std::string tokenizerConfigToJson(const TokenizerConfig& c) {
     j["decoder_depth"] = c.decoderDepth;
     j["heads"] = c.heads;
     j["time_scale"] = c.timeScale;
+    j["flow_sigma_data"] = c.flowSigmaData;
     return j.dump();
 }
 
@@ -160,6 +162,7 @@ TokenizerConfig tokenizerConfigFromJson(const std::string& text, const std::stri
     c.decoderDepth = boundedInt(j, "decoder_depth", 1, 32, origin);
     c.heads = boundedInt(j, "heads", 1, 32, origin);
     c.timeScale = boundedNumber(j, "time_scale", 1e-3, 1e4, origin);
+    c.flowSigmaData = boundedNumber(j, "flow_sigma_data", 0, 10, origin);
     try {
         c.validate();
     } catch (const Error& e) {
@@ -256,7 +259,9 @@ TokenizerCard TokenizerCard::fromMetadata(const std::map<std::string, std::strin
 std::string TokenizerCard::describe() const {
     std::ostringstream out;
     out << "Tokenizer (FlowMo: images <-> bit codes; the decoder is a rectified flow)\n" << config.describe();
-    out << "Decoder: " << parameterisation << ", time input " << formatShort(config.timeScale) << " t\n";
+    out << "Decoder: " << parameterisation << ", time input " << formatShort(config.timeScale) << " t";
+    if (config.flowSigmaData > 0) out << ", output preconditioned for sigma_data " << formatShort(config.flowSigmaData);
+    out << "\n";
     out << "Sampling: " << sampling.steps << " Euler steps at t_i = (i/n)^" << formatShort(sampling.rho)
         << ", guidance " << formatShort(sampling.guidance.weight) << " for t in [" << formatShort(sampling.guidance.low)
         << ", " << formatShort(sampling.guidance.high) << "]\n";

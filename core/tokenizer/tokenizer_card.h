@@ -25,6 +25,7 @@ struct TokenizerConfig {
     int decoderWidth = 96, decoderDepth = 4;
     int heads = 4;            // attention heads of every block (divides both widths)
     double timeScale = 1000;  // the decoder embeds timeScale * t sinusoidally (FlowMo's convention)
+    double flowSigmaData = 0.5; // the output's preconditioning (flow_schedule.h); 0 = FlowMo's plain v = F
 
     int codeBits() const { return tokens * bitsPerToken; }
     int patchCount() const { return (imageSize / patchSize) * (imageSize / patchSize); }

@@ -17,13 +17,18 @@ struct Tokenizer::Impl {
 
 namespace detail {
 
-// The decoder's velocity with the code (keep = 1) or with the code dropped (keep = 0), t a scalar.
-torch::Tensor decoderVelocity(TokenizerDecoder& decoder, const torch::Tensor& x, double t, const torch::Tensor& code,
-                              bool keepCode);
+// The velocity v = c_skip(t) x_t + c_out(t) F(x_t, t, code) (flowScalings of the card's sigma_data); t [N],
+// keep [N] (1: the code, 0: dropped). Training and sampling both read the network through this.
+torch::Tensor flowVelocity(TokenizerDecoder& decoder, const TokenizerConfig& config, const torch::Tensor& x,
+                           const torch::Tensor& t, const torch::Tensor& code, const torch::Tensor& keep);
+
+// The same at one t for the whole batch, with the code (keepCode) or dropped.
+torch::Tensor decoderVelocity(TokenizerDecoder& decoder, const TokenizerConfig& config, const torch::Tensor& x,
+                              double t, const torch::Tensor& code, bool keepCode);
 
 // 25-step (or `times`) flow sampling from `noise` for +-1 codes [N, T, B]; clipped to [-1, 1].
 // `onEvaluation` is called after each network evaluation (it may throw Error(Cancelled)).
-torch::Tensor decodeFlow(TokenizerDecoder& decoder, const torch::Tensor& noise, const torch::Tensor& code,
+torch::Tensor decodeFlow(TokenizerDecoder& decoder, const TokenizerConfig& config, const torch::Tensor& noise, const torch::Tensor& code,
                          const std::vector<double>& times, const FlowGuidance& guidance,
                          const std::function<void()>& onEvaluation = {});
 
