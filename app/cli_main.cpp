@@ -24,6 +24,8 @@ const char* kUsage = "usage: cmstudio-cli <command> [options]\n"
                      "  edit     inpaint, colorize, superres, stroke or denoise an image (zero-shot)\n"
                      "  interpolate  frames between the samples of two seeds\n"
                      "  annotate set a model file's data-set description or notes (e.g. the data licence)\n"
+                     "  train-tokenizer  train a FlowMo tokenizer (images <-> bit codes), stage 1a or 1b\n"
+                     "  tokenize encode an image into its bit code, or decode a code into an image\n"
                      "\n"
                      "'cmstudio-cli <command> --help' lists a command's options.\n";
 
@@ -62,8 +64,10 @@ int main(int argc, char** argv) {
         if (command == "annotate") return runAnnotate(arguments);
         if (command == "forward") return runForward(arguments);
         if (command == "convert") return runConvert(arguments);
+        if (command == "train-tokenizer") return runTrainTokenizer(arguments);
+        if (command == "tokenize") return runTokenize(arguments);
         std::fprintf(stderr,
-                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, forward, convert, eval, train-evaluator, edit, interpolate, annotate; see --help)\n",
+                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, forward, convert, eval, train-evaluator, edit, interpolate, annotate, train-tokenizer, tokenize; see --help)\n",
                      qPrintable(command));
         return 2;
     } catch (const UsageError& e) {
