@@ -209,7 +209,7 @@ int runSample(const QStringList& arguments) {
     }
     params.count = int(toLong(p, "n", 1, 100000));
     params.seed = uint64_t(toLong(p, "seed", 0, 2147483647));
-    params.classLabel = int(toLong(p, "class", -1, 100000));
+    params.conditioning = cm::Conditioning::ofClass(int(toLong(p, "class", -1, 100000)));
     const int zoom = int(toLong(p, "zoom", 1, 64));
     int columns = int(toLong(p, "columns", 0, 10000));
     if (p.isSet("per-class")) {
@@ -218,9 +218,10 @@ int runSample(const QStringList& arguments) {
             throw UsageError{"--per-class needs a class-conditional model; this one is unconditional"};
         const int perClass = int(toLong(p, "per-class", 1, 1000));
         params.count = perClass * classes;
-        params.classLabels.clear();
+        std::vector<int> labels;
         for (int c = 0; c < classes; ++c)
-            params.classLabels.insert(params.classLabels.end(), perClass, c);
+            labels.insert(labels.end(), perClass, c);
+        params.conditioning = cm::Conditioning::perImage(std::move(labels));
         columns = perClass;
     }
     if (!model.card().network.producesImages())
@@ -233,7 +234,7 @@ int runSample(const QStringList& arguments) {
         for (int j = 0; j < params.count; ++j)
             refuseToOverwrite(eachPath(j), overwrite);
 
-    CliProgress bar("sample", "evals");
+    CliProgress bar("sample", model.progressUnitsPerEvaluation() > 1 ? "blocks" : "evals");
     const auto result = cm::sample(
         model, params, [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
     bar.finish();

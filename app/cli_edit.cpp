@@ -69,7 +69,7 @@ int runEdit(const QStringList& arguments) {
     const int zoom = int(toLong(p, "zoom", 1, 64));
     const bool fit = p.isSet("fit");
     const uint64_t seed = uint64_t(toLong(p, "seed", 0, 2147483647));
-    const int classLabel = int(toLong(p, "class", -1, 100000));
+    const auto conditioning = cm::Conditioning::ofClass(int(toLong(p, "class", -1, 100000)));
 
     const cm::Model model = cm::Model::load(modelPath(p.value("model")));
     const int size = model.card().network.imageSize, channels = model.card().network.channels;
@@ -85,7 +85,7 @@ int runEdit(const QStringList& arguments) {
             sigma = std::sqrt(sigma * sigma + added * added);
         }
         // Denoising checks sigma against the model's range: only then is anything written.
-        const auto result = cm::denoise(model, {image}, sigma, classLabel);
+        const auto result = cm::denoise(model, {image}, sigma, conditioning);
         if (!noisyPath.isEmpty()) {
             writeImage(noisyPath, image, zoom);
             std::printf("wrote the noisy input %s\n", qPrintable(noisyPath));
@@ -99,7 +99,7 @@ int runEdit(const QStringList& arguments) {
     params.task = cm::editTaskFromName(str(taskName));
     params.factor = int(toLong(p, "factor", 1, 64));
     params.seed = seed;
-    params.classLabel = classLabel;
+    params.conditioning = conditioning;
     if (p.isSet("sigmas")) params.sigmas = toDoubleList(p.value("sigmas"), "sigmas");
     if (p.isSet("ts")) params.ts = toIntList(p.value("ts"), "ts");
     params.steps = int(toLong(p, "steps", 2, 100000));
@@ -142,7 +142,7 @@ int runEdit(const QStringList& arguments) {
     } else if (p.isSet("mask")) {
         throw UsageError{"--mask is for inpaint"};
     }
-    CliProgress bar("edit", "evals");
+    CliProgress bar("edit", model.progressUnitsPerEvaluation() > 1 ? "blocks" : "evals");
     const auto result =
         cm::edit(model, params, [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
     bar.finish();
@@ -163,7 +163,8 @@ int runInterpolate(const QStringList& arguments) {
         Option("seed-a", "The first sample's seed.", "N", "0"),
         Option("seed-b", "The last sample's seed.", "N", "1"),
         Option("frames", "Number of frames (>= 2).", "N", "8"),
-        Option("class", "Class for class-conditional models (-1 = none).", "N", "-1"),
+        Option("class", "End A's class for class-conditional models (-1 = none).", "N", "-1"),
+        Option("class-b", "End B's class: the frames blend the two classes (default: end A's).", "N", ""),
         Option({"o", "out"}, "The strip image.", "path", "interpolation.png"),
         Option("frames-dir", "Folder for the frames (default: OUT without extension + '-frames').", "dir"),
         Option("overwrite", "Replace existing files."),
@@ -187,10 +188,11 @@ int runInterpolate(const QStringList& arguments) {
     };
     for (int i = 0; i < params.frames; ++i) // every file is checked before the first one is written
         refuseToOverwrite(framePath(i), overwrite);
-    params.classLabel = int(toLong(p, "class", -1, 100000));
+    params.conditioning = cm::Conditioning::ofClass(int(toLong(p, "class", -1, 100000)));
+    if (p.isSet("class-b")) params.conditioningB = cm::Conditioning::ofClass(int(toLong(p, "class-b", -1, 100000)));
     const int zoom = int(toLong(p, "zoom", 1, 64));
     const cm::Model model = cm::Model::load(modelPath(p.value("model")));
-    CliProgress bar("interpolate", "frames");
+    CliProgress bar("interpolate", model.progressUnitsPerEvaluation() > 1 ? "blocks" : "evals");
     const auto frames =
         cm::interpolate(model, params, [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
     bar.finish();

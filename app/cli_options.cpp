@@ -133,7 +133,8 @@ void addSamplerOptions(QCommandLineParser& p) {
         Option("steps", "Points of the Karras grid that --ts indexes.", "N", "40"),
         Option("sigmas", "Multistep: decreasing noise levels, e.g. 80,0.8.", "list"),
         Option("points", "Heun/Euler: grid points (Heun uses 2N-1 evaluations).", "N", "18"),
-        Option("batch", "Images per network evaluation.", "N", "64"),
+        Option("batch", "Images per network evaluation (0: as many as fit 1 GB of activations, at most 64).", "N",
+               "0"),
     });
 }
 
@@ -144,7 +145,7 @@ cm::SampleParams readSamplerOptions(const QCommandLineParser& p) {
     params.steps = int(toLong(p, "steps", 2, 100000));
     if (p.isSet("sigmas")) params.sigmas = toDoubleList(p.value("sigmas"), "sigmas");
     params.edmPoints = int(toLong(p, "points", 1, 1000));
-    params.batchSize = int(toLong(p, "batch", 1, 4096));
+    params.batchSize = int(toLong(p, "batch", 0, 4096));
     return params;
 }
 

@@ -75,7 +75,7 @@ int runForward(const QStringList& arguments) {
     const std::vector<cv::Mat> images = cm::imagesFromNchw(input, str(p.value("input")));
     const cm::Model model = cm::Model::load(modelPath(p.value("model")), readImportOptions(p));
     const int n = int(images.size());
-    const auto outputs = cm::evaluateModel(model, images, sigma, classes);
+    const auto outputs = cm::evaluateModel(model, images, sigma, cm::Conditioning::perImage(classes));
     std::vector<float> values;
     values.reserve(input.values.size());
     for (const auto& image : outputs) {

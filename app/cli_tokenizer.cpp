@@ -6,6 +6,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/tokenizer/tokenizer_evaluation.h"
 #include "core/tokenizer/tokenizer_trainer.h"
 
 #include <QFileInfo>
@@ -32,13 +33,15 @@ cm::TokenizerConfig configForBits(const QString& bits, int imageSize, int channe
                          .arg(bits)};
 }
 
-// The project's own feature network for the data (no ImageNet weights exist here), or the file given.
-std::string perceptualNetwork(const QString& choice, const QString& data, const cm::TokenizerConfig& config) {
+// The project's own feature network for the data (no ImageNet weights exist here): "auto" picks the bundled
+// one, "none" (where `flag` allows it) none, anything else names a file.
+std::string featureNetwork(const QString& choice, const QString& data, const cm::TokenizerConfig& config,
+                           const char* flag) {
     if (choice == "none") return {};
     if (!choice.isEmpty() && choice != "auto") return modelPath(choice);
     if (isFashionMnistSpec(data)) return modelPath("fashion-mnist-classifier");
     if (config.imageSize == 32 && config.channels == 3) return modelPath("noto-emoji-autoencoder");
-    throw UsageError{"no bundled feature network fits this data; give --perceptual PATH (a FeatureNet file) or none"};
+    throw UsageError{QString("no bundled feature network fits this data; give %1 PATH (a FeatureNet file)").arg(flag)};
 }
 
 std::string readCodeText(const QString& codeOrFile) {
@@ -113,15 +116,80 @@ int runDecode(const QStringList& arguments) {
     return 0;
 }
 
+// Held-out images: Fashion-MNIST's test split, or every K-th image of a folder (the split training left out).
+cm::Dataset heldOutImages(const QString& spec, const cm::TokenizerConfig& config, long holdOut, long count) {
+    cm::Dataset data;
+    if (isFashionMnistSpec(spec)) {
+        data = cm::loadFashionMnist(fashionMnistDirectory(spec), cm::Split::Test);
+    } else {
+        if (holdOut < 2) throw UsageError{"a folder needs --hold-out K (the K training left out)"};
+        data = cm::splitEveryKth(loadTrainingData(spec, config.imageSize, config.channels, false, 0), int(holdOut)).second;
+    }
+    if (count > 0 && count < data.count()) {
+        data.values.resize(std::size_t(count * data.itemSize()));
+        if (data.hasLabels()) data.labels.resize(std::size_t(count));
+        data.description += " (first " + std::to_string(count) + ")";
+    }
+    return data;
+}
+
+int runMeasure(const QStringList& arguments) {
+    QCommandLineParser p;
+    p.setApplicationDescription("Measure a tokenizer on held-out images: reconstruction FD, PSNR, class accuracy of "
+                                "the reconstructions, bits per pixel, evaluations and decoding time. Prints one JSON line.");
+    p.addOptions({
+        Option({"m", "model"}, "The tokenizer file (safetensors).", "path"),
+        Option("data", "fashion-mnist (its test split) or a folder (with --hold-out).", "spec", "fashion-mnist"),
+        Option("hold-out", "Folders: the K of training's --hold-out (every K-th image is measured).", "K", "0"),
+        Option("n", "Held-out images to measure (0 = all).", "N", "1000"),
+        Option({"e", "evaluator"}, "The evaluator, or 'auto' (the bundled one for the data).", "path", "auto"),
+        Option("steps", "Euler steps (0 = the card's).", "N", "0"),
+        Option("rho", "Schedule exponent (0 = the card's).", "x", "0"),
+        Option("guidance", "Guidance weight (negative = the card's).", "w", "-1"),
+        Option("seed", "Seed of the starting noise (image j: seed + j).", "N", "0"),
+        Option("batch", "Images per decoding batch.", "N", "100"),
+    });
+    if (!parseOrHelp(p, "tokenize eval", arguments)) return 0;
+    if (!p.isSet("model")) throw UsageError{"tokenize eval needs --model TOKENIZER"};
+    const cm::Tokenizer tokenizer = cm::Tokenizer::load(modelPath(p.value("model")));
+    const auto& config = tokenizer.card().config;
+    const cm::Dataset heldOut =
+        heldOutImages(p.value("data"), config, toLong(p, "hold-out", 0, 1000000), toLong(p, "n", 0, 1L << 30));
+    if (p.value("evaluator") == "none") throw UsageError{"tokenize eval needs an evaluator"};
+    const cm::FeatureNet evaluator =
+        cm::FeatureNet::load(featureNetwork(p.value("evaluator"), p.value("data"), config, "--evaluator"));
+    cm::DecodeParams params;
+    params.steps = int(toLong(p, "steps", 0, 10000));
+    params.rho = toDouble(p, "rho");
+    params.guidance = toDouble(p, "guidance");
+    params.seed = uint64_t(toLong(p, "seed", 0, 1L << 40));
+    CliProgress bar("tokenize eval", "images");
+    const auto r = cm::measureReconstructions(tokenizer, evaluator, heldOut, params, int(toLong(p, "batch", 1, 4096)),
+                                              [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
+    bar.finish();
+    std::fprintf(stderr, "%ld held-out images (%s), %d bits (%.4g bpp): reconstruction FD %.3f, PSNR %.2f dB, class "
+                         "accuracy %s, %d evaluations, %.2f ms per image\n",
+                 r.count, heldOut.description.c_str(), r.codeBits, r.bitsPerPixel, r.fd, r.psnr,
+                 r.classAccuracy < 0 ? "-" : std::to_string(r.classAccuracy).c_str(), r.evaluations,
+                 1000 * r.decodeSeconds / double(r.count));
+    std::printf("{\"images\":%ld,\"bits\":%d,\"bpp\":%.6g,\"fd\":%.6g,\"psnr\":%.6g,"
+                "\"mse\":%.6g,\"class_accuracy\":%.6g,\"nfe\":%d,\"decode_seconds\":%.6g}\n",
+                r.count, r.codeBits, r.bitsPerPixel, r.fd,
+                r.psnr, r.mse, r.classAccuracy, r.evaluations, r.decodeSeconds);
+    return 0;
+}
+
 } // namespace
 
 int runTokenize(const QStringList& arguments) {
-    const QString usage = "tokenize takes a sub-command: encode (image -> code) or decode (code -> image); see "
+    const QString usage = "tokenize takes a sub-command: encode (image -> code), decode (code -> image) or eval "
+                          "(reconstructions of held-out images measured); see "
                           "'cmstudio-cli tokenize encode --help'";
     if (arguments.isEmpty()) throw UsageError{usage};
     const QString sub = arguments.front();
     if (sub == "encode") return runEncode(arguments.mid(1));
     if (sub == "decode") return runDecode(arguments.mid(1));
+    if (sub == "eval") return runMeasure(arguments.mid(1));
     if (sub == "--help" || sub == "-h") {
         std::printf("%s\n", qPrintable(usage));
         return 0;
@@ -191,7 +259,7 @@ int runTrainTokenizer(const QStringList& arguments) {
     config.decoderDepth = int(toLong(p, "decoder-depth", 1, 32));
     config.heads = int(toLong(p, "heads", 1, 32));
     params.initFrom = str(p.value("init"));
-    params.perceptualNet = perceptualNetwork(p.value("perceptual"), p.value("data"), config);
+    params.perceptualNet = featureNetwork(p.value("perceptual"), p.value("data"), config, "--perceptual (or none)");
     params.outputPath = str(p.value("out"));
     params.checkpointPath = str(p.value("checkpoint"));
     params.logPath = str(p.value("log"));

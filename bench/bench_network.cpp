@@ -151,11 +151,11 @@ struct Timing {
 
 Timing timeEvaluation(const cm::Model& model, const std::vector<cv::Mat>& images, int label, int runs) {
     for (int i = 0; i < kWarmup; ++i)
-        cm::evaluateModel(model, images, kSigma, label);
+        cm::evaluateModel(model, images, kSigma, cm::Conditioning::ofClass(label));
     std::vector<double> ms;
     for (int i = 0; i < runs; ++i) {
         const auto start = std::chrono::steady_clock::now();
-        const auto out = cm::evaluateModel(model, images, kSigma, label);
+        const auto out = cm::evaluateModel(model, images, kSigma, cm::Conditioning::ofClass(label));
         const auto stop = std::chrono::steady_clock::now();
         ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
         if (out.size() != images.size())
@@ -192,8 +192,8 @@ void runConfig(const BenchConfig& config, const std::filesystem::path& outDir, i
     const std::vector<cv::Mat> single(images.begin(), images.begin() + 1);
 
     // Reference outputs for Python: the batch-64 input, and the batch-1 input (image 0) on its own.
-    const auto out64 = cm::evaluateModel(model, images, kSigma, label);
-    const auto out1 = cm::evaluateModel(model, single, kSigma, label);
+    const auto out64 = cm::evaluateModel(model, images, kSigma, cm::Conditioning::ofClass(label));
+    const auto out1 = cm::evaluateModel(model, single, kSigma, cm::Conditioning::ofClass(label));
     const std::vector<int64_t> shape64{kLargeBatch, config.channels, config.imageSize, config.imageSize};
     const std::vector<int64_t> shape1{1, config.channels, config.imageSize, config.imageSize};
     cm::SafetensorsFile io;

@@ -135,7 +135,8 @@ EditResult edit(const Model& model, const EditParams& params, const ProgressFn& 
     const auto& card = model.card();
     const int size = card.network.imageSize, channels = card.network.channels;
     if (params.images.empty()) throw Error(ErrorKind::InvalidArgument, "editing needs at least one image");
-    if (params.batchSize < 1) throw Error(ErrorKind::InvalidArgument, "the batch size must be at least 1");
+    if (params.batchSize < 0) throw Error(ErrorKind::InvalidArgument, "the batch size must be at least 1 (or 0: automatic)");
+    const int batchSize = params.batchSize > 0 ? params.batchSize : card.network.defaultBatchSize();
     const auto op = detail::makeEditOperator(params.task, params.factor);
     if (params.task == EditTask::SuperResolution && size % params.factor)
         throw Error(ErrorKind::InvalidArgument, "the factor " + std::to_string(params.factor) +
@@ -169,24 +170,25 @@ EditResult edit(const Model& model, const EditParams& params, const ProgressFn& 
         if (params.task == EditTask::Inpaint) generate = generate * userMask(params, size, j);
         masks.push_back(generate.expand({1, channels, size, size}).squeeze(0));
     }
-    const auto labelsAll = detail::labelTensor(card, {params.classLabel}, count, params.seed);
+    detail::conditioningTensors(card, params.conditioning, count, params.seed); // validates
 
     detail::EvaluationTicker ticker{&progress, cancel, 0, long(count) * result.nfe};
     c10::InferenceMode inference;
-    for (int start = 0; start < count; start += params.batchSize) {
-        const int n = std::min(params.batchSize, count - start);
+    for (int start = 0; start < count; start += batchSize) {
+        const int n = std::min(batchSize, count - start);
         const auto y = torch::stack(std::vector<torch::Tensor>(references.begin() + start, references.begin() + start + n));
         const auto generate = torch::stack(std::vector<torch::Tensor>(masks.begin() + start, masks.begin() + start + n));
-        const auto labels = labelsAll.defined() ? labelsAll.slice(0, start, start + n) : torch::Tensor();
+        const auto conditioning = detail::conditioningTensors(card, params.conditioning.slice(start, n), n,
+                                                              params.seed + uint64_t(start));
         detail::PerImageNoise noise(params.seed + uint64_t(start), n, {channels, size, size});
         const auto unitNoise = noise.next();
         torch::Tensor x;
         if (params.task == EditTask::Stroke) {
             // SDEdit: the painting is only the starting point; nothing is projected back.
-            x = detail::consistencyChain(model.impl(), unitNoise, result.sigmas, labels, noise, ticker, {}, y);
+            x = detail::consistencyChain(model.impl(), unitNoise, result.sigmas, conditioning, noise, ticker, {}, y);
         } else {
             const detail::Projection projection(*op, y, generate);
-            x = detail::consistencyChain(model.impl(), unitNoise, result.sigmas, labels, noise, ticker, {},
+            x = detail::consistencyChain(model.impl(), unitNoise, result.sigmas, conditioning, noise, ticker, {},
                                          projection.start(), projection);
             // Alternating projections onto the pixel range and the kept coordinates: a saved 8-bit image
             // clamps to [-1, 1], which alone would break e.g. the patch means of a black region. Ending
@@ -213,8 +215,9 @@ cv::Mat editOperatorMask(EditTask task, int factor, int size, int channels) {
     return detail::tensorToImage(op->generateMask(channels, size).expand({1, channels, size, size})[0]);
 }
 
-std::vector<cv::Mat> denoise(const Model& model, const std::vector<cv::Mat>& noisy, double sigma, int classLabel) {
-    auto images = evaluateModel(model, noisy, sigma, classLabel);
+std::vector<cv::Mat> denoise(const Model& model, const std::vector<cv::Mat>& noisy, double sigma,
+                             const Conditioning& conditioning) {
+    auto images = evaluateModel(model, noisy, sigma, conditioning);
     for (auto& image : images)
         cv::min(cv::max(image, -1.0), 1.0, image);
     return images;
@@ -246,13 +249,25 @@ std::vector<cv::Mat> interpolate(const Model& model, const InterpolationParams& 
     const auto b = detail::PerImageNoise(params.seedB, 1, shape).next()[0].to(torch::kFloat64);
     const double cosine = ((a * b).sum() / (a.norm() * b.norm())).item<double>();
     const double theta = std::acos(std::clamp(cosine, -1.0, 1.0));
-    detail::EvaluationTicker ticker{&progress, cancel, 0, params.frames};
-    // One class for every frame (a random one from seed A where the model has no unconditional mode).
-    const auto frameLabel = detail::labelTensor(card, {params.classLabel}, 1, params.seedA);
+    constexpr int kFramesPerEvaluation = 64;
+    detail::EvaluationTicker ticker{&progress, cancel, 0,
+                                    (params.frames + kFramesPerEvaluation - 1) / kFramesPerEvaluation};
+    detail::TickerBlocks inside(ticker, model.impl());
+    // End A's class (a random one from seed A where the model has no unconditional mode), and end B's
+    // (from seed B) when it has one: then frame t blends the class embeddings (1 - t) e(A) + t e(B).
+    if (params.conditioning.classLabels.size() > 1 || params.conditioningB.classLabels.size() > 1 ||
+        params.conditioning.hasBlend() || params.conditioningB.hasBlend())
+        throw Error(ErrorKind::InvalidArgument, "interpolation takes one class per end");
+    const auto endA = detail::conditioningTensors(card, params.conditioning, 1, params.seedA).labels;
+    const bool blend = !params.conditioningB.classLabels.empty();
+    const auto endB = blend ? detail::conditioningTensors(card, params.conditioningB, 1, params.seedB).labels
+                            : torch::Tensor();
+    if (blend && !endA.defined())
+        throw Error(ErrorKind::InvalidArgument, "this model is unconditional: its ends take no class");
     std::vector<cv::Mat> frames;
     const double sigma = card.noise.sigmaMax;
-    for (int start = 0; start < params.frames; start += 64) {
-        const int n = std::min(64, params.frames - start);
+    for (int start = 0; start < params.frames; start += kFramesPerEvaluation) {
+        const int n = std::min(kFramesPerEvaluation, params.frames - start);
         std::vector<torch::Tensor> noises;
         for (int i = start; i < start + n; ++i) {
             const double t = double(i) / double(params.frames - 1);
@@ -264,13 +279,18 @@ std::vector<cv::Mat> interpolate(const Model& model, const InterpolationParams& 
             else z = (std::sin((1 - t) * theta) * a + std::sin(t * theta) * b) / std::sin(theta);
             noises.push_back(z.to(torch::kFloat32));
         }
+        detail::NetworkConditioning conditioning(endA.defined() ? endA.expand({n}) : endA);
+        if (blend) {
+            conditioning.blendLabels = endB.expand({n});
+            conditioning.blendWeights =
+                torch::arange(start, start + n, torch::kFloat32) / float(params.frames - 1);
+        }
         ticker.checkCancel();
         const auto x = detail::evaluate(model.impl(), torch::stack(noises) * sigma, detail::sigmaVector(sigma, n),
-                                        frameLabel.defined() ? frameLabel.expand({n}) : frameLabel);
-        for (int i = 0; i < n; ++i) {
+                                        conditioning);
+        for (int i = 0; i < n; ++i)
             frames.push_back(detail::tensorToImage(x[i].clamp(-1, 1)));
-            ticker.tick();
-        }
+        ticker.tick();
     }
     return frames;
 }

@@ -36,8 +36,8 @@ struct EditParams {
     std::vector<int> ts;        // or indices on a descending Karras grid of `steps` points
     int steps = 40;
     uint64_t seed = 0; // image j uses seed + j
-    int classLabel = -1;
-    int batchSize = 64;
+    Conditioning conditioning;
+    int batchSize = 0; // images per network evaluation; 0: NetworkConfig::defaultBatchSize()
 };
 
 struct EditResult {
@@ -64,16 +64,18 @@ cv::Mat editOperatorMask(EditTask task, int factor, int size, int channels);
 
 // Denoising: x = f(noisy, sigma) (or D(noisy, sigma) for an EDM denoiser), clamped to [-1, 1].
 std::vector<cv::Mat> denoise(const Model& model, const std::vector<cv::Mat>& noisy, double sigma,
-                             int classLabel = -1);
+                             const Conditioning& conditioning = {});
 // Adds N(0, sigma^2) noise, image j seeded seed + j (for demonstrations and tests).
 std::vector<cv::Mat> addNoise(const std::vector<cv::Mat>& images, double sigma, uint64_t seed);
 
 struct InterpolationParams {
     uint64_t seedA = 0, seedB = 1; // the noises of the one-step samples with these seeds
     int frames = 8;                // >= 2; the first and last are those samples
-    int classLabel = -1;
+    Conditioning conditioning;     // end A's class (one for every frame unless end B has its own)
+    Conditioning conditioningB;    // end B's class: empty = end A's; else frames blend the two embeddings
 };
-// Spherical interpolation of the two seeds' noises, each frame f(sigma_max z(a), sigma_max).
+// Spherical interpolation of the two seeds' noises, each frame f(sigma_max z(a), sigma_max); with two
+// classes, frame t's class embedding is (1 - t) e(A) + t e(B).
 std::vector<cv::Mat> interpolate(const Model& model, const InterpolationParams& params,
                                  const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 

@@ -55,11 +55,10 @@ EvalResult evaluateModelSamples(const Model& model, const FeatureNet& evaluator,
         SampleParams chunk = params.sampling;
         chunk.count = std::min(kChunk, total - start);
         chunk.seed = params.sampling.seed + uint64_t(start);
-        chunk.classLabel = -1;
-        chunk.classLabels.clear();
+        chunk.conditioning = Conditioning::none();
         if (conditional)
             for (int j = 0; j < chunk.count; ++j)
-                chunk.classLabels.push_back((start + j) % classes);
+                chunk.conditioning.classLabels.push_back((start + j) % classes);
         const auto begin = std::chrono::steady_clock::now();
         auto sampled = sample(model, chunk, {}, cancel);
         result.samplingSeconds +=
@@ -70,7 +69,7 @@ EvalResult evaluateModelSamples(const Model& model, const FeatureNet& evaluator,
         features.insert(features.end(), out.features.begin(), out.features.end());
         if (measureAccuracy)
             for (int j = 0; j < chunk.count; ++j)
-                correct += out.prediction[j] == chunk.classLabels[j];
+                correct += out.prediction[j] == chunk.conditioning.classLabels[j];
         for (auto& image : sampled.images) {
             if (int(result.images.size()) >= params.keepImages) break;
             result.images.push_back(image);

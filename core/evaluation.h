@@ -19,7 +19,7 @@ FeatureStatistics referenceStatistics(const FeatureNet& evaluator, const Dataset
                                       const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 
 struct EvalParams {
-    SampleParams sampling; // count, seed, sampler, sigmas ... (classLabel/classLabels are set below)
+    SampleParams sampling; // count, seed, sampler, sigmas ... (its conditioning is set below)
     // For a class-conditional model: sample j asks for class j mod K (balanced, like the test set) and the
     // evaluator's predictions give the accuracy. Otherwise samples use the null label.
     bool classConditional = true;

@@ -77,6 +77,11 @@ int64_t Model::parameterCount() const {
     return count;
 }
 
+int Model::progressUnitsPerEvaluation() const {
+    const int blocks = m_impl->network->blockCount();
+    return blocks > 0 ? blocks + 1 : 1; // the blocks and then the output layers (detail::EvaluationTicker)
+}
+
 const std::string& Model::path() const {
     return m_impl->path;
 }
@@ -86,12 +91,7 @@ const std::string& Model::path() const {
 namespace cm {
 
 std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat>& images, double sigma,
-                                   int classLabel) {
-    return evaluateModel(model, images, sigma, std::vector<int>{classLabel});
-}
-
-std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat>& images, double sigma,
-                                   const std::vector<int>& classLabels) {
+                                   const Conditioning& conditioning) {
     const auto& card = model.card();
     if (!card.network.producesImages())
         throw Error(ErrorKind::InvalidArgument, "evaluateModel takes images; this model works on points");
@@ -115,8 +115,8 @@ std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat
     }
     c10::InferenceMode inference; // sampling never needs autograd
     const auto x = torch::stack(batch);
-    const auto labels = detail::labelTensor(card, classLabels, int(images.size()));
-    const auto out = detail::evaluate(model.impl(), x, detail::sigmaVector(sigma, x.size(0)), labels);
+    const auto tensors = detail::conditioningTensors(card, conditioning, int(images.size()));
+    const auto out = detail::evaluate(model.impl(), x, detail::sigmaVector(sigma, x.size(0)), tensors);
     std::vector<cv::Mat> result;
     for (int64_t j = 0; j < out.size(0); ++j)
         result.push_back(detail::tensorToImage(out[j]));

@@ -2,6 +2,7 @@
 // Concurrent sampling from one Model is safe; training mutates it and must not overlap other use.
 #pragma once
 
+#include "conditioning.h"
 #include "model_card.h"
 #include "model_import.h"
 #include "safetensors.h"
@@ -34,6 +35,9 @@ class Model {
     const ModelCard& card() const;
     ModelCard& card();
     int64_t parameterCount() const;
+    // Progress units per network evaluation: 1, or for a network that reports between its blocks (large
+    // networks; see progress.h) its blocks plus one for the output layers.
+    int progressUnitsPerEvaluation() const;
     const std::string& path() const; // empty for a model not loaded from a file
 
     struct Impl;
@@ -45,11 +49,8 @@ class Model {
 
 // One evaluation of the model at noise level `sigma` on each image: f(x, sigma) for a consistency model,
 // D(x, sigma) for a denoiser. Images are H x W float [-1, 1]-scale (CV_32FC1/CV_32FC3) of the model's size;
-// classLabel -1 is unconditional. Throws Error(Shape) for a wrong size or channel count.
+// Throws Error(Shape) for a wrong size or channel count, Error(InvalidArgument) for a bad conditioning.
 std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat>& images, double sigma,
-                                   int classLabel = -1);
-// The same with one class label per image (or one for all).
-std::vector<cv::Mat> evaluateModel(const Model& model, const std::vector<cv::Mat>& images, double sigma,
-                                   const std::vector<int>& classLabels);
+                                   const Conditioning& conditioning = {});
 
 } // namespace cm

@@ -1,6 +1,7 @@
 #include "model_import.h"
 
 #include "error.h"
+#include "imagenet_class_names.h"
 #include "torch_file.h"
 
 #include <nlohmann/json.hpp>
@@ -588,7 +589,11 @@ ImportedModel importModel(const std::string& path, const ImportOptions& options)
         card.dataset = preset->dataset;
         card.licence = "MIT (openai/consistency_models), if these are OpenAI's published weights";
     }
-    if (net.numClasses > 0) {
+    if (net.numClasses == int(imagenetClassNames().size())) {
+        // ADM's 1000-class embeddings are ImageNet's labels in the usual synset order.
+        card.classNames = imagenetClassNames();
+        model.assumed.push_back("class names: ImageNet's 1,000 (a 1000-class embedding)");
+    } else if (net.numClasses > 0) {
         card.classNames.clear();
         for (int c = 0; c < net.numClasses; ++c)
             card.classNames.push_back("class " + std::to_string(c));

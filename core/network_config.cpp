@@ -360,6 +360,21 @@ int64_t mlpParameters(const NetworkConfig& c) {
 
 } // namespace
 
+int NetworkConfig::defaultBatchSize() const {
+    constexpr int kMost = 64;
+    if (!producesImages()) return kMost;
+    constexpr int64_t kWorkingCopies = 6; // norm output in float32, activation, conv output, concatenation...
+    int64_t skips = 0, widest = 0;
+    for (std::size_t level = 0; level < channelMult.size(); ++level) {
+        const int64_t side = std::max(1, imageSize >> level);
+        const int64_t bytes = int64_t(baseWidth) * channelMult[level] * side * side * int64_t(sizeof(float));
+        skips += bytes * (resBlocks + 1);
+        widest = std::max(widest, bytes);
+    }
+    const int64_t perImage = std::max<int64_t>(1, skips + kWorkingCopies * widest);
+    return int(std::clamp<int64_t>(kActivationBudgetBytes / perImage, 1, kMost));
+}
+
 int64_t NetworkConfig::parameterCount() const {
     switch (type) {
     case NetworkType::Mlp:

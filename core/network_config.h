@@ -43,6 +43,12 @@ struct NetworkConfig {
     // network). test_model checks it against the built networks of every architecture.
     int64_t parameterCount() const;
     std::string describe() const;         // "Architecture: ...\nImages: ...\n" for the model card
+    // Images per network evaluation when the caller does not say: as many as keep one evaluation's
+    // activations (every skip tensor plus a few working copies of the widest level, float32) within
+    // kActivationBudgetBytes, from 1 to 64. 64 for the 28-32 px networks, about 20 for ImageNet 64 and
+    // 1 for LSUN 256, whose activations alone take ~0.7 GB per image.
+    int defaultBatchSize() const;
+    static constexpr int64_t kActivationBudgetBytes = int64_t(1) << 30;
     // Whether the class embedding has an extra "no class" row. OpenAI's ADM has none: there an
     // unconditional sample gets a random class, as their sampler does.
     bool hasNullClass() const;

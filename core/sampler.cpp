@@ -121,9 +121,10 @@ SampleResult sample(const Model& model, const SampleParams& params, const Progre
     if (params.count < 1 || params.count > 100000)
         throw Error(ErrorKind::InvalidArgument,
                     "count must be in 1..100000, got " + std::to_string(params.count));
-    if (params.batchSize < 1)
+    if (params.batchSize < 0)
         throw Error(ErrorKind::InvalidArgument,
-                    "batch size must be positive, got " + std::to_string(params.batchSize));
+                    "batch size must be positive (or 0: automatic), got " + std::to_string(params.batchSize));
+    const int batchSize = params.batchSize > 0 ? params.batchSize : card.network.defaultBatchSize();
     const SamplerKind kind = effectiveSampler(card, params);
     const auto sigmas = resolveSigmas(card, params);
     const bool consistency = kind == SamplerKind::OneStep || kind == SamplerKind::Multistep;
@@ -133,27 +134,20 @@ SampleResult sample(const Model& model, const SampleParams& params, const Progre
     result.sigmas = sigmas;
     result.nfe = consistency || !heun ? int(sigmas.size()) : heunEvaluations(int(sigmas.size()));
 
-    std::vector<int> labels = params.classLabels;
-    if (labels.empty()) labels = {params.classLabel};
-    if (labels.size() != 1 && int(labels.size()) != params.count)
-        throw Error(ErrorKind::InvalidArgument, "give one class label or one per image (" +
-                                                    std::to_string(params.count) + "), got " +
-                                                    std::to_string(labels.size()));
-    detail::labelTensor(card, labels, int(labels.size()), params.seed); // validates the labels first
+    // Validated against the card before the first evaluation.
+    detail::conditioningTensors(card, params.conditioning, params.count, params.seed);
 
     const auto shapeLong = card.network.itemShape();
     const std::vector<int64_t> itemShape(shapeLong.begin(), shapeLong.end());
-    const int batches = (params.count + params.batchSize - 1) / params.batchSize;
+    const int batches = (params.count + batchSize - 1) / batchSize;
     detail::EvaluationTicker ticker{&progress, cancel, 0, long(batches) * result.nfe};
     std::vector<torch::Tensor> outputs;
     if (params.keepIntermediates) result.intermediates.resize(sigmas.size());
 
-    for (int start = 0; start < params.count; start += params.batchSize) {
-        const int n = std::min(params.batchSize, params.count - start);
-        std::vector<int> batchLabels =
-            labels.size() == 1 ? labels
-                               : std::vector<int>(labels.begin() + start, labels.begin() + start + n);
-        const auto labelBatch = detail::labelTensor(card, batchLabels, n, params.seed + uint64_t(start));
+    for (int start = 0; start < params.count; start += batchSize) {
+        const int n = std::min(batchSize, params.count - start);
+        const auto conditioning = detail::conditioningTensors(card, params.conditioning.slice(start, n), n,
+                                                              params.seed + uint64_t(start));
         detail::PerImageNoise noise(params.seed + uint64_t(start), n, itemShape);
         const auto z = noise.next();
         detail::StepObserver observe;
@@ -163,8 +157,8 @@ SampleResult sample(const Model& model, const SampleParams& params, const Progre
                     result.intermediates[step].push_back(detail::tensorToImage(estimate[j]));
             };
         outputs.push_back(consistency
-                              ? detail::consistencyChain(impl, z, sigmas, labelBatch, noise, ticker, observe)
-                              : detail::edmIntegrate(impl, z, sigmas, heun, labelBatch, ticker, observe));
+                              ? detail::consistencyChain(impl, z, sigmas, conditioning, noise, ticker, observe)
+                              : detail::edmIntegrate(impl, z, sigmas, heun, conditioning, ticker, observe));
     }
     const auto all = torch::cat(outputs);
     if (!card.network.producesImages()) {

@@ -2,6 +2,7 @@
 // Euler and Heun for EDM denoisers. Reentrant; the Model may be shared between threads.
 #pragma once
 
+#include "conditioning.h"
 #include "model.h"
 #include "progress.h"
 
@@ -25,14 +26,13 @@ SamplerKind samplerKindFromName(const std::string& name); // throws InvalidArgum
 struct SampleParams {
     int count = 16;
     uint64_t seed = 0;            // image j uses seed + j, so one image can be regenerated alone
-    int classLabel = -1;          // -1: unconditional (the null label of a class-conditional model)
-    std::vector<int> classLabels; // optional: one label per image, overrides classLabel
+    Conditioning conditioning;    // classes: none, one for all, or one per image
     SamplerKind sampler = SamplerKind::Auto;
     std::vector<double> sigmas; // multistep: strictly decreasing noise levels, the first one is the start
     std::vector<int> ts;        // or indices on a descending Karras grid of `steps` points (0 = sigma_max)
     int steps = 40;
     int edmPoints = 18;
-    int batchSize = 64;
+    int batchSize = 0; // images per network evaluation; 0: NetworkConfig::defaultBatchSize()
     bool keepIntermediates = false;
 };
 

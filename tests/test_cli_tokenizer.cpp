@@ -119,6 +119,16 @@ class TestCliTokenizer : public QObject {
         QCOMPARE(run({"tokenize", "decode", "-m", m_tokenizer, "--code", hex, "-o", "one.png", "--steps", "1"}).exitCode, 0);
     }
 
+    void evalPrintsOneJsonLine() {
+        const auto r = run({"tokenize", "eval", "-m", m_tokenizer, "--n", "8", "--steps", "2", "--batch", "3"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QString line = r.out.trimmed();
+        QVERIFY2(line.startsWith("{\"images\":8,\"bits\":55,") && line.contains("\"psnr\":") &&
+                     line.contains("\"class_accuracy\":") && line.endsWith("}"),
+                 qPrintable(line));
+        checkOneLineError(run({"tokenize", "eval", "-m", m_tokenizer, "--data", m_dir.path(), "--n", "8"}), "--hold-out", 2);
+    }
+
     void badCodesAreOneLineErrors() {
         checkOneLineError(run({"tokenize", "decode", "-m", m_tokenizer, "--code", "abc", "-o", "x.png"}), "3 hex digits");
         checkOneLineError(run({"tokenize", "decode", "-m", m_tokenizer, "--code", "0123456789abcdef", "-o", "x.png"}),

@@ -72,7 +72,7 @@ class TestEditing : public QObject {
         cm::EditParams params;
         params.task = task;
         params.seed = seed;
-        params.classLabel = label;
+        params.conditioning = cm::Conditioning::ofClass(label);
         const int size = task == cm::EditTask::SuperResolution ? 7 : task == cm::EditTask::Colorize ? 32 : 28;
         for (int j = first; j < first + count; ++j)
             params.images.push_back(randomImage(size, 1, 100 + uint64_t(j)));
@@ -137,7 +137,7 @@ class TestEditing : public QObject {
         params.images = {randomImage(28, 1, 1), randomImage(28, 1, 2)};
         params.masks = {centreSquareMask(28, 10)};
         params.sigmas = {80, 5, 0.5};
-        params.classLabel = 3;
+        params.conditioning = cm::Conditioning::ofClass(3);
         const auto result = cm::edit(m_grey, params);
         QCOMPARE(result.nfe, 3);
         for (int j = 0; j < 2; ++j) {
@@ -319,19 +319,42 @@ class TestEditing : public QObject {
         params.seedA = 3;
         params.seedB = 8;
         params.frames = 5;
-        params.classLabel = 2;
+        params.conditioning = cm::Conditioning::ofClass(2);
         const auto frames = cm::interpolate(m_grey, params);
         QCOMPARE(int(frames.size()), 5);
         for (auto [seed, frame] : {std::pair{3, 0}, std::pair{8, 4}}) {
             cm::SampleParams sampling;
             sampling.count = 1;
             sampling.seed = uint64_t(seed);
-            sampling.classLabel = 2;
+            sampling.conditioning = cm::Conditioning::ofClass(2);
             QVERIFY(maxAbsDiff(cm::sample(m_grey, sampling).images[0], frames[frame]) < 1e-5);
         }
         QVERIFY(maxAbsDiff(frames[2], frames[0]) > 1e-3);
         QVERIFY(maxAbsDiff(frames[2], frames[4]) > 1e-3);
         params.frames = 1;
+        QCOMPARE(expectError([&] { cm::interpolate(m_grey, params); }).kind(), cm::ErrorKind::InvalidArgument);
+    }
+
+    void interpolationBetweenTwoClassesEndsAtEachClass() {
+        cm::InterpolationParams params;
+        params.seedA = 3;
+        params.seedB = 8;
+        params.frames = 5;
+        params.conditioning = cm::Conditioning::ofClass(1);
+        params.conditioningB = cm::Conditioning::ofClass(2);
+        const auto frames = cm::interpolate(m_grey, params);
+        QCOMPARE(int(frames.size()), 5);
+        for (auto [seed, frame, label] : {std::tuple{3, 0, 1}, std::tuple{8, 4, 2}}) {
+            cm::SampleParams sampling;
+            sampling.count = 1;
+            sampling.seed = uint64_t(seed);
+            sampling.conditioning = cm::Conditioning::ofClass(label);
+            QVERIFY(maxAbsDiff(cm::sample(m_grey, sampling).images[0], frames[frame]) < 1e-5);
+        }
+        // End B really is class 2: with one class for both ends the last frame differs.
+        params.conditioningB = {};
+        QVERIFY(maxAbsDiff(cm::interpolate(m_grey, params)[4], frames[4]) > 1e-3);
+        params.conditioningB = cm::Conditioning::perImage({1, 2});
         QCOMPARE(expectError([&] { cm::interpolate(m_grey, params); }).kind(), cm::ErrorKind::InvalidArgument);
     }
 

@@ -158,11 +158,11 @@ class TestEvaluation : public QObject {
         // float rounding: the batches differ in size), and not the same noise with another class.
         cm::SampleParams direct = params.sampling;
         direct.count = 3;
-        direct.classLabels = {0, 1, 2};
+        direct.conditioning = cm::Conditioning::perImage({0, 1, 2});
         const auto images = cm::sample(model, direct).images;
         for (int j = 0; j < 3; ++j)
             QVERIFY(cv::norm(images[j], first.images[j], cv::NORM_INF) < 1e-5);
-        direct.classLabels = {1, 2, 3};
+        direct.conditioning = cm::Conditioning::perImage({1, 2, 3});
         const auto otherClasses = cm::sample(model, direct).images;
         for (int j = 0; j < 3; ++j)
             QVERIFY(cv::norm(otherClasses[j], first.images[j], cv::NORM_L1) / 784 > 0.02);

@@ -61,10 +61,10 @@ class TestModel : public QObject {
         const auto model = cm::Model::load(savedModel("boundary.safetensors"));
         const double sigmaMin = model.card().noise.sigmaMin;
         const cv::Mat x = randomImage(3);
-        const cv::Mat atMin = cm::evaluateModel(model, {x}, sigmaMin, 1).front();
+        const cv::Mat atMin = cm::evaluateModel(model, {x}, sigmaMin, cm::Conditioning::ofClass(1)).front();
         QCOMPARE(cv::norm(atMin, x, cv::NORM_INF), 0.0); // f(x, sigma_min) = x to the last bit
         // Just above sigma_min the network does contribute: the test would notice an F that is always 0.
-        const cv::Mat above = cm::evaluateModel(model, {x}, 0.5, 1).front();
+        const cv::Mat above = cm::evaluateModel(model, {x}, 0.5, cm::Conditioning::ofClass(1)).front();
         QVERIFY(cv::norm(above, x, cv::NORM_INF) > 1e-3);
     }
 
@@ -75,7 +75,7 @@ class TestModel : public QObject {
         const auto b = cm::Model::load(path("copy.safetensors").toStdString());
         QCOMPARE(b.card().toMetadata(), a.card().toMetadata());
         const cv::Mat x = randomImage(4);
-        QCOMPARE(cv::norm(cm::evaluateModel(a, {x}, 1.0, 0)[0], cm::evaluateModel(b, {x}, 1.0, 0)[0],
+        QCOMPARE(cv::norm(cm::evaluateModel(a, {x}, 1.0, cm::Conditioning::ofClass(0))[0], cm::evaluateModel(b, {x}, 1.0, cm::Conditioning::ofClass(0))[0],
                           cv::NORM_INF),
                  0.0);
     }

@@ -234,6 +234,24 @@ class TestModelCard : public QObject {
         QVERIFY2(QString(e.what()).contains(QString::fromStdString(kOrigin)), e.what());
     }
 
+    // Images per evaluation from the activations' size: the small networks batch 64, the published 64 px
+    // network tens, the 256 px one a single image (its activations alone are ~0.7 GB per image).
+    void defaultBatchSizeFollowsTheActivations() {
+        QCOMPARE(cm::NetworkConfig().defaultBatchSize(), 64);
+        cm::NetworkConfig imagenet = cm::networkConfigFromJson(
+            R"({"type":"adm_unet","image_size":64,"channels":3,"base_width":192,"channel_mult":[1,2,3,4],"res_blocks":3,"attention_resolutions":[32,16,8],"head_channels":64,"scale_shift_norm":true,"resblock_updown":true,"dropout":0,"num_classes":1000})",
+            "test");
+        const int imagenetBatch = imagenet.defaultBatchSize();
+        QVERIFY2(imagenetBatch >= 8 && imagenetBatch <= 40, qPrintable(QString::number(imagenetBatch)));
+        cm::NetworkConfig lsun = cm::networkConfigFromJson(
+            R"({"type":"adm_unet","image_size":256,"channels":3,"base_width":256,"channel_mult":[1,1,2,2,4,4],"res_blocks":2,"attention_resolutions":[32,16,8],"head_channels":64,"scale_shift_norm":false,"resblock_updown":true,"dropout":0,"num_classes":0})",
+            "test");
+        QCOMPARE(lsun.defaultBatchSize(), 1);
+        cm::NetworkConfig points;
+        points.type = cm::NetworkType::Mlp;
+        QCOMPARE(points.defaultBatchSize(), 64);
+    }
+
     void modelKindNames() {
         QCOMPARE(QString(modelKindName(ModelKind::Consistency)), QString("consistency"));
         QCOMPARE(QString(modelKindName(ModelKind::EdmDenoiser)), QString("edm-denoiser"));

@@ -85,7 +85,7 @@ class TestModelImport : public QObject {
         for (std::size_t i = 0; i < sigmas.size(); ++i) {
             const auto reference =
                 imagesFromNpy(cm::readNpy((folder + QString("/output%1.npy").arg(i)).toStdString()));
-            const auto ours = cm::evaluateModel(model, input, sigmas[i], labels);
+            const auto ours = cm::evaluateModel(model, input, sigmas[i], cm::Conditioning::perImage(labels));
             const Difference d = compare(ours, reference);
             qInfo("sigma %g: max |ours - twin| = %.3g (outputs up to %.3g)", sigmas[i], d.maxAbs, d.maxRef);
             QVERIFY2(d.maxRef > 0.05, "the twin's output is nearly zero: the comparison would prove nothing");
@@ -277,7 +277,7 @@ class TestModelImport : public QObject {
         const cm::Model teacher = cm::Model::load((folder + "/small-cond.pt").toStdString(), edmOptions);
         cm::SampleParams heun;
         heun.count = 1;
-        heun.classLabel = 3;
+        heun.conditioning = cm::Conditioning::ofClass(3);
         heun.sampler = cm::SamplerKind::Heun;
         heun.edmPoints = teacher.card().recommended.heunPoints;
         QCOMPARE(heun.edmPoints, 40);
@@ -301,6 +301,11 @@ class TestModelImport : public QObject {
         QCOMPARE(model.parameterCount(), int64_t(295899267));
         QCOMPARE(model.card().network.channelMult, (std::vector<int>{1, 2, 3, 4}));
         QCOMPARE(model.card().network.attentionResolutions, (std::vector<int>{32, 16, 8}));
+        // ImageNet's names for the class picker, in label order.
+        QCOMPARE(int(model.card().classNames.size()), 1000);
+        QCOMPARE(model.card().classNames[0], std::string("tench"));
+        QCOMPARE(model.card().classNames[207], std::string("golden retriever"));
+        QCOMPARE(model.card().classNames[999], std::string("toilet tissue"));
         checkParity(model, big.path(), 1e-4);
     }
 };

@@ -74,7 +74,7 @@ std::vector<cv::Mat> edmByHand(const cm::Model& model, std::vector<cv::Mat> x,
     estimates.clear();
     for (std::size_t i = 0; i < sigmas.size(); ++i) {
         const double from = sigmas[i], to = i + 1 < sigmas.size() ? sigmas[i + 1] : 0.0;
-        const auto denoised = cm::evaluateModel(model, x, from, label);
+        const auto denoised = cm::evaluateModel(model, x, from, cm::Conditioning::ofClass(label));
         ++evaluations;
         estimates.emplace_back();
         for (const auto& image : denoised)
@@ -86,7 +86,7 @@ std::vector<cv::Mat> edmByHand(const cm::Model& model, std::vector<cv::Mat> x,
             next[j] = elementwise(x[j], d[j], [&](float a, float b) { return a + float(to - from) * b; });
         }
         if (heun && to > 0) {
-            const auto denoisedNext = cm::evaluateModel(model, next, to, label);
+            const auto denoisedNext = cm::evaluateModel(model, next, to, cm::Conditioning::ofClass(label));
             ++evaluations;
             for (std::size_t j = 0; j < x.size(); ++j) {
                 // d' = (x' - D(x', s_b)) / s_b; x' = x + (s_b - s_a) (d + d') / 2
@@ -147,7 +147,7 @@ class TestSampler : public QObject {
         const bool denoiser = kind == cm::SamplerKind::Heun || kind == cm::SamplerKind::Euler;
         auto p = params(5, 42);
         p.sampler = kind;
-        p.classLabel = 2;
+        p.conditioning = cm::Conditioning::ofClass(2);
         p.edmPoints = 4;
         if (kind == cm::SamplerKind::Multistep) p.sigmas = {80.0, 2.0, 0.3};
         const auto& model = denoiser ? m_denoiser : m_consistency;
@@ -178,7 +178,7 @@ class TestSampler : public QObject {
         const auto x = firstDraws(2, 1);
         for (const cm::Model* model : {&m_consistency, &m_denoiser}) {
             const double sigma = 1.0;
-            const auto out = cm::evaluateModel(*model, x, sigma, 0);
+            const auto out = cm::evaluateModel(*model, x, sigma, cm::Conditioning::ofClass(0));
             const double cSkip = model->card().kind == cm::ModelKind::Consistency
                                      ? cm::consistencyScalings(sigma, model->card().noise).cSkip
                                      : cm::edmScalings(sigma, model->card().noise).cSkip;
@@ -202,7 +202,7 @@ class TestSampler : public QObject {
         const auto& model = modelFor(kind);
         const std::vector<int> labels = {0, 1, 2, -1, 0, 1, 2, -1};
         auto batch = withSampler(params(8, 20), kind);
-        batch.classLabels = labels;
+        batch.conditioning = cm::Conditioning::perImage(labels);
         const auto together = cm::sample(model, batch).images;
         QCOMPARE(int(together.size()), 8);
         // Float tolerance: a batch of 8 and a batch of 1 may round the network's output differently in
@@ -212,7 +212,7 @@ class TestSampler : public QObject {
         double worst = 0;
         for (int j = 0; j < 8; ++j) {
             auto alone = withSampler(params(1, 20 + uint64_t(j)), kind);
-            alone.classLabel = labels[j];
+            alone.conditioning = cm::Conditioning::ofClass(labels[j]);
             const double diff = maxAbsDiff(together[j], cm::sample(model, alone).images[0]);
             worst = std::max(worst, diff);
             QVERIFY2(diff < tolerance, qPrintable(QString("image %1: %2").arg(j).arg(diff)));
@@ -237,7 +237,7 @@ class TestSampler : public QObject {
         auto p = withSampler(params(4, 30), kind);
         std::vector<std::vector<cv::Mat>> byLabel;
         for (int label : {0, 1, -1}) {
-            p.classLabel = label;
+            p.conditioning = cm::Conditioning::ofClass(label);
             byLabel.push_back(cm::sample(model, p).images);
         }
         double smallest = INFINITY;
@@ -249,8 +249,7 @@ class TestSampler : public QObject {
                          qPrintable(QString("image %1, labels %2/%3: %4").arg(j).arg(a).arg(b).arg(diff)));
             }
         qInfo("smallest mean absolute difference between two labels' images: %.3f", smallest);
-        p.classLabel = -1;
-        p.classLabels = {1, -1, 0, 1};
+        p.conditioning = cm::Conditioning::perImage({1, -1, 0, 1});
         const auto mixed = cm::sample(model, p).images;
         const int which[4] = {1, 2, 0, 1}; // index into byLabel
         for (int j = 0; j < 4; ++j)
@@ -286,7 +285,7 @@ class TestSampler : public QObject {
         p.sampler = heun ? cm::SamplerKind::Heun : cm::SamplerKind::Euler;
         p.edmPoints = points;
         p.sigmas = sigmas;
-        p.classLabel = label;
+        p.conditioning = cm::Conditioning::ofClass(label);
         p.keepIntermediates = true;
         const auto result = cm::sample(m_denoiser, p);
 
@@ -384,7 +383,7 @@ class TestSampler : public QObject {
 
         cm::SampleParams p = params(count, seed);
         p.sigmas = sigmas;
-        p.classLabel = label;
+        p.conditioning = cm::Conditioning::ofClass(label);
         p.keepIntermediates = true;
         const auto result = cm::sample(m_consistency, p);
         QCOMPARE(result.nfe, levels);
@@ -393,7 +392,7 @@ class TestSampler : public QObject {
         std::vector<cv::Mat> x;
         for (const auto& z : draws[0])
             x.push_back(scaled(z, sigmas[0]));
-        x = cm::evaluateModel(m_consistency, x, sigmas[0], label);
+        x = cm::evaluateModel(m_consistency, x, sigmas[0], cm::Conditioning::ofClass(label));
         double worst = 0;
         for (int n = 0; n < levels; ++n) {
             if (n > 0) {
@@ -402,7 +401,7 @@ class TestSampler : public QObject {
                 for (int j = 0; j < count; ++j)
                     x[j] = elementwise(x[j], draws[std::size_t(n)][std::size_t(j)],
                                        [&](float a, float b) { return a + float(scale) * b; });
-                x = cm::evaluateModel(m_consistency, x, tau, label);
+                x = cm::evaluateModel(m_consistency, x, tau, cm::Conditioning::ofClass(label));
             }
             for (int j = 0; j < count; ++j) {
                 const double diff =
@@ -494,6 +493,59 @@ class TestSampler : public QObject {
         QCOMPARE(evaluations, 1L);
     }
 
+    // A network that takes seconds per evaluation reports between its blocks: the bar moves and Cancel
+    // stops inside one evaluation, not after it.
+    void progressAndCancelReachInsideAnEvaluation() {
+        cm::ModelCard card = cmtest::tinyUNetCard(cm::ModelKind::Consistency);
+        card.network = cm::networkConfigFromJson(
+            R"({"type":"adm_unet","image_size":32,"channels":3,"base_width":32,"channel_mult":[1,2],"res_blocks":1,"attention_resolutions":[16],"head_channels":16,"scale_shift_norm":true,"resblock_updown":true,"dropout":0,"num_classes":0})",
+            "test");
+        const auto model = cm::Model::create(card, 5);
+        const long units = model.progressUnitsPerEvaluation();
+        QVERIFY2(units >= 5, qPrintable(QString::number(units)));
+        auto p = params(1, 1);
+        p.sigmas = {80.0, 1.0};
+        std::vector<std::pair<long, long>> calls;
+        cm::sample(model, p, [&](long done, long total) { calls.emplace_back(done, total); });
+        QCOMPARE(long(calls.size()), 2 * units);
+        for (std::size_t i = 0; i < calls.size(); ++i)
+            QCOMPARE(calls[i], std::make_pair(long(i) + 1, 2 * units));
+
+        cm::CancelFlag cancel{false};
+        long reached = 0;
+        try {
+            cm::sample(
+                model, p,
+                [&](long done, long) {
+                    reached = done;
+                    if (done == 2) cancel = true;
+                },
+                &cancel);
+            QFAIL("sampling was not cancelled");
+        } catch (const cm::Error& e) {
+            QCOMPARE(int(e.kind()), int(cm::ErrorKind::Cancelled));
+        }
+        QCOMPARE(reached, 2L); // the next block saw the flag: the first evaluation never finished
+        // The small default UNet reports whole evaluations only.
+        QCOMPARE(m_consistency.progressUnitsPerEvaluation(), 1);
+    }
+
+    void classBlendMixesTheTwoEmbeddings() {
+        cv::Mat image(28, 28, CV_32FC1);
+        cv::randu(image, -1.0, 1.0);
+        const std::vector<cv::Mat> x = {image};
+        const auto of = [&](const cm::Conditioning& c) { return cm::evaluateModel(m_consistency, x, 2.0, c)[0]; };
+        const auto a = of(cm::Conditioning::ofClass(0)), b = of(cm::Conditioning::ofClass(2));
+        QVERIFY(maxAbsDiff(a, b) > 1e-3);
+        QCOMPARE(maxAbsDiff(of({{0}, {2}, {0.0}, {}}), a), 0.0);
+        QVERIFY(maxAbsDiff(of({{0}, {2}, {1.0}, {}}), b) < 1e-6);
+        const auto half = of({{0}, {2}, {0.5}, {}});
+        QVERIFY(maxAbsDiff(half, a) > 1e-4 && maxAbsDiff(half, b) > 1e-4);
+        for (const cm::Conditioning& bad : {cm::Conditioning{{0}, {2}, {1.5}, {}}, cm::Conditioning{{0}, {2}, {}, {}},
+                                            cm::Conditioning{{0, 1}, {}, {}, {}}})
+            QCOMPARE(cmtest::expectError([&] { of(bad); }).kind(), cm::ErrorKind::InvalidArgument);
+    }
+
     void keepsTheChainOfEstimates() {
         auto p = params(3, 2);
         p.sigmas = {80.0, 5.0, 0.5};
@@ -530,7 +582,7 @@ class TestSampler : public QObject {
             model = &m_denoiser;
             break;
         case 2:
-            p.classLabel = 3;
+            p.conditioning = cm::Conditioning::ofClass(3);
             break;
         case 3:
             p.sigmas = {1.0, 2.0};

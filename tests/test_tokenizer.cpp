@@ -102,7 +102,7 @@ class TestTokenizer : public QObject {
         openGates(tokenizer);
         const TokenCode parsed = cm::codeFromHex(cm::codeToHex(codes[0]), 55, "test");
         const std::vector<cv::Mat> noisy{randomImage(28, 1, 99)};
-        QCOMPARE(cv::norm(tokenizer.velocity(noisy, 0.5, {parsed})[0], tokenizer.velocity(noisy, 0.5, {codes[0]})[0],
+        QCOMPARE(cv::norm(tokenizer.velocity(noisy, 0.5, cm::Conditioning::ofTokenCodes({parsed}))[0], tokenizer.velocity(noisy, 0.5, cm::Conditioning::ofTokenCodes({codes[0]}))[0],
                           cv::NORM_INF),
                  0.0);
         QVERIFY(ones > 0 && ones < 6 * 55); // a real encoder gives both signs
@@ -157,8 +157,8 @@ class TestTokenizer : public QObject {
         openGates(tokenizer);
         const auto code = tokenizer.encode({image})[0];
         const std::vector<cv::Mat> noisy{randomImage(28, 1, 6)};
-        const cv::Mat v = tokenizer.velocity(noisy, 0.7, {code})[0];
-        const cv::Mat w = tokenizer.velocity(noisy, 0.7, {flipped(code, 0)})[0];
+        const cv::Mat v = tokenizer.velocity(noisy, 0.7, cm::Conditioning::ofTokenCodes({code}))[0];
+        const cv::Mat w = tokenizer.velocity(noisy, 0.7, cm::Conditioning::ofTokenCodes({flipped(code, 0)}))[0];
         for (int py = 0; py < 28; py += 4)
             for (int px = 0; px < 28; px += 4)
                 QVERIFY(maxDifference(v, w, cv::Rect(px, py, 4, 4)) > 1e-6);
@@ -171,17 +171,17 @@ class TestTokenizer : public QObject {
         cv::Mat noisy = randomImage(28, 1, 8), changed = noisy.clone();
         changed.at<float>(1, 1) += 0.5f; // inside the top-left patch
         const auto code = tokenizer.encode({randomImage(28, 1, 9)})[0];
-        const cv::Mat v = tokenizer.velocity({noisy}, 0.3, {code})[0];
-        QCOMPARE(cv::norm(v, tokenizer.velocity({noisy}, 0.3, {flipped(code, 3)})[0], cv::NORM_INF), 0.0);
-        QCOMPARE(cv::norm(v, tokenizer.velocity({noisy}, 0.3, {TokenCode{}})[0], cv::NORM_INF), 0.0);
-        const cv::Mat w = tokenizer.velocity({changed}, 0.3, {code})[0];
+        const cv::Mat v = tokenizer.velocity({noisy}, 0.3, cm::Conditioning::ofTokenCodes({code}))[0];
+        QCOMPARE(cv::norm(v, tokenizer.velocity({noisy}, 0.3, cm::Conditioning::ofTokenCodes({flipped(code, 3)}))[0], cv::NORM_INF), 0.0);
+        QCOMPARE(cv::norm(v, tokenizer.velocity({noisy}, 0.3, cm::Conditioning::ofTokenCodes({TokenCode{}}))[0], cv::NORM_INF), 0.0);
+        const cv::Mat w = tokenizer.velocity({changed}, 0.3, cm::Conditioning::ofTokenCodes({code}))[0];
         QVERIFY(maxDifference(v, w, cv::Rect(0, 0, 4, 4)) > 1e-6);
         QCOMPARE(maxDifference(v, w, cv::Rect(4, 0, 24, 28)), 0.0);
         QCOMPARE(maxDifference(v, w, cv::Rect(0, 4, 4, 24)), 0.0);
         openGates(tokenizer);
-        const cv::Mat opened = tokenizer.velocity({noisy}, 0.3, {code})[0];
-        QVERIFY(cv::norm(opened, tokenizer.velocity({noisy}, 0.3, {flipped(code, 3)})[0], cv::NORM_INF) > 1e-6);
-        QVERIFY(maxDifference(opened, tokenizer.velocity({changed}, 0.3, {code})[0], cv::Rect(4, 4, 24, 24)) > 1e-6);
+        const cv::Mat opened = tokenizer.velocity({noisy}, 0.3, cm::Conditioning::ofTokenCodes({code}))[0];
+        QVERIFY(cv::norm(opened, tokenizer.velocity({noisy}, 0.3, cm::Conditioning::ofTokenCodes({flipped(code, 3)}))[0], cv::NORM_INF) > 1e-6);
+        QVERIFY(maxDifference(opened, tokenizer.velocity({changed}, 0.3, cm::Conditioning::ofTokenCodes({code}))[0], cv::Rect(4, 4, 24, 24)) > 1e-6);
     }
 
     void decodingIsSeededAndInRange() {

@@ -2,6 +2,16 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
 <context>
+    <name>ClassPicker</name>
+    <message numerus="yes">
+        <source>Type to search %n class(es)</source>
+        <translation>
+            <numerusform>Type to search %n class</numerusform>
+            <numerusform>Type to search %n classes</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>GenerateView</name>
     <message numerus="yes">
         <source>%n image(s) in %1 s; network evaluations per image: %2</source>

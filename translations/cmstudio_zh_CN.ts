@@ -2,6 +2,31 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>ClassPicker</name>
+    <message>
+        <source>Random class per image</source>
+        <translation>每张图像随机类别</translation>
+    </message>
+    <message>
+        <source>Unconditional</source>
+        <translation>无条件</translation>
+    </message>
+    <message>
+        <source>All classes in turn</source>
+        <translation>依次使用所有类别</translation>
+    </message>
+    <message>
+        <source>Class %1</source>
+        <translation>类别 %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Type to search %n class(es)</source>
+        <translation>
+            <numerusform>输入以搜索 %n 个类别</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>CurvePlot</name>
     <message>
         <source>Drag to pan, scroll to zoom, double-click to fit the curves again</source>
@@ -315,14 +340,6 @@
         <translation>去噪</translation>
     </message>
     <message>
-        <source>Unconditional</source>
-        <translation>无条件</translation>
-    </message>
-    <message>
-        <source>Class %1</source>
-        <translation>类别 %1</translation>
-    </message>
-    <message>
         <source>Open, paste or drop an image, or send one from the gallery.</source>
         <translation>打开、粘贴或拖入一张图像，或从图库发送一张图像。</translation>
     </message>
@@ -444,18 +461,6 @@
     <message>
         <source>Show the chain of the selected sample</source>
         <translation>显示所选样本的采样链</translation>
-    </message>
-    <message>
-        <source>Unconditional</source>
-        <translation>无条件</translation>
-    </message>
-    <message>
-        <source>All classes in turn</source>
-        <translation>依次生成所有类别</translation>
-    </message>
-    <message>
-        <source>Class %1</source>
-        <translation>类别 %1</translation>
     </message>
     <message>
         <source>No model is loaded</source>
@@ -586,6 +591,97 @@
     </message>
 </context>
 <context>
+    <name>ImportDialog</name>
+    <message>
+        <source>Import %1</source>
+        <translation>导入 %1</translation>
+    </message>
+    <message>
+        <source>From the file name or its config</source>
+        <translation>取自文件名或其配置</translation>
+    </message>
+    <message>
+        <source>Consistency model (CD, CT)</source>
+        <translation>一致性模型（CD、CT）</translation>
+    </message>
+    <message>
+        <source>EDM denoiser (a teacher)</source>
+        <translation>EDM 去噪器（教师模型）</translation>
+    </message>
+    <message>
+        <source>from the file name or its config</source>
+        <translation>取自文件名或其配置</translation>
+    </message>
+    <message>
+        <source> px</source>
+        <translation> 像素</translation>
+    </message>
+    <message>
+        <source>the published 64</source>
+        <translation>发布版的 64</translation>
+    </message>
+    <message>
+        <source>e.g. 0,22,39 (empty: the preset&apos;s)</source>
+        <translation>例如 0,22,39（留空：使用预设值）</translation>
+    </message>
+    <message>
+        <source>the preset&apos;s</source>
+        <translation>预设值</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Image size</source>
+        <translation>图像尺寸</translation>
+    </message>
+    <message>
+        <source>Channels per attention head</source>
+        <translation>每个注意力头的通道数</translation>
+    </message>
+    <message>
+        <source>Recommended ts</source>
+        <translation>推荐的 ts</translation>
+    </message>
+    <message>
+        <source>on a grid of steps</source>
+        <translation>所在网格的步数</translation>
+    </message>
+    <message>
+        <source>Check</source>
+        <translation>检查</translation>
+    </message>
+    <message>
+        <source>ts are whole numbers &gt;= 0 separated by commas, not &quot;%1&quot;</source>
+        <translation>ts 应为以逗号分隔的大于等于 0 的整数，而不是“%1”</translation>
+    </message>
+    <message>
+        <source>ts need a grid of more steps than the largest index (%1)</source>
+        <translation>ts 需要一个步数大于最大索引（%1）的网格</translation>
+    </message>
+    <message>
+        <source>Reading %1…</source>
+        <translation>正在读取 %1…</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>This file does not open with these settings: %1</source>
+        <translation>使用这些设置无法打开此文件：%1</translation>
+    </message>
+    <message>
+        <source>Read from the file:</source>
+        <translation>从文件中读取：</translation>
+    </message>
+    <message>
+        <source>Assumed (set it below if it is wrong):</source>
+        <translation>假定值（如有误请在下方设置）：</translation>
+    </message>
+</context>
+<context>
     <name>InterpolationView</name>
     <message>
         <source>The one-step sample of this seed is an end of the morph</source>
@@ -670,14 +766,6 @@
     <message>
         <source>AVI video, Motion JPEG (*.avi)</source>
         <translation>AVI 视频，Motion JPEG (*.avi)</translation>
-    </message>
-    <message>
-        <source>Unconditional</source>
-        <translation>无条件</translation>
-    </message>
-    <message>
-        <source>Class %1</source>
-        <translation>类别 %1</translation>
     </message>
     <message>
         <source>Load a consistency model first</source>
@@ -893,10 +981,6 @@
         <translation>打开模型</translation>
     </message>
     <message>
-        <source>Models (*.safetensors);;All files (*)</source>
-        <translation>模型 (*.safetensors);;所有文件 (*)</translation>
-    </message>
-    <message>
         <source>%1 carries the settings that made it: File › Reuse Settings applies them</source>
         <translation>%1 带有生成它时的设置：“文件 › 复用设置”可应用这些设置</translation>
     </message>
@@ -965,6 +1049,22 @@
     <message>
         <source>ETA %1</source>
         <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>Open &amp;Diffusers Folder…</source>
+        <translation>打开 &amp;Diffusers 文件夹…</translation>
+    </message>
+    <message>
+        <source>Models (*.safetensors *.pt *.pth *.bin);;CM Studio models (*.safetensors);;PyTorch checkpoints (*.pt *.pth *.bin);;All files (*)</source>
+        <translation>模型 (*.safetensors *.pt *.pth *.bin);;CM Studio 模型 (*.safetensors);;PyTorch 检查点 (*.pt *.pth *.bin);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Open diffusers folder</source>
+        <translation>打开 diffusers 文件夹</translation>
+    </message>
+    <message>
+        <source>%1 is not a diffusers model folder (it has no model_index.json with unet/config.json)</source>
+        <translation>%1 不是 diffusers 模型文件夹（其中没有 model_index.json 及 unet/config.json）</translation>
     </message>
 </context>
 <context>

@@ -1,5 +1,6 @@
 #include "edit_view.h"
 
+#include "class_picker.h"
 #include "engine.h"
 #include "image_convert.h"
 #include "image_inspector.h"
@@ -132,7 +133,7 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     m_seed = new QSpinBox;
     m_seed->setRange(0, std::numeric_limits<int>::max());
     m_seed->setToolTip(tr("The same seed gives the same result"));
-    m_class = new QComboBox;
+    m_class = new ClassPicker;
     m_live = new QCheckBox(tr("Live inpainting"));
     m_live->setToolTip(tr("With a consistency model, the fill updates while you paint the mask"));
     m_apply = new QPushButton(tr("Apply"));
@@ -261,10 +262,7 @@ QString EditView::operationLabel(Operation operation) const {
 
 void EditView::setModel(const ModelInfo& model) {
     m_model = model;
-    m_class->clear();
-    m_class->addItem(tr("Unconditional"), -1);
-    for (int c = 0; c < model.numClasses; ++c) m_class->addItem(model.classNames.value(c, tr("Class %1").arg(c)), c);
-    m_class->setEnabled(model.numClasses > 0);
+    m_class->setClasses(model, false);
     if (!model.consistency) m_live->setChecked(false);
     updateControls();
 }
@@ -273,8 +271,7 @@ void EditView::openImage(const QImage& image, const QVariantMap& settings) {
     m_document->setImage(image);
     if (settings.contains("seed")) m_seed->setValue(int(settings.value("seed").toString().toLongLong()));
     if (settings.contains("class")) {
-        const int at = m_class->findData(settings.value("class").toInt());
-        if (at >= 0) m_class->setCurrentIndex(at);
+        m_class->setLabel(settings.value("class").toInt());
     }
     m_preview->clear();
     m_previewImage = QImage();
@@ -379,7 +376,7 @@ bool EditView::buildRequest(cm::EditParams& params, QString* error) const {
         params.sigmas.push_back(sigma);
     }
     params.seed = quint64(m_seed->value());
-    params.classLabel = m_class->currentData().toInt();
+    params.conditioning = cm::Conditioning::ofClass(m_class->label());
     return true;
 }
 
@@ -394,7 +391,7 @@ void EditView::apply() {
             return;
         }
         m_denoiseJob = m_engine->denoise({m_document->image()}, m_sigma->value(), 0, quint64(m_seed->value()),
-                                         m_class->currentData().toInt());
+                                         cm::Conditioning::ofClass(m_class->label()));
         return;
     }
     cm::EditParams params;

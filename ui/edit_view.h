@@ -4,6 +4,7 @@
 // request supersedes older ones, the GUI never waits).
 #pragma once
 
+#include "class_picker.h"
 #include "engine_types.h"
 
 #include "core/editing.h"
@@ -92,7 +93,7 @@ class EditView : public QWidget {
     QDoubleSpinBox* m_noiseSigma = nullptr;
     QLineEdit* m_sigmas = nullptr;
     QSpinBox* m_seed = nullptr;
-    QComboBox* m_class = nullptr;
+    ClassPicker* m_class = nullptr;
     QCheckBox* m_live = nullptr;
     QPushButton* m_apply = nullptr;
     QPushButton* m_applyPreview = nullptr;

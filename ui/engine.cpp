@@ -15,6 +15,7 @@ constexpr int kWorkerNice = 5;
 // Queued signals copy their arguments through the meta-type system.
 void registerTypes() {
     qRegisterMetaType<ModelInfo>();
+    qRegisterMetaType<ImportReport>();
     qRegisterMetaType<JobResult>();
     qRegisterMetaType<JobKind>();
 }
@@ -31,6 +32,10 @@ Engine::Engine(QObject* parent) : QObject(parent) {
         m_model = info;
         endJob(job);
         emit modelLoaded(info);
+    });
+    connect(m_worker, &EngineWorker::importInspected, this, [this](int job, const ImportReport& report) {
+        endJob(job);
+        emit importInspected(job, report);
     });
     connect(m_worker, &EngineWorker::progress, this, [this](int job, long done, long total) {
         if (m_pending.count(job)) emit progress(job, done, total);
@@ -84,11 +89,23 @@ void Engine::endJob(int job) {
     if (m_pending.empty()) emit busyChanged(false);
 }
 
-int Engine::loadModel(const QString& path) {
+int Engine::loadModel(const QString& path, const cm::ImportOptions& options) {
     startJob(false);
     const int job = m_nextJob++;
-    QMetaObject::invokeMethod(m_worker, [w = m_worker, job, path] { w->loadModel(job, path); });
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, job, path, options] { w->loadModel(job, path, options); });
     return job;
+}
+
+int Engine::inspectImport(const QString& path, const cm::ImportOptions& options) {
+    startJob(false);
+    const int job = m_nextJob++;
+    QMetaObject::invokeMethod(m_worker,
+                              [w = m_worker, job, path, options] { w->inspectImport(job, path, options); });
+    return job;
+}
+
+void Engine::forgetImport() {
+    QMetaObject::invokeMethod(m_worker, [w = m_worker] { w->forgetImport(); });
 }
 
 int Engine::generate(const cm::SampleParams& params) {
@@ -114,11 +131,11 @@ int Engine::edit(const cm::EditParams& params, bool live) {
 }
 
 int Engine::denoise(const QVector<QImage>& images, double sigma, double addNoiseSigma, quint64 seed,
-                    int classLabel) {
+                    const cm::Conditioning& conditioning) {
     const CancelPtr cancel = startJob(false);
     const int job = m_nextJob++;
     QMetaObject::invokeMethod(m_worker, [=, w = m_worker] {
-        w->denoise(job, images, sigma, addNoiseSigma, seed, classLabel, *cancel);
+        w->denoise(job, images, sigma, addNoiseSigma, seed, conditioning, *cancel);
     });
     return job;
 }

@@ -6,6 +6,7 @@
 #include "engine_types.h"
 
 #include "core/editing.h"
+#include "core/model_import.h"
 #include "core/sampler.h"
 
 #include <QObject>
@@ -24,7 +25,12 @@ class Engine : public QObject {
     ~Engine() override; // cancels what runs and joins the worker thread
 
     // Each returns the job's id, echoed by the signals below. Jobs run one at a time, in order.
-    int loadModel(const QString& path);
+    // Any format the engine opens; `options` fill what a `.pt` file or a diffusers folder cannot say.
+    int loadModel(const QString& path, const cm::ImportOptions& options = {});
+    // Reads a foreign model and reports what was inferred (importInspected); a loadModel of the same path
+    // and options right after opens it without reading the file again.
+    int inspectImport(const QString& path, const cm::ImportOptions& options);
+    void forgetImport(); // frees what the last inspection read (after its dialog was cancelled)
     int generate(const cm::SampleParams& params);
     // The refine view: the chosen schedule's clean estimates step by step, and the same seed with
     // 1..4 steps (consistency models) or the Heun trajectory (denoisers).
@@ -32,7 +38,8 @@ class Engine : public QObject {
     // `live`: a preview that a newer live request supersedes (cancelled if running, skipped if queued).
     int edit(const cm::EditParams& params, bool live = false);
     // Adds N(0, addNoiseSigma^2) noise first when addNoiseSigma > 0 (a demonstration input), then denoises.
-    int denoise(const QVector<QImage>& images, double sigma, double addNoiseSigma, quint64 seed, int classLabel);
+    int denoise(const QVector<QImage>& images, double sigma, double addNoiseSigma, quint64 seed,
+                const cm::Conditioning& conditioning);
     int interpolate(const cm::InterpolationParams& params);
 
     void cancelAll(); // every queued and running job stops within one network evaluation
@@ -42,6 +49,7 @@ class Engine : public QObject {
 
   signals:
     void modelLoaded(const ModelInfo& info);
+    void importInspected(int job, const ImportReport& report);
     void progress(int job, long done, long total);
     void finished(const JobResult& result);
     void failed(int job, JobKind kind, const QString& message);

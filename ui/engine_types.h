@@ -18,6 +18,7 @@ struct ModelInfo {
     int imageSize = 0;
     int channels = 1;
     int numClasses = 0; // 0: unconditional
+    bool nullClass = true; // "no class" is the null label; otherwise a random class per image
     QStringList classNames;
     double sigmaMin = 0.002;
     double sigmaMax = 80.0;
@@ -31,7 +32,17 @@ struct ModelInfo {
     QVector<double> inpaintSigmas; // the engine's default inpainting schedule for this model
 };
 
-enum class JobKind { LoadModel, Generate, Chain, Edit, Denoise, Interpolate };
+enum class JobKind { LoadModel, InspectImport, Generate, Chain, Edit, Denoise, Interpolate };
+
+// What the engine made of a foreign model file (a PyTorch `.pt`, a diffusers folder) before opening it.
+struct ImportReport {
+    QString path;
+    bool ok = false;  // it would open with these options
+    QString error;    // why not (names the setting to give)
+    QString format;   // "PyTorch state_dict", "diffusers folder"
+    QString summary;  // kind, size, parameters, schedule
+    QStringList inferred, assumed;
+};
 
 struct JobResult {
     int job = 0;
@@ -48,4 +59,5 @@ struct JobResult {
 };
 
 Q_DECLARE_METATYPE(ModelInfo)
+Q_DECLARE_METATYPE(ImportReport)
 Q_DECLARE_METATYPE(JobResult)

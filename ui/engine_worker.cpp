@@ -36,6 +36,7 @@ ModelInfo describe(const cm::Model& model, const QString& path) {
     info.imageSize = card.network.imageSize;
     info.channels = card.network.channels;
     info.numClasses = card.network.numClasses;
+    info.nullClass = card.network.hasNullClass();
     for (const std::string& name : card.classNames) info.classNames.push_back(QString::fromStdString(name));
     info.sigmaMin = card.noise.sigmaMin;
     info.sigmaMax = card.noise.sigmaMax;
@@ -49,6 +50,11 @@ ModelInfo describe(const cm::Model& model, const QString& path) {
     if (info.consistency && !info.pointModel)
         info.inpaintSigmas = toQVector(cm::defaultEditSigmas(cm::EditTask::Inpaint, card));
     return info;
+}
+
+bool sameImportOptions(const cm::ImportOptions& a, const cm::ImportOptions& b) {
+    return a.imageSize == b.imageSize && a.headChannels == b.headChannels && a.kind == b.kind &&
+           a.schedule.toJson() == b.schedule.toJson();
 }
 
 } // namespace
@@ -91,10 +97,18 @@ QVariantMap EngineWorker::baseSettings() const {
     return settings;
 }
 
-void EngineWorker::loadModel(int job, const QString& path) {
+void EngineWorker::loadModel(int job, const QString& path, const cm::ImportOptions& options) {
     try {
-        cm::Model model = cm::Model::load(path.toStdString());
-        const ModelInfo info = describe(model, path);
+        const std::string file = path.toStdString();
+        std::optional<cm::Model> model;
+        if (m_inspected && m_inspected->path == path && sameImportOptions(m_inspected->options, options)) {
+            model = cm::Model::fromImported(m_inspected->model, file);
+        } else {
+            m_inspected.reset(); // its tensors would double the memory this load needs
+            model = cm::Model::load(file, options);
+        }
+        m_inspected.reset();
+        const ModelInfo info = describe(*model, path);
         m_model = std::move(model);
         m_info = info;
         emit modelLoaded(job, info);
@@ -102,6 +116,30 @@ void EngineWorker::loadModel(int job, const QString& path) {
         // The previous model stays loaded: a bad file loses nothing.
         emit failed(job, JobKind::LoadModel, QString::fromStdString(error.what()));
     }
+}
+
+void EngineWorker::inspectImport(int job, const QString& path, const cm::ImportOptions& options) {
+    ImportReport report;
+    report.path = path;
+    m_inspected.reset();
+    try {
+        const std::string file = path.toStdString();
+        report.format = QString::fromUtf8(cm::modelFormatName(cm::detectModelFormat(file)));
+        cm::ImportedModel imported = cm::importModel(file, options);
+        for (const auto& line : imported.inferred) report.inferred << QString::fromStdString(line);
+        for (const auto& line : imported.assumed) report.assumed << QString::fromStdString(line);
+        const cm::ModelCard& card = imported.card;
+        report.summary = QString::fromStdString(std::string(cm::modelKindName(card.kind)) + ", " +
+                                                std::to_string(card.network.imageSize) + " px, " +
+                                                std::to_string(card.network.parameterCount()) + " parameters" +
+                                                (card.recommended.empty() ? std::string()
+                                                                          : ", " + card.recommended.describe()));
+        report.ok = true;
+        m_inspected = Inspected{path, options, std::move(imported)};
+    } catch (const std::exception& error) {
+        report.error = QString::fromStdString(error.what());
+    }
+    emit importInspected(job, report);
 }
 
 void EngineWorker::generate(int job, const cm::SampleParams& params, const Cancel& cancel) {
@@ -114,7 +152,7 @@ void EngineWorker::generate(int job, const cm::SampleParams& params, const Cance
         result.nfe = sampled.nfe;
         result.settings = baseSettings();
         result.settings["seed"] = QString::number(params.seed);
-        result.settings["class"] = params.classLabel;
+        result.settings["class"] = params.conditioning.sharedClass();
         result.settings["sampler"] = cm::samplerKindName(params.sampler);
         result.settings["sigmas"] = toVariantList(sampled.sigmas);
         result.settings["nfe"] = sampled.nfe;
@@ -131,19 +169,21 @@ void EngineWorker::chain(int job, const cm::SampleParams& params, const Cancel& 
         const bool consistency = info.consistency;
         const QVector<int> points = denoiserPresetPoints();
         const int variants = consistency ? 4 : int(points.size());
-        // Progress counts network evaluations over the whole job.
+        // Progress counts network evaluations (or blocks, for large networks) over the whole job.
         cm::SampleParams main = params;
         main.count = 1;
         main.keepIntermediates = true;
         const std::vector<double> mainSigmas = cm::resolveSigmas(model.card(), main);
         long total = consistency ? long(mainSigmas.size()) : cm::heunEvaluations(main.edmPoints);
         for (int v = 0; v < variants; ++v) total += consistency ? v + 1 : cm::heunEvaluations(points[v]);
+        const long units = model.progressUnitsPerEvaluation();
+        total *= units;
         long done = 0;
         auto progress = [&](long step, long) { emit this->progress(job, done + step, total); };
 
         JobResult result;
         const cm::SampleResult chained = cm::sample(model, main, progress, &cancel);
-        done += chained.nfe;
+        done += chained.nfe * units;
         QVector<QImage> chainRow;
         for (const auto& step : chained.intermediates) chainRow.push_back(matToQImage(step.front()));
         result.rows.push_back(chainRow);
@@ -166,15 +206,15 @@ void EngineWorker::chain(int job, const cm::SampleParams& params, const Cancel& 
                 variant.edmPoints = points[v];
             }
             const cm::SampleResult sampled = cm::sample(model, variant, progress, &cancel);
-            done += sampled.nfe;
+            done += sampled.nfe * units;
             variantRow.push_back(matToQImage(sampled.images.front()));
             variantNfe.push_back(sampled.nfe);
         }
         result.rows.push_back(variantRow);
-        result.nfe = int(done);
+        result.nfe = int(done / units);
         result.settings = baseSettings();
         result.settings["seed"] = QString::number(params.seed);
-        result.settings["class"] = params.classLabel;
+        result.settings["class"] = params.conditioning.sharedClass();
         result.settings["sigmas"] = toVariantList(chained.sigmas);
         result.settings["variantNfe"] = variantNfe;
         return result;
@@ -192,7 +232,7 @@ void EngineWorker::edit(int job, const cm::EditParams& params, bool live, const 
         result.settings = baseSettings();
         result.settings["task"] = cm::editTaskName(params.task);
         result.settings["seed"] = QString::number(params.seed);
-        result.settings["class"] = params.classLabel;
+        result.settings["class"] = params.conditioning.sharedClass();
         result.settings["sigmas"] = toVariantList(edited.sigmas);
         if (params.task == cm::EditTask::SuperResolution) result.settings["factor"] = params.factor;
         return result;
@@ -200,7 +240,7 @@ void EngineWorker::edit(int job, const cm::EditParams& params, bool live, const 
 }
 
 void EngineWorker::denoise(int job, const QVector<QImage>& images, double sigma, double addNoiseSigma,
-                           quint64 seed, int classLabel, const Cancel& cancel) {
+                           quint64 seed, const cm::Conditioning& conditioning, const Cancel& cancel) {
     run(job, JobKind::Denoise, cancel, [&] {
         const cm::Model& model = requireModel();
         std::vector<cv::Mat> inputs;
@@ -214,7 +254,7 @@ void EngineWorker::denoise(int job, const QVector<QImage>& images, double sigma,
         }
         if (addNoiseSigma > 0) inputs = cm::addNoise(inputs, addNoiseSigma, seed);
         emit progress(job, 0, 1);
-        const std::vector<cv::Mat> clean = cm::denoise(model, inputs, sigma, classLabel);
+        const std::vector<cv::Mat> clean = cm::denoise(model, inputs, sigma, conditioning);
         emit progress(job, 1, 1);
         JobResult result;
         result.images = toQImages(clean);
@@ -242,7 +282,7 @@ void EngineWorker::interpolate(int job, const cm::InterpolationParams& params, c
         result.settings["seedA"] = QString::number(params.seedA);
         result.settings["seedB"] = QString::number(params.seedB);
         result.settings["frames"] = params.frames;
-        result.settings["class"] = params.classLabel;
+        result.settings["class"] = params.conditioning.sharedClass();
         return result;
     });
 }

@@ -6,6 +6,7 @@
 
 #include "core/editing.h"
 #include "core/model.h"
+#include "core/model_import.h"
 #include "core/sampler.h"
 
 #include <QObject>
@@ -19,16 +20,21 @@ class EngineWorker : public QObject {
   public:
     using Cancel = std::atomic<bool>;
 
-    void loadModel(int job, const QString& path);
+    // Any format the engine opens; `options` fill what a foreign file cannot say (model_import.h).
+    void loadModel(int job, const QString& path, const cm::ImportOptions& options);
+    // Reads a foreign file and reports what it inferred; keeps the result for the loadModel that follows.
+    void inspectImport(int job, const QString& path, const cm::ImportOptions& options);
+    void forgetImport() { m_inspected.reset(); } // the import step was cancelled: free its tensors
     void generate(int job, const cm::SampleParams& params, const Cancel& cancel);
     void chain(int job, const cm::SampleParams& params, const Cancel& cancel);
     void edit(int job, const cm::EditParams& params, bool live, const Cancel& cancel);
     void denoise(int job, const QVector<QImage>& images, double sigma, double addNoiseSigma, quint64 seed,
-                 int classLabel, const Cancel& cancel);
+                 const cm::Conditioning& conditioning, const Cancel& cancel);
     void interpolate(int job, const cm::InterpolationParams& params, const Cancel& cancel);
 
   signals:
     void modelLoaded(int job, const ModelInfo& info);
+    void importInspected(int job, const ImportReport& report);
     void progress(int job, long done, long total);
     void finished(const JobResult& result);
     void failed(int job, JobKind kind, const QString& message);
@@ -42,5 +48,11 @@ class EngineWorker : public QObject {
     QVariantMap baseSettings() const;
 
     std::optional<cm::Model> m_model;
+    struct Inspected {
+        QString path;
+        cm::ImportOptions options;
+        cm::ImportedModel model;
+    };
+    std::optional<Inspected> m_inspected; // the last inspection's tensors: opening it reads nothing again
     ModelInfo m_info; // of the loaded model
 };

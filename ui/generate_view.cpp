@@ -1,5 +1,6 @@
 #include "generate_view.h"
 
+#include "class_picker.h"
 #include "engine.h"
 #include "image_inspector.h"
 #include "sample_gallery.h"
@@ -22,7 +23,6 @@
 #include <QVBoxLayout>
 
 namespace {
-constexpr int kAllClasses = -2; // class picker: one class per image, in turn
 }
 
 GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(engine) {
@@ -42,7 +42,7 @@ GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m
     seedRow->addWidget(m_seed, 1);
     seedRow->addWidget(m_lock);
     seedRow->addWidget(randomise);
-    m_class = new QComboBox;
+    m_class = new ClassPicker;
     m_class->setToolTip(tr("The class to generate, for class-conditional models"));
 
     auto* form = new QFormLayout;
@@ -134,15 +134,7 @@ GenerateView::GenerateView(Engine* engine, QWidget* parent) : QWidget(parent), m
 void GenerateView::setModel(const ModelInfo& model) {
     m_model = model;
     setEnabled(!model.pointModel);
-    m_class->clear();
-    m_class->addItem(tr("Unconditional"), -1);
-    if (model.numClasses > 0) {
-        m_class->addItem(tr("All classes in turn"), kAllClasses);
-        for (int c = 0; c < model.numClasses; ++c)
-            m_class->addItem(model.classNames.value(c, tr("Class %1").arg(c)), c);
-        m_class->setCurrentIndex(1);
-    }
-    m_class->setEnabled(model.numClasses > 0);
+    m_class->setClasses(model, true);
     m_schedule->setModel(model);
     m_gallery->clear();
     m_inspector->clear();
@@ -160,13 +152,13 @@ bool GenerateView::buildRequest(cm::SampleParams& params, QString* error) {
         m_seed->setValue(int(QRandomGenerator::global()->bounded(std::numeric_limits<int>::max())));
     params.count = m_count->value();
     params.seed = quint64(m_seed->value());
-    params.classLabels.clear();
-    const int label = m_class->currentData().toInt();
-    if (label == kAllClasses) {
-        params.classLabel = -1;
-        for (int j = 0; j < params.count; ++j) params.classLabels.push_back(j % m_model.numClasses);
+    const int label = m_class->label();
+    if (label == ClassPicker::kAllClasses) {
+        std::vector<int> labels;
+        for (int j = 0; j < params.count; ++j) labels.push_back(j % m_model.numClasses);
+        params.conditioning = cm::Conditioning::perImage(std::move(labels));
     } else {
-        params.classLabel = label;
+        params.conditioning = cm::Conditioning::ofClass(label);
     }
     return true;
 }
@@ -199,8 +191,7 @@ void GenerateView::refine(int index) {
     }
     params.count = 1;
     params.seed = settings.value("seed").toString().toULongLong();
-    params.classLabel = settings.value("class").toInt();
-    params.classLabels.clear();
+    params.conditioning = cm::Conditioning::ofClass(settings.value("class", cm::kNoClass).toInt());
     m_chainLabel->setText(tr("Seed %1: computing the chain…").arg(params.seed));
     m_chainJob = m_engine->chain(params);
 }
@@ -214,9 +205,7 @@ void GenerateView::applySettings(const QVariantMap& settings) {
         m_seed->setValue(int(settings.value("seed").toString().toLongLong()));
         m_lock->setChecked(true);
     }
-    const int label = settings.value("class", -1).toInt();
-    const int at = m_class->findData(label);
-    if (at >= 0) m_class->setCurrentIndex(at);
+    m_class->setLabel(settings.value("class", cm::kNoClass).toInt());
     m_schedule->applySettings(settings);
 }
 
@@ -226,8 +215,7 @@ void GenerateView::onFinished(const JobResult& result) {
         for (int j = 0; j < result.images.size(); ++j) {
             QVariantMap settings = result.settings;
             settings["seed"] = QString::number(m_lastRequest.seed + quint64(j));
-            settings["class"] = m_lastRequest.classLabels.empty() ? m_lastRequest.classLabel
-                                                                   : m_lastRequest.classLabels[size_t(j)];
+            settings["class"] = m_lastRequest.conditioning.slice(j, 1).sharedClass();
             perImage.push_back(settings);
         }
         m_gallery->setSamples(result.images, perImage);

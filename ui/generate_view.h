@@ -2,6 +2,7 @@
 // samples, and the inspector with the refine panel (the multistep chain and 1..4 steps of one seed).
 #pragma once
 
+#include "class_picker.h"
 #include "engine_types.h"
 
 #include "core/sampler.h"
@@ -39,7 +40,7 @@ class GenerateView : public QWidget {
     QSpinBox* batchSize() const { return m_count; }
     QSpinBox* seed() const { return m_seed; }
     QCheckBox* seedLock() const { return m_lock; }
-    QComboBox* classPicker() const { return m_class; }
+    ClassPicker* classPicker() const { return m_class; }
     ScheduleEditor* scheduleEditor() const { return m_schedule; }
     QPushButton* generateButton() const { return m_generate; }
 
@@ -61,7 +62,7 @@ class GenerateView : public QWidget {
     QSpinBox* m_count = nullptr;
     QSpinBox* m_seed = nullptr;
     QCheckBox* m_lock = nullptr;
-    QComboBox* m_class = nullptr;
+    ClassPicker* m_class = nullptr;
     ScheduleEditor* m_schedule = nullptr;
     QPushButton* m_generate = nullptr;
     QLabel* m_timing = nullptr;

@@ -1,5 +1,6 @@
 #include "interpolation_view.h"
 
+#include "class_picker.h"
 #include "engine.h"
 #include "image_convert.h"
 #include "image_inspector.h"
@@ -46,7 +47,7 @@ InterpolationView::InterpolationView(Engine* engine, QWidget* parent) : QWidget(
     m_frameCount->setRange(2, 128);
     m_frameCount->setValue(9);
     m_frameCount->setToolTip(tr("Frames including both ends"));
-    m_class = new QComboBox;
+    m_class = new ClassPicker;
     m_fps = new QSpinBox;
     m_fps->setRange(1, 60);
     m_fps->setValue(8);
@@ -142,10 +143,7 @@ InterpolationView::InterpolationView(Engine* engine, QWidget* parent) : QWidget(
 
 void InterpolationView::setModel(const ModelInfo& model) {
     m_model = model;
-    m_class->clear();
-    m_class->addItem(tr("Unconditional"), -1);
-    for (int c = 0; c < model.numClasses; ++c) m_class->addItem(model.classNames.value(c, tr("Class %1").arg(c)), c);
-    m_class->setEnabled(model.numClasses > 0);
+    m_class->setClasses(model, false);
     m_frames.clear();
     m_strip->clear();
     m_viewer->clear();
@@ -158,8 +156,7 @@ void InterpolationView::setGallery(SampleGallery* gallery) { m_gallery = gallery
 void InterpolationView::setSeeds(quint64 a, quint64 b, int classLabel) {
     m_seedA->setValue(int(a));
     m_seedB->setValue(int(b));
-    const int at = m_class->findData(classLabel);
-    if (at >= 0) m_class->setCurrentIndex(at);
+    m_class->setLabel(classLabel);
 }
 
 void InterpolationView::compute() {
@@ -171,7 +168,7 @@ void InterpolationView::compute() {
     params.seedA = quint64(m_seedA->value());
     params.seedB = quint64(m_seedB->value());
     params.frames = m_frameCount->value();
-    params.classLabel = m_class->currentData().toInt();
+    params.conditioning = cm::Conditioning::ofClass(m_class->label());
     m_job = m_engine->interpolate(params);
 }
 

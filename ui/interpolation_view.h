@@ -2,6 +2,7 @@
 // slider that morphs between them, and export of the strip (PNG) and of the frames as a video.
 #pragma once
 
+#include "class_picker.h"
 #include "engine_types.h"
 
 #include <QTimer>
@@ -56,7 +57,7 @@ class InterpolationView : public QWidget {
     QSpinBox* m_seedB = nullptr;
     QSpinBox* m_frameCount = nullptr;
     QSpinBox* m_fps = nullptr;
-    QComboBox* m_class = nullptr;
+    ClassPicker* m_class = nullptr;
     QSlider* m_slider = nullptr;
     QLabel* m_position = nullptr;
     ImageInspector* m_viewer = nullptr;

@@ -3,6 +3,8 @@
 #include "edit_view.h"
 #include "engine.h"
 #include "generate_view.h"
+#include "import_dialog.h"
+#include "import_settings.h"
 #include "interpolation_view.h"
 #include "mask_canvas.h"
 #include "mask_document.h"
@@ -42,7 +44,9 @@ QString durationText(double seconds) {
     return s >= 60 ? QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0')) : MainWindow::tr("%1 s").arg(s);
 }
 
-bool isModelFile(const QString& path) { return path.endsWith(".safetensors", Qt::CaseInsensitive); }
+bool isModelFile(const QString& path) {
+    return path.endsWith(".safetensors", Qt::CaseInsensitive) || needsImportStep(path);
+}
 
 } // namespace
 
@@ -149,6 +153,7 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* openModel = file->addAction(tr("Open &Model…"), this, &MainWindow::openModelDialog);
+    file->addAction(tr("Open &Diffusers Folder…"), this, &MainWindow::openDiffusersFolderDialog);
     openModel->setShortcut(QKeySequence::Open);
     m_recentMenu = file->addMenu(tr("Recent Models"));
     file->addAction(tr("Open &Image…"), QKeySequence(tr("Ctrl+Shift+O")), this, &MainWindow::openImageDialog);
@@ -254,16 +259,48 @@ void MainWindow::showError(const QString& message) {
 bool MainWindow::errorVisible() const { return m_errorBar->isVisible(); }
 
 void MainWindow::loadModel(const QString& path) {
+    if (needsImportStep(path)) {
+        importModel(path);
+        return;
+    }
     statusBar()->showMessage(tr("Loading %1…").arg(path));
     m_engine->loadModel(path);
 }
 
+void MainWindow::importModel(const QString& path) {
+    auto* dialog = new ImportDialog(m_engine, path, rememberedImportOptions(path), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog, path] {
+        rememberImportOptions(path, dialog->options());
+        statusBar()->showMessage(tr("Loading %1…").arg(path));
+        m_engine->loadModel(path, dialog->options());
+    });
+    connect(dialog, &QDialog::rejected, m_engine, &Engine::forgetImport);
+    dialog->open();
+}
+
 void MainWindow::openModelDialog() {
     QSettings settings;
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open model"), settings.value("folders/models").toString(),
-                                                      tr("Models (*.safetensors);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open model"), settings.value("folders/models").toString(),
+        tr("Models (*.safetensors *.pt *.pth *.bin);;CM Studio models (*.safetensors);;PyTorch checkpoints (*.pt "
+           "*.pth *.bin);;All files (*)"));
     if (path.isEmpty()) return;
     settings.setValue("folders/models", QFileInfo(path).absolutePath());
+    loadModel(path);
+}
+
+void MainWindow::openDiffusersFolderDialog() {
+    QSettings settings;
+    const QString path = QFileDialog::getExistingDirectory(this, tr("Open diffusers folder"),
+                                                           settings.value("folders/models").toString());
+    if (path.isEmpty()) return;
+    settings.setValue("folders/models", QFileInfo(path).absolutePath());
+    if (!needsImportStep(path)) {
+        showError(tr("%1 is not a diffusers model folder (it has no model_index.json with unet/config.json)")
+                      .arg(QFileInfo(path).fileName()));
+        return;
+    }
     loadModel(path);
 }
 

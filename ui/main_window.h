@@ -25,6 +25,7 @@ class MainWindow : public QMainWindow {
     explicit MainWindow(const QStringList& bundledModels, QWidget* parent = nullptr);
     ~MainWindow() override;
 
+    // A CM Studio model loads at once; a `.pt` or diffusers folder goes through the import step first.
     void loadModel(const QString& path);
     // Opens an image in the editor; a PNG written by CM Studio also offers its settings for reuse.
     bool openImage(const QString& path);
@@ -67,6 +68,8 @@ class MainWindow : public QMainWindow {
     void onProgress(int job, long done, long total);
     void onBusyChanged(bool busy);
     void openModelDialog();
+    void openDiffusersFolderDialog();
+    void importModel(const QString& path);
     void openImageDialog();
     void pasteImage();
     QString saveDirectory() const;

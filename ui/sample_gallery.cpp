@@ -71,10 +71,17 @@ void SampleGallery::setSamples(const QVector<QImage>& images, const QVector<QVar
 
 void SampleGallery::clear() { setSamples({}, {}); }
 
+QSize SampleGallery::thumbnailSize(const QSize& image, int zoom) {
+    // Small images (28-32 px) grow by whole pixels; from 64 px the same slider steps through fractions
+    // of the image so a 256 px batch still shows several images a row: 1/4, 1/2, 3/4, 1, ... 2x.
+    if (image.width() < 64) return image * zoom;
+    return image * (zoom / 4.0);
+}
+
 void SampleGallery::refreshIcons() {
     m_nextIcon = 0;
     if (m_images.isEmpty()) return;
-    const QSize size = m_images.front().size() * m_zoom->value();
+    const QSize size = thumbnailSize(m_images.front().size(), m_zoom->value());
     m_list->setIconSize(size);
     m_list->setGridSize(size + QSize(6, 6));
     buildSomeIcons();
@@ -87,8 +94,11 @@ void SampleGallery::buildSomeIcons() {
     const int end = std::min(int(m_images.size()), m_nextIcon + kIconsPerTurn);
     for (; m_nextIcon < end; ++m_nextIcon) {
         // The same pixmap for the selected state: a tinted sample would misreport its pixels.
-        const QPixmap pixmap =
-            QPixmap::fromImage(m_images[m_nextIcon].scaled(size, Qt::IgnoreAspectRatio, Qt::FastTransformation));
+        // Whole-pixel enlargements stay sharp; reductions (64 and 256 px models) are smoothed.
+        const QImage& image = m_images[m_nextIcon];
+        const Qt::TransformationMode mode =
+            size.width() >= image.width() ? Qt::FastTransformation : Qt::SmoothTransformation;
+        const QPixmap pixmap = QPixmap::fromImage(image.scaled(size, Qt::IgnoreAspectRatio, mode));
         QIcon icon;
         icon.addPixmap(pixmap, QIcon::Normal);
         icon.addPixmap(pixmap, QIcon::Selected);

@@ -26,6 +26,8 @@ class SampleGallery : public QWidget {
     // All images tiled row by row (the grid the gallery shows), 8-bit, with 2-pixel white gaps.
     QImage gridImage() const;
     int columns() const;
+    // The thumbnail size for an image of `image` pixels at slider position `zoom` (1..8).
+    static QSize thumbnailSize(const QSize& image, int zoom);
 
   signals:
     void currentChanged(int index);

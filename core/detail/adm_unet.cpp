@@ -243,12 +243,12 @@ class AdmUNet : public NetworkBase {
     }
 
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& timeInput,
-                          const torch::Tensor& labels) override {
+                          const NetworkConditioning& conditioning) override {
         auto emb = time_embed->forward(timestepEmbedding(timeInput, m_modelChannels));
         if (label_emb) {
-            if (!labels.defined())
+            if (!conditioning.labels.defined())
                 throw std::invalid_argument("the ADM UNet is class-conditional and needs a label per image");
-            emb = emb + label_emb->forward(labels);
+            emb = emb + embedClasses(label_emb, conditioning);
         }
         std::vector<torch::Tensor> skips;
         auto h = x;

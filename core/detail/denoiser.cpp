@@ -48,10 +48,10 @@ const torch::Tensor& requireFinite(const torch::Tensor& estimate, const Model::I
 }
 
 torch::Tensor precondition(NetworkBase& network, const Parameterisation& parameterisation,
-                           const torch::Tensor& x, const torch::Tensor& sigma, const torch::Tensor& labels) {
+                           const torch::Tensor& x, const torch::Tensor& sigma, const NetworkConditioning& conditioning) {
     const auto s = scalingTensors(parameterisation, sigma);
     const auto dtype = x.scalar_type();
-    const auto raw = network.forward(x * perSample(s.cIn, x).to(dtype), s.cNoise.to(torch::kFloat32), labels);
+    const auto raw = network.forward(x * perSample(s.cIn, x).to(dtype), s.cNoise.to(torch::kFloat32), conditioning);
     return perSample(s.cSkip, x).to(dtype) * x + perSample(s.cOut, x).to(dtype) * raw;
 }
 

@@ -41,7 +41,7 @@ ScalingTensors scalingTensors(const Parameterisation& parameterisation, const to
 
 // f(x, sigma) = c_skip x + c_out F(c_in x, c_noise). `sigma` is [N] (any float type; computed in float64).
 torch::Tensor precondition(NetworkBase& network, const Parameterisation& parameterisation,
-                           const torch::Tensor& x, const torch::Tensor& sigma, const torch::Tensor& labels);
+                           const torch::Tensor& x, const torch::Tensor& sigma, const NetworkConditioning& conditioning);
 
 // Throws Error(Numeric) naming the model when `estimate` holds NaN or infinity: weights or card constants
 // that overflow would otherwise come out as black or white images.
@@ -50,8 +50,8 @@ const torch::Tensor& requireFinite(const torch::Tensor& estimate, const Model::I
 
 // One network evaluation for sampling and editing; never returns non-finite values.
 inline torch::Tensor evaluate(const Model::Impl& model, const torch::Tensor& x, const torch::Tensor& sigma,
-                              const torch::Tensor& labels) {
-    return requireFinite(precondition(*model.network, Parameterisation::of(model.card), x, sigma, labels),
+                              const NetworkConditioning& conditioning) {
+    return requireFinite(precondition(*model.network, Parameterisation::of(model.card), x, sigma, conditioning),
                          model, sigma);
 }
 

@@ -134,9 +134,9 @@ class Embedding : public nn::Module {
         if (numClasses > 0)
             classEmbed = register_module("class_embed", nn::Embedding(numClasses + 1, embDim));
     }
-    torch::Tensor forward(const torch::Tensor& noiseLabel, const torch::Tensor& labels) {
+    torch::Tensor forward(const torch::Tensor& noiseLabel, const NetworkConditioning& conditioning) {
         auto emb = map2->forward(torch::silu(map1->forward(positionalEmbedding(noiseLabel, m_base))));
-        if (classEmbed && labels.defined()) emb = emb + classEmbed->forward(labels);
+        if (classEmbed && conditioning.labels.defined()) emb = emb + embedClasses(classEmbed, conditioning);
         return torch::silu(emb);
     }
 
@@ -205,8 +205,8 @@ class UNet : public NetworkBase {
     }
 
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& noiseLabel,
-                          const torch::Tensor& labels) override {
-        auto emb = embedding->forward(noiseLabel, labels);
+                          const NetworkConditioning& conditioning) override {
+        auto emb = embedding->forward(noiseLabel, conditioning);
         auto h = convIn->forward(x);
         std::vector<torch::Tensor> skips{h};
         for (auto& block : m_encoder) {
@@ -257,8 +257,8 @@ class Mlp : public NetworkBase {
         output = register_module("output", nn::Linear(width, cfg.dataDim));
     }
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& noiseLabel,
-                          const torch::Tensor& labels) override {
-        const auto emb = embedding->forward(noiseLabel, labels);
+                          const NetworkConditioning& conditioning) override {
+        const auto emb = embedding->forward(noiseLabel, conditioning);
         auto h = input->forward(x);
         // The noise level enters every layer: the map from sigma_max noise to the modes is sharp.
         for (auto& layer : m_hidden)
@@ -286,6 +286,13 @@ BlockObserver::BlockObserver(std::function<void()> onBlock) : m_onBlock(std::mov
 
 BlockObserver::~BlockObserver() {
     t_blockObserver = m_outer;
+}
+
+torch::Tensor embedClasses(torch::nn::Embedding& table, const NetworkConditioning& conditioning) {
+    auto emb = table->forward(conditioning.labels);
+    if (!conditioning.blendLabels.defined()) return emb;
+    const auto w = conditioning.blendWeights.to(emb.scalar_type()).unsqueeze(1);
+    return (1 - w) * emb + w * table->forward(conditioning.blendLabels);
 }
 
 void NetworkBase::reportBlockDone() {

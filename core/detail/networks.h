@@ -10,11 +10,26 @@
 
 namespace cm::detail {
 
+// The conditioning of one batch as the network receives it (core/conditioning.h, resolved against the
+// card by detail::conditioningTensors). Implicit from a labels tensor: most callers have only labels.
+struct NetworkConditioning {
+    NetworkConditioning() = default;
+    NetworkConditioning(torch::Tensor classLabels) : labels(std::move(classLabels)) {}
+    torch::Tensor labels;       // [N] int64 (row of the class embedding) or undefined
+    torch::Tensor blendLabels;  // [N] int64 or undefined: the second class of a blend
+    torch::Tensor blendWeights; // [N] float32: the second class's share
+    torch::Tensor tokenCodes;   // [N, T, B] float32: a tokenizer's code as +-1 (straight-through values in training)
+    torch::Tensor tokenKeep;    // [N] float32: 1 where the code is given, 0 where it is dropped
+};
+
+// The class embedding of a batch: rows of `table` by label, or the blend of two rows.
+torch::Tensor embedClasses(torch::nn::Embedding& table, const NetworkConditioning& conditioning);
+
 class NetworkBase : public torch::nn::Module {
   public:
-    // x: scaled input [N, ...]; noiseLabel: c_noise [N] (float32); labels: [N] int64 or undefined.
+    // x: scaled input [N, ...]; noiseLabel: c_noise [N] (float32).
     virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& noiseLabel,
-                                  const torch::Tensor& labels) = 0;
+                                  const NetworkConditioning& conditioning) = 0;
     // How many times one forward calls reportBlockDone (large networks report between blocks).
     virtual int blockCount() const { return 0; }
 

@@ -30,7 +30,27 @@ void EvaluationTicker::checkCancel() const {
 
 void EvaluationTicker::tick() {
     ++done;
-    if (progress && *progress) (*progress)(done, total);
+    blocksDone = 0;
+    report();
+}
+
+void EvaluationTicker::block() {
+    checkCancel();
+    if (blocksPerEvaluation <= 0) return;
+    blocksDone = std::min(blocksDone + 1, blocksPerEvaluation);
+    report();
+}
+
+void EvaluationTicker::report() const {
+    if (!progress || !*progress) return;
+    // The blocks, then the output layers, which tick() reports as the evaluation's last unit.
+    const long units = blocksPerEvaluation > 0 ? blocksPerEvaluation + 1 : 1;
+    (*progress)(done * units + blocksDone, total * units);
+}
+
+TickerBlocks::TickerBlocks(EvaluationTicker& ticker, const Model::Impl& model)
+    : observer([&ticker] { ticker.block(); }) {
+    ticker.blocksPerEvaluation = model.network->blockCount();
 }
 
 torch::Tensor sigmaVector(double sigma, int64_t count) {
@@ -38,11 +58,11 @@ torch::Tensor sigmaVector(double sigma, int64_t count) {
 }
 
 torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& unitNoise,
-                               const std::vector<double>& sigmas, const torch::Tensor& labels,
+                               const std::vector<double>& sigmas, const NetworkConditioning& conditioning,
                                PerImageNoise& noise, EvaluationTicker& ticker, const StepObserver& observe,
                                const torch::Tensor& start, const Projector& project) {
     c10::InferenceMode inference; // sampling never needs autograd
-    BlockObserver cancelInside([&] { ticker.checkCancel(); });
+    TickerBlocks inside(ticker, model);
     const double sigmaMin = model.card.noise.sigmaMin;
     torch::Tensor x;
     for (std::size_t i = 0; i < sigmas.size(); ++i) {
@@ -54,7 +74,7 @@ torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& un
             const double scale = std::sqrt(std::max(0.0, sigmas[i] * sigmas[i] - sigmaMin * sigmaMin));
             noisy = x + scale * noise.next();
         }
-        x = sampleEstimate(model, noisy, sigmas[i], labels);
+        x = sampleEstimate(model, noisy, sigmas[i], conditioning);
         if (project) x = project(x);
         ticker.tick();
         if (observe) observe(int(i), x.clamp(-1, 1));
@@ -63,22 +83,22 @@ torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& un
 }
 
 torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNoise,
-                           const std::vector<double>& sigmas, bool heun, const torch::Tensor& labels,
+                           const std::vector<double>& sigmas, bool heun, const NetworkConditioning& conditioning,
                            EvaluationTicker& ticker, const StepObserver& observe) {
     c10::InferenceMode inference; // sampling never needs autograd
-    BlockObserver cancelInside([&] { ticker.checkCancel(); });
+    TickerBlocks inside(ticker, model);
     auto x = unitNoise * sigmas[0];
     for (std::size_t i = 0; i < sigmas.size(); ++i) {
         const double from = sigmas[i];
         const double to = i + 1 < sigmas.size() ? sigmas[i + 1] : 0.0;
         ticker.checkCancel();
-        const auto denoised = sampleEstimate(model, x, from, labels);
+        const auto denoised = sampleEstimate(model, x, from, conditioning);
         ticker.tick();
         const auto slope = (x - denoised) / from;
         auto next = x + (to - from) * slope;
         if (heun && to > 0) {
             ticker.checkCancel();
-            const auto denoisedNext = sampleEstimate(model, next, to, labels);
+            const auto denoisedNext = sampleEstimate(model, next, to, conditioning);
             ticker.tick();
             next = x + (to - from) * 0.5 * (slope + (next - denoisedNext) / to);
         }
@@ -125,9 +145,24 @@ torch::Tensor labelTensor(const ModelCard& card, const std::vector<int>& labels,
     return tensor;
 }
 
+NetworkConditioning conditioningTensors(const ModelCard& card, const Conditioning& conditioning, int count,
+                                        std::optional<uint64_t> firstSeed) {
+    validateConditioning(conditioning, count);
+    NetworkConditioning tensors(labelTensor(card, conditioning.classLabels, count, firstSeed));
+    if (conditioning.hasBlend() && tensors.labels.defined()) {
+        tensors.blendLabels = labelTensor(card, conditioning.blendClasses, count, firstSeed);
+        auto weights = torch::empty({count}, torch::kFloat32);
+        for (int j = 0; j < count; ++j)
+            weights[j] = float(conditioning.blendWeights.size() == 1 ? conditioning.blendWeights[0]
+                                                                      : conditioning.blendWeights[j]);
+        tensors.blendWeights = weights;
+    }
+    return tensors;
+}
+
 torch::Tensor sampleEstimate(const Model::Impl& model, const torch::Tensor& x, double sigma,
-                             const torch::Tensor& labels) {
-    auto estimate = evaluate(model, x, sigmaVector(sigma, x.size(0)), labels);
+                             const NetworkConditioning& conditioning) {
+    auto estimate = evaluate(model, x, sigmaVector(sigma, x.size(0)), conditioning);
     return model.card.clampEachStep ? estimate.clamp(-1, 1) : estimate;
 }
 

@@ -1,8 +1,10 @@
 // Sampling loops on tensors, shared by the public sampler, the editor and the evaluator. Private to core/.
 #pragma once
 
+#include "core/conditioning.h"
 #include "core/model.h"
 #include "core/progress.h"
+#include "networks.h"
 
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
@@ -24,13 +26,27 @@ class PerImageNoise {
     std::vector<int64_t> m_itemShape;
 };
 
-// Called once per network evaluation; throws Error(Cancelled) when the flag is up.
+// Counts network evaluations (tick) and, for networks that report between their blocks, the blocks inside
+// one (block): progress then moves and Cancel takes effect within an evaluation. Reports done/total in
+// evaluations, or in blocks when the network has them. Throws Error(Cancelled) when the flag is up.
 struct EvaluationTicker {
     const ProgressFn* progress = nullptr;
     const CancelFlag* cancel = nullptr;
-    long done = 0, total = 0;
+    long done = 0, total = 0; // evaluations
+    long blocksPerEvaluation = 0;
+    long blocksDone = 0; // inside the current evaluation
     void checkCancel() const;
     void tick();
+    void block();
+
+  private:
+    void report() const;
+};
+
+// While alive, the network's blocks report to `ticker` (set up for `model`'s network).
+struct TickerBlocks {
+    TickerBlocks(EvaluationTicker& ticker, const Model::Impl& model);
+    BlockObserver observer;
 };
 
 using StepObserver = std::function<void(int step, const torch::Tensor& estimate)>;
@@ -41,14 +57,14 @@ using Projector = std::function<torch::Tensor(const torch::Tensor&)>;
 // re-noise with sqrt(tau^2 - sigma_min^2). With a projector (Algorithm 4, editing) each estimate is
 // projected, and the result is not clamped so the kept coordinates stay exact.
 torch::Tensor consistencyChain(const Model::Impl& model, const torch::Tensor& unitNoise,
-                               const std::vector<double>& sigmas, const torch::Tensor& labels,
+                               const std::vector<double>& sigmas, const NetworkConditioning& conditioning,
                                PerImageNoise& noise, EvaluationTicker& ticker,
                                const StepObserver& observe = {}, const torch::Tensor& start = {},
                                const Projector& project = {});
 
 // EDM's Euler or Heun integration of the PF-ODE through `sigmas` (descending) and then to 0.
 torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNoise,
-                           const std::vector<double>& sigmas, bool heun, const torch::Tensor& labels,
+                           const std::vector<double>& sigmas, bool heun, const NetworkConditioning& conditioning,
                            EvaluationTicker& ticker, const StepObserver& observe = {});
 
 // Labels tensor for a batch: explicit labels, a single label, and -1 for "no class": the null label
@@ -57,10 +73,15 @@ torch::Tensor edmIntegrate(const Model::Impl& model, const torch::Tensor& unitNo
 torch::Tensor labelTensor(const ModelCard& card, const std::vector<int>& labels, int count,
                           std::optional<uint64_t> firstSeed = std::nullopt);
 
+// The tensors of `conditioning` for `count` images, validated against the card; kNoClass (in the labels
+// or the blend) is resolved as labelTensor does.
+NetworkConditioning conditioningTensors(const ModelCard& card, const Conditioning& conditioning, int count,
+                                        std::optional<uint64_t> firstSeed = std::nullopt);
+
 // The model's estimate for sampling and editing: one evaluation, clamped to [-1, 1] when the card says
 // its published sampler clamps every step.
 torch::Tensor sampleEstimate(const Model::Impl& model, const torch::Tensor& x, double sigma,
-                             const torch::Tensor& labels);
+                             const NetworkConditioning& conditioning);
 
 torch::Tensor sigmaVector(double sigma, int64_t count);
 

@@ -14,20 +14,27 @@ namespace cm {
 
 namespace detail {
 
+NetworkConditioning codeConditioning(const torch::Tensor& code, const torch::Tensor& keep) {
+    NetworkConditioning conditioning;
+    conditioning.tokenCodes = code;
+    conditioning.tokenKeep = keep;
+    return conditioning;
+}
+
 torch::Tensor flowVelocity(TokenizerDecoder& decoder, const TokenizerConfig& config, const torch::Tensor& x,
-                           const torch::Tensor& t, const torch::Tensor& code, const torch::Tensor& keep) {
+                           const torch::Tensor& t, const NetworkConditioning& conditioning) {
     const double sigmaData = config.flowSigmaData;
     const auto cSkip = mapPerSample(t, [&](double value) { return flowScalings(value, sigmaData).cSkip; });
     const auto cOut = mapPerSample(t, [&](double value) { return flowScalings(value, sigmaData).cOut; });
     return perSample(cSkip, x).to(x.scalar_type()) * x +
-           perSample(cOut, x).to(x.scalar_type()) * decoder.forward(x, t, code, keep);
+           perSample(cOut, x).to(x.scalar_type()) * decoder.forward(x, t, conditioning);
 }
 
 torch::Tensor decoderVelocity(TokenizerDecoder& decoder, const TokenizerConfig& config, const torch::Tensor& x,
                               double t, const torch::Tensor& code, bool keepCode) {
     const int64_t n = x.size(0);
-    return flowVelocity(decoder, config, x, torch::full({n}, t, torch::kFloat32), code,
-                        keepCode ? torch::ones({n}, torch::kFloat32) : torch::zeros({n}, torch::kFloat32));
+    return flowVelocity(decoder, config, x, torch::full({n}, t, torch::kFloat32),
+                        codeConditioning(code, keepCode ? torch::ones({n}) : torch::zeros({n})));
 }
 
 torch::Tensor decodeFlow(TokenizerDecoder& decoder, const TokenizerConfig& config, const torch::Tensor& noise, const torch::Tensor& code,
@@ -168,10 +175,11 @@ std::vector<cv::Mat> Tokenizer::decode(const std::vector<TokenCode>& codes, cons
 }
 
 std::vector<cv::Mat> Tokenizer::velocity(const std::vector<cv::Mat>& noisy, double t,
-                                         const std::vector<TokenCode>& codes) const {
+                                         const Conditioning& conditioning) const {
     const auto& config = m_impl->card.config;
+    const auto& codes = conditioning.tokenCodes;
     if (codes.size() != noisy.size())
-        throw Error(ErrorKind::InvalidArgument, "velocity needs one code (or an empty one) per image");
+        throw Error(ErrorKind::InvalidArgument, "velocity needs one token code (or an empty one) per image");
     if (!(t >= 0 && t <= 1)) throw Error(ErrorKind::InvalidArgument, "the flow time t must be in [0, 1]");
     if (noisy.empty()) return {};
     c10::InferenceMode inference;
@@ -184,7 +192,7 @@ std::vector<cv::Mat> Tokenizer::velocity(const std::vector<cv::Mat>& noisy, doub
     }
     const auto signs = detail::signsFromCodes(filled, config.tokens, config.bitsPerToken);
     const auto v = detail::flowVelocity(*m_impl->networks->decoder, config, x, torch::full({x.size(0)}, t, torch::kFloat32),
-                                        signs, torch::tensor(keep, torch::kFloat32));
+                                        detail::codeConditioning(signs, torch::tensor(keep, torch::kFloat32)));
     return toImages(v);
 }
 

@@ -4,6 +4,7 @@
 // concurrent encode/decode on one Tokenizer is safe; training mutates it and must not overlap other use.
 #pragma once
 
+#include "core/conditioning.h"
 #include "core/progress.h"
 #include "core/tokenizer/token_code.h"
 #include "core/tokenizer/tokenizer_card.h"
@@ -48,9 +49,10 @@ class Tokenizer {
     // of the wrong bit count). Progress counts network evaluations.
     std::vector<cv::Mat> decode(const std::vector<TokenCode>& codes, const DecodeParams& params = {},
                                 const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr) const;
-    // One decoder evaluation: the velocity v = z - x at x_t = `noisy`, time t in [0, 1], for each code;
-    // an empty code means "dropped" (the unconditional velocity guidance mixes in).
-    std::vector<cv::Mat> velocity(const std::vector<cv::Mat>& noisy, double t, const std::vector<TokenCode>& codes) const;
+    // One decoder evaluation: the velocity v = z - x at x_t = `noisy`, time t in [0, 1], for each image's
+    // conditioning.tokenCodes (one per image); an empty code means "dropped" (the unconditional velocity
+    // guidance mixes in).
+    std::vector<cv::Mat> velocity(const std::vector<cv::Mat>& noisy, double t, const Conditioning& conditioning) const;
 
     struct Impl;
     Impl& impl() const { return *m_impl; }

@@ -255,7 +255,7 @@ double TokenizerRun::step() {
     auto tb = t.reshape({batch, 1, 1, 1});
     auto xt = tb * z + (1 - tb) * x;
     const auto& config = m_card.config;
-    auto v = detail::flowVelocity(*networks.decoder, config, xt, t, code, keep);
+    auto v = detail::flowVelocity(*networks.decoder, config, xt, t, detail::codeConditioning(code, keep));
     auto flow = (v - (z - x)).pow(2).mean();
     torch::Tensor loss = flow;
     torch::Tensor perceptualTerm = torch::zeros({}), commitment = torch::zeros({}), entropy = torch::zeros({}),
@@ -276,7 +276,7 @@ double TokenizerRun::step() {
         auto always = torch::ones({batch});
         for (int k = 0; k < p.chainSteps; ++k) {
             auto dt = steps.select(1, k);
-            auto velocity = detail::flowVelocity(*networks.decoder, config, chain, time, code, always);
+            auto velocity = detail::flowVelocity(*networks.decoder, config, chain, time, detail::codeConditioning(code, always));
             chain = flowEulerStep(chain, velocity, -dt.reshape({batch, 1, 1, 1}));
             time = (time - dt).clamp_min(0);
         }

@@ -9,7 +9,8 @@ scheduler/scheduler_config.json) -- and evaluates the preconditioned model (f fo
 D for an EDM denoiser; no clamp) on a random batch at several noise levels, saving inputs and outputs
 as float32 .npy.
 
-usage: adm_twin.py OUT_DIR --config small-cond|small-uncond|small-convresample|imagenet64|lsun256
+usage: adm_twin.py OUT_DIR --config small-cond|small-uncond|small-convresample|tiny-imagenet64|tiny-lsun256|
+                   imagenet64|lsun256
                    [--kind consistency|edm] [--batch N] [--sigmas 80,1.4,0.25,0.002] [--seed S]
                    [--bin] [--skip-diffusers] [--skip-pt]
 """
@@ -35,6 +36,13 @@ CONFIGS = {
     "small-convresample": dict(image_size=32, in_channels=3, model_channels=32, channel_mult=(1, 2),
                                num_res_blocks=1, attention=(32, 16), head_channels=32, scale_shift=True,
                                updown=False, classes=5),
+    # The published image sizes with few channels: the app's views at 64 and 256 px, in seconds.
+    "tiny-imagenet64": dict(image_size=64, in_channels=3, model_channels=64, channel_mult=(1, 2, 2, 2),
+                            num_res_blocks=1, attention=(16, 8), head_channels=64, scale_shift=True, updown=True,
+                            classes=1000),
+    "tiny-lsun256": dict(image_size=256, in_channels=3, model_channels=64, channel_mult=(1, 1, 1, 2, 2, 2),
+                         num_res_blocks=1, attention=(16, 8), head_channels=64, scale_shift=False, updown=True,
+                         classes=0),
     "imagenet64": dict(image_size=64, in_channels=3, model_channels=192, channel_mult=(1, 2, 3, 4), num_res_blocks=3,
                        attention=(32, 16, 8), head_channels=64, scale_shift=True, updown=True, classes=1000),
     "lsun256": dict(image_size=256, in_channels=3, model_channels=256, channel_mult=(1, 1, 2, 2, 4, 4),

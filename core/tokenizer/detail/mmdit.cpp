@@ -147,8 +147,10 @@ TokenizerDecoder::TokenizerDecoder(const TokenizerConfig& config) : m_config(con
     patchOut = register_module("patch_out", nn::Linear(w, config.channels * config.patchSize * config.patchSize));
 }
 
-torch::Tensor TokenizerDecoder::forward(const torch::Tensor& noisy, const torch::Tensor& t, const torch::Tensor& code,
-                                        const torch::Tensor& keep) {
+torch::Tensor TokenizerDecoder::forward(const torch::Tensor& noisy, const torch::Tensor& t,
+                                        const NetworkConditioning& conditioning) {
+    const torch::Tensor& code = conditioning.tokenCodes;
+    const torch::Tensor& keep = conditioning.tokenKeep;
     const int64_t n = noisy.size(0);
     auto condition =
         time2->forward(torch::silu(time1->forward(positionalEmbedding(t.to(torch::kFloat32) * m_config.timeScale, kTimeEmbeddingDim))));

@@ -3,6 +3,7 @@
 // Private to core/. Not thread-safe while training; concurrent no-grad forwards are fine.
 #pragma once
 
+#include "core/detail/networks.h"
 #include "core/tokenizer/tokenizer_card.h"
 
 #include <torch/torch.h>
@@ -54,10 +55,9 @@ class TokenizerEncoder : public torch::nn::Module {
 class TokenizerDecoder : public torch::nn::Module {
   public:
     explicit TokenizerDecoder(const TokenizerConfig& config);
-    // x_t [N, C, H, W], t [N] in [0, 1], code [N, T, B] of +-1 (or real values in training); keep [N]
-    // 1 where the code is given and 0 where it is dropped (the code is then zeroed). Returns v [N, C, H, W].
-    torch::Tensor forward(const torch::Tensor& noisy, const torch::Tensor& t, const torch::Tensor& code,
-                          const torch::Tensor& keep);
+    // x_t [N, C, H, W], t [N] in [0, 1], the conditioning's tokenCodes [N, T, B] and tokenKeep [N] (a dropped
+    // code is zeroed). Returns the raw output F [N, C, H, W] (flowVelocity reads it as a velocity).
+    torch::Tensor forward(const torch::Tensor& noisy, const torch::Tensor& t, const NetworkConditioning& conditioning);
 
   private:
     TokenizerConfig m_config;

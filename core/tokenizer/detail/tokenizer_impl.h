@@ -20,7 +20,10 @@ namespace detail {
 // The velocity v = c_skip(t) x_t + c_out(t) F(x_t, t, code) (flowScalings of the card's sigma_data); t [N],
 // keep [N] (1: the code, 0: dropped). Training and sampling both read the network through this.
 torch::Tensor flowVelocity(TokenizerDecoder& decoder, const TokenizerConfig& config, const torch::Tensor& x,
-                           const torch::Tensor& t, const torch::Tensor& code, const torch::Tensor& keep);
+                           const torch::Tensor& t, const NetworkConditioning& conditioning);
+
+// The network conditioning of +-1 codes [N, T, B], each kept (keep = 1) or dropped (0).
+NetworkConditioning codeConditioning(const torch::Tensor& code, const torch::Tensor& keep);
 
 // The same at one t for the whole batch, with the code (keepCode) or dropped.
 torch::Tensor decoderVelocity(TokenizerDecoder& decoder, const TokenizerConfig& config, const torch::Tensor& x,
