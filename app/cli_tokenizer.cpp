@@ -86,7 +86,8 @@ int runDecode(const QStringList& arguments) {
         Option({"m", "model"}, "The tokenizer file (safetensors).", "path"),
         Option("code", "The code: hex text, or a file holding it.", "hex|file"),
         Option({"o", "out"}, "The image to write (.png, .jpg, .webp).", "path", "decoded.png"),
-        Option("steps", "Euler steps of the flow (0 = the card's, 25). 1 is a single step from noise.", "N", "0"),
+        Option("steps", "Euler steps of the flow (0 = the card's, 25). 1: the one-step decoder when the file has one "
+                        "(otherwise a single Euler step).", "N", "0"),
         Option("rho", "Schedule t_i = (i/n)^rho (0 = the card's, 4; 1 = linear).", "x", "0"),
         Option("guidance", "Guidance weight inside the card's interval of t (negative = the card's, 1.5).", "w", "-1"),
         Option("seed", "Seed of the starting noise.", "N", "0"),
@@ -199,8 +200,9 @@ int runTokenize(const QStringList& arguments) {
 
 int runTrainTokenizer(const QStringList& arguments) {
     QCommandLineParser p;
-    p.setApplicationDescription("Train a FlowMo tokenizer: stage 1a (mode matching, end to end) or 1b (mode seeking, "
-                                "the encoder frozen, from a stage-1a tokenizer).");
+    p.setApplicationDescription("Train a FlowMo tokenizer: stage 1a (mode matching, end to end), 1b (mode seeking, "
+                                "the encoder frozen, from a stage-1a tokenizer) or one-step (a consistency model "
+                                "distilled from the flow decoder, for --steps 1).");
     cm::TokenizerTrainParams d;
     p.addOptions({
         Option("data", "fashion-mnist, fashion-mnist:DIR, or a folder of PNG/JPEG/WebP images.", "spec", "fashion-mnist"),
@@ -210,8 +212,8 @@ int runTrainTokenizer(const QStringList& arguments) {
         Option("image-size", "Image size for folders.", "px", "32"),
         Option("channels", "1 (grey) or 3 (RGB) for folders.", "N", "3"),
         Option("bits", "lo (about 0.07 bits per pixel) or hi (about 0.22), or their bit count.", "lo|hi|N", "lo"),
-        Option("stage", "1a or 1b.", "stage", "1a"),
-        Option("init", "Stage 1b: the stage-1a tokenizer to start from.", "path"),
+        Option("stage", "1a, 1b, or one-step (distil the flow decoder into a one-step decoder).", "stage", "1a"),
+        Option("init", "Stages 1b and one-step: the tokenizer to start from.", "path"),
         Option("perceptual", "The perceptual network: a FeatureNet file, 'auto' (the bundled evaluator for the "
                              "data) or 'none'.", "path", "auto"),
         Option({"o", "out"}, "The tokenizer file to write (safetensors).", "path"),

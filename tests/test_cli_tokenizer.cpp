@@ -182,6 +182,15 @@ class TestCliTokenizer : public QObject {
         r = run(common + QStringList{"--steps", "3", "--resume"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QCOMPARE(QString(fileBytes(m_dir.filePath("t.safetensors.csv"))).trimmed().split('\n').size(), 1 + 3);
+        // A one-step decoder distilled from it; --steps 1 then takes one evaluation of it.
+        r = run({"train-tokenizer", "--data", "fashion-mnist", "--limit", "64", "--batch", "8", "--stage", "one-step",
+                 "--init", "t.safetensors", "--steps", "2", "--threads", "1", "-o", "t1.safetensors"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(cm::Tokenizer::load(m_dir.filePath("t1.safetensors").toStdString()).card().hasOneStepDecoder());
+        const auto code = run({"tokenize", "encode", "-m", "t1.safetensors", "--image", m_image, "-o", "t1.code"});
+        QCOMPARE(code.exitCode, 0);
+        r = run({"tokenize", "decode", "-m", "t1.safetensors", "--code", "t1.code", "--steps", "1", "-o", "t1.png"});
+        QVERIFY2(r.exitCode == 0 && r.err.contains("1/1"), qPrintable(r.err));
         checkOneLineError(run(common + QStringList{"--bits", "100", "--overwrite"}), "--bits", 2);
         checkOneLineError(run(common + QStringList{"--stage", "2", "--overwrite"}), "tokenizer stage");
         const auto hi = run({"train-tokenizer", "--data", "fashion-mnist", "--limit", "16", "--batch", "4", "--bits", "hi",

@@ -114,6 +114,9 @@ class TestTokenizer : public QObject {
             auto card = smallCard();
             card.config = cm::tokenizerPreset(rate, 32, 3);
             QCOMPARE(Tokenizer::create(card, 0).parameterCount(), card.config.parameterCount());
+            card.stages = {"1a", "one-step"}; // plus the one-step decoder, the decoder's size again
+            QCOMPARE(Tokenizer::create(card, 0).parameterCount(), card.parameterCount());
+            QCOMPARE(card.parameterCount(), card.config.parameterCount() + card.config.decoderParameterCount());
         }
     }
 

@@ -128,7 +128,7 @@ class TestTokenizerTrainer : public QObject {
             QVERIFY(!(codes[i] == codes[0]));
 
         const auto lines = logLines(p.outputPath + ".csv");
-        QCOMPARE(lines.front(), QString("step,samples,loss,flow,perceptual,commitment,entropy,sample,grad_norm,lr,seconds"));
+        QCOMPARE(lines.front(), QString("step,samples,loss,flow,perceptual,commitment,entropy,sample,consistency,grad_norm,lr,seconds"));
         QCOMPARE(lines.size(), 1 + 200);
         const auto last = lines.back().split(',');
         QCOMPARE(last[0], QString("2000"));
@@ -159,6 +159,41 @@ class TestTokenizerTrainer : public QObject {
         QVERIFY(before.tensors.at("decoder.block0.image.qkv.weight").bytes !=
                 after.tensors.at("decoder.block0.image.qkv.weight").bytes);
         QVERIFY(logLines(seek.outputPath + ".csv").back().split(',')[7].toDouble() > 0);
+
+        // The one-step decoder, distilled from the 25-step flow decoder of the stage-1A tokenizer: one network
+        // evaluation reconstructs the images, and the encoder and the flow decoder are left bit for bit.
+        auto distil = tinyParams(dir, "tok-1.safetensors");
+        distil.stage = cm::TokenizerStage::OneStep;
+        distil.initFrom = p.outputPath;
+        distil.totalSteps = 300;
+        distil.learningRate = 2e-4;
+        cm::trainTokenizer(distil, data);
+        const Tokenizer oneStep = Tokenizer::load(distil.outputPath);
+        QVERIFY(oneStep.card().hasOneStepDecoder());
+        cm::DecodeParams single;
+        single.steps = 1;
+        long evaluations = 0;
+        const auto fast = oneStep.decode(codes, single, [&](long done, long) { evaluations = done; });
+        QCOMPARE(evaluations, 1L);
+        const double fastError = meanSquaredError(fast, originals);
+        const double flowError = meanSquaredError(oneStep.decode(codes, decode), originals);
+        const auto euler = tokenizer.decode(codes, single); // the stage-1A file has no one-step decoder
+        const double eulerError = meanSquaredError(euler, originals);
+        QVERIFY(cv::norm(fast[0], euler[0], cv::NORM_INF) > 1e-3); // --steps 1 did use the one-step decoder
+        qInfo("one-step decoder MSE %.4f (1 evaluation), one Euler step %.4f, flow decoder %.4f (%d evaluations)", fastError, eulerError, flowError,
+              cm::flowEvaluations(cm::shiftedFlowTimes(10, 4), oneStep.card().sampling.guidance));
+        QVERIFY2(fastError < 0.35 * meanError, qPrintable(QString("%1 vs %2").arg(fastError).arg(meanError)));
+        QCOMPARE(flowError, error); // the flow decoder is the stage-1A one, untouched
+        const auto distilled = cm::readSafetensors(distil.outputPath);
+        for (const auto& [name, record] : before.tensors)
+            QVERIFY2(distilled.tensors.at(name).bytes == record.bytes, name.c_str());
+        QVERIFY(distilled.tensors.count("one_step.block0.image.qkv.weight") == 1);
+        QVERIFY(logLines(distil.outputPath + ".csv").back().split(',')[8].toDouble() > 0);
+        // Distilling a distilled tokenizer again is refused.
+        auto again = tinyParams(dir, "tok-2.safetensors");
+        again.stage = cm::TokenizerStage::OneStep;
+        again.initFrom = distil.outputPath;
+        QVERIFY(QString(cmtest::expectError([&] { cm::trainTokenizer(again, data); }).what()).contains("already has"));
     }
 
     void interruptedRunResumesToTheSameWeights() {

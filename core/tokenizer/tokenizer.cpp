@@ -48,6 +48,18 @@ torch::Tensor decodeFlow(TokenizerDecoder& decoder, const TokenizerConfig& confi
     return integrateFlow<torch::Tensor>(noise, times, velocity, guidance).clamp(-1, 1);
 }
 
+torch::Tensor consistencyEstimate(TokenizerDecoder& network, const TokenizerConfig& config, const torch::Tensor& x,
+                                  const torch::Tensor& t, const torch::Tensor& code) {
+    const int64_t n = x.size(0);
+    const auto velocity = flowVelocity(network, config, x, t, codeConditioning(code, torch::ones({n})));
+    return x - perSample(t.to(x.scalar_type()), x) * velocity;
+}
+
+torch::Tensor oneStepDecode(TokenizerDecoder& oneStep, const TokenizerConfig& config, const torch::Tensor& noise,
+                            const torch::Tensor& code) {
+    return consistencyEstimate(oneStep, config, noise, torch::ones({noise.size(0)}), code).clamp(-1, 1);
+}
+
 std::vector<double> decodeTimes(const TokenizerCard& card, const DecodeParams& params) {
     return shiftedFlowTimes(params.steps > 0 ? params.steps : card.sampling.steps,
                             params.rho > 0 ? params.rho : card.sampling.rho);
@@ -93,8 +105,9 @@ Tokenizer Tokenizer::load(const std::string& path) {
     Tokenizer tokenizer;
     tokenizer.m_impl = std::make_shared<Impl>();
     tokenizer.m_impl->card = TokenizerCard::fromMetadata(file.metadata, path);
-    detail::requireWeightsForCard(file, tokenizer.m_impl->card.config.parameterCount(), "tokenizer", path);
-    tokenizer.m_impl->networks = std::make_shared<detail::TokenizerNetworks>(tokenizer.m_impl->card.config);
+    const TokenizerCard& card = tokenizer.m_impl->card;
+    detail::requireWeightsForCard(file, card.parameterCount(), "tokenizer", path);
+    tokenizer.m_impl->networks = std::make_shared<detail::TokenizerNetworks>(card.config, card.hasOneStepDecoder());
     detail::loadStateDict(*tokenizer.m_impl->networks, file, "", path);
     tokenizer.m_impl->networks->eval();
     tokenizer.m_impl->path = path;
@@ -108,7 +121,9 @@ Tokenizer Tokenizer::create(const TokenizerCard& card, uint64_t seed) {
     tokenizer.m_impl = std::make_shared<Impl>();
     tokenizer.m_impl->card = card;
     tokenizer.m_impl->networks =
-        detail::constructSeeded(seed, [&] { return std::make_shared<detail::TokenizerNetworks>(card.config); });
+        detail::constructSeeded(seed, [&] {
+            return std::make_shared<detail::TokenizerNetworks>(card.config, card.hasOneStepDecoder());
+        });
     tokenizer.m_impl->networks->eval();
     return tokenizer;
 }
@@ -165,6 +180,13 @@ std::vector<cv::Mat> Tokenizer::decode(const std::vector<TokenCode>& codes, cons
     const auto signs = detail::signsFromCodes(codes, config.tokens, config.bitsPerToken);
     c10::InferenceMode inference;
     detail::PerImageNoise noise(params.seed, int(codes.size()), config.itemShape());
+    if (params.steps == 1 && m_impl->networks->oneStep) {
+        detail::EvaluationTicker ticker{&progress, cancel, 0, 1};
+        ticker.checkCancel();
+        const auto image = detail::oneStepDecode(*m_impl->networks->oneStep, config, noise.next(), signs);
+        ticker.tick();
+        return toImages(image);
+    }
     detail::EvaluationTicker ticker{&progress, cancel, 0, flowEvaluations(times, guidance)};
     ticker.checkCancel();
     auto images = detail::decodeFlow(*m_impl->networks->decoder, config, noise.next(), signs, times, guidance, [&] {

@@ -46,7 +46,8 @@ class Tokenizer {
     std::vector<std::vector<float>> encodeLatents(const std::vector<cv::Mat>& images) const;
     std::vector<TokenCode> encode(const std::vector<cv::Mat>& images) const;
     // Integrates the decoder's flow from noise to an image for each code (Error(InvalidArgument) for a code
-    // of the wrong bit count). Progress counts network evaluations.
+    // of the wrong bit count). With steps = 1 and a one-step decoder in the file (card().hasOneStepDecoder()),
+    // one evaluation of that consistency model instead. Progress counts network evaluations.
     std::vector<cv::Mat> decode(const std::vector<TokenCode>& codes, const DecodeParams& params = {},
                                 const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr) const;
     // One decoder evaluation: the velocity v = z - x at x_t = `noisy`, time t in [0, 1], for each image's

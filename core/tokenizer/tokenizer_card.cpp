@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 namespace cm {
@@ -88,14 +89,26 @@ void TokenizerConfig::validate() const {
 int64_t TokenizerConfig::parameterCount() const {
     const int64_t patchValues = int64_t(channels) * patchSize * patchSize, P = patchCount(), T = tokens,
                   B = bitsPerToken;
-    const int64_t he = encoderWidth, hd = decoderWidth;
+    const int64_t he = encoderWidth;
     const int64_t encoder = patchValues * he + he + P * he + T * he +
                             encoderDepth * 2 * streamWeights(he, heads, 0) + he * B + B;
+    return encoder + decoderParameterCount();
+}
+
+int64_t TokenizerConfig::decoderParameterCount() const {
+    const int64_t patchValues = int64_t(channels) * patchSize * patchSize, P = patchCount(), T = tokens,
+                  B = bitsPerToken, hd = decoderWidth;
     const int64_t time = kTimeEmbeddingDim * hd + hd + hd * hd + hd;
-    const int64_t decoder = (B + 1) * hd + hd + T * hd + patchValues * hd + hd + P * hd + time +
-                            decoderDepth * 2 * streamWeights(hd, heads, hd) + hd * 2 * hd + 2 * hd +
-                            hd * patchValues + patchValues;
-    return encoder + decoder;
+    return (B + 1) * hd + hd + T * hd + patchValues * hd + hd + P * hd + time +
+           decoderDepth * 2 * streamWeights(hd, heads, hd) + hd * 2 * hd + 2 * hd + hd * patchValues + patchValues;
+}
+
+bool TokenizerCard::hasOneStepDecoder() const {
+    return std::find(stages.begin(), stages.end(), "one-step") != stages.end();
+}
+
+int64_t TokenizerCard::parameterCount() const {
+    return config.parameterCount() + (hasOneStepDecoder() ? config.decoderParameterCount() : 0);
 }
 
 std::string TokenizerConfig::describe() const {

@@ -35,6 +35,7 @@ struct TokenizerConfig {
     void validate() const;
     // Weights of encoder + decoder, computed without building them (a file is checked against it first).
     int64_t parameterCount() const;
+    int64_t decoderParameterCount() const;
     std::string describe() const; // several lines for the card
 };
 
@@ -56,13 +57,17 @@ struct TokenizerCard {
     TokenizerConfig config;
     std::string parameterisation = kRectifiedFlowVelocity;
     TokenizerSampling sampling;
-    std::vector<std::string> stages; // trained stages in order: "1a", "1b"
+    std::vector<std::string> stages; // trained stages in order: "1a", "1b", "one-step" (the distilled decoder)
     std::string trainingJson = "{}";
     std::string dataset;
     std::vector<std::string> classNames;
     long trainingSteps = 0;
     std::string licence;
     std::string notes;
+
+    // Whether the file holds a one-step decoder (a consistency model distilled from the flow decoder).
+    bool hasOneStepDecoder() const;
+    int64_t parameterCount() const; // encoder, decoder and the one-step decoder when there is one
 
     std::map<std::string, std::string> toMetadata() const;
     // Throws cm::Error(Format) naming `origin` and the field; a CM Studio model file (a generator) is

@@ -23,8 +23,10 @@ ReconstructionResult measureReconstructions(const Tokenizer& tokenizer, const Fe
     result.count = heldOut.count();
     result.codeBits = config.codeBits();
     result.bitsPerPixel = config.bitsPerPixel();
-    result.evaluations = flowEvaluations(detail::decodeTimes(tokenizer.card(), params),
-                                         detail::decodeGuidance(tokenizer.card(), params));
+    result.evaluations = params.steps == 1 && tokenizer.card().hasOneStepDecoder()
+                             ? 1
+                             : flowEvaluations(detail::decodeTimes(tokenizer.card(), params),
+                                               detail::decodeGuidance(tokenizer.card(), params));
     std::vector<float> features;
     long correct = 0;
     double psnrSum = 0, mseSum = 0;

@@ -1,6 +1,7 @@
 #include "tokenizer_trainer.h"
 
 #include "core/atomic_file.h"
+#include "core/detail/denoiser.h"
 #include "core/detail/enum_names.h"
 #include "core/detail/feature_network.h"
 #include "core/detail/optimizer.h"
@@ -54,18 +55,27 @@ bool sameFile(const std::string& a, const std::string& b) {
 } // namespace
 
 const char* tokenizerStageName(TokenizerStage stage) {
-    return stage == TokenizerStage::ModeMatching ? "1a" : "1b";
+    switch (stage) {
+    case TokenizerStage::ModeMatching:
+        return "1a";
+    case TokenizerStage::ModeSeeking:
+        return "1b";
+    case TokenizerStage::OneStep:
+        return "one-step";
+    }
+    return "1a";
 }
 
 TokenizerStage tokenizerStageFromName(const std::string& name) {
-    return detail::enumFromName(name, std::array{TokenizerStage::ModeMatching, TokenizerStage::ModeSeeking},
+    return detail::enumFromName(name,
+                                std::array{TokenizerStage::ModeMatching, TokenizerStage::ModeSeeking, TokenizerStage::OneStep},
                                 tokenizerStageName, "tokenizer stage");
 }
 
 const std::vector<std::string>& tokenizerLogColumns() {
-    static const std::vector<std::string> columns = {"step",    "samples", "loss",      "flow", "perceptual",
-                                                     "commitment", "entropy", "sample", "grad_norm", "lr",
-                                                     "seconds"};
+    static const std::vector<std::string> columns = {"step",       "samples", "loss",   "flow",
+                                                     "perceptual", "commitment", "entropy", "sample",
+                                                     "consistency", "grad_norm", "lr",   "seconds"};
     return columns;
 }
 
@@ -73,7 +83,7 @@ namespace {
 
 // Loss terms summed over one logging window, in the log's column order after "loss".
 struct TermSums {
-    double loss = 0, flow = 0, perceptual = 0, commitment = 0, entropy = 0, sample = 0, grad = 0;
+    double loss = 0, flow = 0, perceptual = 0, commitment = 0, entropy = 0, sample = 0, consistency = 0, grad = 0;
     long steps = 0;
 };
 
@@ -84,6 +94,10 @@ class TokenizerRun {
 
   private:
     double step();
+    torch::Tensor consistencyLoss(const torch::Tensor& x, const torch::Tensor& code);
+    // Backward, the optimiser and the EMA; the window's sums (flow, perceptual, commitment, entropy, sample,
+    // consistency).
+    double finishStep(const torch::Tensor& loss, double lossValue, const std::array<double, 6>& terms);
     torch::Tensor perceptual(const torch::Tensor& estimate, const torch::Tensor& target);
     torch::Tensor sampleTimes(int64_t batch);
     void saveTokenizer();
@@ -146,13 +160,33 @@ TokenizerRun::TokenizerRun(const TokenizerTrainParams& params, const Dataset& da
     detail::ensureRuntimeInitialised();
     if (p.threads > 0) torch::set_num_threads(p.threads);
 
-    if (p.stage == TokenizerStage::ModeSeeking) {
+    if (p.stage != TokenizerStage::ModeMatching) {
         if (p.initFrom.empty())
-            throw Error(ErrorKind::InvalidArgument, "stage 1b starts from a stage-1a tokenizer (--init)");
+            throw Error(ErrorKind::InvalidArgument, std::string("stage ") + tokenizerStageName(p.stage) +
+                                                        " starts from a stage-1a tokenizer (--init)");
         m_tokenizer = Tokenizer::load(p.initFrom);
         m_card = m_tokenizer.card();
         if (m_card.stages.empty() || m_card.stages.front() != "1a")
             throw Error(ErrorKind::InvalidArgument, p.initFrom + " has not been trained in stage 1a");
+        if (m_card.hasOneStepDecoder())
+            throw Error(ErrorKind::InvalidArgument, p.initFrom + " already has a one-step decoder; start from the "
+                                                                 "tokenizer it was distilled from");
+        if (p.stage == TokenizerStage::OneStep) {
+            // The same networks plus the student, which starts as a copy of the decoder.
+            TokenizerCard withStudent = m_card;
+            withStudent.stages.push_back("one-step");
+            Tokenizer student = Tokenizer::create(withStudent, p.seed);
+            torch::NoGradGuard noGrad;
+            const auto from = m_tokenizer.impl().networks->parameters();
+            auto to = student.impl().networks->parameters();
+            for (std::size_t i = 0; i < from.size(); ++i)
+                to[i].copy_(from[i]);
+            const auto decoder = student.impl().networks->decoder->parameters();
+            auto oneStep = student.impl().networks->oneStep->parameters();
+            for (std::size_t i = 0; i < decoder.size(); ++i)
+                oneStep[i].copy_(decoder[i]);
+            m_tokenizer = student;
+        }
     } else {
         if (!p.initFrom.empty()) throw Error(ErrorKind::InvalidArgument, "stage 1a trains from scratch; --init is for 1b");
         p.config.validate();
@@ -186,9 +220,12 @@ TokenizerRun::TokenizerRun(const TokenizerTrainParams& params, const Dataset& da
 
     auto& networks = *m_tokenizer.impl().networks;
     networks.train();
-    if (p.stage == TokenizerStage::ModeSeeking)
+    if (p.stage != TokenizerStage::ModeMatching)
         for (auto& parameter : networks.encoder->parameters())
             parameter.set_requires_grad(false); // FlowMo 1B: the encoder (and so every code) is fixed
+    if (p.stage == TokenizerStage::OneStep)
+        for (auto& parameter : networks.decoder->parameters())
+            parameter.set_requires_grad(false); // the teacher
     for (auto& parameter : networks.parameters()) {
         m_ema.push_back(parameter.detach().clone());
         if (parameter.requires_grad()) m_trained.push_back(parameter);
@@ -241,6 +278,18 @@ double TokenizerRun::step() {
     const bool seeking = p.stage == TokenizerStage::ModeSeeking;
 
     torch::Tensor latents, code;
+    if (p.stage == TokenizerStage::OneStep) {
+        {
+            torch::NoGradGuard noGrad;
+            code = detail::lfqQuantize(networks.encoder->forward(x));
+        }
+        auto loss = consistencyLoss(x, code);
+        const double lossValue = loss.item<double>();
+        if (!std::isfinite(lossValue))
+            throw Error(ErrorKind::Numeric, "the loss became " + std::to_string(lossValue) + " at step " +
+                                                std::to_string(m_step) + "; the last good checkpoint is " + p.checkpointPath);
+        return finishStep(loss, lossValue, {0, 0, 0, 0, 0, lossValue});
+    }
     if (seeking) {
         torch::NoGradGuard noGrad;
         latents = networks.encoder->forward(x);
@@ -287,6 +336,45 @@ double TokenizerRun::step() {
     if (!std::isfinite(lossValue))
         throw Error(ErrorKind::Numeric, "the loss became " + std::to_string(lossValue) + " at step " +
                                             std::to_string(m_step) + "; the last good checkpoint is " + p.checkpointPath);
+    return finishStep(loss, lossValue,
+                      {flow.item<double>(), perceptualTerm.item<double>(), commitment.item<double>(),
+                       entropy.item<double>(), sample.item<double>(), 0});
+}
+
+// On the card's sampler grid t_0 = 1 > ... > t_n = 0: x_t on the straight line, one Euler step of the frozen
+// decoder's guided velocity to t_{i+1}, and the student's estimate there (stop-gradient; at t = 0 it is x
+// itself) as the target of its estimate at t_i.
+torch::Tensor TokenizerRun::consistencyLoss(const torch::Tensor& x, const torch::Tensor& code) {
+    auto& networks = *m_tokenizer.impl().networks;
+    const auto& config = m_card.config;
+    const int64_t batch = x.size(0);
+    const auto grid = shiftedFlowTimes(m_card.sampling.steps, m_card.sampling.rho);
+    const auto times = torch::tensor(grid, torch::kFloat32);
+    auto index = at::randint(0, int64_t(grid.size()) - 1, {batch}, m_generator, torch::TensorOptions().dtype(torch::kInt64));
+    auto t = times.index_select(0, index), r = times.index_select(0, index + 1);
+    auto z = at::randn(x.sizes(), m_generator, torch::kFloat32);
+    auto xt = detail::perSample(t, x) * z + (1 - detail::perSample(t, x)) * x;
+    torch::Tensor target;
+    {
+        torch::NoGradGuard noGrad;
+        const auto& guidance = m_card.sampling.guidance;
+        auto v = detail::flowVelocity(*networks.decoder, config, xt, t, detail::codeConditioning(code, torch::ones({batch})));
+        if (guidance.weight != 1.0) {
+            auto unconditional =
+                detail::flowVelocity(*networks.decoder, config, xt, t, detail::codeConditioning(code, torch::zeros({batch})));
+            auto active = detail::perSample(((t >= guidance.low) & (t <= guidance.high)).to(torch::kFloat32), x);
+            v = v + active * (guidance.weight - 1) * (v - unconditional);
+        }
+        auto xr = flowEulerStep(xt, v, detail::perSample(r - t, x));
+        target = detail::consistencyEstimate(*networks.oneStep, config, xr, r, code);
+    }
+    auto estimate = detail::consistencyEstimate(*networks.oneStep, config, xt, t, code);
+    return (estimate - target).pow(2).mean();
+}
+
+double TokenizerRun::finishStep(const torch::Tensor& loss, double lossValue, const std::array<double, 6>& terms) {
+    const auto& p = m_params;
+    auto& networks = *m_tokenizer.impl().networks;
     for (auto& parameter : m_trained)
         parameter.mutable_grad() = torch::Tensor();
     loss.backward();
@@ -304,11 +392,12 @@ double TokenizerRun::step() {
                 m_ema[i].mul_(rate).add_(parameters[i].detach(), 1 - rate);
     }
     m_window.loss += lossValue;
-    m_window.flow += flow.item<double>();
-    m_window.perceptual += perceptualTerm.item<double>();
-    m_window.commitment += commitment.item<double>();
-    m_window.entropy += entropy.item<double>();
-    m_window.sample += sample.item<double>();
+    m_window.flow += terms[0];
+    m_window.perceptual += terms[1];
+    m_window.commitment += terms[2];
+    m_window.entropy += terms[3];
+    m_window.sample += terms[4];
+    m_window.consistency += terms[5];
     m_window.grad += std::sqrt(gradSquared);
     m_window.steps += 1;
     return lossValue;
@@ -331,6 +420,12 @@ std::string TokenizerRun::paramsJson() const {
         j["perceptual_weight"] = p.perceptualWeight;
         j["commitment_weight"] = p.commitmentWeight;
         j["entropy_weight"] = p.entropyWeight;
+    } else if (p.stage == TokenizerStage::OneStep) {
+        j["init_from"] = fs::path(p.initFrom).filename().string();
+        j["teacher"] = "the flow decoder on its card's grid";
+        j["teacher_steps"] = m_card.sampling.steps;
+        j["teacher_rho"] = m_card.sampling.rho;
+        j["teacher_guidance"] = m_card.sampling.guidance.weight;
     } else {
         j["init_from"] = fs::path(p.initFrom).filename().string();
         j["sample_weight"] = p.sampleWeight;
@@ -481,7 +576,7 @@ TokenizerTrainSummary TokenizerRun::run(const std::function<void(const Tokenizer
             const auto& w = m_window;
             std::ostringstream row;
             row << m_step << ',' << m_step * long(p.batchSize);
-            for (double sum : {w.loss, w.flow, w.perceptual, w.commitment, w.entropy, w.sample, w.grad})
+            for (double sum : {w.loss, w.flow, w.perceptual, w.commitment, w.entropy, w.sample, w.consistency, w.grad})
                 row << ',' << formatNumber(sum / n);
             row << ',' << formatNumber(p.learningRate) << ',' << formatNumber(status.seconds) << '\n';
             m_log << row.str() << std::flush;

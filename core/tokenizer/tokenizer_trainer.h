@@ -1,7 +1,10 @@
 // Training a FlowMo tokenizer: stage 1A (mode matching: encoder and decoder end to end on the rectified
 // flow loss, a perceptual term on the one-step estimate, LFQ's commitment and entropy terms) and stage 1B
 // (mode seeking: the encoder frozen, the decoder on the flow loss plus a small perceptual loss on the output
-// of an 8-step Euler chain with random step sizes, back-propagated through the whole chain). Resumable from
+// of an 8-step Euler chain with random step sizes, back-propagated through the whole chain); and the
+// one-step decoder (consistency distillation from the card's 25-step flow sampler: on that grid, the
+// student's estimate at t_i matches its own stop-gradient estimate at t_{i+1} after one guided Euler step of
+// the frozen decoder; the student starts from the decoder's weights; encoder and decoder stay). Resumable from
 // atomic checkpoints; a CSV log of every loss term. Not thread-safe; one training per process.
 #pragma once
 
@@ -16,14 +19,15 @@
 
 namespace cm {
 
-enum class TokenizerStage { ModeMatching, ModeSeeking }; // "1a", "1b"
+// "1a", "1b", and "one-step": consistency distillation of the flow decoder into a one-step decoder.
+enum class TokenizerStage { ModeMatching, ModeSeeking, OneStep };
 const char* tokenizerStageName(TokenizerStage stage);
 TokenizerStage tokenizerStageFromName(const std::string& name); // throws InvalidArgument
 
 struct TokenizerTrainParams {
     TokenizerStage stage = TokenizerStage::ModeMatching;
     TokenizerConfig config;   // stage 1A; stage 1B takes the starting tokenizer's
-    std::string initFrom;     // stage 1B: the stage-1A tokenizer file
+    std::string initFrom;     // stages 1B and one-step: the tokenizer to start from
     std::string perceptualNet; // a FeatureNet file (the project's own classifier or autoencoder); empty: none
     long totalSteps = 2000;
     int batchSize = 32;
@@ -62,7 +66,8 @@ struct TokenizerTrainSummary {
     bool cancelled = false;
 };
 
-// step, samples, loss, flow, perceptual, commitment, entropy, sample (1B), grad_norm, lr, seconds.
+// step, samples, loss, flow, perceptual, commitment, entropy, sample (1B), consistency (one-step), grad_norm,
+// lr, seconds.
 const std::vector<std::string>& tokenizerLogColumns();
 
 // Cancelling saves a checkpoint and the tokenizer and returns cancelled = true. A non-finite loss throws

@@ -166,10 +166,11 @@ torch::Tensor TokenizerDecoder::forward(const torch::Tensor& noisy, const torch:
     return unpatchify(patchOut->forward(h), m_config.patchSize, m_config.channels, m_config.imageSize);
 }
 
-TokenizerNetworks::TokenizerNetworks(const TokenizerConfig& config) {
+TokenizerNetworks::TokenizerNetworks(const TokenizerConfig& config, bool withOneStep) {
     config.validate();
     encoder = register_module("encoder", std::make_shared<TokenizerEncoder>(config));
     decoder = register_module("decoder", std::make_shared<TokenizerDecoder>(config));
+    if (withOneStep) oneStep = register_module("one_step", std::make_shared<TokenizerDecoder>(config));
 }
 
 } // namespace cm::detail

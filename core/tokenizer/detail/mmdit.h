@@ -68,12 +68,13 @@ class TokenizerDecoder : public torch::nn::Module {
     std::vector<std::shared_ptr<MmditBlock>> m_blocks;
 };
 
-// Encoder and decoder under the names "encoder." and "decoder." of the tokenizer file.
+// Encoder and decoder under the names "encoder." and "decoder." of the tokenizer file, and the one-step
+// decoder ("one_step.", the decoder's architecture read as a consistency model) when the card has one.
 class TokenizerNetworks : public torch::nn::Module {
   public:
-    explicit TokenizerNetworks(const TokenizerConfig& config);
+    TokenizerNetworks(const TokenizerConfig& config, bool withOneStep);
     std::shared_ptr<TokenizerEncoder> encoder;
-    std::shared_ptr<TokenizerDecoder> decoder;
+    std::shared_ptr<TokenizerDecoder> decoder, oneStep;
 };
 
 } // namespace cm::detail

@@ -35,6 +35,14 @@ torch::Tensor decodeFlow(TokenizerDecoder& decoder, const TokenizerConfig& confi
                          const std::vector<double>& times, const FlowGuidance& guidance,
                          const std::function<void()>& onEvaluation = {});
 
+// The one-step decoder read as a consistency model of the flow: f(x_t, t) = x_t - t v(x_t, t), the estimate of
+// the data along the flow's straight line; f(x, 0) = x exactly (the boundary condition by construction).
+torch::Tensor consistencyEstimate(TokenizerDecoder& network, const TokenizerConfig& config, const torch::Tensor& x,
+                                  const torch::Tensor& t, const torch::Tensor& code);
+// One evaluation from pure noise (t = 1), clipped to [-1, 1].
+torch::Tensor oneStepDecode(TokenizerDecoder& oneStep, const TokenizerConfig& config, const torch::Tensor& noise,
+                            const torch::Tensor& code);
+
 // The card's sampling settings with the caller's overrides (0 / negative = the card's).
 std::vector<double> decodeTimes(const TokenizerCard& card, const DecodeParams& params);
 FlowGuidance decodeGuidance(const TokenizerCard& card, const DecodeParams& params);
