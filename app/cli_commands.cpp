@@ -8,6 +8,7 @@
 #include "core/safetensors.h"
 #include "core/image_util.h"
 #include "core/model.h"
+#include "core/precision.h"
 #include "core/sampler.h"
 #include "core/trainer.h"
 
@@ -15,6 +16,7 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -79,6 +81,11 @@ int runTrain(const QStringList& arguments) {
         Option("ect-stage-steps", "ect: steps per stage (0 = steps/8).", "N", "0"),
         Option("log-every", "Steps between log rows.", "N", "100"),
         Option("checkpoint-every", "Steps between checkpoints.", "N", "1000"),
+        Option("timeout",
+               "Data-parallel: seconds after which a rank that does not answer stops the others.", "s",
+               QString::number(d.distributed.timeoutSeconds)),
+        Option("verify-every", "Data-parallel: steps between the cross-rank checks of weights and optimizer.",
+               "N", QString::number(d.distributed.verifyEvery)),
     });
     if (!parseOrHelp(p, "train", arguments)) return 0;
     if (!p.isSet("out")) throw UsageError{"train needs --out PATH for the model file"};
@@ -119,6 +126,11 @@ int runTrain(const QStringList& arguments) {
     params.ectStageSteps = toLong(p, "ect-stage-steps", 0, 100000000);
     params.logEvery = toLong(p, "log-every", 1, 100000000);
     params.checkpointEvery = toLong(p, "checkpoint-every", 1, 100000000);
+    // One rank of a data-parallel run when torchrun's environment says so.
+    params.distributed = cm::distributedFromEnvironment();
+    params.distributed.timeoutSeconds = double(toLong(p, "timeout", 1, 86400));
+    params.distributed.verifyEvery = toLong(p, "verify-every", 1, 100000000);
+    const bool reports = params.distributed.rank == 0; // the other ranks keep quiet
 
     const int imageSize = int(toLong(p, "image-size", 28, 256));
     const int channels = int(toLong(p, "channels", 1, 3));
@@ -145,26 +157,43 @@ int runTrain(const QStringList& arguments) {
     net.dropout = toDouble(p, "dropout");
     net.numClasses = conditional ? int(data.classNames.size()) : 0;
 
-    std::fprintf(stderr, "training %s on %s, %lld items, for %ld steps -> %s\n",
-                 cm::trainModeName(params.mode), data.description.c_str(), (long long)data.count(),
-                 params.totalSteps, params.outputPath.c_str());
+    if (reports) {
+        std::fprintf(stderr, "training %s on %s, %lld items, for %ld steps -> %s (compute: %s)\n",
+                     cm::trainModeName(params.mode), data.description.c_str(), (long long)data.count(),
+                     params.totalSteps, params.outputPath.c_str(), cm::precisionSummary().c_str());
+        if (params.distributed.worldSize > 1)
+            std::fprintf(stderr, "data-parallel: %d processes share each batch of %d\n",
+                         params.distributed.worldSize, params.batchSize);
+    }
     CliProgress bar("train", "steps");
+    long firstStep = -1;
+    const auto started = std::chrono::steady_clock::now();
     const auto summary = cm::train(
         params, data,
         [&](const cm::TrainStatus& s) {
+            if (firstStep < 0) firstStep = s.step - 1;
+            if (!reports) return;
             char extra[96];
             std::snprintf(extra, sizeof extra, "loss %.4g", s.loss);
             bar.update(s.step, s.totalSteps, extra);
         },
         &g_interrupted);
-    bar.finish();
+    if (reports) bar.finish();
     if (summary.cancelled) {
-        std::fprintf(stderr, "interrupted at step %ld; checkpoint saved, continue with --resume\n",
-                     summary.steps);
+        if (reports)
+            std::fprintf(stderr, "interrupted at step %ld; checkpoint saved, continue with --resume\n",
+                         summary.steps);
         return 130;
     }
-    std::fprintf(stderr, "done: %ld steps in %s; model written to %s\n", summary.steps,
-                 formatDuration(summary.seconds).c_str(), params.outputPath.c_str());
+    if (reports) {
+        // Samples of every process: the batch is global.
+        const double segment = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        const double rate = firstStep >= 0 && segment > 0
+                                ? double(summary.steps - firstStep) * params.batchSize / segment
+                                : 0.0;
+        std::fprintf(stderr, "done: %ld steps in %s (%.1f samples/s); model written to %s\n", summary.steps,
+                     formatDuration(summary.seconds).c_str(), rate, params.outputPath.c_str());
+    }
     return 0;
 }
 
@@ -284,7 +313,8 @@ int runInfo(const QStringList& arguments) {
         std::printf("%s\n", path.c_str());
         printImportReport(imported);
         const cm::Model model = cm::Model::fromImported(imported, path);
-        std::printf("\n%s\nparameters: %lld\n", model.card().describe().c_str(), (long long)model.parameterCount());
+        std::printf("\n%s\nparameters: %lld\ncompute: %s\n", model.card().describe().c_str(),
+                    (long long)model.parameterCount(), cm::precisionSummary().c_str());
         return 0;
     }
     const long long size = QFileInfo(QString::fromStdString(path)).size();
@@ -297,7 +327,8 @@ int runInfo(const QStringList& arguments) {
         return 0;
     }
     const cm::Model model = cm::Model::load(path);
-    std::printf("%s\n%s\nparameters: %lld\nfile size: %lld bytes\n", path.c_str(),
-                model.card().describe().c_str(), (long long)model.parameterCount(), size);
+    std::printf("%s\n%s\nparameters: %lld\nfile size: %lld bytes\ncompute: %s\n", path.c_str(),
+                model.card().describe().c_str(), (long long)model.parameterCount(), size,
+                cm::precisionSummary().c_str());
     return 0;
 }

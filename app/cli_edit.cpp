@@ -1,8 +1,8 @@
 // cmstudio-cli edit and interpolate: zero-shot editing with a consistency model.
 #include "cli_commands.h"
 #include "cli_options.h"
-#include "cli_images.h"
 #include "cli_progress.h"
+#include "core/edit_input.h"
 #include "core/editing.h"
 #include "core/error.h"
 #include "core/image_util.h"
@@ -20,9 +20,33 @@ using Option = QCommandLineOption;
 
 namespace {
 
+// Reads an image for `task` (denoise: as stroke, the model's size and channels). Without --fit the size is
+// checked from the header, before paying for decoding a large image; the rest is core's edit-input rule.
+cv::Mat loadInput(const QString& path, cm::EditTask task, const cm::NetworkConfig& network, int factor, bool fit) {
+    const bool superres = task == cm::EditTask::SuperResolution;
+    const bool factorFits = factor > 0 && network.imageSize % factor == 0;
+    if (!fit && (!superres || factorFits)) { // a factor that does not fit is core's error, below
+        const cm::ImageHeader header = cm::readImageFileHeader(str(path));
+        const int low = superres ? network.imageSize / factor : 0; // superres also takes a full-size image
+        if (!(superres && header.width == low && header.height == low))
+            cm::requireEditInputSize(header.width, header.height, network.imageSize, str(path));
+    }
+    const cm::PreparedEditInput input =
+        cm::prepareEditInput(task, cm::readImageFile(str(path)), network, factor, fit, str(path));
+    for (const std::string& note : input.notes)
+        std::fprintf(stderr, "note: %s\n", note.c_str());
+    return input.image;
+}
+
 QString defaultOutput(const QString& input, const QString& suffix) {
     const QFileInfo info(input);
     return info.dir().filePath(info.completeBaseName() + "-" + suffix + ".png");
+}
+
+void writeImage(const QString& path, const cv::Mat& image, int zoom) {
+    cv::Mat out = cm::toDisplay8U(image);
+    if (zoom > 1) cv::resize(out, out, cv::Size(), zoom, zoom, cv::INTER_NEAREST);
+    cm::writeImageAtomically(str(path), out);
 }
 
 } // namespace
@@ -72,12 +96,12 @@ int runEdit(const QStringList& arguments) {
     const auto conditioning = cm::Conditioning::ofClass(int(toLong(p, "class", -1, 100000)));
 
     const cm::Model model = cm::Model::load(modelPath(p.value("model")));
-    const int size = model.card().network.imageSize, channels = model.card().network.channels;
+    const int size = model.card().network.imageSize;
 
     if (taskName == "denoise") {
         if (!p.isSet("sigma") && !p.isSet("add-noise"))
             throw UsageError{"denoise needs --sigma (the input's noise level) or --add-noise"};
-        cv::Mat image = loadInput(input, size, channels, fit, false);
+        cv::Mat image = loadInput(input, cm::EditTask::Stroke, model.card().network, 0, fit);
         double sigma = p.isSet("sigma") ? toDouble(p, "sigma") : 0;
         if (p.isSet("add-noise")) {
             const double added = toDouble(p, "add-noise");
@@ -103,42 +127,18 @@ int runEdit(const QStringList& arguments) {
     if (p.isSet("sigmas")) params.sigmas = toDoubleList(p.value("sigmas"), "sigmas");
     if (p.isSet("ts")) params.ts = toIntList(p.value("ts"), "ts");
     params.steps = int(toLong(p, "steps", 2, 100000));
-    const bool colorize = params.task == cm::EditTask::Colorize;
-    if (colorize && channels != 3)
-        throw cm::Error(cm::ErrorKind::InvalidArgument,
-                        "colorize needs an RGB model; " + str(p.value("model")) + " is greyscale");
-    int inputSize = size;
-    if (params.task == cm::EditTask::SuperResolution) {
-        if (params.factor != 2 && params.factor != 4 && params.factor != 8)
-            throw UsageError{"--factor is 2, 4 or 8"};
-        if (size % params.factor)
-            throw cm::Error(cm::ErrorKind::InvalidArgument,
-                            "the factor " + std::to_string(params.factor) + " does not divide the model's size " +
-                                std::to_string(size));
-        inputSize = size / params.factor;
-    }
-    params.images = {loadInput(input, inputSize, channels, fit, colorize)};
+    if (params.task == cm::EditTask::SuperResolution && params.factor != 2 && params.factor != 4 &&
+        params.factor != 8)
+        throw UsageError{"--factor is 2, 4 or 8"};
+    params.images = {loadInput(input, params.task, model.card().network, params.factor, fit)};
     if (params.task == cm::EditTask::Inpaint) {
         if (!p.isSet("mask")) throw UsageError{"inpaint needs --mask PATH (white = fill)"};
         const std::string maskPath = str(p.value("mask"));
-        const auto maskSizeError = [&](int64_t width, int64_t height) {
-            return cm::Error(cm::ErrorKind::InvalidArgument,
-                             "the mask " + maskPath + " is " + std::to_string(width) + "x" +
-                                 std::to_string(height) + " but the image is " + std::to_string(size) + "x" +
-                                 std::to_string(size) + " (pass --fit to fit both)");
-        };
-        if (!fit) {
+        if (!fit) { // from the header, before decoding
             const cm::ImageHeader header = cm::readImageFileHeader(maskPath);
-            if (header.width != size || header.height != size)
-                throw maskSizeError(header.width, header.height);
+            cm::requireEditMaskSize(header.width, header.height, size, maskPath);
         }
-        cv::Mat mask = cm::readImageFile(maskPath);
-        if (mask.channels() == 3) cv::cvtColor(mask, mask, cv::COLOR_RGB2GRAY);
-        if (mask.cols != size || mask.rows != size) {
-            if (!fit) throw maskSizeError(mask.cols, mask.rows);
-            mask = fitSquare(mask, size, cv::INTER_NEAREST);
-        }
-        params.masks = {mask};
+        params.masks = {cm::prepareEditMask(cm::readImageFile(maskPath), size, fit, maskPath)};
     } else if (p.isSet("mask")) {
         throw UsageError{"--mask is for inpaint"};
     }

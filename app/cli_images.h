@@ -1,21 +1,15 @@
-// Reading an input image for a model and writing a result, shared by the cmstudio-cli commands that take
-// images (edit, tokenize).
+// Reading a whole input image for a model of `size` x `size` with `channels` and writing a result, for the
+// cmstudio-cli commands that take one (tokenize); the checks and adaptations are core's edit-input rule.
 #pragma once
-
-#include "core/error.h"
 
 #include <QString>
 
 #include <opencv2/core.hpp>
 
-// Shorter side resized to `size`, then centre-cropped (only with --fit).
-cv::Mat fitSquare(const cv::Mat& image, int size, int interpolation);
-
-// Reads an image for the model: size checked (or fitted), channels adapted where that loses nothing a
-// user would miss (grey -> RGB for a colour model; colour -> grey for a grey model, said on stderr).
-// Without --fit the size must match: said from the header, before paying for decoding a large image.
+// Without `fit` the size is checked from the header, before paying for decoding a large image; with it the
+// shorter side is resized and the centre cropped; grey <-> RGB adapted (a note on stderr when colours go).
 // Returns float [-1, 1]. Throws cm::Error (Shape for a wrong size, Io/Format for an unreadable file).
-cv::Mat loadInput(const QString& path, int size, int channels, bool fit, bool wantGrey);
+cv::Mat loadModelImage(const QString& path, int size, int channels, bool fit);
 
 // Writes a [-1, 1] image as 8-bit, enlarged `zoom` times with nearest neighbours, atomically.
-void writeImage(const QString& path, const cv::Mat& image, int zoom);
+void writeModelImage(const QString& path, const cv::Mat& image, int zoom);

@@ -1,6 +1,7 @@
 // cmstudio-cli: the command-line front end of the CM Studio engine.
 #include "cli_commands.h"
 #include "core/error.h"
+#include "core/precision.h"
 #include "openmp_policy.h"
 
 #include <QCoreApplication>
@@ -27,7 +28,36 @@ const char* kUsage = "usage: cmstudio-cli <command> [options]\n"
                      "  train-tokenizer  train a FlowMo tokenizer (images <-> bit codes), stage 1a or 1b\n"
                      "  tokenize encode an image into its bit code, or decode a code into an image\n"
                      "\n"
-                     "'cmstudio-cli <command> --help' lists a command's options.\n";
+                     "'cmstudio-cli <command> --help' lists a command's options.\n"
+                     "\n"
+                     "every command: --precision auto|fp32|bf16  the networks' compute precision (default auto:\n"
+                     "  bfloat16 where the CPU has AVX-512 BF16 or AMX, else float32; also CMSTUDIO_PRECISION)\n";
+
+// Takes "--precision X" / "--precision=X" out of the command's arguments and applies it; a request the
+// CPU cannot honour computes in float32 and says so here, once.
+void applyPrecisionOption(QStringList& arguments) {
+    for (int i = 0; i < arguments.size(); ++i) {
+        QString value;
+        if (arguments[i] == "--precision") {
+            if (i + 1 >= arguments.size()) throw UsageError{"--precision needs a value (auto, fp32 or bf16)"};
+            value = arguments[i + 1];
+            arguments.remove(i, 2);
+        } else if (arguments[i].startsWith("--precision=")) {
+            value = arguments[i].mid(int(sizeof("--precision=")) - 1);
+            arguments.remove(i);
+        } else {
+            continue;
+        }
+        try {
+            cm::setPrecision(cm::parsePrecision(value.toStdString()));
+        } catch (const cm::Error& e) {
+            throw UsageError{QString::fromStdString(e.what())};
+        }
+        --i;
+    }
+    if (const std::string note = cm::precisionNote(); !note.empty())
+        std::fprintf(stderr, "cmstudio-cli: %s\n", note.c_str());
+}
 
 void onInterrupt(int) {
     g_interrupted.store(true);
@@ -54,6 +84,7 @@ int main(int argc, char** argv) {
     // last checkpoint kept), not kill the process without a word.
     std::signal(SIGXFSZ, SIG_IGN);
     try {
+        applyPrecisionOption(arguments);
         if (command == "train") return runTrain(arguments);
         if (command == "sample") return runSample(arguments);
         if (command == "info") return runInfo(arguments);

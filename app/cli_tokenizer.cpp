@@ -70,7 +70,7 @@ int runEncode(const QStringList& arguments) {
     refuseToOverwrite(out, p.isSet("overwrite"));
     const cm::Tokenizer tokenizer = cm::Tokenizer::load(modelPath(p.value("model")));
     const auto& config = tokenizer.card().config;
-    const cv::Mat image = loadInput(p.value("image"), config.imageSize, config.channels, p.isSet("fit"), false);
+    const cv::Mat image = loadModelImage(p.value("image"), config.imageSize, config.channels, p.isSet("fit"));
     const cm::TokenCode code = tokenizer.encode({image})[0];
     const std::string hex = cm::codeToHex(code);
     cm::writeFileAtomically(str(out), hex + "\n");
@@ -112,7 +112,7 @@ int runDecode(const QStringList& arguments) {
     const auto images =
         tokenizer.decode({code}, params, [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
     bar.finish();
-    writeImage(p.value("out"), images[0], zoom);
+    writeModelImage(p.value("out"), images[0], zoom);
     std::fprintf(stderr, "decoded %d bits -> %s\n", bits, qPrintable(p.value("out")));
     return 0;
 }

@@ -4,6 +4,7 @@
 #include "core/model_locator.h"
 #include "ui/engine.h"
 #include "ui/generate_view.h"
+#include "ui/import_settings.h"
 #include "ui/localization.h"
 #include "ui/main_window.h"
 #include "ui/png_settings.h"
@@ -14,6 +15,7 @@
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QSettings>
+#include <QTemporaryDir>
 #include <QSpinBox>
 #include <QCheckBox>
 #include <QTimer>
@@ -87,6 +89,12 @@ int main(int argc, char** argv) {
     for (const std::string& line : found.skipped)
         std::fprintf(stderr, "cmstudio: skipped %s\n", line.c_str());
 
+    // The automation modes run with settings of their own, read and written in a temporary folder: the
+    // views keep what changes (seed, lock, splitters...), and a scripted run must leave the user's alone.
+    QTemporaryDir automationSettings;
+    if (parser.isSet(generateOption) || parser.isSet(screenshotsOption))
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, automationSettings.path());
+
     MainWindow window(bundled);
     QString model = QString::fromStdString(cm::defaultModelPath(appDir));
     const QString remembered = QSettings().value("lastModel").toString();
@@ -95,8 +103,8 @@ int main(int argc, char** argv) {
     QString image;
     if (!parser.positionalArguments().isEmpty()) {
         const QString file = parser.positionalArguments().front();
-        if (file.endsWith(".safetensors", Qt::CaseInsensitive))
-            model = file;
+        if (file.endsWith(".safetensors", Qt::CaseInsensitive) || needsImportStep(file))
+            model = file; // a .pt or a diffusers folder opens through the import step
         else
             image = file;
     }

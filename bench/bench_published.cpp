@@ -31,6 +31,20 @@ double peakRssMiB() {
     return 0;
 }
 
+double currentRssMiB() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+    return 0;
+}
+
+// Resets the peak resident set to the current one (Linux: "5" to clear_refs), so the next peak is that of
+// sampling alone and not of reading the file.
+void resetPeakRss() {
+    std::ofstream("/proc/self/clear_refs") << "5";
+}
+
 double secondsSince(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -39,12 +53,17 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: bench_published MODEL.pt [--batches 1,8] [--runs N] [--threads N]\n");
+        std::fprintf(stderr, "usage: bench_published MODEL.pt [--batches 1,8] [--runs N] [--threads N] [--auto-batch]\n"
+                             "  --auto-batch: each batch of images is computed with the engine's own images per\n"
+                             "  evaluation (NetworkConfig::defaultBatchSize), not all in one evaluation\n");
         return 2;
     }
     const std::string path = argv[1];
     std::vector<int> batches{1, 8};
     int runs = 3, threads = 2;
+    bool autoBatch = false;
+    for (int i = 2; i < argc; ++i)
+        if (!std::strcmp(argv[i], "--auto-batch")) autoBatch = true;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[i + 1]);
         if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
@@ -61,10 +80,12 @@ int main(int argc, char** argv) {
         const cm::Model model = cm::Model::load(path, cm::ImportOptions{});
         const double loadSeconds = secondsSince(loadStart);
         const std::string name = std::filesystem::path(path).stem().string();
+        const double loadedRss = currentRssMiB(), loadPeak = peakRssMiB();
         for (int batch : batches) {
             cm::SampleParams params;
             params.count = batch;
-            params.batchSize = batch;
+            params.batchSize = autoBatch ? 0 : batch;
+            resetPeakRss();
             std::vector<double> perImage;
             for (int run = 0; run < runs; ++run) {
                 params.seed = uint64_t(run) * 1000;
@@ -72,10 +93,15 @@ int main(int argc, char** argv) {
                 cm::sample(model, params);
                 perImage.push_back(secondsSince(start) / batch);
             }
+            // peak_rss_mib: the whole process (reading the file included); sampling_peak_rss_mib: the peak
+            // while these images were made, beside loaded_rss_mib, the model alone.
             std::printf("cpp %s batch=%d median_s_per_image=%.3f min_s_per_image=%.3f runs=%d load_s=%.1f "
-                        "peak_rss_mib=%.0f threads=%d params=%lld\n",
+                        "peak_rss_mib=%.0f loaded_rss_mib=%.0f sampling_peak_rss_mib=%.0f images_per_evaluation=%d "
+                        "threads=%d params=%lld\n",
                         name.c_str(), batch, median(perImage), *std::min_element(perImage.begin(), perImage.end()),
-                        runs, loadSeconds, peakRssMiB(), cm::threadCount(), (long long)model.parameterCount());
+                        runs, loadSeconds, std::max(loadPeak, peakRssMiB()), loadedRss, peakRssMiB(), autoBatch ?
+                        std::min(batch, model.card().network.defaultBatchSize()) : batch, cm::threadCount(),
+                        (long long)model.parameterCount());
             std::fflush(stdout);
         }
     } catch (const cm::Error& e) {

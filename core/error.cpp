@@ -92,6 +92,8 @@ const char* errorKindName(ErrorKind kind) {
         return "numeric error";
     case ErrorKind::Cancelled:
         return "cancelled";
+    case ErrorKind::Communication:
+        return "communication error";
     }
     return "error";
 }

@@ -16,6 +16,7 @@ enum class ErrorKind {
     Data,            // a data set is missing, empty or malformed
     Numeric,         // NaN or infinity where a finite value is required
     Cancelled,       // the caller's cancel flag was raised
+    Communication,   // another process of a data-parallel run died, hung or disagrees
 };
 
 const char* errorKindName(ErrorKind kind);

@@ -1,8 +1,17 @@
 // Training: EDM denoisers (teachers), consistency distillation (CD), consistency training (CT, iCT) and
 // consistency tuning (ECT). Resumable from atomic checkpoints. Not thread-safe; run one training per process.
+//
+// Data-parallel: with params.distributed.worldSize = W > 1, W processes (one call each, rank 0..W-1) train
+// one run. Each takes a disjoint slice of every global batch of batchSize samples; every random draw
+// (data index, noise, noise level, label dropout) is made for the whole global batch and depends on the
+// sample's global index only, so W processes reproduce the run of one to float rounding (exactly in
+// expectation with network dropout, whose masks are per process). Gradients are summed by all-reduce;
+// schedules run on the global step. Rank 0 alone writes the log, the checkpoint and the model; the
+// checkpoint does not depend on W, so a run resumes on any number of processes.
 #pragma once
 
 #include "dataset.h"
+#include "distributed.h"
 #include "network_config.h"
 #include "progress.h"
 #include "schedule.h"
@@ -60,6 +69,8 @@ struct TrainParams {
     long checkpointEvery = 1000;
     bool resume = false;    // continue from checkpointPath (an error if there is none)
     bool overwrite = false; // without resume: replace an existing checkpoint and log
+
+    DistributedParams distributed; // this process's place in a data-parallel run (default: alone)
 };
 
 struct TrainStatus {

@@ -5,6 +5,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   clang libclang-rt-14-dev                  # the libFuzzer targets (scripts/fuzz.sh): clang's fuzzer runtime
   libtorch-dev libopenblas0-openmp          # without OpenBLAS, torch falls back to the reference BLAS (~20x slower)
+  libgloo-dev                               # the headers of c10d's Gloo process group (data-parallel training)
   qt6-base-dev qt6-tools-dev qt6-l10n-tools qt6-tools-dev-tools
   libopencv-dev nlohmann-json3-dev zlib1g-dev
   libqcustomplot-dev libqcustomplot2.1-qt6

@@ -13,6 +13,7 @@
 #include <QFileInfo>
 #include <QImage>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -75,6 +76,36 @@ class TestCli : public QObject {
         QCOMPARE(r.exitCode, 0);
         QVERIFY(r.out.contains("Consistency model"));
         QVERIFY(r.out.contains("parameters:"));
+    }
+
+    // --precision on every command; info says what the networks compute in. On a CPU without bfloat16
+    // (forced here with CMSTUDIO_DISABLE_BF16) a bf16 request says so and computes in float32.
+    void precisionOption() {
+        auto r = run({"info", m_model, "--precision", "fp32"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("compute: float32 (asked for)"), qPrintable(r.out));
+        QVERIFY(r.err.isEmpty());
+        r = run({"info", "--precision=auto", m_model});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(QRegularExpression("compute: (bfloat16|float32) \\(")), qPrintable(r.out));
+        r = run({"info", m_model, "--precision", "fp16"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("unknown precision 'fp16' (auto, fp32 or bf16)"), qPrintable(r.err));
+        r = run({"info", m_model, "--precision"});
+        QCOMPARE(r.exitCode, 2);
+
+        QProcess process;
+        auto env = QProcessEnvironment::systemEnvironment();
+        env.insert("CMSTUDIO_DISABLE_BF16", "1");
+        process.setProcessEnvironment(env);
+        process.setWorkingDirectory(m_dir.path());
+        process.start(CMSTUDIO_CLI_PATH, {"sample", "-m", m_model, "-o", "fallback.png", "--n", "2", "--precision", "bf16"});
+        QVERIFY(process.waitForFinished(120000));
+        const QString err = QString::fromUtf8(process.readAllStandardError());
+        QCOMPARE(process.exitCode(), 0);
+        QVERIFY2(err.contains("bfloat16 was asked for, but bfloat16 disabled by CMSTUDIO_DISABLE_BF16: computing in float32"),
+                 qPrintable(err));
+        QVERIFY(QFileInfo::exists(m_dir.filePath("fallback.png")));
     }
 
     void bundledModelsAreFoundByName() {
@@ -419,7 +450,7 @@ class TestCli : public QObject {
             << 1 << "the mask is empty";
         QTest::newRow("edit: image of another size")
             << QStringList{"edit", "stroke", "-m", "tiny.safetensors", "--image", "img32.png", "-o", "e3.png"} << 1
-            << "pass --fit";
+            << "img32.png is 32x32; this needs 28x28 (fit it";
         QTest::newRow("edit: colorize on a grey model")
             << QStringList{"edit", "colorize", "-m", "tiny.safetensors", "--image", "img28.png", "-o", "e4.png"} << 1
             << "needs an RGB model";

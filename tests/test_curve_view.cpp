@@ -13,13 +13,18 @@
 #include <QFile>
 #include <QImage>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QRegularExpression>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
+#include <utility>
+
+#include <sys/stat.h>
 
 namespace {
 
@@ -236,6 +241,50 @@ class TestCurveView : public QObject {
         QVERIFY(plot.readout().isEmpty());
     }
 
+    // On a log scale every decade has its label, written as a plain number (labels were "1E+00", two
+    // decades apart); the plot has no tooltip that would lie over the hover read-out.
+    void logScaleLabelsEveryDecade() {
+        CurvePlot plot;
+        plot.resize(700, 500);
+        plot.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&plot));
+        plot.setRun("a", "a", loaded(write(fresh("log"), projectLog(10000)))); // loss 10 ... 0.001
+        plot.setLogY(true);
+        QCustomPlot* axes = plot.customPlot();
+        axes->replot();
+        const QVector<QString> labels = axes->yAxis->tickVectorLabels();
+        for (const QString& decade : {QString("0.01"), QString("0.1"), QString("1"), QString("10")})
+            QVERIFY2(labels.contains(decade), qPrintable(QStringList(labels.begin(), labels.end()).join(" ")));
+        QVERIFY(axes->toolTip().isEmpty() && plot.toolTip().isEmpty());
+    }
+
+    // The Training view shows the newest sample grid a run wrote beside its log (<model>.preview.png,
+    // the trainer's --preview-every), and follows it as it is replaced.
+    void theViewShowsTheRunsLatestPreview() {
+        TrainingView view;
+        view.setInteractive(false);
+        QSignalSpy read(&view, &TrainingView::logRead);
+        const QString log = write(fresh("preview"), projectLog(3));
+        QVERIFY(view.addLog(log));
+        QVERIFY(read.wait(10000));
+        QVERIFY(view.previewImage().isNull());
+        const QString preview = TrainingView::previewPathFor(log);
+        QVERIFY(preview.endsWith(".safetensors.preview.png"));
+        QImage grid(4 * 28 + 10, 4 * 28 + 10, QImage::Format_Grayscale8);
+        grid.fill(80);
+        QVERIFY(grid.save(preview));
+        view.refreshLogs();
+        QCOMPARE(view.previewImage().size(), grid.size());
+        QCOMPARE(view.previewPath(), QFileInfo(preview).absoluteFilePath());
+        QTest::qWait(1100); // a later modification time
+        grid.fill(200);
+        QVERIFY(grid.save(preview));
+        view.refreshLogs();
+        QCOMPARE(qGray(view.previewImage().pixel(5, 5)), 200);
+        view.removeLog(log);
+        QVERIFY(view.previewImage().isNull());
+    }
+
     void exportsPngAndPdf() {
         CurvePlot plot;
         plot.setRun("a", "a", loaded(write(fresh("e"), projectLog(10))));
@@ -257,6 +306,34 @@ class TestCurveView : public QObject {
         QVERIFY(!plot.exportPng(m_dir.filePath("no/such/folder/curves.png"), &error));
         QVERIFY2(error.contains("does not exist"), qPrintable(error));
         QVERIFY(!QFile::exists(m_dir.filePath("no")));
+    }
+
+    // Exports were written 0600 (the temporary file's mode); a new file gets the user's normal mode
+    // (0666 less the umask), a replaced one keeps the mode it had.
+    void exportsGetTheUsersPermissions() {
+        CurvePlot plot;
+        plot.setRun("a", "a", loaded(write(fresh("p"), projectLog(10))));
+        QDir exports(m_dir.filePath("modes"));
+        QVERIFY(exports.mkpath("."));
+        const mode_t previous = ::umask(022);
+        QString error;
+        QVERIFY2(plot.exportPng(exports.filePath("curves.png"), &error), qPrintable(error));
+        QVERIFY2(plot.exportPdf(exports.filePath("curves.pdf"), &error), qPrintable(error));
+        const auto normal = QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup |
+                            QFileDevice::ReadOther;
+        const auto modeOf = [&](const QString& name) {
+            return QFile::permissions(exports.filePath(name)) &
+                   ~(QFileDevice::ReadUser | QFileDevice::WriteUser | QFileDevice::ExeUser);
+        };
+        QCOMPARE(modeOf("curves.png"), normal);
+        QCOMPARE(modeOf("curves.pdf"), normal);
+        QVERIFY(QFile::setPermissions(exports.filePath("curves.png"),
+                                      QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup |
+                                          QFileDevice::WriteGroup));
+        QVERIFY2(plot.exportPng(exports.filePath("curves.png"), &error), qPrintable(error));
+        QCOMPARE(modeOf("curves.png"),
+                 QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::WriteGroup);
+        ::umask(previous);
     }
 
     void viewLoadsLogsAndDrivesThePlot() {
@@ -460,6 +537,12 @@ class TestCurveView : public QObject {
         QTRY_COMPARE_WITH_TIMEOUT(view.plot()->pointCount(csv), 6, 5000);
         QVERIFY(QFileInfo::exists(s.output));
         qInfo("tiny training run and follow: %lld ms", clock.elapsed());
+        // One click loads the finished model.
+        QVERIFY(dialog->loadModelButton()->isEnabled());
+        QSignalSpy load(&view, &TrainingView::modelRequested);
+        QTest::mouseClick(dialog->loadModelButton(), Qt::LeftButton);
+        QCOMPARE(load.count(), 1);
+        QCOMPARE(load.at(0).at(0).toString(), s.output);
     }
 
     void stopsWithACheckpointAndResumes() {
@@ -470,19 +553,21 @@ class TestCurveView : public QObject {
         dialog->setCliPath(cliPath());
         const TrainSettings s = tinyRun("stopped.safetensors", 150);
         QSignalSpy finished(dialog, &TrainDialog::trainingFinished);
-        const auto stopper = connect(dialog, &TrainDialog::progressChanged, dialog, [dialog](long done) {
-            if (done >= 1) dialog->stop(); // at the first progress line
+        bool stopped = false; // once: a second stop() kills the trainer before its checkpoint
+        const auto stopper = connect(dialog, &TrainDialog::progressChanged, dialog, [dialog, &stopped](long done) {
+            if (done >= 1 && !std::exchange(stopped, true)) dialog->stop(); // at the first progress line
         });
         QVERIFY(dialog->start(s));
         QVERIFY(finished.wait(60000));
         disconnect(stopper);
         const int code = finished.at(0).at(0).toInt();
         const QString message = finished.at(0).at(1).toString();
-        QVERIFY2(code == 130, qPrintable(dialog->output()));
+        QVERIFY2(code == 130, qPrintable(QString::number(code) + " " + message + "\n" + dialog->output()));
         QVERIFY2(message.contains("checkpoint saved"), qPrintable(message));
         QVERIFY(QFileInfo::exists(TrainCommand::checkpointPath(s)));
         const long stoppedAt = QRegularExpression("step (\\d+)").match(message).captured(1).toLong();
         QVERIFY(stoppedAt >= 1 && stoppedAt < 150);
+        QCOMPARE(dialog->stepsDone(), stoppedAt); // the bar and the message agree
 
         QVERIFY(dialog->resume());
         QVERIFY(dialog->settings().resume);
@@ -492,6 +577,15 @@ class TestCurveView : public QObject {
         const QString csv = TrainCommand::logPath(s);
         QTRY_COMPARE_WITH_TIMEOUT(view.plot()->pointCount(csv), 150, 5000);
         QCOMPARE(view.log(csv)->lastFinite("step"), 150.0);
+        // Opened after the run, the output pane shows its newest lines.
+        dialog->resize(640, 640);
+        dialog->show();
+        QVERIFY(QTest::qWaitForWindowExposed(dialog));
+        auto* pane = dialog->findChild<QPlainTextEdit*>();
+        QVERIFY(pane);
+        QTRY_VERIFY(pane->verticalScrollBar()->maximum() > 0);
+        QTRY_COMPARE(pane->verticalScrollBar()->value(), pane->verticalScrollBar()->maximum());
+        QVERIFY(pane->toPlainText().endsWith(pane->document()->lastBlock().text()));
     }
 };
 

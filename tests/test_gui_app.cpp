@@ -2,6 +2,8 @@
 #include "core/model_locator.h"
 #include "core/safetensors.h"
 #include "corrupt_models.h"
+#include "ui/batch_history.h"
+#include "ui/class_picker.h"
 #include "ui/edit_view.h"
 #include "ui/engine.h"
 #include "ui/generate_view.h"
@@ -10,15 +12,26 @@
 #include "ui/main_window.h"
 #include "ui/mask_canvas.h"
 #include "ui/mask_document.h"
+#include "ui/model_panel.h"
 #include "ui/png_settings.h"
 #include "ui/sample_gallery.h"
 #include "ui/schedule_editor.h"
 #include "ui/thumbnail_strip.h"
+#include "ui/training_view.h"
 
 #include <QCheckBox>
+#include <QClipboard>
 #include <QComboBox>
 #include <QElapsedTimer>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QProgressBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QStatusBar>
 #include <QFile>
+#include <QDir>
 #include <QFileInfo>
 #include <QProcess>
 #include <QPushButton>
@@ -52,6 +65,41 @@ void drag(QWidget* widget, const QVector<QPoint>& points) {
         QApplication::sendEvent(widget, &move);
     }
     QTest::mouseRelease(widget, Qt::LeftButton, Qt::NoModifier, points.back());
+}
+
+// What a drop of files from a file manager sends to the widget under the cursor.
+void dropFiles(QWidget* target, const QStringList& paths) {
+    QMimeData data;
+    QList<QUrl> urls;
+    for (const QString& path : paths) urls << QUrl::fromLocalFile(path);
+    data.setUrls(urls);
+    QDragEnterEvent enter(QPoint(20, 20), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &enter);
+    QDropEvent drop(QPointF(20, 20), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &drop);
+}
+
+int visibleMessageBoxes() {
+    int boxes = 0;
+    for (QWidget* widget : QApplication::topLevelWidgets())
+        boxes += qobject_cast<QMessageBox*>(widget) && widget->isVisible();
+    return boxes;
+}
+
+// Clicks the button named `text` of the next message box that opens (modal: exec() waits for it).
+void answerNextMessageBox(const QString& text, QString* question = nullptr) {
+    auto* timer = new QTimer;
+    timer->setInterval(20);
+    QObject::connect(timer, &QTimer::timeout, [timer, text, question] {
+        auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+        if (!box) return;
+        if (question) *question = box->text() + '\n' + box->informativeText();
+        for (QAbstractButton* button : box->buttons())
+            if (button->text().remove('&') == text) button->click();
+        timer->stop();
+        timer->deleteLater();
+    });
+    timer->start();
 }
 
 } // namespace
@@ -159,6 +207,8 @@ class TestGuiApp : public QObject {
                 changedInside += changed;
             }
         QVERIFY2(changedInside > masked / 3, "the fill left the masked pixels as they were");
+        // The result shows without the mask over it; painting shows the mask again.
+        QVERIFY(!canvas->isMaskVisible());
 
         document->undoStack()->undo();
         QVERIFY(sameImage(document->image(), before));
@@ -168,6 +218,53 @@ class TestGuiApp : public QObject {
         document->undoStack()->redo();
         document->undoStack()->redo();
         QVERIFY(sameImage(document->image(), after));
+    }
+
+    // The edit result is saved (and copied) like a generated image: its settings in the PNG, at the chosen
+    // export scale (nearest neighbour).
+    void theEditResultIsSavedWithItsSettingsAtAScale() {
+        EditView* edit = m_window->editView();
+        m_window->showTab(MainWindow::EditTab);
+        QTemporaryDir dir;
+        QString error;
+        m_window->setExportScale(1);
+        QVERIFY2(m_window->saveEditResultTo(dir.filePath("result.png"), &error), qPrintable(error));
+        const QImage saved(dir.filePath("result.png"));
+        QVERIFY(sameImage(saved.convertToFormat(edit->resultImage().format()), edit->resultImage()));
+        const auto settings = readPngSettings(dir.filePath("result.png"));
+        QVERIFY(settings.has_value());
+        QCOMPARE(settings->value("task").toString(), QString("Inpaint"));
+        QVERIFY(settings->contains("seed") && settings->contains("editedFrom"));
+        QCOMPARE(settings->value("editedFrom").toMap().value("seed").toString(), QString("21")); // the sample's
+
+        m_window->setExportScale(4);
+        QVERIFY(m_window->saveEditResultTo(dir.filePath("result-4x.png"), &error));
+        const QImage big(dir.filePath("result-4x.png"));
+        QCOMPARE(big.size(), edit->resultImage().size() * 4);
+        QCOMPARE(qGray(big.pixel(4 * 10 + 3, 4 * 12 + 1)), qGray(edit->resultImage().pixel(10, 12)));
+        QCOMPARE(readPngSettings(dir.filePath("result-4x.png"))->value("exportScale").toInt(), 4);
+        m_window->copyCurrent(); // Ctrl+Shift+C in the Edit tab
+        QCOMPARE(QApplication::clipboard()->image().size(), edit->resultImage().size() * 4);
+        m_window->setExportScale(1);
+    }
+
+    // A 12000 x 9000 photo opens (reduced, and said so); the inspector shows the model's 28 x 28 input.
+    void aLargePhotoOpensAndShowsWhatTheModelSees() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath("photo.jpg");
+        {
+            QImage photo(12000, 9000, QImage::Format_RGB888);
+            photo.fill(QColor(90, 140, 200));
+            QVERIFY(photo.save(path, "JPEG", 85));
+        }
+        QVERIFY2(m_window->openImage(path), qPrintable(m_window->lastError()));
+        EditView* edit = m_window->editView();
+        QCOMPARE(edit->canvas()->document()->image().size(), QSize(2048, 1536));
+        const QString message = m_window->statusBar()->currentMessage();
+        QVERIFY2(message.contains("12000 × 9000") && message.contains("2048 × 1536"), qPrintable(message));
+        QCOMPARE(edit->preview()->image().size(), QSize(28, 28));
+        edit->fitToModel();
+        QCOMPARE(edit->canvas()->document()->image().size(), QSize(28, 28));
     }
 
     void liveInpaintingUpdatesWhilePainting() {
@@ -195,8 +292,13 @@ class TestGuiApp : public QObject {
         for (int y = 0; y < 28; ++y)
             for (int x = 0; x < 28; ++x)
                 if (qGray(mask.pixel(x, y)) == 0) QCOMPARE(qGray(preview.pixel(x, y)), qGray(document->image().pixel(x, y)));
+        // The preview is on the canvas being painted, not only in the inspector beside it.
+        QVERIFY(canvas->isMaskVisible());
+        QVERIFY(sameImage(canvas->preview(), preview));
         const int commands = document->undoStack()->count();
         edit->applyPreview();
+        QVERIFY(!canvas->isMaskVisible());
+        QVERIFY(canvas->preview().isNull());
         QCOMPARE(document->undoStack()->count(), commands + 1);
         QVERIFY(sameImage(document->image(), preview));
         edit->setLive(false);
@@ -222,6 +324,35 @@ class TestGuiApp : public QObject {
         QCOMPARE(QImage(dir.filePath("strip.png")).width(), 5 * 28 + 6 * 2);
         QVERIFY2(view->exportVideo(dir.filePath("morph.avi"), 8, &error), qPrintable(error));
         QVERIFY(QFileInfo(dir.filePath("morph.avi")).size() > 1000);
+    }
+
+    // "Use two selected samples" took the first sample's class for both ends: end B was not the sample
+    // picked. Each end is now its sample, the frames between blending the two classes.
+    void theTwoSelectedSamplesAreTheEnds() {
+        m_window->showTab(MainWindow::GenerateTab);
+        GenerateView* view = m_window->generateView();
+        QComboBox* classes = view->classPicker();
+        classes->setCurrentIndex(classes->findData(ClassPicker::kAllClasses)); // classes 0, 1, 2, 3
+        QVERIFY(generateNow(4, 101));
+        SampleGallery* gallery = view->gallery();
+        QCOMPARE(gallery->settings(1).value("class").toInt(), 1);
+        QCOMPARE(gallery->settings(3).value("class").toInt(), 3);
+        auto* list = gallery->findChild<QListWidget*>();
+        list->clearSelection();
+        list->selectionModel()->select(list->model()->index(1, 0), QItemSelectionModel::Select);
+        list->selectionModel()->select(list->model()->index(3, 0), QItemSelectionModel::Select);
+        QCOMPARE(gallery->selectedIndices(), (QVector<int>{1, 3}));
+        InterpolationView* interpolation = m_window->interpolationView();
+        interpolation->frameCount()->setValue(5);
+        QSignalSpy ready(interpolation, &InterpolationView::framesReady);
+        QTest::mouseClick(interpolation->findChild<QPushButton*>("useSelectedSamples"), Qt::LeftButton);
+        QVERIFY(ready.wait(kJobTimeoutMs));
+        QCOMPARE(interpolation->classB(), std::optional<int>(3));
+        QVERIFY(sameImage(interpolation->frames().front(), gallery->image(1)));
+        QVERIFY2(sameImage(interpolation->frames().back(), gallery->image(3)), "end B is not the picked sample");
+        // Two samples of one class: one class for every frame.
+        interpolation->setClassB(std::nullopt);
+        classes->setCurrentIndex(classes->findData(2));
     }
 
     void savedPngCarriesSettingsBack() {
@@ -354,6 +485,301 @@ class TestGuiApp : public QObject {
 
         QVERIFY(generateNow(2, 1)); // and the app still works
         QCOMPARE(m_window->generateView()->gallery()->count(), 2);
+    }
+
+    // A model dropped on the Training tab loads (it was read as a log: the same error in a message box,
+    // the error bar and the status bar). A log that cannot be read shows its error once, in the bar.
+    void aModelDroppedOnTheTrainingTabLoadsAndAnErrorShowsOnce() {
+        m_window->showTab(MainWindow::TrainingTab);
+        TrainingView* training = m_window->trainingView();
+        QSignalSpy ready(m_window.get(), &MainWindow::modelReady);
+        QSignalSpy errors(training, &TrainingView::errorOccurred);
+        const QString teacher = kModels + "fashion-mnist-edm.safetensors";
+        dropFiles(training, {teacher});
+        QVERIFY(ready.wait(60000));
+        QCOMPARE(m_window->engine()->model().name, QString("fashion-mnist-edm"));
+        QCOMPARE(errors.count(), 0);
+        QVERIFY(!training->logPaths().contains(QFileInfo(teacher).absoluteFilePath()));
+        QVERIFY(!m_window->errorVisible());
+        QCOMPARE(visibleMessageBoxes(), 0);
+
+        QTemporaryDir dir;
+        const QString notALog = dir.filePath("notes.csv");
+        QFile file(notALog);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("first,second\n1,2\n");
+        file.close();
+        QSignalSpy read(training, &TrainingView::logRead);
+        dropFiles(training, {notALog});
+        QVERIFY(read.wait(kJobTimeoutMs));
+        QCOMPARE(errors.count(), 1);
+        QVERIFY(m_window->errorVisible());
+        QVERIFY2(m_window->lastError().contains("no 'step' column"), qPrintable(m_window->lastError()));
+        QCOMPARE(visibleMessageBoxes(), 0);
+        QVERIFY2(!m_window->statusBar()->currentMessage().contains("notes.csv"),
+                 qPrintable(m_window->statusBar()->currentMessage()));
+        QVERIFY(waitForModel(kModels + "fashion-mnist-ect.safetensors"));
+        m_window->showTab(MainWindow::GenerateTab);
+    }
+
+    // The error bar of an invalid schedule, and of an image that does not fit the model, goes once the
+    // cause is corrected (it stayed until the next model load).
+    void aFormErrorGoesWhenItIsCorrected() {
+        m_window->showTab(MainWindow::GenerateTab);
+        GenerateView* view = m_window->generateView();
+        ScheduleEditor* schedule = view->scheduleEditor();
+        schedule->setSteps(3);
+        QLineEdit* values = schedule->valuesField();
+        values->selectAll();
+        QTest::keyClicks(values, "80, 10, 2, 0.5");
+        QTest::mouseClick(view->generateButton(), Qt::LeftButton);
+        QVERIFY(m_window->errorVisible());
+        QVERIFY2(m_window->lastError().contains("4 given for 3 step"), qPrintable(m_window->lastError()));
+        QTest::keyClick(values, Qt::Key_Backspace);
+        QTest::keyClick(values, Qt::Key_Backspace);
+        QTest::keyClick(values, Qt::Key_Backspace);
+        QTest::keyClick(values, Qt::Key_Backspace);
+        QTest::keyClick(values, Qt::Key_Backspace); // "80, 10, 2"
+        QCOMPARE(values->text(), QString("80, 10, 2"));
+        QVERIFY(!m_window->errorVisible());
+        schedule->setSteps(1);
+
+        EditView* edit = m_window->editView();
+        m_window->showTab(MainWindow::EditTab);
+        QImage big(64, 48, QImage::Format_Grayscale8);
+        big.fill(100);
+        edit->openImage(big, {});
+        edit->setOperation(EditView::Stroke); // no mask needed: the size is what is wrong
+        QTest::mouseClick(edit->applyButton(), Qt::LeftButton);
+        QVERIFY(m_window->errorVisible());
+        QVERIFY2(m_window->lastError().contains("Fit image to model"), qPrintable(m_window->lastError()));
+        edit->fitToModel();
+        QVERIFY(!m_window->errorVisible());
+        edit->setOperation(EditView::Inpaint);
+        m_window->showTab(MainWindow::GenerateTab);
+    }
+
+    // The error bar once was inserted above the tabs and pushed every control down ~34 px.
+    void theErrorBarMovesNoControl() {
+        m_window->showTab(MainWindow::GenerateTab);
+        QTest::qWait(20);
+        QPushButton* button = m_window->generateView()->generateButton();
+        const QPoint before = button->mapTo(m_window.get(), QPoint(0, 0));
+        const QRect tabs = m_window->tabs()->geometry();
+        m_window->showError("A problem of some length, to see that the bar does not take room from the "
+                            "views: it lies over them.");
+        QTest::qWait(20);
+        QVERIFY(m_window->errorVisible());
+        QCOMPARE(button->mapTo(m_window.get(), QPoint(0, 0)), before);
+        QCOMPARE(m_window->tabs()->geometry(), tabs);
+        auto* bar = m_window->findChild<QLabel*>("errorBar");
+        QVERIFY(bar);
+        QVERIFY(bar->height() > 10 && bar->width() > m_window->width() / 2);
+        QTest::mouseClick(bar, Qt::LeftButton); // dismissed with a click
+        QVERIFY(!m_window->errorVisible());
+        QCOMPARE(button->mapTo(m_window.get(), QPoint(0, 0)), before);
+    }
+
+    // The first job's progress bar made the status bar (and the window) taller; Generate stayed enabled,
+    // a second click restarted the run with a new seed, and a cancelled run left its seed in the field.
+    void aRunningBatchKeepsTheLayoutTheButtonAndTheSeed() {
+        m_window->showTab(MainWindow::GenerateTab);
+        GenerateView* view = m_window->generateView();
+        QVERIFY(generateNow(2, 77));
+        QTest::qWait(20);
+        const QSize window = m_window->size();
+        const QRect tabs = m_window->tabs()->geometry();
+        const int statusHeight = m_window->statusBar()->height();
+        view->seedLock()->setChecked(false);
+        view->scheduleEditor()->setSteps(4);
+        view->batchSize()->setValue(512);
+        QSignalSpy progress(m_window->engine(), &Engine::progress);
+        QSignalSpy cancelled(m_window->engine(), &Engine::cancelled);
+        QTest::mouseClick(view->generateButton(), Qt::LeftButton);
+        QVERIFY(progress.wait(kJobTimeoutMs));
+        QTest::qWait(20);
+        QVERIFY(m_window->findChild<QProgressBar*>()->isVisible());
+        QCOMPARE(m_window->statusBar()->height(), statusHeight);
+        QCOMPARE(m_window->size(), window);
+        QCOMPARE(m_window->tabs()->geometry(), tabs);
+        const int running = view->seed()->value();
+        QVERIFY(running != 77); // unlocked: a new seed was drawn
+        QVERIFY(!view->generateButton()->isEnabled());
+        QTest::mouseClick(view->generateButton(), Qt::LeftButton);
+        view->generate(); // Ctrl+Return
+        QCOMPARE(view->seed()->value(), running);
+        m_window->cancelJobs();
+        QVERIFY(cancelled.wait(kJobTimeoutMs));
+        QCOMPARE(cancelled.count(), 1); // one run, not three
+        QCOMPARE(view->seed()->value(), 77); // the seed of the images on screen
+        QVERIFY(view->generateButton()->isEnabled());
+        QCOMPARE(view->gallery()->settings(0).value("seed").toString(), QString("77"));
+        view->scheduleEditor()->setSteps(1);
+        view->seedLock()->setChecked(true);
+    }
+
+    // Saving into a folder that has the files once reported only the last clash, then "Saved 0 images".
+    void savingOverExistingFilesAsks() {
+        QVERIFY(generateNow(3, 51));
+        QTemporaryDir dir;
+        const QVector<int> rows{0, 1, 2};
+        QCOMPARE(m_window->saveImagesInto(rows, dir.path()), 3);
+        const QStringList first = QDir(dir.path()).entryList(QDir::Files);
+        QCOMPARE(first, (QStringList{"fashion-mnist-ect-seed51.png", "fashion-mnist-ect-seed52.png",
+                                     "fashion-mnist-ect-seed53.png"}));
+        QString question;
+        answerNextMessageBox("Keep both", &question);
+        QCOMPARE(m_window->saveImagesInto(rows, dir.path()), 3);
+        QVERIFY2(question.contains("3 of the files exist") && question.contains("fashion-mnist-ect-seed52.png"),
+                 qPrintable(question));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 6);
+        QVERIFY(QFile::exists(dir.filePath("fashion-mnist-ect-seed51 (2).png")));
+        QCOMPARE(readPngSettings(dir.filePath("fashion-mnist-ect-seed53 (2).png"))->value("seed").toString(),
+                 QString("53"));
+        answerNextMessageBox("Cancel");
+        QCOMPARE(m_window->saveImagesInto(rows, dir.path()), 0);
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 6);
+        QFile::remove(dir.filePath("fashion-mnist-ect-seed52.png"));
+        answerNextMessageBox("Overwrite", &question);
+        QCOMPARE(m_window->saveImagesInto(rows, dir.path()), 3);
+        QVERIFY2(question.contains("2 of the files exist"), qPrintable(question));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::Files).size(), 6);
+        QVERIFY(!m_window->errorVisible());
+    }
+
+    // Stale state: the refine panel kept the old chain after a new batch or model, the timing line the old
+    // model's figures, the bundled list the old highlight; a model change reset the class.
+    void nothingStaleAfterANewBatchOrModel() {
+        m_window->showTab(MainWindow::GenerateTab);
+        GenerateView* view = m_window->generateView();
+        QComboBox* classes = view->classPicker();
+        classes->setCurrentIndex(classes->findData(3));
+        QVERIFY(generateNow(4, 61));
+        QSignalSpy finished(m_window->engine(), &Engine::finished);
+        view->refine(0);
+        QVERIFY(finished.wait(kJobTimeoutMs));
+        QVERIFY(view->chainStrip()->count() > 0);
+        QVERIFY(generateNow(4, 62));
+        QCOMPARE(view->chainStrip()->count(), 0);
+        QCOMPARE(view->stepsStrip()->count(), 0);
+        QVERIFY(!view->chainCaption().contains("61"));
+        QVERIFY(!view->timingText().isEmpty());
+
+        const QString ect = QFileInfo(kModels + "fashion-mnist-ect.safetensors").absoluteFilePath();
+        QCOMPARE(QFileInfo(m_window->modelPanel()->highlightedModel()), QFileInfo(ect));
+        QVERIFY(waitForModel(kModels + "fashion-mnist-cd.safetensors")); // as File › Open does
+        QCOMPARE(QFileInfo(m_window->modelPanel()->highlightedModel()),
+                 QFileInfo(kModels + "fashion-mnist-cd.safetensors"));
+        QVERIFY2(view->timingText().isEmpty(), qPrintable(view->timingText()));
+        QCOMPARE(classes->currentData().toInt(), 3); // the same ten classes: the choice stays
+        QTemporaryDir elsewhere;
+        QVERIFY(QFile::copy(ect, elsewhere.filePath("my-model.safetensors")));
+        QVERIFY(waitForModel(elsewhere.filePath("my-model.safetensors")));
+        QVERIFY(m_window->modelPanel()->highlightedModel().isEmpty());
+        QVERIFY(waitForModel(ect));
+    }
+
+    // A batch made before a model change is still there, and two batches show side by side.
+    void earlierBatchesStayAndCompare() {
+        GenerateView* view = m_window->generateView();
+        QVERIFY(generateNow(3, 71));
+        const QImage ect71 = view->gallery()->image(0);
+        QVERIFY(waitForModel(kModels + "fashion-mnist-cd.safetensors"));
+        QCOMPARE(view->gallery()->count(), 3); // not cleared by the model change
+        QVERIFY(generateNow(3, 71));
+        BatchHistory* history = view->history();
+        QVERIFY(history->count() >= 2);
+        QCOMPARE(history->batch(0).model, QString("fashion-mnist-cd"));
+        QCOMPARE(history->batch(1).model, QString("fashion-mnist-ect"));
+        QVERIFY2(BatchHistory::label(history->batch(1)).contains("fashion-mnist-ect") &&
+                     BatchHistory::label(history->batch(1)).contains("71"),
+                 qPrintable(BatchHistory::label(history->batch(1))));
+        QVERIFY(!sameImage(view->gallery()->image(0), ect71)); // another model, the same seed
+        history->compareWith(1);
+        QVERIFY(view->comparedGallery()->isVisible());
+        QVERIFY(sameImage(view->comparedGallery()->image(0), ect71));
+        QVERIFY(view->comparedGallery()->x() > view->gallery()->x()); // beside it
+        history->show(1);
+        QVERIFY(sameImage(view->gallery()->image(0), ect71));
+        // Refining a sample of another model's batch says so instead of refining with the wrong model.
+        view->refine(0);
+        QVERIFY2(m_window->lastError().contains("fashion-mnist-ect"), qPrintable(m_window->lastError()));
+        history->compareWith(-1);
+        QVERIFY(!view->comparedGallery()->isVisible());
+        QVERIFY(waitForModel(kModels + "fashion-mnist-ect.safetensors"));
+    }
+
+    // Small ones: the inspector's zoom keys need no click first; the strip under the interpolation counts
+    // frames from 1 like "frame 8 of 16"; Help lists the shortcuts.
+    void inspectorKeysFrameNumbersAndShortcuts() {
+        m_window->showTab(MainWindow::GenerateTab);
+        QVERIFY(generateNow(2, 81));
+        ImageInspector* inspector = m_window->generateView()->inspector();
+        inspector->setZoom(4);
+        m_window->generateView()->generateButton()->setFocus();
+        QWidget* view = inspector->view();
+        QTest::mouseMove(view, view->rect().center());
+        QTRY_COMPARE(m_window->focusWidget(), view);
+        QTest::keyClick(m_window->focusWidget(), Qt::Key_Plus);
+        QVERIFY2(inspector->zoom() > 4, qPrintable(QString::number(inspector->zoom())));
+        // A field being typed in keeps the keyboard.
+        m_window->generateView()->seed()->setFocus();
+        QTest::mouseMove(view, view->rect().center() + QPoint(3, 3));
+        QTest::mouseMove(m_window->generateView()->generateButton());
+        QTest::mouseMove(view, view->rect().center());
+        QCOMPARE(m_window->focusWidget(), m_window->generateView()->seed());
+
+        InterpolationView* interpolation = m_window->interpolationView();
+        interpolation->setSeeds(1, 2, -1);
+        interpolation->frameCount()->setValue(4);
+        QSignalSpy ready(interpolation, &InterpolationView::framesReady);
+        interpolation->compute();
+        QVERIFY(ready.wait(kJobTimeoutMs));
+        interpolation->slider()->setValue(3);
+        QCOMPARE(interpolation->frameCaption(3), QString("4"));
+        QVERIFY2(interpolation->positionText().contains("4 of 4"), qPrintable(interpolation->positionText()));
+
+        const QString shortcuts = m_window->shortcutsHtml();
+        for (const char* expected : {"Ctrl+Return", "Ctrl+Shift+S", "Esc", "Ctrl+E", "Inspector"})
+            QVERIFY2(shortcuts.contains(expected), expected);
+    }
+
+    // A model whose card records its searched schedule opens with it preselected.
+    void theCardsScheduleIsPreselected() {
+        auto file = cm::readSafetensors((kModels + "fashion-mnist-ect.safetensors").toStdString());
+        file.metadata["recommended_schedule"] = R"({"sigmas":[80,1.53933]})";
+        QTemporaryDir dir;
+        const QString path = dir.filePath("searched.safetensors");
+        cm::writeSafetensors(path.toStdString(), file);
+        QVERIFY(waitForModel(path));
+        ScheduleEditor* schedule = m_window->generateView()->scheduleEditor();
+        QCOMPARE(schedule->sigmas(), (QVector<double>{80, 1.53933}));
+        QVERIFY(generateNow(1, 91));
+        QCOMPARE(m_window->generateView()->gallery()->settings(0).value("sigmas").toList().size(), 2);
+        QVERIFY(waitForModel(kModels + "fashion-mnist-ect.safetensors"));
+        // The bundled card has none: the step count stays, the levels are the generic preset's.
+        QCOMPARE(schedule->sigmas().size(), 2);
+        QVERIFY(schedule->sigmas()[1] != 1.53933);
+        schedule->setSteps(1);
+    }
+
+    // Seed and Lock, the edit task and the interpolation settings come back after a restart.
+    void settingsSurviveARestart() {
+        GenerateView* view = m_window->generateView();
+        view->seed()->setValue(1234);
+        view->seedLock()->setChecked(true);
+        m_window->editView()->setOperation(EditView::Colorize);
+        m_window->interpolationView()->setSeeds(5, 6, -1);
+        m_window->interpolationView()->frameCount()->setValue(7);
+        {
+            MainWindow second(QStringList{});
+            QCOMPARE(second.generateView()->seed()->value(), 1234);
+            QVERIFY(second.generateView()->seedLock()->isChecked());
+            QCOMPARE(second.editView()->operation(), EditView::Colorize);
+            QCOMPARE(second.interpolationView()->frameCount()->value(), 7);
+            QCOMPARE(second.interpolationView()->seeds(), qMakePair(quint64(5), quint64(6)));
+        }
+        m_window->editView()->setOperation(EditView::Inpaint);
     }
 
     void eventLoopKeepsRunningDuringALongBatch() {

@@ -10,6 +10,7 @@
 #include "ui/import_settings.h"
 #include "ui/main_window.h"
 #include "ui/sample_gallery.h"
+#include "ui/thumbnails.h"
 
 #include <QAbstractItemView>
 #include <QComboBox>
@@ -195,8 +196,8 @@ class TestImportDialog : public QObject {
         QVERIFY(progress.first().at(1).toLongLong() < total); // reported before the evaluation ended
         const auto image = qvariant_cast<JobResult>(finished.takeFirst().at(0)).images.front();
         QCOMPARE(image.size(), QSize(256, 256));
-        QCOMPARE(SampleGallery::thumbnailSize(image.size(), 3), QSize(192, 192));
-        QCOMPARE(SampleGallery::thumbnailSize(QSize(28, 28), 3), QSize(84, 84));
+        QCOMPARE(thumbnailSize(image.size(), 3), QSize(192, 192));
+        QCOMPARE(thumbnailSize(QSize(28, 28), 3), QSize(84, 84));
 
         // Cancel at the first report: the job ends cancelled, inside its one evaluation.
         QSignalSpy cancelled(&engine, &Engine::cancelled);

@@ -322,18 +322,33 @@ class TestMaskDocument : public QObject {
         QVERIFY(!document.loadImageFile(notes, &error));
         QVERIFY2(error.contains("notes.png"), qPrintable(error));
 
-        const QString huge = m_dir.filePath("huge.png");
-        QImage wide(4100, 8, QImage::Format_Grayscale8);
-        wide.fill(0);
-        QVERIFY(wide.save(huge));
-        error.clear();
-        QVERIFY(!document.loadImageFile(huge, &error));
-        QVERIFY2(error.contains("huge.png") && error.contains("4096"), qPrintable(error));
-
         error.clear();
         QVERIFY(!document.loadImageFile(m_dir.filePath("missing.png"), &error));
         QVERIFY2(error.contains("missing.png"), qPrintable(error));
         QVERIFY(!document.hasImage());
+
+        // A photo larger than the canvas takes is reduced as it is decoded, and says so (it was refused
+        // at 4096 px without a way in; reduced to 2048, enough to paint a mask for a 28-256 px model).
+        const QString huge = m_dir.filePath("huge.jpg");
+        {
+            QImage photo(12000, 9000, QImage::Format_Grayscale8);
+            for (int y = 0; y < photo.height(); ++y) memset(photo.scanLine(y), (y / 900) * 25, size_t(photo.width()));
+            QVERIFY(photo.save(huge, "JPEG", 80));
+        }
+        error.clear();
+        QVERIFY2(document.loadImageFile(huge, &error), qPrintable(error));
+        QCOMPARE(document.image().size(), QSize(2048, 1536));
+        QCOMPARE(document.reducedFrom(), QSize(12000, 9000));
+        QVERIFY(std::abs(qGray(document.image().pixel(100, 1536 * 5 / 10 + 20)) - 125) <= 3); // band 5
+        const QString wideFile = m_dir.filePath("wide.png");
+        QImage wide(MaskDocument::kMaxLoadSide + 4, 8, QImage::Format_Grayscale8);
+        wide.fill(0);
+        QVERIFY(wide.save(wideFile));
+        QVERIFY2(document.loadImageFile(wideFile, &error), qPrintable(error));
+        QCOMPARE(document.image().width(), MaskDocument::kMaxLoadSide);
+        QCOMPARE(document.reducedFrom(), QSize(MaskDocument::kMaxLoadSide + 4, 8));
+        document.setImage(greyPattern());
+        QVERIFY(!document.reducedFrom().isValid());
 
         // Grey content stored as RGB loads as grey; colour stays RGB888.
         const QString greyFile = m_dir.filePath("grey.png");

@@ -36,7 +36,7 @@ fail)
   echo 'cmstudio-cli: --optimizer is adam or radam'
   exit 2 ;;
 interrupt)
-  trap 'echo "interrupted at step 1; checkpoint saved"; exit 130' INT
+  trap 'echo "interrupted at step 2; checkpoint saved"; exit 130' INT
   echo 'train [#...]  25% 1/4'
   while :; do sleep 0.05; done ;;
 stubborn)
@@ -165,8 +165,9 @@ class TestTrainingProcess : public QObject {
         QVERIFY(process->stopRequested());
         QVERIFY(finished.wait(kTimeoutMs));
         QCOMPARE(finished.at(0).at(0).toInt(), 130);
-        QCOMPARE(finished.at(0).at(1).toString(), QString("interrupted at step 1; checkpoint saved"));
-        QCOMPARE(process->stepsDone(), 1L);
+        QCOMPARE(finished.at(0).at(1).toString(), QString("interrupted at step 2; checkpoint saved"));
+        // The trainer finished step 2 after its last progress line (1/4): the count is the checkpoint's.
+        QCOMPARE(process->stepsDone(), 2L);
         QCOMPARE(process->stepsTotal(), 4L); // the trainer's own count, from its progress line
     }
 

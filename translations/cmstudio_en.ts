@@ -2,6 +2,16 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
 <context>
+    <name>BatchHistory</name>
+    <message numerus="yes">
+        <source>#%1 %2 · %3 · %4 · %n image(s)</source>
+        <translation>
+            <numerusform>#%1 %2 · %3 · %4 · %n image</numerusform>
+            <numerusform>#%1 %2 · %3 · %4 · %n images</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>ClassPicker</name>
     <message numerus="yes">
         <source>Type to search %n class(es)</source>
@@ -49,6 +59,30 @@
         <translation>
             <numerusform>Saved %n image to %1</numerusform>
             <numerusform>Saved %n images to %1</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n of the files exist in %1.</source>
+        <translation>
+            <numerusform>%n of the files exists in %1.</numerusform>
+            <numerusform>%n of the files exist in %1.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) could not be saved:</source>
+        <translation>
+            <numerusform>%n image could not be saved:</numerusform>
+            <numerusform>%n images could not be saved:</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ModelPanel</name>
+    <message numerus="yes">
+        <source>, … (%n more)</source>
+        <translation>
+            <numerusform>, … (%n more)</numerusform>
+            <numerusform>, … (%n more)</numerusform>
         </translation>
     </message>
 </context>

@@ -2,6 +2,51 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>BatchHistory</name>
+    <message>
+        <source>The batches of this session: pick one to show it in the gallery</source>
+        <translation>本次会话生成的各批图像：选择一批在图库中显示</translation>
+    </message>
+    <message>
+        <source>Show a second batch beside the first, e.g. the same seeds from another model</source>
+        <translation>在旁边显示另一批，例如另一个模型用相同种子生成的图像</translation>
+    </message>
+    <message>
+        <source>Batch</source>
+        <translation>批次</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>对比</translation>
+    </message>
+    <message>
+        <source>seeds %1–%2</source>
+        <translation>种子 %1–%2</translation>
+    </message>
+    <message>
+        <source>seed %1</source>
+        <translation>种子 %1</translation>
+    </message>
+    <message>
+        <source>1 step</source>
+        <translation>1 步</translation>
+    </message>
+    <message>
+        <source>%1, %2 NFE</source>
+        <translation>%1，%2 次网络求值</translation>
+    </message>
+    <message numerus="yes">
+        <source>#%1 %2 · %3 · %4 · %n image(s)</source>
+        <translation>
+            <numerusform>#%1 %2 · %3 · %4 · %n 张图像</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+</context>
+<context>
     <name>ClassPicker</name>
     <message>
         <source>Random class per image</source>
@@ -28,10 +73,6 @@
 </context>
 <context>
     <name>CurvePlot</name>
-    <message>
-        <source>Drag to pan, scroll to zoom, double-click to fit the curves again</source>
-        <translation>拖动以平移，滚动以缩放，双击使曲线重新适应视图</translation>
-    </message>
     <message>
         <source>Loss by noise quartile (q0 to q3)</source>
         <translation>按噪声四分位划分的损失（q0 至 q3）</translation>
@@ -228,16 +269,8 @@
         <translation>超分辨率倍数；必须能整除模型的图像尺寸</translation>
     </message>
     <message>
-        <source>The noise level of the input, in the model&apos;s [-1, 1] scale</source>
-        <translation>输入图像的噪声水平，以模型的 [-1, 1] 取值范围计</translation>
-    </message>
-    <message>
         <source>Add noise</source>
         <translation>添加噪声</translation>
-    </message>
-    <message>
-        <source>Make a noisy input to try denoising on (undoable)</source>
-        <translation>生成带噪声的输入，用于试验去噪（可撤销）</translation>
     </message>
     <message>
         <source>default</source>
@@ -282,14 +315,6 @@
     <message>
         <source>Factor</source>
         <translation>倍数</translation>
-    </message>
-    <message>
-        <source>Input noise σ</source>
-        <translation>输入噪声 σ</translation>
-    </message>
-    <message>
-        <source>Try with noise σ</source>
-        <translation>试加噪声 σ</translation>
     </message>
     <message>
         <source>Schedule σ</source>
@@ -360,14 +385,6 @@
         <translation>图像为 %1 × %2，但模型处理的是 %3 × %3：请使用“使图像适配模型”。</translation>
     </message>
     <message>
-        <source>Colorization needs an RGB model; %1 is greyscale.</source>
-        <translation>上色需要 RGB 模型；%1 是灰度模型。</translation>
-    </message>
-    <message>
-        <source>The factor %1 does not divide the model&apos;s size %2.</source>
-        <translation>倍数 %1 不能整除模型尺寸 %2。</translation>
-    </message>
-    <message>
         <source>Paint the region to fill with the mask brush first.</source>
         <translation>请先用蒙版画笔涂出要填充的区域。</translation>
     </message>
@@ -386,6 +403,46 @@
     <message>
         <source>Fit to model</source>
         <translation>适配模型</translation>
+    </message>
+    <message>
+        <source>the image</source>
+        <translation>该图像</translation>
+    </message>
+    <message>
+        <source>%1 px</source>
+        <translation>%1 像素</translation>
+    </message>
+    <message>
+        <source>%1 %</source>
+        <translation>%1%</translation>
+    </message>
+    <message>
+        <source>Denoise: the noise level of the image, in the model&apos;s [-1, 1] scale. “Add noise” adds noise of this level first, to try it on a clean image.</source>
+        <translation>去噪：图像的噪声水平（以模型的 [-1, 1] 尺度计）。“添加噪声”会先加上该水平的噪声，以便在干净的图像上试用。</translation>
+    </message>
+    <message>
+        <source>Add Gaussian noise of this σ to the image, to try denoising on it (undoable)</source>
+        <translation>向图像添加该 σ 的高斯噪声，以便试用去噪（可撤销）</translation>
+    </message>
+    <message>
+        <source>Noise σ</source>
+        <translation>噪声 σ</translation>
+    </message>
+    <message>
+        <source>Save result…</source>
+        <translation>保存结果…</translation>
+    </message>
+    <message>
+        <source>Copy result</source>
+        <translation>复制结果</translation>
+    </message>
+    <message>
+        <source>This image has colours: colorizing keeps only its grey levels and replaces them.</source>
+        <translation>此图像是彩色的：上色只保留其灰度，并替换原有颜色。</translation>
+    </message>
+    <message>
+        <source>What the model will see after “Fit image to model”: the centre square at %1 × %1</source>
+        <translation>执行“使图像适应模型”后模型看到的内容：中心正方形，%1 × %1</translation>
     </message>
 </context>
 <context>
@@ -501,6 +558,14 @@
     <message>
         <source>Seed %1. Top: the Heun trajectory&apos;s clean estimates. Bottom: more evaluations. Click one to compare.</source>
         <translation>种子 %1。上排：Heun 轨迹上的干净图像估计。下排：更多次评估。点击其中一张进行对比。</translation>
+    </message>
+    <message>
+        <source>The batch compared with the one on the left</source>
+        <translation>与左侧批次对比的批次</translation>
+    </message>
+    <message>
+        <source>This sample was made by %1; load that model to refine it (%2 is loaded).</source>
+        <translation>此样本由 %1 生成；请加载该模型后再细化（当前加载的是 %2）。</translation>
     </message>
 </context>
 <context>
@@ -700,10 +765,6 @@
         <translation>使用两个所选样本</translation>
     </message>
     <message>
-        <source>Take the seeds of the two samples selected in the Generate gallery</source>
-        <translation>采用“生成”图库中所选两个样本的种子</translation>
-    </message>
-    <message>
         <source>Interpolate</source>
         <translation>插值</translation>
     </message>
@@ -726,10 +787,6 @@
     <message>
         <source>Frames</source>
         <translation>帧数</translation>
-    </message>
-    <message>
-        <source>Class</source>
-        <translation>类别</translation>
     </message>
     <message>
         <source>Video FPS</source>
@@ -786,6 +843,34 @@
     <message>
         <source>%1: the video could not be written</source>
         <translation>%1：无法写入视频</translation>
+    </message>
+    <message>
+        <source>The class of end A (of every frame, unless end B has its own)</source>
+        <translation>端点 A 的类别（除非端点 B 有自己的类别，否则用于每一帧）</translation>
+    </message>
+    <message>
+        <source>Another class at end B</source>
+        <translation>端点 B 使用另一类别</translation>
+    </message>
+    <message>
+        <source>Morph between two classes: the frames blend the class of A into that of B</source>
+        <translation>在两个类别之间渐变：各帧把 A 的类别逐渐混合为 B 的类别</translation>
+    </message>
+    <message>
+        <source>The class of end B</source>
+        <translation>端点 B 的类别</translation>
+    </message>
+    <message>
+        <source>Take the seeds and classes of the two samples selected in the Generate gallery</source>
+        <translation>采用生成图库中所选两个样本的种子和类别</translation>
+    </message>
+    <message>
+        <source>Class A</source>
+        <translation>类别 A</translation>
+    </message>
+    <message>
+        <source>Class B</source>
+        <translation>类别 B</translation>
     </message>
 </context>
 <context>
@@ -877,10 +962,6 @@
         <translation>从 CM Studio 保存的 PNG 中读取种子、类别和调度</translation>
     </message>
     <message>
-        <source>&amp;Save Selected Images…</source>
-        <translation>保存所选图像(&amp;S)…</translation>
-    </message>
-    <message>
         <source>Save &amp;Grid…</source>
         <translation>保存网格图(&amp;G)…</translation>
     </message>
@@ -903,10 +984,6 @@
     <message>
         <source>&amp;Redo</source>
         <translation>重做(&amp;R)</translation>
-    </message>
-    <message>
-        <source>&amp;Copy Selected Image</source>
-        <translation>复制所选图像(&amp;C)</translation>
     </message>
     <message>
         <source>Ctrl+Shift+C</source>
@@ -1016,10 +1093,6 @@
         <source>Save images into</source>
         <translation>将图像保存到</translation>
     </message>
-    <message>
-        <source>%1 exists; not overwritten</source>
-        <translation>%1 已存在；未覆盖</translation>
-    </message>
     <message numerus="yes">
         <source>Saved %n image(s) to %1</source>
         <translation>
@@ -1051,6 +1124,22 @@
         <translation>剩余 %1</translation>
     </message>
     <message>
+        <source>Compute: bfloat16</source>
+        <translation>计算：bfloat16</translation>
+    </message>
+    <message>
+        <source>Compute: float32</source>
+        <translation>计算：float32</translation>
+    </message>
+    <message>
+        <source>Compute in &amp;float32 only</source>
+        <translation>仅用 float32 计算(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Off: bfloat16 where the processor supports it (faster, slightly different images)</source>
+        <translation>关闭时：处理器支持时使用 bfloat16（更快，图像略有不同）</translation>
+    </message>
+    <message>
         <source>Open &amp;Diffusers Folder…</source>
         <translation>打开 &amp;Diffusers 文件夹…</translation>
     </message>
@@ -1065,6 +1154,150 @@
     <message>
         <source>%1 is not a diffusers model folder (it has no model_index.json with unet/config.json)</source>
         <translation>%1 不是 diffusers 模型文件夹（其中没有 model_index.json 及 unet/config.json）</translation>
+    </message>
+    <message>
+        <source>&amp;Save…</source>
+        <translation>保存(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>The selected images, or in the Edit tab the edit result</source>
+        <translation>所选图像；在编辑标签页中则为编辑结果</translation>
+    </message>
+    <message>
+        <source>Save Selected &amp;Images…</source>
+        <translation>保存所选图像(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Save &amp;Edit Result…</source>
+        <translation>保存编辑结果(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Export &amp;Scale</source>
+        <translation>导出缩放(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Saved and copied images are enlarged with whole pixels (nearest neighbour)</source>
+        <translation>保存和复制的图像按整像素放大（最近邻）</translation>
+    </message>
+    <message>
+        <source>%1×</source>
+        <translation>%1×</translation>
+    </message>
+    <message>
+        <source>&amp;Copy Image</source>
+        <translation>复制图像(&amp;C)</translation>
+    </message>
+    <message>
+        <source>The selected sample, or in the Edit tab the edit result</source>
+        <translation>所选样本；在编辑标签页中则为编辑结果</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard Shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Editor: apply the operation</source>
+        <translation>编辑器：执行操作</translation>
+    </message>
+    <message>
+        <source>+ / − / 0</source>
+        <translation>+ / − / 0</translation>
+    </message>
+    <message>
+        <source>Inspector: zoom in, zoom out, fit (with the pointer over the image)</source>
+        <translation>检视器：放大、缩小、适应（指针位于图像上时）</translation>
+    </message>
+    <message>
+        <source>Wheel</source>
+        <translation>滚轮</translation>
+    </message>
+    <message>
+        <source>Inspector and plot: zoom</source>
+        <translation>检视器和图表：缩放</translation>
+    </message>
+    <message>
+        <source>[ / ]</source>
+        <translation>[ / ]</translation>
+    </message>
+    <message>
+        <source>Editor: smaller / larger brush</source>
+        <translation>编辑器：缩小 / 放大画笔</translation>
+    </message>
+    <message>
+        <source>Shift + drag</source>
+        <translation>Shift + 拖动</translation>
+    </message>
+    <message>
+        <source>Editor, rectangle tool: erase the rectangle from the mask</source>
+        <translation>编辑器，矩形工具：从蒙版中擦除该矩形</translation>
+    </message>
+    <message>
+        <source>Double-click</source>
+        <translation>双击</translation>
+    </message>
+    <message>
+        <source>Gallery: refine and inspect the sample; plot: fit the curves</source>
+        <translation>图库：细化并检视样本；图表：使曲线适应视图</translation>
+    </message>
+    <message>
+        <source>Ctrl + click</source>
+        <translation>Ctrl + 单击</translation>
+    </message>
+    <message>
+        <source>Gallery: select several samples (Save Selected, Use two selected samples)</source>
+        <translation>图库：选择多个样本（保存所选、使用两个所选样本）</translation>
+    </message>
+    <message>
+        <source>Keyboard Shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>Save images</source>
+        <translation>保存图像</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n of the files exist in %1.</source>
+        <translation>
+            <numerusform>%1 中已有 %n 个同名文件。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Overwrite</source>
+        <translation>覆盖</translation>
+    </message>
+    <message>
+        <source>Keep both</source>
+        <translation>两者都保留</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n image(s) could not be saved:</source>
+        <translation>
+            <numerusform>%n 张图像未能保存：</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The editor has no image to save</source>
+        <translation>编辑器中没有可保存的图像</translation>
+    </message>
+    <message>
+        <source>The editor has no image to save: open, paste or send one first</source>
+        <translation>编辑器中没有可保存的图像：请先打开、粘贴或发送一张图像</translation>
+    </message>
+    <message>
+        <source>Save edit result</source>
+        <translation>保存编辑结果</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+    <message>
+        <source>The editor has no image to copy</source>
+        <translation>编辑器中没有可复制的图像</translation>
+    </message>
+    <message>
+        <source>%1 is %2 × %3: opened reduced to %4 × %5. “Fit image to model” makes the model&apos;s input from it; the inspector shows that input.</source>
+        <translation>%1 为 %2 × %3：已缩小为 %4 × %5 打开。“使图像适应模型”会由它生成模型的输入；检视器显示该输入。</translation>
     </message>
 </context>
 <context>
@@ -1117,14 +1350,6 @@
         <translation>%1 不是可读取的图像文件（%2）。</translation>
     </message>
     <message>
-        <source>%1 is %2x%3 pixels; the canvas takes images up to %4x%4.</source>
-        <translation>%1 为 %2x%3 像素；画布最多接受 %4x%4 的图像。</translation>
-    </message>
-    <message>
-        <source>%1 could not be decoded: %2</source>
-        <translation>无法解码 %1：%2</translation>
-    </message>
-    <message>
         <source>Set mask</source>
         <translation>设置蒙版</translation>
     </message>
@@ -1155,6 +1380,10 @@
     <message>
         <source>Mask stroke</source>
         <translation>蒙版笔触</translation>
+    </message>
+    <message>
+        <source>%1 could not be decoded: %2 (a %3 × %4 image that cannot be decoded reduced may need more memory than the %5 MB images may take; save it smaller or as JPEG)</source>
+        <translation>无法解码 %1：%2（无法缩小解码的 %3 × %4 图像可能需要超过图像可用的 %5 MB 内存；请将其另存为更小的图像或 JPEG）</translation>
     </message>
 </context>
 <context>
@@ -1263,6 +1492,12 @@
         <source>Notes</source>
         <translation>备注</translation>
     </message>
+    <message numerus="yes">
+        <source>, … (%n more)</source>
+        <translation>
+            <numerusform>，…（另有 %n 个）</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>QObject</name>
@@ -1276,10 +1511,6 @@
     <message>
         <source>Generated samples. Double-click to refine one; right-click for more.</source>
         <translation>生成的样本。双击以细化样本；右键单击查看更多操作。</translation>
-    </message>
-    <message>
-        <source>Thumbnail zoom (nearest-neighbour, whole pixels)</source>
-        <translation>缩略图缩放（最近邻插值，整数倍像素）</translation>
     </message>
     <message>
         <source>Zoom</source>
@@ -1304,6 +1535,22 @@
     <message>
         <source>Seed %1</source>
         <translation>种子 %1</translation>
+    </message>
+    <message>
+        <source>Thumbnail size: whole-pixel zoom for small images, quarters of large ones</source>
+        <translation>缩略图大小：小图按整像素放大，大图按四分之一步进缩放</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>适应</translation>
+    </message>
+    <message>
+        <source>The largest whole zoom at which the batch fits the gallery; it grows with the window</source>
+        <translation>让整批图像放进图库的最大整数缩放；随窗口变大而变大</translation>
+    </message>
+    <message>
+        <source>%1 px</source>
+        <translation>%1 像素</translation>
     </message>
 </context>
 <context>
@@ -1804,6 +2051,14 @@
         <source>Model files (*.safetensors)</source>
         <translation>模型文件 (*.safetensors)</translation>
     </message>
+    <message>
+        <source>Load model</source>
+        <translation>加载模型</translation>
+    </message>
+    <message>
+        <source>Open the model this run wrote, to generate with it</source>
+        <translation>打开本次训练写出的模型，用它来生成</translation>
+    </message>
 </context>
 <context>
     <name>TrainingLog</name>
@@ -2088,6 +2343,24 @@
     <message>
         <source>PNG images (*.png)</source>
         <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>Plot: drag to pan, scroll to zoom, double-click to fit.</source>
+        <translation>图表：拖动以平移，滚动以缩放，双击以适应曲线。</translation>
+    </message>
+    <message>
+        <source>Samples of the model as it trains, from fixed seeds (the trainer&apos;s --preview-every); they are the same noises at every preview</source>
+        <translation>训练过程中模型的样本，来自固定种子（训练器的 --preview-every）；每次预览使用相同的噪声</translation>
+    </message>
+    <message>
+        <source>Latest samples:</source>
+        <translation>最新样本：</translation>
+    </message>
+    <message>
+        <source>%1
+%2</source>
+        <translation>%1
+%2</translation>
     </message>
 </context>
 <context>

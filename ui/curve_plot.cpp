@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include <sys/stat.h>
+
 const QString CurvePlot::kLossQuartiles = QStringLiteral("loss_q0..q3");
 
 namespace {
@@ -62,7 +64,7 @@ CurvePlot::CurvePlot(QWidget* parent)
 
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->setMouseTracking(true);
-    m_plot->setToolTip(tr("Drag to pan, scroll to zoom, double-click to fit the curves again"));
+    // No tooltip: it would lie over the hover read-out. The hint is in the Training view's status line.
     m_plot->addLayer(QStringLiteral("raw"), m_plot->layer(QStringLiteral("main")), QCustomPlot::limBelow);
 
     QFont small = font();
@@ -264,9 +266,13 @@ void CurvePlot::rebuild() {
     m_plot->yAxis->setLabel(seriesLabel(m_series) + (m_logY ? tr(" (log scale)") : QString()));
     m_plot->yAxis->setScaleType(m_logY ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
     if (m_logY) {
-        m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
-        m_plot->yAxis->setNumberFormat(QStringLiteral("eb"));
-        m_plot->yAxis->setNumberPrecision(0);
+        // A label at every decade (the default count skipped every other one), written 0.01, 0.1, 1, 10.
+        auto ticker = QSharedPointer<QCPAxisTickerLog>::create();
+        ticker->setTickCount(16);
+        ticker->setSubTickCount(8);
+        m_plot->yAxis->setTicker(ticker);
+        m_plot->yAxis->setNumberFormat(QStringLiteral("g"));
+        m_plot->yAxis->setNumberPrecision(3);
     } else {
         m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
         m_plot->yAxis->setNumberFormat(QStringLiteral("gb"));
@@ -457,6 +463,15 @@ bool CurvePlot::exportTo(const QString& path, bool pdf, QString* error) {
             : m_plot->savePng(temporary.fileName(), size.width(), size.height(), 2.0);
     if (!written || QFileInfo(temporary.fileName()).size() == 0)
         return failed(tr("cannot write %1: rendering the %2 failed").arg(path, pdf ? tr("PDF") : tr("PNG")));
+    // A temporary file is created 0600; the export gets the mode of the file it replaces, or the one any
+    // new file of the user gets (0666 less the umask).
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    struct stat existing {};
+    const bool replacing = ::stat(QFile::encodeName(path).constData(), &existing) == 0;
+    const mode_t mode = replacing ? (existing.st_mode & 07777) : (0666 & ~mask);
+    if (::chmod(QFile::encodeName(temporary.fileName()).constData(), mode) != 0)
+        return failed(tr("cannot write %1: %2").arg(path, QString::fromLocal8Bit(std::strerror(errno))));
     // rename(2) replaces an existing file in one step.
     if (std::rename(QFile::encodeName(temporary.fileName()).constData(),
                     QFile::encodeName(path).constData()) != 0)

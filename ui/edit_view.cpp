@@ -2,6 +2,7 @@
 
 #include "class_picker.h"
 #include "engine.h"
+#include "remembered_splitter.h"
 #include "image_convert.h"
 #include "image_inspector.h"
 #include "mask_canvas.h"
@@ -13,10 +14,13 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QFileInfo>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSettings>
@@ -27,9 +31,14 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 
+#include "core/edit_input.h"
+#include "core/error.h"
+
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace {
 
@@ -66,16 +75,17 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     // Tools
     auto* toolBox = new QGroupBox(tr("Tools"));
     auto* toolLayout = new QVBoxLayout(toolBox);
-    auto* toolRow = new QHBoxLayout;
+    auto* toolRow = new QGridLayout; // two by two: the column stays narrow at 1024 px
     auto* tools = new QButtonGroup(this);
     for (MaskCanvas::Tool tool : {MaskCanvas::MaskBrush, MaskCanvas::Eraser, MaskCanvas::Rectangle, MaskCanvas::ColourBrush}) {
         auto* button = new QToolButton;
+        button->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
         button->setText(MaskCanvas::toolName(tool));
         button->setToolTip(MaskCanvas::toolToolTip(tool));
         button->setCheckable(true);
         button->setChecked(tool == m_canvas->tool());
         tools->addButton(button, int(tool));
-        toolRow->addWidget(button);
+        toolRow->addWidget(button, int(tools->buttons().size() - 1) / 2, int(tools->buttons().size() - 1) % 2);
     }
     connect(tools, &QButtonGroup::idClicked, this, [this](int id) { m_canvas->setTool(MaskCanvas::Tool(id)); });
     toolLayout->addLayout(toolRow);
@@ -90,8 +100,20 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     m_hardness->setToolTip(tr("100: a hard edge; lower values fade the brush towards its rim"));
     m_colour = new QPushButton(tr("Colour…"));
     m_colour->setToolTip(tr("The colour of the colour brush (stroke-guided editing)"));
-    brushForm->addRow(tr("Size"), m_brushSize);
-    brushForm->addRow(tr("Hardness"), m_hardness);
+    // Each slider shows its value beside it.
+    auto withValue = [this](QSlider* slider, auto text) {
+        auto* row = new QHBoxLayout;
+        auto* value = new QLabel;
+        value->setMinimumWidth(value->fontMetrics().horizontalAdvance(QStringLiteral("100 %")));
+        const auto show = [value, text](int v) { value->setText(text(v)); };
+        show(slider->value());
+        connect(slider, &QSlider::valueChanged, value, show);
+        row->addWidget(slider, 1);
+        row->addWidget(value);
+        return row;
+    };
+    brushForm->addRow(tr("Size"), withValue(m_brushSize, [](int v) { return tr("%1 px").arg(v); }));
+    brushForm->addRow(tr("Hardness"), withValue(m_hardness, [](int v) { return tr("%1 %").arg(v); }));
     brushForm->addRow(tr("Stroke colour"), m_colour);
     toolLayout->addLayout(brushForm);
     auto* maskRow = new QHBoxLayout;
@@ -109,6 +131,7 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     auto* opForm = new QFormLayout(opBox);
     m_operation = new QComboBox;
     for (Operation op : {Inpaint, Colorize, SuperResolve, Stroke, Denoise}) m_operation->addItem(operationLabel(op), int(op));
+    m_operation->setCurrentIndex(std::max(0, m_operation->findData(QSettings().value("edit/operation", int(Inpaint)))));
     m_factor = new QComboBox;
     for (int f : {2, 4, 8}) m_factor->addItem(QString("%1×").arg(f), f);
     m_factor->setCurrentIndex(1);
@@ -117,16 +140,14 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     m_sigma->setRange(0.01, 80);
     m_sigma->setDecimals(3);
     m_sigma->setValue(0.2);
-    m_sigma->setToolTip(tr("The noise level of the input, in the model's [-1, 1] scale"));
-    m_noiseSigma = new QDoubleSpinBox;
-    m_noiseSigma->setRange(0.01, 2);
-    m_noiseSigma->setDecimals(2);
-    m_noiseSigma->setValue(0.2);
-    auto* addNoiseButton = new QPushButton(tr("Add noise"));
-    addNoiseButton->setToolTip(tr("Make a noisy input to try denoising on (undoable)"));
+    m_sigma->setToolTip(tr("Denoise: the noise level of the image, in the model's [-1, 1] scale. "
+                           "“Add noise” adds noise of this level first, to try it on a clean image."));
+    // One control for the level: the one denoising removes, and the one "Add noise" adds to try it.
+    m_addNoise = new QPushButton(tr("Add noise"));
+    m_addNoise->setToolTip(tr("Add Gaussian noise of this σ to the image, to try denoising on it (undoable)"));
     auto* noiseRow = new QHBoxLayout;
-    noiseRow->addWidget(m_noiseSigma, 1);
-    noiseRow->addWidget(addNoiseButton);
+    noiseRow->addWidget(m_sigma, 1);
+    noiseRow->addWidget(m_addNoise);
     m_sigmas = new QLineEdit;
     m_sigmas->setPlaceholderText(tr("default"));
     m_sigmas->setToolTip(tr("Decreasing noise levels, comma-separated; empty: the task's default schedule"));
@@ -144,8 +165,7 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     m_applyPreview->setEnabled(false);
     opForm->addRow(tr("Task"), m_operation);
     opForm->addRow(tr("Factor"), m_factor);
-    opForm->addRow(tr("Input noise σ"), m_sigma);
-    opForm->addRow(tr("Try with noise σ"), noiseRow);
+    opForm->addRow(tr("Noise σ"), noiseRow);
     opForm->addRow(tr("Schedule σ"), m_sigmas);
     opForm->addRow(tr("Seed"), m_seed);
     opForm->addRow(tr("Class"), m_class);
@@ -169,8 +189,9 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     auto* scroll = new QScrollArea;
     scroll->setWidget(controls);
     scroll->setWidgetResizable(true);
-    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    scroll->setMinimumWidth(controls->sizeHint().width() + 20);
+    // The controls may get narrower than they would like (a horizontal scroll bar then), so that at
+    // 1024 x 700 the canvas keeps most of the width.
+    scroll->setMinimumWidth(std::min(controls->sizeHint().width() + 20, 280));
 
     auto* canvasPane = new QWidget;
     auto* canvasLayout = new QVBoxLayout(canvasPane);
@@ -182,9 +203,12 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     splitter->addWidget(scroll);
     splitter->addWidget(canvasPane);
     splitter->addWidget(m_preview);
+    splitter->setChildrenCollapsible(false);
+    splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 3);
     splitter->setStretchFactor(2, 2);
-    splitter->setSizes({360, 520, 420});
+    splitter->setSizes({controls->sizeHint().width() + 20, 560, 380});
+    rememberSplitterSizes(splitter, "edit/splitter");
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(splitter);
 
@@ -206,8 +230,26 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     connect(invert, &QPushButton::clicked, m_document, &MaskDocument::invertMask);
     connect(clear, &QPushButton::clicked, m_document, &MaskDocument::clearMask);
     connect(showMask, &QCheckBox::toggled, m_canvas, &MaskCanvas::setMaskVisible);
+    connect(m_canvas, &MaskCanvas::maskVisibleChanged, showMask, &QCheckBox::setChecked);
+    connect(m_canvas, &MaskCanvas::maskEditing, this, [this] { m_canvas->setMaskVisible(true); });
+    m_canvas->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_canvas, &QWidget::customContextMenuRequested, this, [this](const QPoint& at) {
+        if (!m_document->hasImage()) return;
+        QMenu menu(this);
+        menu.addAction(tr("Save result…"), this, &EditView::saveRequested);
+        menu.addAction(tr("Copy result"), this, &EditView::copyRequested);
+        menu.exec(m_canvas->mapToGlobal(at));
+    });
+    connect(m_live, &QCheckBox::toggled, this, [this](bool on) {
+        if (!on) m_canvas->setPreview(QImage());
+    });
+    connect(m_operation, &QComboBox::currentIndexChanged, this, [this] {
+        if (operation() != Inpaint) m_canvas->setPreview(QImage());
+    });
     connect(m_operation, &QComboBox::currentIndexChanged, this, &EditView::updateControls);
-    connect(addNoiseButton, &QPushButton::clicked, this, &EditView::addNoise);
+    connect(m_operation, &QComboBox::currentIndexChanged, this,
+            [this] { QSettings().setValue("edit/operation", m_operation->currentData()); });
+    connect(m_addNoise, &QPushButton::clicked, this, &EditView::addNoise);
     connect(m_apply, &QPushButton::clicked, this, &EditView::apply);
     connect(m_applyPreview, &QPushButton::clicked, this, &EditView::applyPreview);
     connect(fit, &QPushButton::clicked, this, &EditView::fitToModel);
@@ -241,6 +283,7 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     connect(m_engine, &Engine::failed, this, [liveEnded](int job, JobKind, const QString&) { liveEnded(job); });
     connect(m_engine, &Engine::cancelled, this, [liveEnded](int job, JobKind) { liveEnded(job); });
     connect(m_document, &MaskDocument::imageChanged, this, &EditView::updateControls);
+    connect(m_document, &MaskDocument::imageChanged, this, &EditView::showWhatTheModelSees);
     connect(m_document, &MaskDocument::maskChanged, this, &EditView::updateControls);
     connect(m_engine, &Engine::finished, this, &EditView::onFinished);
     connect(m_engine, &Engine::failed, this, [this](int job, JobKind, const QString& message) {
@@ -265,27 +308,45 @@ void EditView::setModel(const ModelInfo& model) {
     m_class->setClasses(model, false);
     if (!model.consistency) m_live->setChecked(false);
     updateControls();
+    showWhatTheModelSees(); // an image opened before the model (from the command line)
+}
+
+QImage EditView::resultImage() const { return m_document->image(); }
+
+QVariantMap EditView::resultSettings() const {
+    QVariantMap settings = m_sourceSettings;
+    for (auto it = m_editSettings.begin(); it != m_editSettings.end(); ++it) settings[it.key()] = it.value();
+    if (!m_editSettings.isEmpty()) settings["editedFrom"] = m_sourceSettings;
+    return settings;
 }
 
 void EditView::openImage(const QImage& image, const QVariantMap& settings) {
     m_document->setImage(image);
+    m_sourceSettings = settings;
+    m_editSettings.clear();
     if (settings.contains("seed")) m_seed->setValue(int(settings.value("seed").toString().toLongLong()));
     if (settings.contains("class")) {
         m_class->setLabel(settings.value("class").toInt());
     }
     m_preview->clear();
     m_previewImage = QImage();
+    showWhatTheModelSees();
     m_applyPreview->setEnabled(false);
     updateControls();
 }
 
 bool EditView::openImageFile(const QString& path, QString* error) {
     if (!m_document->loadImageFile(path, error)) return false;
+    m_sourceSettings = {{"source", QFileInfo(path).fileName()}};
+    m_editSettings.clear();
     m_preview->clear();
     m_previewImage = QImage();
+    showWhatTheModelSees();
     updateControls();
     return true;
 }
+
+EditView::Operation EditView::operation() const { return Operation(m_operation->currentData().toInt()); }
 
 void EditView::setOperation(Operation operation) { m_operation->setCurrentIndex(m_operation->findData(int(operation))); }
 
@@ -298,8 +359,11 @@ void EditView::updateControls() {
     const auto operation = Operation(m_operation->currentData().toInt());
     m_factor->setEnabled(operation == SuperResolve);
     m_sigma->setEnabled(operation == Denoise);
+    m_addNoise->setEnabled(operation == Denoise && m_document->hasImage());
     m_sigmas->setEnabled(operation != Denoise);
-    m_live->setEnabled(operation == Inpaint && m_model.consistency);
+    // Shown only where it exists (it was disabled but still checked on the other tasks).
+    m_live->setVisible(operation == Inpaint);
+    m_live->setEnabled(m_model.consistency);
     m_applyPreview->setEnabled(!m_previewImage.isNull());
     cm::EditParams params;
     QString reason;
@@ -309,8 +373,14 @@ void EditView::updateControls() {
         m_hint->setText(tr("Open, paste or drop an image, or send one from the gallery."));
     else if (!ready && !reason.isEmpty())
         m_hint->setText(reason);
+    else if (operation == Colorize && !m_document->image().isGrayscale())
+        m_hint->setText(tr("This image has colours: colorizing keeps only its grey levels and replaces them."));
     else
         m_hint->setText(QString());
+    // "The image is 64 × 64 but the model works on 28 × 28" goes once the image fits (and the like; the
+    // hint under the form then names what is still missing, if anything).
+    if (!m_requestError.isEmpty() && (ready || reason != m_requestError))
+        emit errorResolved(std::exchange(m_requestError, QString()));
 }
 
 bool EditView::buildRequest(cm::EditParams& params, QString* error) const {
@@ -322,15 +392,8 @@ bool EditView::buildRequest(cm::EditParams& params, QString* error) const {
     if (!m_model.consistency) return fail(tr("Zero-shot editing needs a consistency model; %1 is a denoiser.").arg(m_model.name));
     if (!m_document->hasImage()) return fail(tr("Open an image first."));
     const QImage image = m_document->image();
-    const int size = m_model.imageSize;
     const auto operation = Operation(m_operation->currentData().toInt());
     const int factor = m_factor->currentData().toInt();
-    const bool lowResolutionInput = operation == SuperResolve && image.width() == size / factor && image.height() == size / factor;
-    if (!lowResolutionInput && (image.width() != size || image.height() != size))
-        return fail(tr("The image is %1 × %2 but the model works on %3 × %3: use “Fit image to model”.")
-                        .arg(image.width())
-                        .arg(image.height())
-                        .arg(size));
     switch (operation) {
     case Inpaint: params.task = cm::EditTask::Inpaint; break;
     case Colorize: params.task = cm::EditTask::Colorize; break;
@@ -338,36 +401,29 @@ bool EditView::buildRequest(cm::EditParams& params, QString* error) const {
     case Stroke: params.task = cm::EditTask::Stroke; break;
     case Denoise: return fail(QString());
     }
-    if (operation == Colorize && m_model.channels != 3)
-        return fail(tr("Colorization needs an RGB model; %1 is greyscale.").arg(m_model.name));
-    if (operation == SuperResolve && size % factor != 0)
-        return fail(tr("The factor %1 does not divide the model's size %2.").arg(factor).arg(size));
+    params.factor = factor;
     if (operation == Inpaint) {
         const cv::Mat mask = qImageTo8U(m_document->mask(), 1);
-        const int filled = cv::countNonZero(mask);
-        if (filled == 0) return fail(tr("Paint the region to fill with the mask brush first."));
+        if (cv::countNonZero(mask) == 0) return fail(tr("Paint the region to fill with the mask brush first."));
         params.masks = {mask};
     }
-    cv::Mat input;
-    if (operation == Colorize) {
-        // Rec. 601 luminance, the direction the colour operator keeps (Qt's own grey weights differ).
-        if (image.format() == QImage::Format_Grayscale8)
-            input = qImageToMat(image, 1);
-        else
-            cv::cvtColor(qImageToMat(image, 3), input, cv::COLOR_RGB2GRAY);
-    } else if (operation == SuperResolve) {
-        const cv::Mat full = qImageToMat(image, m_model.channels);
-        if (lowResolutionInput) {
-            input = full;
-        } else {
-            // A full-size image is reduced to its patch means: the low-resolution input the operator keeps.
-            cv::resize(full, input, cv::Size(size / factor, size / factor), 0, 0, cv::INTER_AREA);
-        }
-        params.factor = factor;
-    } else {
-        input = qImageToMat(image, m_model.channels);
+    try {
+        // The engine's one rule for edit inputs (size, channels, luminance for colorize, patch means).
+        const int channels = image.format() == QImage::Format_Grayscale8 ? 1 : 3;
+        cm::NetworkConfig network;
+        network.imageSize = m_model.imageSize;
+        network.channels = m_model.channels;
+        params.images = {cm::prepareEditInput(params.task, qImageTo8U(image, channels), network, factor, false,
+                                              tr("the image").toStdString())
+                             .image};
+    } catch (const cm::Error& e) {
+        if (e.kind() == cm::ErrorKind::Shape)
+            return fail(tr("The image is %1 × %2 but the model works on %3 × %3: use “Fit image to model”.")
+                            .arg(image.width())
+                            .arg(image.height())
+                            .arg(m_model.imageSize));
+        return fail(QString::fromStdString(e.what()));
     }
-    params.images = {input};
     const QStringList parts = m_sigmas->text().split(',', Qt::SkipEmptyParts);
     for (const QString& part : parts) {
         bool ok = false;
@@ -397,11 +453,13 @@ void EditView::apply() {
     cm::EditParams params;
     QString error;
     if (!buildRequest(params, &error)) {
+        m_requestError = error;
         emit errorOccurred(error);
         return;
     }
     m_applyJob = m_engine->edit(params, false);
 }
+
 
 void EditView::requestLivePreview() {
     if (!m_live->isChecked() || Operation(m_operation->currentData().toInt()) != Inpaint) return;
@@ -428,6 +486,8 @@ void EditView::onFinished(const JobResult& result) {
         m_liveInputs.erase(m_liveInputs.begin(), std::next(inputs));
         m_previewImage = compositeKept(source, result.images.front(), mask);
         m_preview->setComparison(source, m_previewImage);
+        // On the canvas being painted too, while its image is the one the preview was made from.
+        if (source == m_document->image()) m_canvas->setPreview(m_previewImage);
         m_applyPreview->setEnabled(true);
         ++m_liveUpdates;
         emit previewUpdated();
@@ -435,6 +495,9 @@ void EditView::onFinished(const JobResult& result) {
         QImage image = result.images.front();
         if (m_runningOperation == Inpaint) image = compositeKept(m_applySource, image, m_applyMask);
         m_document->applyResult(image, operationLabel(m_runningOperation));
+        m_editSettings = result.settings;
+        m_editSettings["task"] = operationLabel(m_runningOperation);
+        m_canvas->setMaskVisible(false); // the result, not the mask over it; painting shows it again
         m_preview->setComparison(m_applySource.size() == image.size() ? m_applySource
                                                                        : m_applySource.scaled(image.size(), Qt::IgnoreAspectRatio, Qt::FastTransformation),
                                  image);
@@ -445,27 +508,34 @@ void EditView::onFinished(const JobResult& result) {
 void EditView::applyPreview() {
     if (m_previewImage.isNull()) return;
     m_document->applyResult(m_previewImage, tr("Live inpaint"));
+    m_canvas->setMaskVisible(false);
+}
+
+QImage EditView::fittedToModel(const QImage& image) const {
+    if (image.isNull() || m_model.imageSize <= 0) return {};
+    return matToQImage(cm::fitSquare(qImageTo8U(image, m_model.channels), m_model.imageSize));
 }
 
 void EditView::fitToModel() {
     if (!m_document->hasImage() || m_model.imageSize <= 0) return;
+    m_document->applyResult(fittedToModel(m_document->image()), tr("Fit to model"));
+}
+
+void EditView::showWhatTheModelSees() {
+    // An image of another size than the model's: the inspector shows what "Fit image to model" makes of
+    // it (the centre square at the model's size), the input the operations will work on.
     const QImage image = m_document->image();
-    const int side = std::min(image.width(), image.height());
-    const QImage square = image.copy((image.width() - side) / 2, (image.height() - side) / 2, side, side);
     const int size = m_model.imageSize;
-    // Area averaging when shrinking (no aliasing); smooth interpolation when enlarging.
-    const cv::Mat mat = qImageToMat(square, m_model.channels);
-    cv::Mat resized;
-    cv::resize(mat, resized, cv::Size(size, size), 0, 0, side > size ? cv::INTER_AREA : cv::INTER_CUBIC);
-    m_document->applyResult(matToQImage(resized), tr("Fit to model"));
+    if (image.isNull() || size <= 0 || (image.width() == size && image.height() == size)) return;
+    m_preview->setImage(fittedToModel(image));
+    m_preview->setToolTip(tr("What the model will see after “Fit image to model”: the centre square at %1 × %1")
+                              .arg(size));
 }
 
 void EditView::addNoise() {
     if (!m_document->hasImage()) return;
     const int channels = m_document->image().format() == QImage::Format_Grayscale8 ? 1 : 3;
     const std::vector<cv::Mat> noisy =
-        cm::addNoise({qImageToMat(m_document->image(), channels)}, m_noiseSigma->value(), quint64(m_seed->value()));
+        cm::addNoise({qImageToMat(m_document->image(), channels)}, m_sigma->value(), quint64(m_seed->value()));
     m_document->applyResult(matToQImage(noisy.front()), tr("Add noise"));
-    m_sigma->setValue(m_noiseSigma->value());
-    setOperation(Denoise);
 }

@@ -40,6 +40,7 @@ class EditView : public QWidget {
     bool openImageFile(const QString& path, QString* error);
 
     void setOperation(Operation operation);
+    Operation operation() const;
     void apply();       // runs the chosen operation on the canvas image
     void fitToModel();  // undoable: centre-crop to a square and resize to the model's size
     void addNoise();    // undoable: N(0, sigma^2) noise on the canvas image (a demonstration input)
@@ -47,6 +48,10 @@ class EditView : public QWidget {
     void setLive(bool live);
 
     MaskCanvas* canvas() const { return m_canvas; }
+    // The canvas image (the edit result) and what made it: the last operation's settings (task, seed,
+    // sigmas, model) on top of the settings the image came with; for the PNG's text chunks.
+    QImage resultImage() const;
+    QVariantMap resultSettings() const;
     ImageInspector* preview() const { return m_preview; }
     QImage previewImage() const { return m_previewImage; }
     int liveUpdates() const { return m_liveUpdates; } // live previews shown so far
@@ -55,6 +60,10 @@ class EditView : public QWidget {
 
   signals:
     void errorOccurred(const QString& message);
+    void saveRequested(); // the canvas's context menu
+    void copyRequested();
+    // The request error last reported no longer holds (the image was fitted, an operation changed...).
+    void errorResolved(const QString& message);
     void applied(const QString& operation, double seconds);
     void previewUpdated();
 
@@ -64,6 +73,8 @@ class EditView : public QWidget {
     void requestLivePreview();
     void onFinished(const JobResult& result);
     void updateControls();
+    QImage fittedToModel(const QImage& image) const; // centre square at the model's size
+    void showWhatTheModelSees();
     QString operationLabel(Operation operation) const;
 
     Engine* m_engine;
@@ -83,6 +94,9 @@ class EditView : public QWidget {
     QImage m_applySource; // the canvas image the running operation started from
     QImage m_applyMask;
     QTimer m_liveDebounce;
+    QString m_requestError;
+    QVariantMap m_sourceSettings; // what the opened image carried (a generated sample's seed, class...)
+    QVariantMap m_editSettings;   // the last applied operation's // the reason apply() last refused to run, until a request would run
 
     QComboBox* m_operation = nullptr;
     QSlider* m_brushSize = nullptr;
@@ -90,7 +104,7 @@ class EditView : public QWidget {
     QPushButton* m_colour = nullptr;
     QComboBox* m_factor = nullptr;
     QDoubleSpinBox* m_sigma = nullptr;
-    QDoubleSpinBox* m_noiseSigma = nullptr;
+    QPushButton* m_addNoise = nullptr;
     QLineEdit* m_sigmas = nullptr;
     QSpinBox* m_seed = nullptr;
     ClassPicker* m_class = nullptr;

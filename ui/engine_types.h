@@ -24,12 +24,19 @@ struct ModelInfo {
     double sigmaMax = 80.0;
     double rho = 7.0;
     qint64 parameters = 0;
+    int progressUnitsPerEvaluation = 1; // progress counts blocks of a large network (cm::ProgressFn)
     QString recipe;
     QString trainingJson;
     qint64 trainingSteps = 0;
     QString dataset;
     QString notes;
     QVector<double> inpaintSigmas; // the engine's default inpainting schedule for this model
+    // The schedule the card recommends (searched for the model, or the published one): noise levels, or
+    // ts indices on a grid of recommendedGrid points; Heun points for a denoiser. Empty / 0: none.
+    QVector<double> recommendedSigmas;
+    QVector<int> recommendedTs;
+    int recommendedGrid = 0;
+    int recommendedHeunPoints = 0;
 };
 
 enum class JobKind { LoadModel, InspectImport, Generate, Chain, Edit, Denoise, Interpolate };

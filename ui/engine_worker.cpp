@@ -8,6 +8,7 @@
 
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QLocale>
 
 namespace {
 
@@ -42,6 +43,7 @@ ModelInfo describe(const cm::Model& model, const QString& path) {
     info.sigmaMax = card.noise.sigmaMax;
     info.rho = card.noise.rho;
     info.parameters = model.parameterCount();
+    info.progressUnitsPerEvaluation = model.progressUnitsPerEvaluation();
     info.recipe = QString::fromStdString(card.recipe);
     info.trainingJson = QString::fromStdString(card.trainingJson);
     info.trainingSteps = card.trainingSteps;
@@ -49,6 +51,10 @@ ModelInfo describe(const cm::Model& model, const QString& path) {
     info.notes = QString::fromStdString(card.notes);
     if (info.consistency && !info.pointModel)
         info.inpaintSigmas = toQVector(cm::defaultEditSigmas(cm::EditTask::Inpaint, card));
+    info.recommendedSigmas = toQVector(card.recommended.sigmas);
+    for (int t : card.recommended.ts) info.recommendedTs.push_back(t);
+    info.recommendedGrid = card.recommended.steps;
+    info.recommendedHeunPoints = card.recommended.heunPoints;
     return info;
 }
 
@@ -129,11 +135,11 @@ void EngineWorker::inspectImport(int job, const QString& path, const cm::ImportO
         for (const auto& line : imported.inferred) report.inferred << QString::fromStdString(line);
         for (const auto& line : imported.assumed) report.assumed << QString::fromStdString(line);
         const cm::ModelCard& card = imported.card;
-        report.summary = QString::fromStdString(std::string(cm::modelKindName(card.kind)) + ", " +
-                                                std::to_string(card.network.imageSize) + " px, " +
-                                                std::to_string(card.network.parameterCount()) + " parameters" +
-                                                (card.recommended.empty() ? std::string()
-                                                                          : ", " + card.recommended.describe()));
+        report.summary = QString::fromUtf8(cm::modelKindName(card.kind)) + ", " +
+                         QString::number(card.network.imageSize) + " px, " +
+                         QLocale().toString(qlonglong(card.network.parameterCount())) + " parameters" +
+                         (card.recommended.empty() ? QString()
+                                                   : ", " + QString::fromStdString(card.recommended.describe()));
         report.ok = true;
         m_inspected = Inspected{path, options, std::move(imported)};
     } catch (const std::exception& error) {
@@ -283,6 +289,7 @@ void EngineWorker::interpolate(int job, const cm::InterpolationParams& params, c
         result.settings["seedB"] = QString::number(params.seedB);
         result.settings["frames"] = params.frames;
         result.settings["class"] = params.conditioning.sharedClass();
+        if (!params.conditioningB.classLabels.empty()) result.settings["classB"] = params.conditioningB.sharedClass();
         return result;
     });
 }

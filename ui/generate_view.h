@@ -9,6 +9,7 @@
 
 #include <QWidget>
 
+class BatchHistory;
 class Engine;
 class ImageInspector;
 class QCheckBox;
@@ -16,6 +17,7 @@ class QComboBox;
 class QLabel;
 class QPushButton;
 class QSpinBox;
+class QSplitter;
 class SampleGallery;
 class ScheduleEditor;
 class ThumbnailStrip;
@@ -34,6 +36,8 @@ class GenerateView : public QWidget {
     void applySettings(const QVariantMap& settings); // "reuse these settings" from a PNG
 
     SampleGallery* gallery() const { return m_gallery; }
+    SampleGallery* comparedGallery() const { return m_compare; } // hidden unless comparing
+    BatchHistory* history() const { return m_history; }
     ImageInspector* inspector() const { return m_inspector; }
     ThumbnailStrip* chainStrip() const { return m_chain; }
     ThumbnailStrip* stepsStrip() const { return m_steps; }
@@ -43,14 +47,21 @@ class GenerateView : public QWidget {
     ClassPicker* classPicker() const { return m_class; }
     ScheduleEditor* scheduleEditor() const { return m_schedule; }
     QPushButton* generateButton() const { return m_generate; }
+    QString timingText() const; // "16 images in 0.05 s; ..." of the last batch, empty after a model change
+    QString chainCaption() const;
 
   signals:
     void generated(int count, double seconds);
     void errorOccurred(const QString& message);
+    // The form error last reported by errorOccurred() no longer holds (the schedule was corrected).
+    void errorResolved(const QString& message);
     void sendToEditorRequested(const QImage& image, const QVariantMap& settings);
 
   private:
     void onFinished(const JobResult& result);
+    void endGeneration(bool produced);
+    void clearRefinePanel();
+    void showBatch(int index);
     void showSelected(int index);
 
     Engine* m_engine;
@@ -58,6 +69,9 @@ class GenerateView : public QWidget {
     int m_generateJob = 0;
     int m_chainJob = 0;
     cm::SampleParams m_lastRequest;
+    bool m_generating = false; // a batch of this view is queued or running
+    int m_seedBefore = 0;      // the seed field before a run drew a new one: shown again if it is cancelled
+    QString m_formError; // the invalid form's message last reported, until the form is valid again
 
     QSpinBox* m_count = nullptr;
     QSpinBox* m_seed = nullptr;
@@ -67,6 +81,9 @@ class GenerateView : public QWidget {
     QPushButton* m_generate = nullptr;
     QLabel* m_timing = nullptr;
     SampleGallery* m_gallery = nullptr;
+    BatchHistory* m_history = nullptr;
+    SampleGallery* m_compare = nullptr;
+    QSplitter* m_galleries = nullptr;
     ImageInspector* m_inspector = nullptr;
     QLabel* m_chainLabel = nullptr;
     ThumbnailStrip* m_chain = nullptr;

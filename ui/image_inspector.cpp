@@ -1,17 +1,22 @@
 #include "ui/image_inspector.h"
 
+#include <QAbstractSpinBox>
 #include <QCursor>
+#include <QEnterEvent>
 #include <QEvent>
 #include <QFontDatabase>
 #include <QHBoxLayout>
 #include <QIcon>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QPlainTextEdit>
 #include <QScrollArea>
 #include <QScrollBar>
 #include <QSignalBlocker>
 #include <QSlider>
+#include <QTextEdit>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <QWheelEvent>
@@ -99,6 +104,15 @@ class ImageInspector::View : public QWidget {
     void mouseReleaseEvent(QMouseEvent* event) override {
         if (event->button() == Qt::LeftButton) m_dragging = false;
         QWidget::mouseReleaseEvent(event);
+    }
+    void enterEvent(QEnterEvent* event) override {
+        // The zoom keys (+, -, 0) work on the image under the pointer without a click first; a field the
+        // user is typing in keeps the keyboard.
+        QWidget* focus = window()->focusWidget();
+        if (!qobject_cast<QLineEdit*>(focus) && !qobject_cast<QAbstractSpinBox*>(focus) &&
+            !qobject_cast<QPlainTextEdit*>(focus) && !qobject_cast<QTextEdit*>(focus))
+            setFocus(Qt::MouseFocusReason);
+        QWidget::enterEvent(event);
     }
     void leaveEvent(QEvent* event) override {
         m_owner->showReadout(QPointF(-1e9, -1e9));

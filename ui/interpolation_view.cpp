@@ -10,6 +10,7 @@
 
 #include "core/image_util.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QFile>
@@ -48,12 +49,19 @@ InterpolationView::InterpolationView(Engine* engine, QWidget* parent) : QWidget(
     m_frameCount->setValue(9);
     m_frameCount->setToolTip(tr("Frames including both ends"));
     m_class = new ClassPicker;
+    m_class->setToolTip(tr("The class of end A (of every frame, unless end B has its own)"));
+    m_classPerEnd = new QCheckBox(tr("Another class at end B"));
+    m_classPerEnd->setToolTip(tr("Morph between two classes: the frames blend the class of A into that of B"));
+    m_classB = new ClassPicker;
+    m_classB->setToolTip(tr("The class of end B"));
+    m_classB->setEnabled(false);
     m_fps = new QSpinBox;
     m_fps->setRange(1, 60);
     m_fps->setValue(8);
     m_fps->setToolTip(tr("Frames per second of the exported video"));
     auto* fromGallery = new QPushButton(tr("Use two selected samples"));
-    fromGallery->setToolTip(tr("Take the seeds of the two samples selected in the Generate gallery"));
+    fromGallery->setObjectName("useSelectedSamples");
+    fromGallery->setToolTip(tr("Take the seeds and classes of the two samples selected in the Generate gallery"));
     auto* computeButton = new QPushButton(tr("Interpolate"));
     computeButton->setMinimumHeight(34);
     auto* exportStripButton = new QPushButton(tr("Export strip (PNG)…"));
@@ -63,7 +71,9 @@ InterpolationView::InterpolationView(Engine* engine, QWidget* parent) : QWidget(
     form->addRow(tr("Seed A"), m_seedA);
     form->addRow(tr("Seed B"), m_seedB);
     form->addRow(tr("Frames"), m_frameCount);
-    form->addRow(tr("Class"), m_class);
+    form->addRow(tr("Class A"), m_class);
+    form->addRow(m_classPerEnd);
+    form->addRow(tr("Class B"), m_classB);
     form->addRow(tr("Video FPS"), m_fps);
     auto* controls = new QWidget;
     auto* controlsLayout = new QVBoxLayout(controls);
@@ -99,6 +109,14 @@ InterpolationView::InterpolationView(Engine* engine, QWidget* parent) : QWidget(
     layout->addWidget(controls);
     layout->addLayout(right, 1);
 
+    // The seeds, frame count and video rate are kept across restarts (written as they change).
+    const QList<QPair<QSpinBox*, QString>> kept = {
+        {m_seedA, "interpolate/seedA"}, {m_seedB, "interpolate/seedB"}, {m_frameCount, "interpolate/frames"}, {m_fps, "interpolate/fps"}};
+    for (const auto& [box, key] : kept) {
+        box->setValue(QSettings().value(key, box->value()).toInt());
+        connect(box, &QSpinBox::valueChanged, this, [key = key](int v) { QSettings().setValue(key, v); });
+    }
+
     // Changing a seed or the frame count recomputes on its own, after typing settles.
     m_recompute.setSingleShot(true);
     m_recompute.setInterval(300);
@@ -108,6 +126,7 @@ InterpolationView::InterpolationView(Engine* engine, QWidget* parent) : QWidget(
             if (!m_frames.isEmpty()) m_recompute.start();
         });
     connect(computeButton, &QPushButton::clicked, this, &InterpolationView::compute);
+    connect(m_classPerEnd, &QCheckBox::toggled, m_classB, &QWidget::setEnabled);
     connect(m_slider, &QSlider::valueChanged, this, &InterpolationView::showFrame);
     connect(m_strip, &ThumbnailStrip::clicked, m_slider, &QSlider::setValue);
     connect(fromGallery, &QPushButton::clicked, this, [this] {
@@ -119,6 +138,9 @@ InterpolationView::InterpolationView(Engine* engine, QWidget* parent) : QWidget(
         }
         const QVariantMap a = m_gallery->settings(rows[0]), b = m_gallery->settings(rows[1]);
         setSeeds(a.value("seed").toString().toULongLong(), b.value("seed").toString().toULongLong(), a.value("class").toInt());
+        // Each end is its sample: with two classes, end B keeps its own (it took A's).
+        const int classB = b.value("class", cm::kNoClass).toInt();
+        setClassB(classB != a.value("class", cm::kNoClass).toInt() ? std::optional<int>(classB) : std::nullopt);
         compute();
     });
     connect(exportStripButton, &QPushButton::clicked, this, [this] {
@@ -144,6 +166,9 @@ InterpolationView::InterpolationView(Engine* engine, QWidget* parent) : QWidget(
 void InterpolationView::setModel(const ModelInfo& model) {
     m_model = model;
     m_class->setClasses(model, false);
+    m_classB->setClasses(model, false);
+    m_classPerEnd->setEnabled(model.numClasses > 0);
+    m_classB->setEnabled(model.numClasses > 0 && m_classPerEnd->isChecked());
     m_frames.clear();
     m_strip->clear();
     m_viewer->clear();
@@ -159,6 +184,20 @@ void InterpolationView::setSeeds(quint64 a, quint64 b, int classLabel) {
     m_class->setLabel(classLabel);
 }
 
+void InterpolationView::setClassB(std::optional<int> classLabel) {
+    m_classPerEnd->setChecked(classLabel.has_value());
+    if (classLabel) m_classB->setLabel(*classLabel);
+}
+
+std::optional<int> InterpolationView::classB() const {
+    if (!m_classPerEnd->isChecked()) return std::nullopt;
+    return m_classB->label();
+}
+
+QPair<quint64, quint64> InterpolationView::seeds() const {
+    return {quint64(m_seedA->value()), quint64(m_seedB->value())};
+}
+
 void InterpolationView::compute() {
     if (m_model.path.isEmpty()) {
         emit errorOccurred(tr("Load a consistency model first"));
@@ -169,6 +208,7 @@ void InterpolationView::compute() {
     params.seedB = quint64(m_seedB->value());
     params.frames = m_frameCount->value();
     params.conditioning = cm::Conditioning::ofClass(m_class->label());
+    if (const std::optional<int> b = classB()) params.conditioningB = cm::Conditioning::ofClass(*b);
     m_job = m_engine->interpolate(params);
 }
 
@@ -177,13 +217,17 @@ void InterpolationView::onFinished(const JobResult& result) {
     m_frames = result.images;
     m_settings = result.settings;
     QStringList captions;
-    for (int i = 0; i < m_frames.size(); ++i) captions << QString::number(i);
+    // Counted from 1 like "frame 8 of 16" under the viewer.
+    for (int i = 0; i < m_frames.size(); ++i) captions << QString::number(i + 1);
     m_strip->setImages(m_frames, captions);
     m_slider->setRange(0, int(m_frames.size()) - 1);
     m_slider->setEnabled(true);
     showFrame(m_slider->value());
     emit framesReady();
 }
+
+QString InterpolationView::frameCaption(int index) const { return m_strip->caption(index); }
+QString InterpolationView::positionText() const { return m_position->text(); }
 
 void InterpolationView::showFrame(int index) {
     if (index < 0 || index >= m_frames.size()) return;

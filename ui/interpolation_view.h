@@ -6,10 +6,13 @@
 #include "engine_types.h"
 
 #include <QTimer>
+
+#include <optional>
 #include <QWidget>
 
 class Engine;
 class ImageInspector;
+class QCheckBox;
 class QComboBox;
 class QLabel;
 class QPushButton;
@@ -26,6 +29,10 @@ class InterpolationView : public QWidget {
     void setModel(const ModelInfo& model);
     void setGallery(SampleGallery* gallery); // the source of "use the selected samples"
     void setSeeds(quint64 a, quint64 b, int classLabel);
+    QPair<quint64, quint64> seeds() const;
+    // End B's own class (frames blend the two classes' embeddings), or none: every frame has end A's.
+    void setClassB(std::optional<int> classLabel);
+    std::optional<int> classB() const;
     void compute();
     // Writes the strip as PNG (with settings) or the frames as a video (.avi, Motion JPEG, each frame
     // enlarged with whole pixels). Atomic: a temporary file renamed on success. False with a message.
@@ -36,6 +43,8 @@ class InterpolationView : public QWidget {
     QSlider* slider() const { return m_slider; }
     ImageInspector* viewer() const { return m_viewer; }
     QSpinBox* frameCount() const { return m_frameCount; }
+    QString frameCaption(int index) const; // the caption under frame `index` of the strip
+    QString positionText() const;          // "frame 8 of 16"
 
   signals:
     void errorOccurred(const QString& message);
@@ -58,6 +67,8 @@ class InterpolationView : public QWidget {
     QSpinBox* m_frameCount = nullptr;
     QSpinBox* m_fps = nullptr;
     ClassPicker* m_class = nullptr;
+    QCheckBox* m_classPerEnd = nullptr;
+    ClassPicker* m_classB = nullptr;
     QSlider* m_slider = nullptr;
     QLabel* m_position = nullptr;
     ImageInspector* m_viewer = nullptr;

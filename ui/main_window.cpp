@@ -13,20 +13,28 @@
 #include "sample_gallery.h"
 #include "training_view.h"
 
+#include "core/precision.h"
+
+#include <algorithm>
+
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
+#include <QScreen>
 #include <QImageReader>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -34,6 +42,8 @@
 #include <QToolButton>
 #include <QUndoStack>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace {
 
@@ -73,7 +83,14 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
     m_tabs->addTab(m_interpolate, tr("Interpolate"));
     m_tabs->addTab(m_training, tr("Training"));
 
-    m_errorBar = new QLabel;
+    auto* central = new QWidget;
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(4, 4, 4, 0);
+    layout->addWidget(m_tabs, 1);
+
+    // Over the bottom of the view, not in the layout: showing or dismissing an error moves no control.
+    m_errorBar = new QLabel(central);
+    m_errorBar->setObjectName("errorBar");
     m_errorBar->setWordWrap(true);
     m_errorBar->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_errorBar->setStyleSheet("QLabel { background: #fdecea; color: #611a15; border: 1px solid #f5c2c0; "
@@ -81,12 +98,7 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
     m_errorBar->setToolTip(tr("Click to dismiss"));
     m_errorBar->hide();
     m_errorBar->installEventFilter(this);
-
-    auto* central = new QWidget;
-    auto* layout = new QVBoxLayout(central);
-    layout->setContentsMargins(4, 4, 4, 0);
-    layout->addWidget(m_errorBar);
-    layout->addWidget(m_tabs, 1);
+    central->installEventFilter(this);
     setCentralWidget(central);
 
     m_modelLabel = new QLabel;
@@ -99,6 +111,18 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
     m_cancel->setText(tr("Cancel"));
     m_cancel->setToolTip(tr("Stop the running job (Esc); it stops within one network evaluation"));
     m_cancel->hide();
+    // Their room is kept while they are hidden: the first job does not make the status bar (and the
+    // window) taller.
+    for (QWidget* widget : {static_cast<QWidget*>(m_progress), static_cast<QWidget*>(m_cancel)}) {
+        QSizePolicy policy = widget->sizePolicy();
+        policy.setRetainSizeWhenHidden(true);
+        widget->setSizePolicy(policy);
+    }
+    // The setting "precision/fp32" forces float32; otherwise the engine's choice (bfloat16 where the CPU has it).
+    if (QSettings().value("precision/fp32", false).toBool()) cm::setPrecision(cm::Precision::Fp32);
+    m_precisionLabel = new QLabel;
+    showPrecision();
+    statusBar()->addPermanentWidget(m_precisionLabel);
     statusBar()->addPermanentWidget(m_modelLabel);
     statusBar()->addPermanentWidget(m_eta);
     statusBar()->addPermanentWidget(m_progress);
@@ -120,14 +144,25 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
         emit modelReady(model);
     });
     connect(m_engine, &Engine::failed, this, [this](int, JobKind kind, const QString& message) {
-        if (kind == JobKind::LoadModel) showError(tr("Could not load the model: %1").arg(message));
+        if (kind != JobKind::LoadModel) return;
+        statusBar()->clearMessage(); // "Loading …" is over
+        showError(tr("Could not load the model: %1").arg(message));
     });
     connect(m_modelPanel, &ModelPanel::modelRequested, this, &MainWindow::loadModel);
     connect(m_modelPanel, &ModelPanel::openFileRequested, this, &MainWindow::openModelDialog);
     connect(m_generate, &GenerateView::errorOccurred, this, &MainWindow::showError);
     connect(m_edit, &EditView::errorOccurred, this, &MainWindow::showError);
+    connect(m_generate, &GenerateView::errorResolved, this, &MainWindow::dismissError);
+    connect(m_edit, &EditView::errorResolved, this, &MainWindow::dismissError);
     connect(m_interpolate, &InterpolationView::errorOccurred, this, &MainWindow::showError);
     connect(m_training, &TrainingView::errorOccurred, this, &MainWindow::showError);
+    // Errors go to the error bar, once: no message box of the view's own on top of it.
+    m_training->setInteractive(false);
+    connect(m_training, &TrainingView::otherFilesDropped, this, &MainWindow::openDropped);
+    connect(m_training, &TrainingView::modelRequested, this, [this](const QString& path) {
+        loadModel(path);
+        showTab(GenerateTab);
+    });
     connect(m_generate, &GenerateView::generated, this, [this](int count, double seconds) {
         statusBar()->showMessage(tr("Generated %n image(s) in %1 s", "", count).arg(seconds, 0, 'f', 2), 5000);
     });
@@ -137,6 +172,8 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
                 showTab(EditTab);
             });
     connect(m_generate->gallery(), &SampleGallery::saveSelectedRequested, this, &MainWindow::saveSelected);
+    connect(m_edit, &EditView::saveRequested, this, &MainWindow::saveEditResult);
+    connect(m_edit, &EditView::copyRequested, this, &MainWindow::copyEditResult);
     connect(m_generate->gallery(), &SampleGallery::copyRequested, this, &MainWindow::copySelected);
 
     buildMenus();
@@ -147,7 +184,21 @@ MainWindow::~MainWindow() = default;
 
 bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
     if (watched == m_errorBar && event->type() == QEvent::MouseButtonRelease) m_errorBar->hide();
+    if (watched == centralWidget() && event->type() == QEvent::Resize && m_errorBar->isVisible()) placeErrorBar();
     return QMainWindow::eventFilter(watched, event);
+}
+
+void MainWindow::placeErrorBar() {
+    const QRect area = centralWidget()->rect().adjusted(12, 0, -12, -8);
+    const int height = std::min(m_errorBar->heightForWidth(area.width()), area.height() * 2 / 5);
+    m_errorBar->setGeometry(area.left(), area.bottom() - height, area.width(), height);
+    m_errorBar->raise();
+}
+
+void MainWindow::showPrecision() {
+    const bool bf16 = cm::activePrecision() == cm::Precision::Bf16;
+    m_precisionLabel->setText(bf16 ? tr("Compute: bfloat16") : tr("Compute: float32"));
+    m_precisionLabel->setToolTip(QString::fromStdString(cm::precisionSummary()));
 }
 
 void MainWindow::buildMenus() {
@@ -161,9 +212,23 @@ void MainWindow::buildMenus() {
     m_reuseAction->setEnabled(false);
     m_reuseAction->setToolTip(tr("Take seed, class and schedule from a PNG that CM Studio saved"));
     file->addSeparator();
-    QAction* save = file->addAction(tr("&Save Selected Images…"), this, &MainWindow::saveSelected);
+    // Ctrl+S saves what the current view shows: the edit result in the Edit tab, else the selected samples.
+    QAction* save = file->addAction(tr("&Save…"), this, &MainWindow::saveCurrent);
     save->setShortcut(QKeySequence::Save);
+    save->setToolTip(tr("The selected images, or in the Edit tab the edit result"));
+    file->addAction(tr("Save Selected &Images…"), this, &MainWindow::saveSelected);
+    file->addAction(tr("Save &Edit Result…"), this, &MainWindow::saveEditResult);
     file->addAction(tr("Save &Grid…"), QKeySequence(tr("Ctrl+Shift+S")), this, &MainWindow::saveGrid);
+    QMenu* scaleMenu = file->addMenu(tr("Export &Scale"));
+    scaleMenu->setToolTip(tr("Saved and copied images are enlarged with whole pixels (nearest neighbour)"));
+    auto* scales = new QActionGroup(this);
+    for (int scale : {1, 2, 4, 8, 16}) {
+        QAction* action = scaleMenu->addAction(tr("%1×").arg(scale));
+        action->setCheckable(true);
+        action->setChecked(scale == exportScale());
+        scales->addAction(action);
+        connect(action, &QAction::triggered, this, [this, scale] { setExportScale(scale); });
+    }
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -176,7 +241,8 @@ void MainWindow::buildMenus() {
     edit->addAction(undo);
     edit->addAction(redo);
     edit->addSeparator();
-    edit->addAction(tr("&Copy Selected Image"), QKeySequence(tr("Ctrl+Shift+C")), this, &MainWindow::copySelected);
+    edit->addAction(tr("&Copy Image"), QKeySequence(tr("Ctrl+Shift+C")), this, &MainWindow::copyCurrent)
+        ->setToolTip(tr("The selected sample, or in the Edit tab the edit result"));
     QAction* paste = edit->addAction(tr("&Paste Image into Editor"), this, &MainWindow::pasteImage);
     paste->setShortcut(QKeySequence::Paste);
 
@@ -190,6 +256,16 @@ void MainWindow::buildMenus() {
         m_training->openTrainDialog();
     });
     run->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), this, &MainWindow::cancelJobs);
+    run->addSeparator();
+    QAction* fp32 = run->addAction(tr("Compute in &float32 only"));
+    fp32->setCheckable(true);
+    fp32->setChecked(cm::requestedPrecision() == cm::Precision::Fp32);
+    fp32->setToolTip(tr("Off: bfloat16 where the processor supports it (faster, slightly different images)"));
+    connect(fp32, &QAction::toggled, this, [this](bool on) {
+        QSettings().setValue("precision/fp32", on);
+        cm::setPrecision(on ? cm::Precision::Fp32 : cm::Precision::Auto); // read by the next evaluation
+        showPrecision();
+    });
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     const QStringList names = {tr("Generate"), tr("Edit"), tr("Interpolate"), tr("Training")};
@@ -213,6 +289,7 @@ void MainWindow::buildMenus() {
     }
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard Shortcuts"), QKeySequence::HelpContents, this, &MainWindow::showShortcuts);
     help->addAction(tr("&About CM Studio"), this, [this] {
         QMessageBox::about(this, tr("About CM Studio"),
                            tr("<h3>CM Studio %1</h3><p>Sampling and zero-shot editing with consistency models: "
@@ -223,10 +300,49 @@ void MainWindow::buildMenus() {
     rebuildRecentMenu();
 }
 
+QString MainWindow::shortcutsHtml() const {
+    // The menus' own shortcuts, read from the actions (so the list cannot go out of date), then the keys
+    // of the views.
+    QString rows;
+    auto row = [&rows](const QString& keys, const QString& what) {
+        rows += QString("<tr><td style='padding-right:16px'><b>%1</b></td><td>%2</td></tr>")
+                    .arg(keys.toHtmlEscaped(), what.toHtmlEscaped());
+    };
+    for (QAction* menu : menuBar()->actions()) {
+        if (!menu->menu()) continue;
+        for (QAction* action : menu->menu()->actions())
+            if (!action->shortcut().isEmpty())
+                row(action->shortcut().toString(QKeySequence::NativeText), action->text().remove('&'));
+    }
+    row(m_edit->applyButton()->shortcut().toString(QKeySequence::NativeText), tr("Editor: apply the operation"));
+    row(tr("+ / − / 0"), tr("Inspector: zoom in, zoom out, fit (with the pointer over the image)"));
+    row(tr("Wheel"), tr("Inspector and plot: zoom"));
+    row(tr("[ / ]"), tr("Editor: smaller / larger brush"));
+    row(tr("Shift + drag"), tr("Editor, rectangle tool: erase the rectangle from the mask"));
+    row(tr("Double-click"), tr("Gallery: refine and inspect the sample; plot: fit the curves"));
+    row(tr("Ctrl + click"), tr("Gallery: select several samples (Save Selected, Use two selected samples)"));
+    return "<table>" + rows + "</table>";
+}
+
+void MainWindow::showShortcuts() {
+    auto* box = new QMessageBox(QMessageBox::NoIcon, tr("Keyboard Shortcuts"), shortcutsHtml(), QMessageBox::Close, this);
+    box->setTextFormat(Qt::RichText);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
 void MainWindow::restoreSettings() {
     QSettings settings;
-    restoreGeometry(settings.value("window/geometry").toByteArray());
-    restoreState(settings.value("window/state").toByteArray());
+    if (!restoreGeometry(settings.value("window/geometry").toByteArray())) {
+        // First start: most of the screen (every view is laid out for 1024 x 700 and up).
+        const QRect screen = QGuiApplication::primaryScreen() ? QGuiApplication::primaryScreen()->availableGeometry()
+                                                              : QRect(0, 0, 1280, 800);
+        resize(std::max(1024, screen.width() * 9 / 10), std::max(700, screen.height() * 9 / 10));
+    }
+    // First start: a narrow model panel. The dock's width counts in the window's minimum width, and at
+    // its natural ~280 px the window could not be made 1024 px wide.
+    if (!restoreState(settings.value("window/state").toByteArray()))
+        if (auto* dock = findChild<QDockWidget*>("modelDock")) resizeDocks({dock}, {230}, Qt::Horizontal);
     m_tabs->setCurrentIndex(settings.value("window/tab", 0).toInt());
     m_training->restoreSettings(settings);
 }
@@ -252,8 +368,13 @@ void MainWindow::showTab(int index) { m_tabs->setCurrentIndex(index); }
 void MainWindow::showError(const QString& message) {
     m_lastError = message;
     m_errorBar->setText(message);
+    placeErrorBar();
     m_errorBar->show();
-    statusBar()->showMessage(message.section('\n', 0, 0), 10000);
+    // The error bar says it; the status bar does not repeat it.
+}
+
+void MainWindow::dismissError(const QString& message) {
+    if (m_lastError == message) m_errorBar->hide();
 }
 
 bool MainWindow::errorVisible() const { return m_errorBar->isVisible(); }
@@ -331,7 +452,18 @@ bool MainWindow::openImage(const QString& path) {
     const std::optional<QVariantMap> settings = readPngSettings(path);
     m_pendingSettings = settings.value_or(QVariantMap());
     m_reuseAction->setEnabled(settings.has_value());
-    if (settings)
+    const QSize reducedFrom = m_edit->canvas()->document()->reducedFrom();
+    const QSize opened = m_edit->canvas()->document()->image().size();
+    if (reducedFrom.isValid())
+        statusBar()->showMessage(tr("%1 is %2 × %3: opened reduced to %4 × %5. “Fit image to model” makes the "
+                                    "model's input from it; the inspector shows that input.")
+                                     .arg(QFileInfo(path).fileName())
+                                     .arg(reducedFrom.width())
+                                     .arg(reducedFrom.height())
+                                     .arg(opened.width())
+                                     .arg(opened.height()),
+                                 15000);
+    else if (settings)
         statusBar()->showMessage(tr("%1 carries the settings that made it: File › Reuse Settings applies them")
                                      .arg(QFileInfo(path).fileName()),
                                  10000);
@@ -384,26 +516,123 @@ void MainWindow::saveSelected() {
         const QString path = QFileDialog::getSaveFileName(this, tr("Save image"), suggested, tr("PNG images (*.png)"));
         if (path.isEmpty()) return;
         QString error;
-        if (!savePngWithSettings(gallery->image(rows.front()), path, settings, &error)) showError(error);
+        if (!saveExported(gallery->image(rows.front()), path, settings, &error)) showError(error);
         QSettings().setValue("folders/save", QFileInfo(path).absolutePath());
         return;
     }
     const QString folder = QFileDialog::getExistingDirectory(this, tr("Save images into"), saveDirectory());
     if (folder.isEmpty()) return;
-    int saved = 0;
-    for (int row : rows) {
+    saveImagesInto(rows, folder);
+}
+
+int MainWindow::saveImagesInto(const QVector<int>& rows, const QString& folder) {
+    SampleGallery* gallery = m_generate->gallery();
+    const QDir dir(folder);
+    auto fileName = [&](int row) {
         const QVariantMap settings = gallery->settings(row);
-        const QString path =
-            folder + "/" + QString("%1-seed%2.png").arg(settings.value("model").toString(), settings.value("seed").toString());
+        return QString("%1-seed%2.png").arg(settings.value("model").toString(), settings.value("seed").toString());
+    };
+    QStringList clashes;
+    for (int row : rows)
+        if (QFileInfo::exists(dir.filePath(fileName(row)))) clashes << fileName(row);
+    bool keepBoth = false;
+    if (!clashes.isEmpty()) {
+        // One question for all of them, naming them (not one error per file, nor only the last).
+        QMessageBox box(QMessageBox::Question, tr("Save images"),
+                        tr("%n of the files exist in %1.", "", int(clashes.size())).arg(folder), QMessageBox::NoButton,
+                        this);
+        box.setInformativeText(clashes.mid(0, 10).join('\n') + (clashes.size() > 10 ? QStringLiteral("\n…") : QString()));
+        QPushButton* overwrite = box.addButton(tr("Overwrite"), QMessageBox::DestructiveRole);
+        QPushButton* both = box.addButton(tr("Keep both"), QMessageBox::AcceptRole);
+        box.addButton(QMessageBox::Cancel);
+        box.setDefaultButton(both);
+        box.exec();
+        if (box.clickedButton() != overwrite && box.clickedButton() != both) return 0;
+        keepBoth = box.clickedButton() == both;
+    }
+    int saved = 0;
+    QStringList errors;
+    for (int row : rows) {
+        QString path = dir.filePath(fileName(row));
+        if (keepBoth && QFileInfo::exists(path)) {
+            const QString base = QFileInfo(path).completeBaseName();
+            for (int n = 2; QFileInfo::exists(path); ++n) path = dir.filePath(QString("%1 (%2).png").arg(base).arg(n));
+        }
         QString error;
-        if (QFileInfo::exists(path) || !savePngWithSettings(gallery->image(row), path, settings, &error)) {
-            showError(error.isEmpty() ? tr("%1 exists; not overwritten").arg(path) : error);
+        if (!saveExported(gallery->image(row), path, gallery->settings(row), &error)) {
+            errors << error;
             continue;
         }
         ++saved;
     }
     QSettings().setValue("folders/save", folder);
+    if (!errors.isEmpty())
+        showError(tr("%n image(s) could not be saved:", "", int(errors.size())) + '\n' + errors.join('\n'));
     statusBar()->showMessage(tr("Saved %n image(s) to %1", "", saved).arg(folder), 5000);
+    return saved;
+}
+
+int MainWindow::exportScale() const { return std::clamp(QSettings().value("export/scale", 1).toInt(), 1, 16); }
+void MainWindow::setExportScale(int scale) { QSettings().setValue("export/scale", std::clamp(scale, 1, 16)); }
+
+bool MainWindow::saveExported(const QImage& image, const QString& path, QVariantMap settings, QString* error) const {
+    const int scale = exportScale();
+    if (scale > 1) settings["exportScale"] = scale;
+    return savePngWithSettings(enlargedForExport(image, scale), path, settings, error);
+}
+
+void MainWindow::saveCurrent() {
+    if (m_tabs->currentIndex() == EditTab)
+        saveEditResult();
+    else
+        saveSelected();
+}
+
+void MainWindow::copyCurrent() {
+    if (m_tabs->currentIndex() == EditTab)
+        copyEditResult();
+    else
+        copySelected();
+}
+
+bool MainWindow::saveEditResultTo(const QString& path, QString* error) {
+    if (m_edit->resultImage().isNull()) {
+        if (error) *error = tr("The editor has no image to save");
+        return false;
+    }
+    return saveExported(m_edit->resultImage(), path, m_edit->resultSettings(), error);
+}
+
+void MainWindow::saveEditResult() {
+    if (m_edit->resultImage().isNull()) {
+        showError(tr("The editor has no image to save: open, paste or send one first"));
+        return;
+    }
+    const QVariantMap settings = m_edit->resultSettings();
+    QString name = settings.value("task").toString().toLower().replace(' ', '-');
+    if (name.isEmpty()) name = "edit";
+    if (settings.contains("seed")) name += "-seed" + settings.value("seed").toString();
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save edit result"), saveDirectory() + "/" + name + ".png",
+                                                      tr("PNG images (*.png)"));
+    if (path.isEmpty()) return;
+    QString error;
+    if (!saveEditResultTo(path, &error)) {
+        showError(error);
+        return;
+    }
+    QSettings().setValue("folders/save", QFileInfo(path).absolutePath());
+    statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
+}
+
+void MainWindow::copyEditResult() {
+    QImage image = enlargedForExport(m_edit->resultImage(), exportScale());
+    if (image.isNull()) {
+        showError(tr("The editor has no image to copy"));
+        return;
+    }
+    attachSettings(image, m_edit->resultSettings());
+    QApplication::clipboard()->setImage(image);
+    statusBar()->showMessage(tr("Copied"), 2000);
 }
 
 void MainWindow::saveGrid() {
@@ -419,7 +648,7 @@ void MainWindow::saveGrid() {
     settings["gridOf"] = gallery->count();
     settings["columns"] = gallery->columns();
     QString error;
-    if (!savePngWithSettings(gallery->gridImage(), path, settings, &error)) showError(error);
+    if (!saveExported(gallery->gridImage(), path, settings, &error)) showError(error);
     QSettings().setValue("folders/save", QFileInfo(path).absolutePath());
 }
 
@@ -430,7 +659,7 @@ void MainWindow::copySelected() {
         showError(tr("Select an image in the gallery first"));
         return;
     }
-    QImage image = gallery->image(row);
+    QImage image = enlargedForExport(gallery->image(row), exportScale());
     attachSettings(image, gallery->settings(row));
     QApplication::clipboard()->setImage(image);
     statusBar()->showMessage(tr("Copied"), 2000);
@@ -443,7 +672,12 @@ void MainWindow::onProgress(int job, long done, long total) {
     }
     m_progress->setMaximum(int(total));
     m_progress->setValue(int(done));
-    m_progress->setFormat(tr("%1 of %2 evaluations").arg(done).arg(total));
+    // A large network reports between its blocks: whole evaluations and the share of the current one.
+    const int units = std::max(1, m_engine->model().progressUnitsPerEvaluation);
+    if (units == 1)
+        m_progress->setFormat(tr("%1 of %2 evaluations").arg(done).arg(total));
+    else
+        m_progress->setFormat(tr("%1 of %2 evaluations").arg(double(done) / units, 0, 'f', 1).arg(total / units));
     if (done > 0 && done < total) {
         const double elapsed = m_jobTimer.nsecsElapsed() * 1e-9;
         m_eta->setText(tr("ETA %1").arg(durationText(elapsed / double(done) * double(total - done))));
@@ -461,6 +695,16 @@ void MainWindow::onBusyChanged(bool busy) {
     }
 }
 
+void MainWindow::openDropped(const QStringList& paths) {
+    for (const QString& path : paths) {
+        if (isModelFile(path))
+            loadModel(path);
+        else
+            openImage(path);
+        break; // one document at a time
+    }
+}
+
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
     if (event->mimeData()->hasUrls() || event->mimeData()->hasImage()) event->acceptProposedAction();
 }
@@ -468,15 +712,10 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
 void MainWindow::dropEvent(QDropEvent* event) {
     const QMimeData* data = event->mimeData();
     if (data->hasUrls()) {
-        for (const QUrl& url : data->urls()) {
-            const QString path = url.toLocalFile();
-            if (path.isEmpty()) continue;
-            if (isModelFile(path))
-                loadModel(path);
-            else
-                openImage(path);
-            break; // one document at a time
-        }
+        QStringList paths;
+        for (const QUrl& url : data->urls())
+            if (!url.toLocalFile().isEmpty()) paths << url.toLocalFile();
+        openDropped(paths);
     } else if (data->hasImage()) {
         m_edit->openImage(qvariant_cast<QImage>(data->imageData()), {});
         showTab(EditTab);

@@ -30,17 +30,23 @@ class MainWindow : public QMainWindow {
     // Opens an image in the editor; a PNG written by CM Studio also offers its settings for reuse.
     bool openImage(const QString& path);
     void showError(const QString& message);
+    // Hides the error bar if it still shows `message` (its cause was corrected).
+    void dismissError(const QString& message);
     void showTab(int index);
+    // Dropped files (on the window or on a tab that passes them on): the first model or image is opened.
+    void openDropped(const QStringList& paths);
 
     Engine* engine() const { return m_engine; }
     GenerateView* generateView() const { return m_generate; }
     EditView* editView() const { return m_edit; }
     InterpolationView* interpolationView() const { return m_interpolate; }
     TrainingView* trainingView() const { return m_training; }
+    ModelPanel* modelPanel() const { return m_modelPanel; }
     QTabWidget* tabs() const { return m_tabs; }
     QString lastError() const { return m_lastError; }
     bool errorVisible() const;
     QVariantMap pendingSettings() const { return m_pendingSettings; }
+    QString shortcutsHtml() const; // the table Help › Keyboard Shortcuts shows
 
     enum Tab { GenerateTab, EditTab, InterpolateTab, TrainingTab };
 
@@ -49,7 +55,20 @@ class MainWindow : public QMainWindow {
     void saveSelected();
     void saveGrid();
     void copySelected();
+    void saveCurrent(); // Ctrl+S: the edit result in the Edit tab, else the selected images
+    void copyCurrent();
+    void saveEditResult();
+    void copyEditResult();
+    // Saves gallery images into a folder as <model>-seed<seed>.png. If some exist, asks once: overwrite,
+    // keep both (" (2)" is added to the new name) or cancel. Returns how many were saved.
+    int saveImagesInto(const QVector<int>& rows, const QString& folder);
+    // The edit result as a PNG with its settings, at the export scale; false with a message.
+    bool saveEditResultTo(const QString& path, QString* error);
+    // Saved and copied images are enlarged this many times with whole pixels (1, 2, 4, 8 or 16; kept).
+    int exportScale() const;
+    void setExportScale(int scale);
     void cancelJobs();
+    void showShortcuts(); // Help › Keyboard Shortcuts
 
   signals:
     void modelReady(const ModelInfo& model);
@@ -61,7 +80,9 @@ class MainWindow : public QMainWindow {
     void dropEvent(QDropEvent* event) override;
 
   private:
+    void showPrecision(); // the status bar's compute label
     void buildMenus();
+    void placeErrorBar();
     void restoreSettings();
     void rememberRecent(const QString& path);
     void rebuildRecentMenu();
@@ -73,6 +94,7 @@ class MainWindow : public QMainWindow {
     void openImageDialog();
     void pasteImage();
     QString saveDirectory() const;
+    bool saveExported(const QImage& image, const QString& path, QVariantMap settings, QString* error) const;
 
     Engine* m_engine = nullptr;
     ModelPanel* m_modelPanel = nullptr;
@@ -88,6 +110,7 @@ class MainWindow : public QMainWindow {
     QLabel* m_eta = nullptr;
     QToolButton* m_cancel = nullptr;
     QLabel* m_modelLabel = nullptr;
+    QLabel* m_precisionLabel = nullptr; // what the networks compute in (core/precision.h)
     QMenu* m_recentMenu = nullptr;
     QAction* m_reuseAction = nullptr;
     QVariantMap m_pendingSettings;

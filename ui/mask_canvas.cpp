@@ -80,9 +80,15 @@ QString MaskCanvas::toolToolTip(Tool tool) {
     return {};
 }
 
+void MaskCanvas::setPreview(const QImage& preview) {
+    m_preview = preview.size() == m_document->image().size() ? preview : QImage();
+    update();
+}
+
 void MaskCanvas::onImageChanged() {
     // The pixel under the pointer holds a new value (or is gone): report it again on the next move.
     m_hoverPixel = {-1, -1};
+    m_preview = QImage(); // a preview of the image that was
     setCursor(m_document->hasImage() ? Qt::CrossCursor : Qt::ArrowCursor);
 }
 
@@ -204,8 +210,13 @@ void MaskCanvas::paintEvent(QPaintEvent*) {
     }
     painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
     const QRectF target = imageRect();
-    painter.drawImage(target, m_document->image());
-    if (m_maskVisible) painter.drawImage(target, m_overlay);
+    const bool previewing = !m_preview.isNull();
+    painter.drawImage(target, previewing ? m_preview : m_document->image());
+    if (m_maskVisible) {
+        painter.setOpacity(previewing ? 0.3 : 1.0); // the fill shows through where it is generated
+        painter.drawImage(target, m_overlay);
+        painter.setOpacity(1.0);
+    }
 
     painter.setRenderHint(QPainter::Antialiasing, true);
     painter.setPen(QPen(palette().color(QPalette::Mid), 0));

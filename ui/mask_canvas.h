@@ -49,6 +49,11 @@ class MaskCanvas : public QWidget {
     // The image pixel under a widget position, or (-1, -1) outside the image.
     QPoint imagePixelAt(const QPointF& widgetPos) const;
 
+    // A result shown in place of the document's image (the live-inpainting fill, on the canvas being
+    // painted), with the mask overlay faint over it; cleared by an empty image or a new document image.
+    void setPreview(const QImage& preview);
+    QImage preview() const { return m_preview; }
+
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
 
@@ -85,6 +90,7 @@ class MaskCanvas : public QWidget {
 
     MaskDocument* m_document;
     QImage m_overlay; // the mask as premultiplied ARGB in the overlay colour, kept in step with the mask
+    QImage m_preview; // shown instead of the image while set (same size)
 
     Tool m_tool = MaskBrush;
     Brush m_brush;

@@ -66,6 +66,7 @@ MaskDocument::~MaskDocument() = default;
 
 void MaskDocument::setImage(const QImage& image) {
     cancelEdit();
+    m_reducedFrom = QSize();
     m_undoStack->clear();
     m_image = toDocumentFormat(image, false);
     m_mask = m_image.isNull() ? QImage() : emptyMask(m_image.size());
@@ -85,21 +86,28 @@ bool MaskDocument::loadImageFile(const QString& path, QString* error) {
     reader.setAutoTransform(true);
     if (!reader.canRead())
         return fail(tr("%1 is not an image file that can be read (%2).").arg(name, reader.errorString()));
-    auto tooLarge = [&](const QSize& size) {
-        return fail(tr("%1 is %2x%3 pixels; the canvas takes images up to %4x%4.")
-                        .arg(name)
-                        .arg(size.width())
-                        .arg(size.height())
-                        .arg(kMaxLoadSide));
-    };
-    // The header's size first, so a huge file is refused before it is decoded.
+    // A large photo is reduced while it is decoded (JPEG decodes at 1/2, 1/4, 1/8 scale directly), so a
+    // 12000 x 9000 picture opens without holding its 400 MB of pixels; the caller says that it was.
     const QSize declared = reader.size();
-    if (declared.isValid() && (declared.width() > kMaxLoadSide || declared.height() > kMaxLoadSide))
-        return tooLarge(declared);
-    const QImage image = reader.read();
-    if (image.isNull()) return fail(tr("%1 could not be decoded: %2").arg(name, reader.errorString()));
-    if (image.width() > kMaxLoadSide || image.height() > kMaxLoadSide) return tooLarge(image.size());
+    QSize reducedFrom;
+    if (declared.isValid() && (declared.width() > kMaxLoadSide || declared.height() > kMaxLoadSide)) {
+        reader.setScaledSize(declared.scaled(kMaxLoadSide, kMaxLoadSide, Qt::KeepAspectRatio));
+        reducedFrom = declared;
+    }
+    QImage image = reader.read();
+    if (image.isNull())
+        return fail(tr("%1 could not be decoded: %2 (a %3 × %4 image that cannot be decoded reduced may need "
+                       "more memory than the %5 MB images may take; save it smaller or as JPEG)")
+                        .arg(name, reader.errorString())
+                        .arg(declared.width())
+                        .arg(declared.height())
+                        .arg(QImageReader::allocationLimit()));
+    if (image.width() > kMaxLoadSide || image.height() > kMaxLoadSide) { // a header without a size
+        reducedFrom = image.size();
+        image = image.scaled(kMaxLoadSide, kMaxLoadSide, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    }
     setImage(toDocumentFormat(image, true));
+    m_reducedFrom = reducedFrom;
     return true;
 }
 

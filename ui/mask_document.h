@@ -21,8 +21,9 @@ class QUndoStack;
 class MaskDocument : public QObject {
     Q_OBJECT
   public:
-    // Larger files are refused by loadImageFile: the models work on 28 or 32 pixels.
-    static constexpr int kMaxLoadSide = 4096;
+    // Larger files are reduced by loadImageFile to this longest side (reducedFrom() tells): the models work
+    // on 28 to 256 pixels, and the canvas needs no more.
+    static constexpr int kMaxLoadSide = 2048;
 
     explicit MaskDocument(QObject* parent = nullptr);
     ~MaskDocument() override;
@@ -38,6 +39,9 @@ class MaskDocument : public QObject {
     // Reads an image file (any format QImageReader knows) and starts a new document with it; content
     // that is all grey becomes Grayscale8. On failure returns false and a message naming the file.
     bool loadImageFile(const QString& path, QString* error);
+    // The file's own size when loadImageFile reduced it to kMaxLoadSide; invalid otherwise (also after
+    // setImage).
+    QSize reducedFrom() const { return m_reducedFrom; }
     // Undoable: replaces the image, e.g. with an inpainting result ("Inpaint" is the label in the
     // history). A result of another size also resizes the mask (nearest neighbour); on an empty document
     // it opens the result with an empty mask (and undo empties the document again).
@@ -95,6 +99,7 @@ class MaskDocument : public QObject {
 
     QImage m_image;
     QImage m_mask;
+    QSize m_reducedFrom;
     QUndoStack* m_undoStack = nullptr;
 
     Edit m_edit = Edit::None;

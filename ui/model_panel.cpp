@@ -39,7 +39,7 @@ ModelPanel::ModelPanel(const QStringList& bundledModels, QWidget* parent) : QWid
     m_card->setOpenLinks(false);
     m_card->setPlaceholderText(tr("No model loaded"));
 
-    setMinimumWidth(280);
+    setMinimumWidth(200);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(new QLabel(tr("Bundled models")));
     layout->addWidget(m_bundled);
@@ -66,9 +66,14 @@ QString ModelPanel::cardHtml(const ModelInfo& m) {
         html += row(tr("Size"), tr("%1 × %1").arg(m.imageSize));
         html += row(tr("Channels"), m.channels == 1 ? tr("1 (grey)") : tr("3 (RGB)"));
     }
-    html += row(tr("Classes"), m.numClasses == 0 ? tr("none (unconditional)")
-                                                 : QString::number(m.numClasses) + (m.classNames.isEmpty() ? QString()
-                                                                                     : ": " + m.classNames.join(", ")));
+    // ImageNet's 1,000 names would fill the panel: the first few, then the count (the class picker has all).
+    constexpr int kClassesListed = 12;
+    QString classes = QString::number(m.numClasses);
+    if (!m.classNames.isEmpty()) {
+        classes += ": " + m.classNames.mid(0, kClassesListed).join(", ");
+        if (m.classNames.size() > kClassesListed) classes += tr(", … (%n more)", "", int(m.classNames.size()) - kClassesListed);
+    }
+    html += row(tr("Classes"), m.numClasses == 0 ? tr("none (unconditional)") : classes);
     html += row(tr("Recipe"), m.recipe.isEmpty() ? tr("unknown") : m.recipe);
     html += row(tr("Training steps"), QLocale().toString(m.trainingSteps));
     html += row(tr("Data set"), m.dataset.isEmpty() ? tr("unknown") : m.dataset);
@@ -90,10 +95,22 @@ QString ModelPanel::cardHtml(const ModelInfo& m) {
 
 void ModelPanel::showModel(const ModelInfo& model) {
     m_card->setHtml(cardHtml(model));
+    QListWidgetItem* loaded = nullptr;
     for (int i = 0; i < m_bundled->count(); ++i) {
         QListWidgetItem* item = m_bundled->item(i);
         QFont font = item->font();
-        font.setBold(QFileInfo(item->data(Qt::UserRole).toString()) == QFileInfo(model.path));
+        const bool isLoaded = QFileInfo(item->data(Qt::UserRole).toString()) == QFileInfo(model.path);
+        font.setBold(isLoaded);
         item->setFont(font);
+        if (isLoaded) loaded = item;
     }
+    // The highlight is the loaded model's (none for a file from elsewhere), not the last one clicked.
+    const QSignalBlocker quiet(m_bundled);
+    m_bundled->clearSelection();
+    m_bundled->setCurrentItem(loaded, loaded ? QItemSelectionModel::ClearAndSelect : QItemSelectionModel::Clear);
+}
+
+QString ModelPanel::highlightedModel() const {
+    const QList<QListWidgetItem*> selected = m_bundled->selectedItems();
+    return selected.isEmpty() ? QString() : selected.front()->data(Qt::UserRole).toString();
 }

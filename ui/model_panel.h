@@ -16,6 +16,7 @@ class ModelPanel : public QWidget {
 
     void showModel(const ModelInfo& model);
     static QString cardHtml(const ModelInfo& model);
+    QString highlightedModel() const; // the path of the bundled model the list highlights, or empty
 
   signals:
     void modelRequested(const QString& path);

@@ -48,3 +48,10 @@ std::optional<QVariantMap> readPngSettings(const QString& path) {
     if (!document.isObject()) return std::nullopt;
     return document.object().toVariantMap();
 }
+
+QImage enlargedForExport(const QImage& image, int scale) {
+    if (scale <= 1 || image.isNull()) return image;
+    QImage enlarged = image.scaled(image.size() * scale, Qt::IgnoreAspectRatio, Qt::FastTransformation);
+    for (const QString& key : image.textKeys()) enlarged.setText(key, image.text(key));
+    return enlarged;
+}

@@ -17,3 +17,7 @@ std::optional<QVariantMap> readPngSettings(const QString& path);
 
 // Copies `settings` into an image's text entries (what savePngWithSettings writes; for the clipboard too).
 void attachSettings(QImage& image, const QVariantMap& settings);
+
+// The image enlarged `scale` times with whole pixels (nearest neighbour), for exports of 28-32 px images;
+// scale 1 (or less) returns it unchanged. Text entries are kept.
+QImage enlargedForExport(const QImage& image, int scale);

@@ -1,9 +1,12 @@
 #include "sample_gallery.h"
 
 #include "image_convert.h"
+#include "thumbnails.h"
 
 #include "core/image_util.h"
 
+#include <QCheckBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
@@ -12,7 +15,47 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <QPainter>
+#include <QStyledItemDelegate>
+
+#include <algorithm>
 #include <cmath>
+
+namespace {
+
+// Draws a thumbnail as it is (no tint: a tinted sample would misreport its pixels) and shows the selection
+// as a frame in the gap around it, the current one with a dotted line inside the frame's place.
+class ThumbnailDelegate : public QStyledItemDelegate {
+  public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    static constexpr int kGap = 3; // each side of a thumbnail: room for the selection frame
+
+    QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex&) const override {
+        // The whole grid cell: a change of selection repaints the frame's pixels too.
+        return option.decorationSize + QSize(2 * kGap, 2 * kGap);
+    }
+    void paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const override {
+        const QPixmap pixmap = index.data(Qt::DecorationRole).value<QPixmap>();
+        const QSize size = pixmap.isNull() ? option.decorationSize : pixmap.deviceIndependentSize().toSize();
+        QRect image(QPoint(0, 0), size);
+        image.moveCenter(option.rect.center());
+        if (!pixmap.isNull()) painter->drawPixmap(image, pixmap);
+        const bool selected = option.state & QStyle::State_Selected;
+        const bool current = option.state & QStyle::State_HasFocus;
+        if (!selected && !current) return;
+        painter->save();
+        QPen pen(option.palette.color(QPalette::Highlight), selected ? 3 : 1, selected ? Qt::SolidLine : Qt::DotLine);
+        pen.setJoinStyle(Qt::MiterJoin);
+        painter->setPen(pen);
+        painter->setBrush(Qt::NoBrush);
+        // Outside the image, in the 3-pixel gap of the grid: the frame never covers a pixel of the sample.
+        const double half = selected ? 1.5 : 0.5;
+        painter->drawRect(QRectF(image).adjusted(-half, -half, half, half));
+        painter->restore();
+    }
+};
+
+} // namespace
 
 SampleGallery::SampleGallery(QWidget* parent) : QWidget(parent) {
     m_list = new QListWidget;
@@ -21,24 +64,39 @@ SampleGallery::SampleGallery(QWidget* parent) : QWidget(parent) {
     m_list->setMovement(QListView::Static);
     m_list->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_list->setUniformItemSizes(true);
-    m_list->setSpacing(2);
+    m_list->setSpacing(kSpacing);
+    m_list->setItemDelegate(new ThumbnailDelegate(m_list));
     m_list->setContextMenuPolicy(Qt::CustomContextMenu);
     m_list->setToolTip(tr("Generated samples. Double-click to refine one; right-click for more."));
 
     m_zoom = new QSlider(Qt::Horizontal);
-    m_zoom->setRange(1, 8);
+    m_zoom->setRange(1, kMaxZoom);
     m_zoom->setValue(3);
-    m_zoom->setToolTip(tr("Thumbnail zoom (nearest-neighbour, whole pixels)"));
+    m_zoom->setToolTip(tr("Thumbnail size: whole-pixel zoom for small images, quarters of large ones"));
+    m_zoomValue = new QLabel;
+    m_fit = new QCheckBox(tr("Fit"));
+    m_fit->setToolTip(tr("The largest whole zoom at which the batch fits the gallery; it grows with the window"));
+    m_fit->setChecked(true);
     auto* zoomRow = new QHBoxLayout;
     zoomRow->addWidget(new QLabel(tr("Zoom")));
     zoomRow->addWidget(m_zoom, 1);
+    zoomRow->addWidget(m_zoomValue);
+    zoomRow->addWidget(m_fit);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_list, 1);
     layout->addLayout(zoomRow);
 
-    connect(m_zoom, &QSlider::valueChanged, this, &SampleGallery::refreshIcons);
+    connect(m_zoom, &QSlider::valueChanged, this, [this](int zoom) {
+        showZoomValue();
+        if (!m_fitting) m_fit->setChecked(false); // the user chose a zoom
+        refreshIcons();
+    });
+    connect(m_fit, &QCheckBox::toggled, this, [this](bool on) {
+        if (on) fitZoom();
+    });
+    m_list->viewport()->installEventFilter(this);
     connect(m_list, &QListWidget::currentRowChanged, this, &SampleGallery::currentChanged);
     connect(m_list, &QListWidget::itemDoubleClicked, this,
             [this](QListWidgetItem* item) { emit refineRequested(m_list->row(item)); });
@@ -65,25 +123,61 @@ void SampleGallery::setSamples(const QVector<QImage>& images, const QVector<QVar
         item->setToolTip(tr("Seed %1").arg(m_settings[i].value("seed").toString()));
         m_list->addItem(item);
     }
-    refreshIcons();
+    const int zoomBefore = m_zoom->value();
+    if (m_fit->isChecked()) fitZoom(); // a changed zoom refreshes the icons itself
+    if (m_zoom->value() == zoomBefore) refreshIcons();
+    showZoomValue();
     if (!images.isEmpty()) m_list->setCurrentRow(0);
+}
+
+bool SampleGallery::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == m_list->viewport() && event->type() == QEvent::Resize && m_fit->isChecked()) fitZoom();
+    return QWidget::eventFilter(watched, event);
+}
+
+int SampleGallery::fittingZoom(QSize image, int count, QSize area) {
+    if (count <= 0 || image.isEmpty()) return 1;
+    constexpr int kCellExtra = 2 * ThumbnailDelegate::kGap + 2 * kSpacing;
+    for (int zoom = kMaxZoom; zoom > 1; --zoom) {
+        const QSize thumbnail = thumbnailSize(image, zoom);
+        const int columns = area.width() / (thumbnail.width() + kCellExtra);
+        if (columns < 1) continue;
+        const int rows = (count + columns - 1) / columns;
+        if (rows * (thumbnail.height() + kCellExtra) <= area.height()) return zoom;
+    }
+    return 1;
+}
+
+void SampleGallery::fitZoom() {
+    if (m_images.isEmpty()) return;
+    // Without scroll bars: the size the batch has if it fits.
+    const QSize area = m_list->maximumViewportSize() - QSize(4, 4);
+    int zoom = fittingZoom(m_images.front().size(), int(m_images.size()), area);
+    // A batch too large to fit scrolls, with thumbnails of at least 56 pixels (28 px images at 2x).
+    if (zoom == 1 && m_images.front().width() < 64) zoom = std::clamp(56 / std::max(1, m_images.front().width()), 1, kMaxZoom);
+    m_fitting = true;
+    m_zoom->setValue(zoom);
+    m_fitting = false;
+}
+
+int SampleGallery::zoom() const { return m_zoom->value(); }
+
+void SampleGallery::showZoomValue() {
+    // The thumbnails' width in pixels: the slider's steps are whole pixels for small images, quarters of
+    // large ones.
+    m_zoomValue->setText(m_images.isEmpty() ? QString()
+                                            : tr("%1 px").arg(thumbnailSize(m_images.front().size(), zoom()).width()));
 }
 
 void SampleGallery::clear() { setSamples({}, {}); }
 
-QSize SampleGallery::thumbnailSize(const QSize& image, int zoom) {
-    // Small images (28-32 px) grow by whole pixels; from 64 px the same slider steps through fractions
-    // of the image so a 256 px batch still shows several images a row: 1/4, 1/2, 3/4, 1, ... 2x.
-    if (image.width() < 64) return image * zoom;
-    return image * (zoom / 4.0);
-}
 
 void SampleGallery::refreshIcons() {
     m_nextIcon = 0;
     if (m_images.isEmpty()) return;
     const QSize size = thumbnailSize(m_images.front().size(), m_zoom->value());
     m_list->setIconSize(size);
-    m_list->setGridSize(size + QSize(6, 6));
+    m_list->setGridSize(size + QSize(2 * ThumbnailDelegate::kGap, 2 * ThumbnailDelegate::kGap));
     buildSomeIcons();
 }
 
@@ -93,16 +187,7 @@ void SampleGallery::buildSomeIcons() {
     const QSize size = m_list->iconSize();
     const int end = std::min(int(m_images.size()), m_nextIcon + kIconsPerTurn);
     for (; m_nextIcon < end; ++m_nextIcon) {
-        // The same pixmap for the selected state: a tinted sample would misreport its pixels.
-        // Whole-pixel enlargements stay sharp; reductions (64 and 256 px models) are smoothed.
-        const QImage& image = m_images[m_nextIcon];
-        const Qt::TransformationMode mode =
-            size.width() >= image.width() ? Qt::FastTransformation : Qt::SmoothTransformation;
-        const QPixmap pixmap = QPixmap::fromImage(image.scaled(size, Qt::IgnoreAspectRatio, mode));
-        QIcon icon;
-        icon.addPixmap(pixmap, QIcon::Normal);
-        icon.addPixmap(pixmap, QIcon::Selected);
-        m_list->item(m_nextIcon)->setIcon(icon);
+        m_list->item(m_nextIcon)->setData(Qt::DecorationRole, thumbnailPixmap(m_images[m_nextIcon], size));
     }
     if (m_nextIcon < m_images.size()) QTimer::singleShot(0, this, &SampleGallery::buildSomeIcons);
 }

@@ -6,6 +6,8 @@
 #include <QVariantMap>
 #include <QWidget>
 
+class QCheckBox;
+class QLabel;
 class QListWidget;
 class QSlider;
 
@@ -26,8 +28,12 @@ class SampleGallery : public QWidget {
     // All images tiled row by row (the grid the gallery shows), 8-bit, with 2-pixel white gaps.
     QImage gridImage() const;
     int columns() const;
-    // The thumbnail size for an image of `image` pixels at slider position `zoom` (1..8).
-    static QSize thumbnailSize(const QSize& image, int zoom);
+    int zoom() const;
+    // The largest zoom step (1..kMaxZoom, see thumbnails.h) at which `count` images of `image` size fit
+    // in `area`.
+    static int fittingZoom(QSize image, int count, QSize area);
+    static constexpr int kMaxZoom = 16;
+    static constexpr int kSpacing = 2;
 
   signals:
     void currentChanged(int index);
@@ -36,12 +42,20 @@ class SampleGallery : public QWidget {
     void saveSelectedRequested();
     void copyRequested();
 
+  protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
   private:
+    void fitZoom();
+    void showZoomValue();
     void refreshIcons();
     void buildSomeIcons();
 
     QListWidget* m_list = nullptr;
     QSlider* m_zoom = nullptr;
+    QLabel* m_zoomValue = nullptr;
+    QCheckBox* m_fit = nullptr; // on: the zoom follows the gallery's size
+    bool m_fitting = false;     // the zoom is being set by fitZoom, not by the user
     QVector<QImage> m_images;
     QVector<QVariantMap> m_settings;
     int m_nextIcon = 0;

@@ -27,7 +27,7 @@ cm::NoiseConstants noiseOf(const ModelInfo& model) {
 
 QString joined(const QVector<double>& values) {
     QStringList parts;
-    for (double v : values) parts << QString::number(v, 'g', 4);
+    for (double v : values) parts << QString::number(v, 'g', 6); // searched levels like 1.53933 survive
     return parts.join(", ");
 }
 
@@ -96,10 +96,13 @@ ScheduleEditor::ScheduleEditor(QWidget* parent) : QWidget(parent) {
     layout->addWidget(m_summary);
     layout->addWidget(m_plot);
 
-    connect(m_steps, &QSpinBox::valueChanged, this, &ScheduleEditor::applyPreset);
+    connect(m_steps, &QSpinBox::valueChanged, this, &ScheduleEditor::onStepsChanged);
     connect(m_mode, &QComboBox::currentIndexChanged, this, &ScheduleEditor::applyPreset);
     connect(m_gridPoints, &QSpinBox::valueChanged, this, &ScheduleEditor::refresh);
-    connect(m_values, &QLineEdit::textChanged, this, &ScheduleEditor::refresh);
+    connect(m_values, &QLineEdit::textChanged, this, [this] {
+        if (!m_settingValues) m_custom = true;
+        refresh();
+    });
     connect(m_odeSolver, &QComboBox::currentIndexChanged, this, &ScheduleEditor::refresh);
     connect(m_points, &QSpinBox::valueChanged, this, &ScheduleEditor::refresh);
     refresh();
@@ -108,6 +111,21 @@ ScheduleEditor::ScheduleEditor(QWidget* parent) : QWidget(parent) {
 void ScheduleEditor::setModel(const ModelInfo& model) {
     m_model = model;
     m_pages->setCurrentIndex(model.consistency ? 0 : 1);
+    // The card's recommended schedule is preselected, in the form it is given in (ts on its grid).
+    const QSignalBlocker quietSteps(m_steps);
+    const QSignalBlocker quietMode(m_mode);
+    if (!model.recommendedTs.isEmpty() && model.recommendedGrid > 1) {
+        m_mode->setCurrentIndex(1);
+        m_gridPoints->setValue(model.recommendedGrid);
+        m_steps->setValue(int(model.recommendedTs.size()));
+    } else if (model.recommendedSigmas.size() > 1) {
+        m_mode->setCurrentIndex(0);
+        m_steps->setValue(int(model.recommendedSigmas.size()));
+    }
+    if (!model.consistency && model.recommendedHeunPoints > 1) {
+        m_odeSolver->setCurrentIndex(0);
+        m_points->setValue(model.recommendedHeunPoints);
+    }
     applyPreset();
 }
 
@@ -116,7 +134,21 @@ void ScheduleEditor::setSteps(int steps) {
     applyPreset();
 }
 
+void ScheduleEditor::onStepsChanged() {
+    if (!m_custom) {
+        applyPreset();
+        return;
+    }
+    const int steps = m_steps->value();
+    m_values->setEnabled(steps > 1);
+    m_gridPoints->setEnabled(m_mode->currentIndex() == 1 && steps > 1);
+    m_mode->setEnabled(steps > 1);
+    refresh();
+}
+
 void ScheduleEditor::applyPreset() {
+    m_settingValues = true;
+    m_custom = false;
     const int steps = m_steps->value();
     const QVector<double> preset = consistencyPresetSigmas(steps, m_model);
     const bool asTs = m_mode->currentIndex() == 1;
@@ -136,6 +168,7 @@ void ScheduleEditor::applyPreset() {
         }
         m_values->setText(indices.join(", "));
     }
+    m_settingValues = false;
     m_values->setEnabled(steps > 1);
     m_gridPoints->setEnabled(asTs && steps > 1);
     m_mode->setEnabled(steps > 1);
@@ -234,7 +267,10 @@ void ScheduleEditor::applySettings(const QVariantMap& settings) {
         m_steps->blockSignals(false);
         QVector<double> values;
         for (const QVariant& v : sigmas) values << v.toDouble();
+        m_settingValues = true;
         m_values->setText(joined(values));
+        m_settingValues = false;
+        m_custom = true; // the PNG's schedule, kept like a typed one
         m_values->setEnabled(values.size() > 1);
         m_mode->setEnabled(values.size() > 1);
     } else if (!m_model.consistency) {
@@ -243,6 +279,8 @@ void ScheduleEditor::applySettings(const QVariantMap& settings) {
     }
     refresh();
 }
+
+QString ScheduleEditor::summary() const { return m_summary->text(); }
 
 void ScheduleEditor::refresh() {
     QString error;

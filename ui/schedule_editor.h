@@ -30,13 +30,21 @@ class ScheduleEditor : public QWidget {
     // Takes sampler and schedule from a PNG's recorded settings.
     void applySettings(const QVariantMap& settings);
 
-    void setSteps(int steps); // consistency models: 1 = one step, more = the preset for that many
+    // Consistency models: 1 = one step, more = the preset for that many. Values typed by hand are kept
+    // when Steps changes (the inline error then says how many are given for how many steps); setSteps,
+    // a new model and a change of "Schedule as" take the preset.
+    void setSteps(int steps);
+    bool customValues() const { return m_custom; } // the values were typed, not a preset
+    QSpinBox* stepsField() const { return m_steps; }
+    QLineEdit* valuesField() const { return m_values; }
+    QString summary() const; // the line under the form: the NFE and sigmas, or the inline error
 
   signals:
     void changed();
 
   private:
     void applyPreset();
+    void onStepsChanged();
     void refresh();
     QVector<double> parsedValues(QString* error) const;
 
@@ -53,4 +61,6 @@ class ScheduleEditor : public QWidget {
 
     QLabel* m_summary = nullptr;
     QCustomPlot* m_plot = nullptr;
+    bool m_custom = false;
+    bool m_settingValues = false; // the form writes m_values itself: not a user's edit
 };

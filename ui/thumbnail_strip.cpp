@@ -1,5 +1,7 @@
 #include "thumbnail_strip.h"
 
+#include "thumbnails.h"
+
 #include <QHBoxLayout>
 #include <QToolButton>
 
@@ -31,9 +33,9 @@ void ThumbnailStrip::rebuild() {
     for (int i = 0; i < m_images.size(); ++i) {
         auto* button = new QToolButton;
         button->setToolButtonStyle(Qt::ToolButtonTextUnderIcon);
-        const QSize size = m_images[i].size() * m_zoom;
+        const QSize size = thumbnailSize(m_images[i].size(), m_zoom);
         button->setIconSize(size);
-        button->setIcon(QIcon(QPixmap::fromImage(m_images[i].scaled(size, Qt::IgnoreAspectRatio, Qt::FastTransformation))));
+        button->setIcon(QIcon(thumbnailPixmap(m_images[i], size)));
         button->setText(m_captions.value(i));
         button->setAutoRaise(true);
         connect(button, &QToolButton::clicked, this, [this, i] { emit clicked(i); });

@@ -14,6 +14,7 @@ class ThumbnailStrip : public QWidget {
     void clear();
     int count() const { return int(m_images.size()); }
     QImage image(int index) const { return m_images.value(index); }
+    QString caption(int index) const { return m_captions.value(index); }
     void setZoom(int zoom);
 
   signals:

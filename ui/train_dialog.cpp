@@ -17,6 +17,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QScrollBar>
+#include <QTimer>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -186,12 +188,17 @@ void TrainDialog::buildForm() {
     m_stopButton->setToolTip(tr("Interrupt training; the trainer saves a checkpoint that Resume continues"));
     m_resumeButton = new QPushButton(tr("Resume"));
     m_resumeButton->setToolTip(tr("Continue the run from its checkpoint"));
+    m_loadButton = new QPushButton(tr("Load model"));
+    m_loadButton->setToolTip(tr("Open the model this run wrote, to generate with it"));
+    m_loadButton->setEnabled(false);
+    connect(m_loadButton, &QPushButton::clicked, this, [this] { emit loadModelRequested(m_training->settings().output); });
     auto* closeButton = new QPushButton(tr("Close"));
     closeButton->setToolTip(tr("Hide this window; a running training continues"));
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_startButton);
     buttons->addWidget(m_stopButton);
     buttons->addWidget(m_resumeButton);
+    buttons->addWidget(m_loadButton);
     buttons->addStretch(1);
     buttons->addWidget(closeButton);
 
@@ -375,6 +382,7 @@ bool TrainDialog::resume() {
 
 void TrainDialog::onStarted() {
     const TrainSettings s = m_training->settings();
+    m_loadButton->setEnabled(false);
     m_progress->setTextVisible(true);
     m_log->clear();
     m_log->appendPlainText(QStringLiteral("$ ") +
@@ -384,8 +392,24 @@ void TrainDialog::onStarted() {
 }
 
 void TrainDialog::onOutputLine(const QString& line) {
+    // The pane follows the newest line unless the user scrolled up to read; also while the dialog is
+    // closed (reopened, it shows the end).
+    QScrollBar* bar = m_log->verticalScrollBar();
+    const bool follow = !m_log->isVisible() || bar->value() >= bar->maximum() - 1;
     m_log->appendPlainText(line);
+    if (follow) scrollLogToEnd();
     if (!m_training->stopRequested()) showStatus(line, false);
+}
+
+void TrainDialog::scrollLogToEnd() {
+    m_log->moveCursor(QTextCursor::End);
+    m_log->verticalScrollBar()->setValue(m_log->verticalScrollBar()->maximum());
+}
+
+void TrainDialog::showEvent(QShowEvent* event) {
+    QDialog::showEvent(event);
+    // After the layout has given the pane its size (and the scroll bar its range).
+    QTimer::singleShot(0, this, &TrainDialog::scrollLogToEnd);
 }
 
 void TrainDialog::onProgress(long done, long total) {
@@ -398,6 +422,8 @@ void TrainDialog::onProgress(long done, long total) {
 
 void TrainDialog::onFinished(int exitCode, const QString& message) {
     const bool failed = exitCode != 0 && exitCode != 130;
+    // A finished run's model is one click from the Generate tab.
+    m_loadButton->setEnabled(exitCode == 0 && QFileInfo::exists(m_training->settings().output));
     showStatus(message, failed);
     updateForm();
     emit trainingFinished(exitCode, message);

@@ -38,6 +38,7 @@ class TrainDialog : public QDialog {
     long stepsTotal() const;
     QString output() const; // everything the trainer printed
     QString lastError() const;
+    QPushButton* loadModelButton() const { return m_loadButton; }
 
     void saveSettings(QSettings& store) const;
     void restoreSettings(const QSettings& store);
@@ -55,9 +56,15 @@ class TrainDialog : public QDialog {
     void progressChanged(long done, long total);
     // exitCode 0: finished; 130: interrupted with a checkpoint saved; else message is the trainer's error.
     void trainingFinished(int exitCode, const QString& message);
+    // "Load model" after a finished run: the model file it wrote.
+    void loadModelRequested(const QString& modelPath);
+
+  protected:
+    void showEvent(QShowEvent* event) override;
 
   private:
     void buildForm();
+    void scrollLogToEnd();
     void updateForm();
     void onStarted();
     void onOutputLine(const QString& line);
@@ -96,4 +103,5 @@ class TrainDialog : public QDialog {
     QPushButton* m_startButton;
     QPushButton* m_stopButton;
     QPushButton* m_resumeButton;
+    QPushButton* m_loadButton;
 };

@@ -158,6 +158,11 @@ void TrainingProcess::onFinished(int exitCode, QProcess::ExitStatus status) {
     } else if (exitCode == 130) {
         message =
             m_lastLine.contains(QLatin1String("interrupted")) ? m_lastLine : tr("Training was interrupted.");
+        // The checkpoint's step, which the trainer may have reached after its last progress line: the bar
+        // and "interrupted at step N" say the same number.
+        static const QRegularExpression checkpointStep(QStringLiteral(R"(interrupted at step (\d+))"));
+        const auto match = checkpointStep.match(message);
+        if (match.hasMatch()) setProgress(match.captured(1).toLong(), m_total);
     } else {
         failed = true;
         message = !m_errorLines.isEmpty()

@@ -1,6 +1,7 @@
 #include "training_view.h"
 
 #include "curve_plot.h"
+#include "remembered_splitter.h"
 #include "train_dialog.h"
 
 #include <QCheckBox>
@@ -12,8 +13,10 @@
 #include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QHBoxLayout>
+#include <QImageReader>
 #include <QLabel>
 #include <QListWidget>
+#include <QLocale>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPainter>
@@ -25,6 +28,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace {
@@ -125,7 +129,7 @@ void TrainingView::buildUi() {
     m_series->setObjectName(QStringLiteral("seriesCombo"));
     m_series->setToolTip(tr("The quantity to plot"));
     m_series->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_series->setMinimumContentsLength(26);
+    m_series->setMinimumContentsLength(16);
     m_xAxis = new QComboBox;
     m_xAxis->setObjectName(QStringLiteral("xAxisCombo"));
     m_xAxis->addItem(tr("Step"), QStringLiteral("step"));
@@ -148,27 +152,52 @@ void TrainingView::buildUi() {
     m_follow->setObjectName(QStringLiteral("followCheck"));
     m_follow->setToolTip(tr("Re-read the logs as training runs append to them"));
 
-    auto* controls = new QHBoxLayout;
-    controls->addWidget(new QLabel(tr("Series:")));
-    controls->addWidget(m_series);
-    controls->addSpacing(8);
-    controls->addWidget(new QLabel(tr("X axis:")));
-    controls->addWidget(m_xAxis);
-    controls->addSpacing(8);
-    controls->addWidget(m_logY);
-    controls->addSpacing(8);
-    controls->addWidget(new QLabel(tr("Smoothing:")));
-    controls->addWidget(m_smoothing);
-    controls->addWidget(m_smoothingValue);
-    controls->addSpacing(8);
-    controls->addWidget(m_follow);
-    controls->addStretch(1);
+    // Two rows: one row did not fit beside the runs list at 1024 px ("Log sc", "Smoothir").
+    auto* controls = new QVBoxLayout;
+    auto* quantity = new QHBoxLayout;
+    quantity->addWidget(new QLabel(tr("Series:")));
+    quantity->addWidget(m_series, 1);
+    quantity->addSpacing(8);
+    quantity->addWidget(new QLabel(tr("X axis:")));
+    quantity->addWidget(m_xAxis);
+    quantity->addStretch(0);
+    auto* display = new QHBoxLayout;
+    display->addWidget(m_logY);
+    display->addSpacing(8);
+    display->addWidget(new QLabel(tr("Smoothing:")));
+    display->addWidget(m_smoothing);
+    display->addWidget(m_smoothingValue);
+    display->addSpacing(8);
+    display->addWidget(m_follow);
+    display->addStretch(1);
+    controls->addLayout(quantity);
+    controls->addLayout(display);
+
+    // The newest preview grid of a run, beside the curves (hidden until a run has written one).
+    m_previewPane = new QWidget;
+    auto* previewLayout = new QVBoxLayout(m_previewPane);
+    previewLayout->setContentsMargins(0, 0, 0, 0);
+    m_previewLabel = new QLabel;
+    m_previewLabel->setAlignment(Qt::AlignCenter);
+    m_previewLabel->setToolTip(tr("Samples of the model as it trains, from fixed seeds (the trainer's "
+                                  "--preview-every); they are the same noises at every preview"));
+    m_previewCaption = new QLabel;
+    m_previewCaption->setWordWrap(true);
+    m_previewCaption->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
+    previewLayout->addWidget(new QLabel(tr("Latest samples:")));
+    previewLayout->addWidget(m_previewLabel);
+    previewLayout->addWidget(m_previewCaption);
+    previewLayout->addStretch(1);
+    m_previewPane->hide();
+    auto* plotRow = new QHBoxLayout;
+    plotRow->addWidget(m_plot, 1);
+    plotRow->addWidget(m_previewPane);
 
     auto* main = new QWidget;
     auto* mainLayout = new QVBoxLayout(main);
     mainLayout->setContentsMargins(0, 0, 0, 0);
     mainLayout->addLayout(controls);
-    mainLayout->addWidget(m_plot, 1);
+    mainLayout->addLayout(plotRow, 1);
 
     auto* splitter = new QSplitter(Qt::Horizontal);
     splitter->addWidget(side);
@@ -176,6 +205,7 @@ void TrainingView::buildUi() {
     splitter->setStretchFactor(1, 1);
     splitter->setChildrenCollapsible(false);
     splitter->setSizes({220, 800});
+    rememberSplitterSizes(splitter, "trainingView/splitter");
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(splitter);
 
@@ -269,6 +299,7 @@ void TrainingView::showLog(const QString& key) {
     updateSeriesChoices();
     updateWatcher();
     updateStatus();
+    updatePreview();
     emit logsChanged();
 }
 
@@ -288,12 +319,46 @@ void TrainingView::removeLog(const QString& path) {
     updateSeriesChoices();
     updateWatcher();
     updateStatus();
+    updatePreview();
     emit logsChanged();
 }
 
 void TrainingView::refreshLogs() {
     for (const QString& key : QStringList(m_order))
         refreshLog(key);
+    updatePreview();
+}
+
+QString TrainingView::previewPathFor(const QString& logPath) {
+    // The trainer writes <model>.csv and <model>.preview.png beside <model>.
+    QString model = logPath;
+    if (model.endsWith(QLatin1String(".csv"), Qt::CaseInsensitive)) model.chop(4);
+    return model + QStringLiteral(".preview.png");
+}
+
+void TrainingView::updatePreview() {
+    QString newest;
+    QDateTime newestTime;
+    for (const QString& key : std::as_const(m_order)) {
+        const QFileInfo info(previewPathFor(key));
+        if (info.isFile() && (newest.isEmpty() || info.lastModified() > newestTime)) {
+            newest = info.absoluteFilePath();
+            newestTime = info.lastModified();
+        }
+    }
+    if (newest == m_previewPath && newestTime == m_previewTime) return;
+    const QImage image(newest);
+    m_previewPath = image.isNull() ? QString() : newest;
+    m_previewTime = newestTime;
+    m_previewImage = image;
+    m_previewPane->setVisible(!image.isNull());
+    if (image.isNull()) return;
+    // Whole-pixel enlargement to about 200 px: a 4 x 4 grid of 28 px samples at 2x.
+    const int zoom = std::max(1, 200 / std::max(1, image.width()));
+    m_previewLabel->setPixmap(QPixmap::fromImage(image.scaled(image.size() * zoom, Qt::IgnoreAspectRatio,
+                                                              Qt::FastTransformation)));
+    m_previewCaption->setText(tr("%1\n%2").arg(QFileInfo(newest).fileName(),
+                                               QLocale().toString(newestTime.time(), QLocale::ShortFormat)));
 }
 
 void TrainingView::refreshLog(const QString& key) {
@@ -437,6 +502,7 @@ void TrainingView::updateStatus() {
     else if (follow())
         parts << tr("Following %n log(s).", nullptr, int(m_order.size()));
     if (nonFinite > 0) parts << tr("%n non-finite value(s) left out.", nullptr, nonFinite);
+    if (!m_order.isEmpty()) parts << tr("Plot: drag to pan, scroll to zoom, double-click to fit.");
     m_status->setText(parts.join(QLatin1Char(' ')));
 }
 
@@ -491,7 +557,13 @@ void TrainingView::openLogs() {
 }
 
 void TrainingView::showBatchErrors() {
-    if (m_batchErrors.isEmpty() || !m_interactive) return;
+    if (m_batchErrors.isEmpty()) return;
+    if (!m_interactive) { // one report for the batch: the error bar shows the last report
+        m_lastError = m_batchErrors.join(QLatin1Char('\n'));
+        m_batchErrors.clear();
+        emit errorOccurred(m_lastError);
+        return;
+    }
     auto* box = new QMessageBox(QMessageBox::Warning, tr("Training log"),
                                 tr("%n log(s) could not be read.", nullptr, int(m_batchErrors.size())),
                                 QMessageBox::Ok, this);
@@ -505,6 +577,7 @@ TrainDialog* TrainingView::trainDialog() {
     if (!m_trainDialog) {
         m_trainDialog = new TrainDialog(this);
         connect(m_trainDialog, &TrainDialog::logStarted, this, &TrainingView::followLog);
+        connect(m_trainDialog, &TrainDialog::loadModelRequested, this, &TrainingView::modelRequested);
     }
     return m_trainDialog;
 }
@@ -587,8 +660,24 @@ void TrainingView::dragEnterEvent(QDragEnterEvent* event) {
     if (event->mimeData()->hasUrls()) event->acceptProposedAction();
 }
 
+bool TrainingView::isTrainingLogFile(const QString& path) {
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    static const QStringList kModelSuffixes{QStringLiteral("safetensors"), QStringLiteral("pt"),
+                                            QStringLiteral("pth"), QStringLiteral("ckpt"), QStringLiteral("bin")};
+    if (kModelSuffixes.contains(suffix) || QFileInfo(path).isDir()) return false;
+    return !QImageReader::supportedImageFormats().contains(suffix.toLatin1());
+}
+
 void TrainingView::dropEvent(QDropEvent* event) {
-    for (const QUrl& url : event->mimeData()->urls())
-        if (url.isLocalFile()) addLog(url.toLocalFile());
+    QStringList others;
+    for (const QUrl& url : event->mimeData()->urls()) {
+        if (!url.isLocalFile()) continue;
+        const QString path = url.toLocalFile();
+        if (isTrainingLogFile(path))
+            addLog(path);
+        else
+            others << path;
+    }
     event->acceptProposedAction();
+    if (!others.isEmpty()) emit otherFilesDropped(others);
 }

@@ -4,7 +4,9 @@
 
 #include "training_log.h"
 
+#include <QDateTime>
 #include <QHash>
+#include <QImage>
 #include <QSet>
 #include <QWidget>
 
@@ -38,7 +40,12 @@ class TrainingView : public QWidget {
     const TrainingLog* log(const QString& path) const; // null until its first read succeeded
     bool isReading() const;
 
-    // Off: errors are only reported by errorOccurred() and lastError(), never by a message box (tests).
+    // Whether a dropped file is read as a training log here. Models (.safetensors, .pt...) and images are
+    // not: they go to otherFilesDropped(), for the main window to open as on any other tab.
+    static bool isTrainingLogFile(const QString& path);
+
+    // Off: errors are only reported by errorOccurred() and lastError(), never by a message box (inside
+    // the main window, whose error bar shows them; and in tests).
     void setInteractive(bool on) { m_interactive = on; }
     bool isInteractive() const { return m_interactive; }
     QString lastError() const { return m_lastError; }
@@ -47,6 +54,11 @@ class TrainingView : public QWidget {
     bool follow() const;
 
     CurvePlot* plot() const { return m_plot; }
+    // The newest sample grid a run of these logs wrote as it trained (the trainer's <model>.preview.png
+    // beside <model>.csv, --preview-every), shown next to the curves; null when there is none.
+    QImage previewImage() const { return m_previewImage; }
+    QString previewPath() const { return m_previewPath; }
+    static QString previewPathFor(const QString& logPath);
     TrainDialog* trainDialog(); // created on first use
 
     void saveSettings(QSettings& store) const;
@@ -66,6 +78,10 @@ class TrainingView : public QWidget {
     void errorOccurred(const QString& message);
     void logsChanged();
     void logRead(const QString& path);
+    // The Train dialog's "Load model" after a finished run.
+    void modelRequested(const QString& modelPath);
+    // Dropped files that are no training logs (see isTrainingLogFile), in the order they were dropped.
+    void otherFilesDropped(const QStringList& paths);
 
   protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -95,6 +111,7 @@ class TrainingView : public QWidget {
     void report(const QString& message);
     QString uniqueName(const QString& path) const;
     void exportWithDialog(bool pdf);
+    void updatePreview();
 
     CurvePlot* m_plot;
     QListWidget* m_runs;
@@ -105,6 +122,12 @@ class TrainingView : public QWidget {
     QLabel* m_smoothingValue;
     QCheckBox* m_follow;
     QLabel* m_status;
+    QWidget* m_previewPane;
+    QLabel* m_previewLabel;
+    QLabel* m_previewCaption;
+    QImage m_previewImage;
+    QString m_previewPath;
+    QDateTime m_previewTime;
     QFileSystemWatcher* m_watcher;
     QTimer* m_poll;
     QThreadPool* m_reader; // one worker thread: reads are queued, the GUI thread never parses a file

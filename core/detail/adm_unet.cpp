@@ -2,6 +2,8 @@
 // names of its state_dict, so the published checkpoints load tensor for tensor.
 #include "adm_unet.h"
 
+#include "compute_precision.h"
+
 #include <cmath>
 
 namespace cm::detail {
@@ -12,12 +14,6 @@ namespace {
 
 nn::GroupNorm groupNorm32(int channels) {
     return nn::GroupNorm(nn::GroupNormOptions(32, channels).eps(1e-5));
-}
-
-// GroupNorm in float32 whatever the input type, as the original's GroupNorm32.
-torch::Tensor normFloat32(nn::GroupNormImpl& norm, const torch::Tensor& x) {
-    if (x.scalar_type() == torch::kFloat32) return norm.forward(x);
-    return norm.forward(x.to(torch::kFloat32)).to(x.scalar_type());
 }
 
 nn::Conv2d conv(int in, int out, int kernel, int stride = 1) {
@@ -52,6 +48,7 @@ class ResBlock : public AdmLayer {
                                                                   nn::Dropout(dropoutRate), conv(out, out, 3)));
         if (in != out) skip_connection = register_module("skip_connection", conv(in, out, 1));
         m_inNorm = in_layers[0]->as<nn::GroupNorm>();
+        m_embLinear = emb_layers[1]->as<nn::Linear>();
         m_inConv = in_layers[2]->as<nn::Conv2d>();
         m_outNorm = out_layers[0]->as<nn::GroupNorm>();
         m_dropout = out_layers[2]->as<nn::Dropout>();
@@ -59,18 +56,22 @@ class ResBlock : public AdmLayer {
     }
 
     torch::Tensor forward(const torch::Tensor& xIn, const torch::Tensor& emb) override {
-        auto h = torch::silu(normFloat32(*m_inNorm, xIn));
-        h = m_inConv->forward(resample(h, m_resample));
+        // GroupNorm in float32 whatever the compute type, as the original's GroupNorm32.
+        NormAct act;
+        act.silu = true;
+        auto h = groupNormFloat32(*m_inNorm, xIn, act);
+        h = conv2d(*m_inConv, resample(h, m_resample));
         const auto x = resample(xIn, m_resample);
-        auto embOut = emb_layers->forward(emb).to(h.scalar_type()).unsqueeze(-1).unsqueeze(-1);
+        const auto embOut = linearFloat32(*m_embLinear, torch::silu(emb));
         if (m_scaleShift) {
-            auto scaleShift = embOut.chunk(2, 1);
-            h = normFloat32(*m_outNorm, h) * (1 + scaleShift[0]) + scaleShift[1];
+            const auto scaleShift = embOut.chunk(2, 1);
+            act.scale = scaleShift[0];
+            act.shift = scaleShift[1];
         } else {
-            h = normFloat32(*m_outNorm, h + embOut);
+            act.preShift = embOut;
         }
-        h = m_outConv->forward(m_dropout->forward(torch::silu(h)));
-        return (skip_connection ? skip_connection->forward(x) : x) + h;
+        h = conv2d(*m_outConv, m_dropout->forward(groupNormFloat32(*m_outNorm, h, act)));
+        return (skip_connection ? conv2d(*skip_connection, x) : x) + h;
     }
 
   private:
@@ -80,6 +81,7 @@ class ResBlock : public AdmLayer {
     nn::Conv2d skip_connection{nullptr};
     nn::GroupNormImpl* m_inNorm = nullptr;
     nn::GroupNormImpl* m_outNorm = nullptr;
+    nn::LinearImpl* m_embLinear = nullptr;
     nn::Conv2dImpl* m_inConv = nullptr;
     nn::Conv2dImpl* m_outConv = nullptr;
     nn::DropoutImpl* m_dropout = nullptr;
@@ -96,14 +98,14 @@ class AttentionBlock : public AdmLayer {
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor&) override {
         const auto b = x.size(0), c = x.size(1), height = x.size(2), width = x.size(3);
         const int64_t length = height * width, headDim = c / m_heads;
-        const auto packed = qkv->forward(normFloat32(*norm, x)).reshape({b, 3, m_heads, headDim, length});
+        const auto packed = conv2d(*qkv, groupNormFloat32(*norm, x)).reshape({b, 3, m_heads, headDim, length});
         const auto q = packed.select(1, 0).reshape({b * m_heads, headDim, length});
         const auto k = packed.select(1, 1).reshape({b * m_heads, headDim, length});
         const auto v = packed.select(1, 2).reshape({b * m_heads, headDim, length});
         const double scale = 1.0 / std::sqrt(double(headDim));
-        const auto weights = torch::softmax(torch::bmm(q.transpose(1, 2), k) * scale, -1); // [bh, t, s]
+        const auto weights = softmaxFloat32(torch::bmm(q.transpose(1, 2), k) * scale); // [bh, t, s]
         const auto attended = torch::bmm(v, weights.transpose(1, 2));                    // [bh, d, t]
-        return x + proj_out->forward(attended.reshape({b, c, height, width}));
+        return x + conv2d(*proj_out, attended.reshape({b, c, height, width}));
     }
 
   private:
@@ -116,7 +118,7 @@ class AttentionBlock : public AdmLayer {
 class Downsample : public AdmLayer {
   public:
     explicit Downsample(int channels) { op = register_module("op", conv(channels, channels, 3, 2)); }
-    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor&) override { return op->forward(x); }
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor&) override { return conv2d(*op, x); }
 
   private:
     nn::Conv2d op{nullptr};
@@ -126,7 +128,7 @@ class Upsample : public AdmLayer {
   public:
     explicit Upsample(int channels) { conv_ = register_module("conv", conv(channels, channels, 3)); }
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor&) override {
-        return conv_->forward(resample(x, Resample::Up));
+        return conv2d(*conv_, resample(x, Resample::Up));
     }
 
   private:
@@ -137,7 +139,7 @@ class Upsample : public AdmLayer {
 class InputConv : public AdmLayer {
   public:
     explicit InputConv(nn::Conv2d convolution) : m_conv(std::move(convolution)) {}
-    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor&) override { return m_conv->forward(x); }
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor&) override { return conv2d(*m_conv, x); }
 
   private:
     nn::Conv2d m_conv;
@@ -251,7 +253,7 @@ class AdmUNet : public NetworkBase {
             emb = emb + embedClasses(label_emb, conditioning);
         }
         std::vector<torch::Tensor> skips;
-        auto h = x;
+        auto h = toCompute(x, computeDtype());
         for (std::size_t i = 0; i < m_inputs.size(); ++i) {
             h = m_inputs[i]->forward(h, emb);
             skips.push_back(h);
@@ -264,7 +266,9 @@ class AdmUNet : public NetworkBase {
             skips.pop_back();
             reportBlockDone();
         }
-        return m_outConv->forward(torch::silu(normFloat32(*m_outNorm, h)));
+        NormAct silu;
+        silu.silu = true;
+        return toFloat32Output(conv2d(*m_outConv, groupNormFloat32(*m_outNorm, h, silu)));
     }
 
     int blockCount() const override { return int(m_inputs.size() + 1 + m_outputs.size()); }

@@ -1,6 +1,7 @@
 #include "networks.h"
 
 #include "adm_unet.h"
+#include "compute_precision.h"
 
 #include <cmath>
 #include <numeric>
@@ -58,11 +59,11 @@ class AttentionBlock : public nn::Module {
     torch::Tensor forward(const torch::Tensor& x) {
         const auto n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
         const int64_t headDim = c / m_heads;
-        auto qkvOut = qkv->forward(norm->forward(x)).reshape({n * m_heads, 3, headDim, h * w});
+        auto qkvOut = conv2d(*qkv, groupNormFloat32(*norm, x)).reshape({n * m_heads, 3, headDim, h * w});
         auto q = qkvOut.select(1, 0), k = qkvOut.select(1, 1), v = qkvOut.select(1, 2);
-        auto weights = torch::softmax(torch::bmm(q.transpose(1, 2), k) / std::sqrt(double(headDim)), -1);
+        auto weights = softmaxFloat32(torch::bmm(q.transpose(1, 2), k) / std::sqrt(double(headDim)));
         auto out = torch::bmm(v, weights.transpose(1, 2)).reshape({n, c, h, w});
-        return x + proj->forward(out);
+        return x + conv2d(*proj, out);
     }
 
   private:
@@ -86,11 +87,15 @@ class ResidualBlock : public Block {
         if (attention) attn = register_module("attn", std::make_shared<AttentionBlock>(out));
     }
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& emb) override {
-        auto h = conv1->forward(torch::silu(norm1->forward(x)));
-        auto scaleShift = embProj->forward(emb).unsqueeze(-1).unsqueeze(-1).chunk(2, 1);
-        h = norm2->forward(h) * (1 + scaleShift[0]) + scaleShift[1];
-        h = conv2->forward(dropout->forward(torch::silu(h)));
-        h = h + (skip ? skip->forward(x) : x);
+        NormAct silu;
+        silu.silu = true;
+        auto h = conv2d(*conv1, groupNormFloat32(*norm1, x, silu));
+        const auto scaleShift = linearFloat32(*embProj, emb).chunk(2, 1);
+        NormAct film = silu;
+        film.scale = scaleShift[0];
+        film.shift = scaleShift[1];
+        h = conv2d(*conv2, dropout->forward(groupNormFloat32(*norm2, h, film)));
+        h = h + (skip ? conv2d(*skip, x) : x);
         return attn ? attn->forward(h) : h;
     }
 
@@ -105,7 +110,7 @@ class ResidualBlock : public Block {
 class Downsample : public Block {
   public:
     explicit Downsample(int channels) { conv = register_module("conv", conv3x3(channels, channels, 2)); }
-    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor&) override { return conv->forward(x); }
+    torch::Tensor forward(const torch::Tensor& x, const torch::Tensor&) override { return conv2d(*conv, x); }
 
   private:
     nn::Conv2d conv{nullptr};
@@ -118,7 +123,7 @@ class Upsample : public Block {
         namespace F = torch::nn::functional;
         auto up = F::interpolate(
             x, F::InterpolateFuncOptions().scale_factor(std::vector<double>{2.0, 2.0}).mode(torch::kNearest));
-        return conv->forward(up);
+        return conv2d(*conv, up);
     }
 
   private:
@@ -207,7 +212,7 @@ class UNet : public NetworkBase {
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& noiseLabel,
                           const NetworkConditioning& conditioning) override {
         auto emb = embedding->forward(noiseLabel, conditioning);
-        auto h = convIn->forward(x);
+        auto h = conv2d(*convIn, toCompute(x, computeDtype()));
         std::vector<torch::Tensor> skips{h};
         for (auto& block : m_encoder) {
             h = block->forward(h, emb);
@@ -222,7 +227,9 @@ class UNet : public NetworkBase {
             }
             h = m_decoder[i]->forward(h, emb);
         }
-        return convOut->forward(torch::silu(normOut->forward(h)));
+        NormAct silu;
+        silu.silu = true;
+        return toFloat32Output(conv2d(*convOut, groupNormFloat32(*normOut, h, silu)));
     }
 
   private:

@@ -1,0 +1,565 @@
+#include "training_run.h"
+
+#include "batch_draws.h"
+#include "checkpoint.h"
+#include "core/atomic_file.h"
+#include "core/detail/denoiser.h"
+#include "core/detail/optimizer.h"
+#include "core/detail/runtime_init.h"
+#include "core/detail/tensor_io.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "data_parallel.h"
+#include "log_writer.h"
+#include "objective.h"
+#include "parameter_lists.h"
+#include "run_description.h"
+#include "run_files.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace cm::training {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+uint64_t mixBits(uint64_t x) { // splitmix64's finaliser
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+uint64_t hashBytes(const void* data, std::size_t size, uint64_t hash = 0) {
+    const auto* bytes = static_cast<const unsigned char*>(data);
+    std::size_t i = 0;
+    for (; i + 8 <= size; i += 8) {
+        uint64_t word;
+        std::memcpy(&word, bytes + i, 8);
+        hash = mixBits(hash ^ word);
+    }
+    for (; i < size; ++i)
+        hash = mixBits(hash ^ bytes[i]);
+    return mixBits(hash ^ size);
+}
+
+std::string hexOf(uint64_t value) {
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+    return text;
+}
+
+class TrainingRun {
+  public:
+    TrainingRun(const TrainParams& params, const Dataset& data)
+        : m_params(params), m_objective(objectiveFor(params.mode)) {
+        if (params.distributed.worldSize > 1) {
+            m_group = std::make_unique<DataParallelGroup>(params.distributed);
+            startTogether(data);
+        } else {
+            validateAndPrepare(data);
+        }
+    }
+
+    TrainSummary run(const std::function<void(const TrainStatus&)>& observe, const CancelFlag* cancel);
+
+  private:
+    TrainSummary runSteps(const std::function<void(const TrainStatus&)>& observe, const CancelFlag* cancel);
+    bool writes() const { return !m_group || m_group->rank() == 0; } // rank 0 writes every file
+    void validateAndPrepare(const Dataset& data);
+    // Data-parallel start: every rank prepares, then they compare settings and take rank 0's state.
+    void startTogether(const Dataset& data);
+    std::string settingsFingerprint(const Dataset& data) const;
+    void checkSameSettings(const Dataset& data);
+    void shareRankZeroState();
+    double stateChecksum() const;
+    void seedDropoutOfThisRank();
+    void loadTeacher();
+    TrainingState state();
+    CheckpointInfo checkpointInfo() const;
+    void saveCheckpoint();
+    void saveModel();
+    double elapsed() const;
+    double learningRate(long step) const;
+    // One optimisation step; returns the loss and fills the window.
+    double trainStep(long step, TrainStatus& status);
+
+    TrainParams m_params;
+    const Objective& m_objective;
+    NetworkConfig m_network;
+    NoiseConstants m_noise;
+    torch::Tensor m_data, m_labels;
+    int64_t m_nullLabel = -1;
+    std::vector<std::string> m_classNames;
+    std::string m_datasetDescription;
+
+    std::shared_ptr<detail::NetworkBase> m_online, m_target, m_teacher;
+    NoiseConstants m_teacherNoise;
+    std::vector<torch::Tensor> m_onlineParams, m_targetParams;
+    std::vector<std::vector<torch::Tensor>> m_ema;
+    std::unique_ptr<detail::Optimizer> m_optimizer;
+    at::Generator m_generator;
+    long m_step = 0;
+    double m_secondsBefore = 0; // wall time of earlier segments of a resumed run
+    std::chrono::steady_clock::time_point m_segmentStart = std::chrono::steady_clock::now();
+    LogWindow m_window;
+    std::optional<LogWriter> m_log;
+    std::unique_ptr<DataParallelGroup> m_group; // null for a run of its own
+    std::unique_ptr<GradientReducer> m_reducer;
+    bool m_cancelRequested = false; // this process's cancel flag, sent with the step's sums
+    bool m_stopAgreed = false;      // some rank's cancel flag, seen by all at the same step
+};
+
+void TrainingRun::loadTeacher() {
+    const auto& p = m_params;
+    if (p.teacherPath.empty())
+        throw Error(ErrorKind::InvalidArgument, std::string(trainModeName(p.mode)) +
+                                                    " needs an EDM denoiser to start from (teacher path)");
+    Model teacher = Model::load(p.teacherPath);
+    if (teacher.card().kind != ModelKind::EdmDenoiser)
+        throw Error(ErrorKind::InvalidArgument, p.teacherPath + " is a " +
+                                                    modelKindName(teacher.card().kind) + " model; " +
+                                                    trainModeName(p.mode) + " needs an edm-denoiser");
+    m_network = teacher.card().network;
+    m_network.dropout = p.network.dropout;
+    m_noise = teacher.card().noise;
+    m_teacherNoise = teacher.card().noise;
+    m_teacher = teacher.impl().network;
+    m_teacher->eval();
+    for (auto& param : m_teacher->parameters())
+        param.set_requires_grad(false);
+}
+
+void TrainingRun::validateAndPrepare(const Dataset& data) {
+    auto& p = m_params;
+    if (p.outputPath.empty()) throw Error(ErrorKind::InvalidArgument, "no output model path given");
+    if (p.checkpointPath.empty()) p.checkpointPath = p.outputPath + ".ckpt";
+    if (p.logPath.empty()) p.logPath = p.outputPath + ".csv";
+    if (writes()) checkRunFiles(p);
+    if (p.totalSteps < 1) throw Error(ErrorKind::InvalidArgument, "total steps must be positive");
+    if (p.batchSize < 1 || p.batchSize > 4096)
+        throw Error(ErrorKind::InvalidArgument,
+                    "batch size must be in 1..4096, got " + std::to_string(p.batchSize));
+    if (!(p.learningRate > 0) || !std::isfinite(p.learningRate))
+        throw Error(ErrorKind::InvalidArgument, "learning rate must be a positive number");
+    if (p.emaRates.empty()) throw Error(ErrorKind::InvalidArgument, "at least one EMA rate is needed");
+    for (double rate : p.emaRates)
+        if (!(rate >= 0 && rate < 1)) throw Error(ErrorKind::InvalidArgument, "EMA rates must be in [0, 1)");
+    if (p.logEvery < 1 || p.checkpointEvery < 1)
+        throw Error(ErrorKind::InvalidArgument, "logging and checkpoint intervals must be positive");
+    if (p.batchSize < p.distributed.worldSize)
+        throw Error(ErrorKind::InvalidArgument, "a batch of " + std::to_string(p.batchSize) +
+                                                    " cannot be shared by " +
+                                                    std::to_string(p.distributed.worldSize) + " processes");
+    if (p.distributed.verifyEvery < 1)
+        throw Error(ErrorKind::InvalidArgument, "the cross-rank check interval must be positive");
+    if (data.count() == 0) throw Error(ErrorKind::Data, "the training data set is empty");
+    detail::ensureRuntimeInitialised();
+    if (p.threads > 0) torch::set_num_threads(p.threads);
+
+    m_network = p.network;
+    m_noise = p.noise;
+    if (m_objective.startsFromTeacher) loadTeacher();
+    m_network.validate();
+
+    const auto itemShape = m_network.itemShape();
+    if (!std::equal(itemShape.begin(), itemShape.end(), data.itemShape.begin(), data.itemShape.end())) {
+        std::vector<int64_t> expected(itemShape.begin(), itemShape.end());
+        throw Error(ErrorKind::Shape, "the data set's items have shape " +
+                                          detail::shapeString(data.itemShape) + " but the network expects " +
+                                          detail::shapeString(expected));
+    }
+    if (m_network.numClasses > 0) {
+        if (!data.hasLabels())
+            throw Error(ErrorKind::Data, "a class-conditional network needs a labelled data set");
+        if (int(data.classNames.size()) != m_network.numClasses)
+            throw Error(ErrorKind::Data, "the network has " + std::to_string(m_network.numClasses) +
+                                             " classes but the data set has " +
+                                             std::to_string(data.classNames.size()));
+        m_nullLabel = m_network.numClasses;
+        m_classNames = data.classNames;
+    }
+    std::vector<int64_t> shape{data.count()};
+    shape.insert(shape.end(), data.itemShape.begin(), data.itemShape.end());
+    m_data = torch::from_blob(const_cast<float*>(data.values.data()), shape, torch::kFloat32).clone();
+    if (!torch::isfinite(m_data).all().item<bool>())
+        throw Error(ErrorKind::Numeric, "the training data contains NaN or infinite values");
+    if (m_network.numClasses > 0)
+        m_labels =
+            torch::from_blob(const_cast<int64_t*>(data.labels.data()), {data.count()}, torch::kInt64).clone();
+    m_datasetDescription = data.description;
+
+    torch::manual_seed(p.seed);
+    m_generator = at::detail::createCPUGenerator(p.seed ^ 0x9E3779B97F4A7C15ULL);
+    m_online = detail::makeNetwork(m_network);
+    if (m_teacher) copyInto(m_online->parameters(), m_teacher->parameters());
+    m_online->train();
+    m_onlineParams = m_online->parameters();
+    if (m_objective.keepsTargetNetwork) {
+        m_target = detail::makeNetwork(m_network);
+        m_target->train();
+        m_targetParams = m_target->parameters();
+        for (auto& t : m_targetParams)
+            t.set_requires_grad(false);
+        copyInto(m_targetParams, m_onlineParams);
+    }
+    for (std::size_t i = 0; i < p.emaRates.size(); ++i)
+        m_ema.push_back(cloneAll(m_onlineParams));
+    m_optimizer = std::make_unique<detail::Optimizer>(
+        m_onlineParams,
+        p.optimizer == OptimizerKind::Adam ? detail::Optimizer::Kind::Adam : detail::Optimizer::Kind::RAdam,
+        p.beta1, p.beta2);
+
+    if (!writes()) return; // the other ranks take rank 0's state
+    // A process killed while saving leaves its temporary file; the checkpoint itself is intact.
+    removeStaleTemporaries(p.checkpointPath);
+    removeStaleTemporaries(p.outputPath);
+    removeStaleTemporaries(p.logPath);
+    const bool checkpointExists = fs::exists(p.checkpointPath);
+    if (p.resume) {
+        if (!checkpointExists)
+            throw Error(ErrorKind::Io, "cannot resume: there is no checkpoint at " + p.checkpointPath);
+        auto restored = state();
+        const CheckpointInfo info = loadCheckpoint(p.checkpointPath, restored, checkpointInfo());
+        m_step = info.step;
+        m_secondsBefore = info.seconds;
+    } else if (!p.overwrite && (checkpointExists || fs::exists(p.logPath))) {
+        throw Error(ErrorKind::InvalidArgument, "a training run already exists (" +
+                                                    (checkpointExists ? p.checkpointPath : p.logPath) +
+                                                    "); resume it, or allow overwriting it");
+    }
+}
+
+void TrainingRun::startTogether(const Dataset& data) {
+    std::exception_ptr failure;
+    std::string message;
+    try {
+        validateAndPrepare(data);
+    } catch (const std::exception& e) {
+        failure = std::current_exception();
+        message = e.what();
+    }
+    // Every rank learns whether every other could start, so none waits for a rank that gave up.
+    const auto verdicts = m_group->exchange("prepared", failure ? "!" + message : "");
+    if (failure) std::rethrow_exception(failure);
+    for (std::size_t q = 0; q < verdicts.size(); ++q)
+        if (!verdicts[q].empty())
+            throw Error(ErrorKind::Communication,
+                        "rank " + std::to_string(q) + " could not start: " + verdicts[q].substr(1));
+    checkSameSettings(data);
+    shareRankZeroState();
+    m_reducer = std::make_unique<GradientReducer>(*m_group, m_onlineParams);
+}
+
+std::string TrainingRun::settingsFingerprint(const Dataset& data) const {
+    const auto& p = m_params;
+    nlohmann::json j = nlohmann::json::parse(runDescriptionJson(p, m_network));
+    j["resume"] = p.resume;
+    j["world_size"] = p.distributed.worldSize;
+    j["verify_every"] = p.distributed.verifyEvery;
+    j["data"] = data.description + ", " + std::to_string(data.count()) + " items of " +
+                detail::shapeString(data.itemShape) + ", values " +
+                hexOf(hashBytes(data.values.data(), data.values.size() * sizeof(float))) + ", labels " +
+                hexOf(hashBytes(data.labels.data(), data.labels.size() * sizeof(int64_t)));
+    if (m_teacher) {
+        uint64_t hash = 0;
+        for (const auto& t : m_teacher->parameters()) {
+            const auto values = t.detach().contiguous();
+            hash = hashBytes(values.data_ptr(), std::size_t(values.nbytes()), hash);
+        }
+        j["teacher_weights"] = hexOf(hash);
+    }
+    return j.dump();
+}
+
+void TrainingRun::checkSameSettings(const Dataset& data) {
+    const auto all = m_group->exchange("settings", settingsFingerprint(data));
+    const auto reference = nlohmann::json::parse(all[0]);
+    for (std::size_t q = 1; q < all.size(); ++q) {
+        if (all[q] == all[0]) continue;
+        const auto other = nlohmann::json::parse(all[q]);
+        std::string differences;
+        for (const auto& [key, value] : reference.items())
+            if (!other.contains(key) || other[key] != value)
+                differences += (differences.empty() ? "" : "; ") + key + " " +
+                               describeUntrusted(value.dump(), 120) + " vs " +
+                               describeUntrusted(other.contains(key) ? other[key].dump() : "none", 120);
+        throw Error(ErrorKind::InvalidArgument,
+                    "rank " + std::to_string(q) + "'s settings differ from rank 0's: " + differences);
+    }
+}
+
+double TrainingRun::stateChecksum() const {
+    // Position-weighted sums: cheap, and a swap of two tensors changes them.
+    double sum = 0, position = 1;
+    auto add = [&](const std::vector<torch::Tensor>& list) {
+        for (const auto& t : list)
+            sum += (position++) * t.detach().sum(torch::kFloat64).item<double>();
+    };
+    add(m_onlineParams);
+    add(m_targetParams);
+    for (const auto& ema : m_ema)
+        add(ema);
+    add(m_optimizer->firstMoments());
+    add(m_optimizer->secondMoments());
+    return sum + double(m_step) * 1e-3 + double(m_optimizer->stepCount());
+}
+
+void TrainingRun::shareRankZeroState() {
+    std::vector<torch::Tensor> tensors = m_onlineParams;
+    tensors.insert(tensors.end(), m_targetParams.begin(), m_targetParams.end());
+    for (const auto& ema : m_ema)
+        tensors.insert(tensors.end(), ema.begin(), ema.end());
+    for (auto* moments : {&m_optimizer->firstMoments(), &m_optimizer->secondMoments()})
+        tensors.insert(tensors.end(), moments->begin(), moments->end());
+    auto generatorState = m_generator.get_state();
+    auto counters = torch::tensor({int64_t(m_step), int64_t(m_optimizer->stepCount())}, torch::kInt64);
+    auto seconds = torch::tensor({m_secondsBefore}, torch::kFloat64);
+    tensors.push_back(generatorState);
+    tensors.push_back(counters);
+    tensors.push_back(seconds);
+    m_group->broadcastFromRank0(tensors);
+    m_generator.set_state(generatorState);
+    m_step = long(counters[0].item<int64_t>());
+    m_optimizer->setStepCount(long(counters[1].item<int64_t>()));
+    m_secondsBefore = seconds[0].item<double>();
+    if (!m_group->agree(stateChecksum()))
+        throw Error(ErrorKind::Communication, "rank " + std::to_string(m_group->rank()) +
+                                                  ": the ranks' weights differ after taking rank 0's");
+    seedDropoutOfThisRank();
+}
+
+void TrainingRun::seedDropoutOfThisRank() {
+    // Rank 0 keeps the stream of a run of its own (restored from the checkpoint on resume); every other rank
+    // draws its own masks, from the seed, its rank and the step it starts at.
+    if (m_group->rank() == 0) return;
+    const uint64_t seed =
+        mixBits(m_params.seed ^ mixBits(uint64_t(m_group->rank()) ^ mixBits(uint64_t(m_step))));
+    at::Generator dropout = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(dropout.mutex());
+    dropout.set_current_seed(seed);
+}
+
+TrainingState TrainingRun::state() {
+    return {m_onlineParams, m_target ? &m_targetParams : nullptr, m_ema, *m_optimizer,
+            m_generator,    at::detail::getDefaultCPUGenerator()};
+}
+
+CheckpointInfo TrainingRun::checkpointInfo() const {
+    return {m_params.mode, networkConfigToJson(m_network), runDescriptionJson(m_params, m_network), m_step,
+            elapsed()};
+}
+
+double TrainingRun::elapsed() const {
+    return m_secondsBefore +
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - m_segmentStart).count();
+}
+
+double TrainingRun::learningRate(long step) const {
+    if (m_params.warmupSteps <= 0 || step >= m_params.warmupSteps) return m_params.learningRate;
+    return m_params.learningRate * double(step + 1) / double(m_params.warmupSteps);
+}
+
+double TrainingRun::trainStep(long step, TrainStatus& status) {
+    const auto& p = m_params;
+    // This process's slice of the global batch (all of it when alone).
+    const int64_t batch = p.batchSize;
+    const int64_t ranks = m_group ? m_group->worldSize() : 1, rank = m_group ? m_group->rank() : 0;
+    const int64_t begin = batch * rank / ranks, end = batch * (rank + 1) / ranks;
+    BatchDraws draws(m_generator, batch, begin, end - begin);
+    auto index = draws.integers(0, m_data.size(0));
+    auto x = m_data.index_select(0, index);
+    torch::Tensor labels;
+    if (m_nullLabel >= 0) {
+        labels = m_labels.index_select(0, index);
+        auto drop = draws.uniform(torch::kFloat32) < p.labelDropout;
+        labels = torch::where(drop, torch::full_like(labels, m_nullLabel), labels);
+    }
+    const ObjectiveInputs inputs{p,   m_noise, *m_online, m_target.get(), m_teacher.get(), m_teacherNoise,
+                                 step};
+    const LossTerms terms = m_objective.lossTerms(inputs, x, labels, draws);
+    status.gridPoints = terms.gridPoints;
+    status.targetEma = terms.targetEma;
+
+    // The window's sums over the global batch: [loss, quartile sums (4), quartile counts (4), cancel].
+    auto quartile = (terms.position * 4).floor().clamp(0, 3).to(torch::kInt64);
+    auto values = terms.perSample.detach().to(torch::kFloat64);
+    auto sums = torch::zeros({10}, torch::kFloat64);
+    sums[0] = values.sum();
+    for (int q = 0; q < 4; ++q) {
+        auto mask = quartile == q;
+        sums[1 + q] = values.masked_select(mask).sum();
+        sums[5 + q] = mask.sum().to(torch::kFloat64);
+    }
+    torch::Tensor loss;
+    double lossValue = 0;
+    if (m_group) {
+        // The mean over the global batch: each rank's sum over its slice, divided by the global size, and
+        // the gradients summed over the ranks.
+        sums[9] = m_cancelRequested ? 1.0 : 0.0;
+        m_group->allReduceSum(sums);
+        m_stopAgreed = sums[9].item<double>() > 0;
+        loss = terms.perSample.sum() / double(batch);
+        lossValue = sums[0].item<double>() / double(batch);
+    } else {
+        loss = terms.perSample.mean();
+        lossValue = loss.item<double>();
+    }
+    if (!std::isfinite(lossValue))
+        throw Error(ErrorKind::Numeric, "the loss became " + std::to_string(lossValue) + " at step " +
+                                            std::to_string(step) + "; the last good checkpoint is " +
+                                            p.checkpointPath);
+    for (auto& param : m_onlineParams)
+        param.mutable_grad() = torch::Tensor();
+    if (m_reducer) m_reducer->beginBackward();
+    loss.backward();
+    if (m_reducer) m_reducer->finishBackward();
+    std::vector<torch::Tensor> grads;
+    for (auto& param : m_onlineParams)
+        grads.push_back(param.grad());
+    const double gradNorm = globalNorm(grads);
+    if (p.gradClip > 0 && gradNorm > p.gradClip) {
+        torch::NoGradGuard noGrad;
+        for (auto& g : grads)
+            if (g.defined()) g.mul_(p.gradClip / (gradNorm + 1e-6));
+    }
+    m_optimizer->step(learningRate(step));
+
+    if (m_target) emaUpdate(m_targetParams, m_onlineParams, status.targetEma);
+    for (std::size_t i = 0; i < m_ema.size(); ++i) {
+        // Warm-up of the averaging rate, so short runs are not dominated by the initial weights.
+        const double rate = std::min(p.emaRates[i], double(step + 1) / double(step + 10));
+        emaUpdate(m_ema[i], m_onlineParams, rate);
+    }
+
+    for (int q = 0; q < 4; ++q) {
+        m_window.quartileCount[q] += long(sums[5 + q].item<double>());
+        m_window.quartileSum[q] += sums[1 + q].item<double>();
+    }
+    m_window.lossSum += lossValue;
+    m_window.gradSum += gradNorm;
+    m_window.steps += 1;
+    return lossValue;
+}
+
+void TrainingRun::saveModel() {
+    ModelCard card;
+    card.kind = m_objective.produces;
+    card.network = m_network;
+    card.noise = m_noise;
+    card.recipe = trainModeName(m_params.mode);
+    card.trainingJson = runDescriptionJson(m_params, m_network);
+    card.dataset = m_datasetDescription;
+    card.trainingSteps = m_step;
+    card.classNames = m_classNames;
+    card.notes = "Weights: EMA " + formatNumber(m_params.emaRates[0]) +
+                 " of the online network. Trained by CM Studio.";
+    Model model = Model::create(card, 0);
+    copyInto(model.impl().network->parameters(), m_ema[0]);
+    model.save(m_params.outputPath);
+}
+
+void TrainingRun::saveCheckpoint() {
+    training::saveCheckpoint(m_params.checkpointPath, state(), checkpointInfo());
+}
+
+TrainSummary TrainingRun::run(const std::function<void(const TrainStatus&)>& observe,
+                              const CancelFlag* cancel) {
+    try {
+        return runSteps(observe, cancel);
+    } catch (const std::exception& e) {
+        if (m_group) m_group->announceExit(e.what());
+        throw;
+    }
+}
+
+TrainSummary TrainingRun::runSteps(const std::function<void(const TrainStatus&)>& observe,
+                                   const CancelFlag* cancel) {
+    const auto& p = m_params;
+    if (writes()) m_log.emplace(p.logPath, p.resume, m_step);
+    m_segmentStart = std::chrono::steady_clock::now();
+    TrainSummary summary;
+    TrainStatus status;
+    status.totalSteps = p.totalSteps;
+    bool savedThisSegment = false;
+    while (m_step < p.totalSteps) {
+        const bool cancelled = cancel && cancel->load();
+        if (!m_group && cancelled) {
+            summary.cancelled = true;
+            break;
+        }
+        // In a group the flag travels with the step's sums, and every rank stops after the same step.
+        m_cancelRequested = cancelled;
+        status.loss = trainStep(m_step, status);
+        ++m_step;
+        status.step = m_step;
+        status.seconds = elapsed();
+        if (m_group && (m_step % p.distributed.verifyEvery == 0 || m_step == p.totalSteps) &&
+            !m_group->agree(stateChecksum()))
+            throw Error(ErrorKind::Communication,
+                        "rank " + std::to_string(m_group->rank()) +
+                            ": the ranks' weights, EMA or optimizer state differ at step " +
+                            std::to_string(m_step) +
+                            " (a rank computes differently); the last good "
+                            "checkpoint is " +
+                            p.checkpointPath);
+        if (writes() && (m_step % p.logEvery == 0 || m_step == p.totalSteps)) {
+            LogRowValues row;
+            row.step = m_step;
+            row.samples = m_step * long(p.batchSize);
+            row.paramNorm = globalNorm(m_onlineParams);
+            row.learningRate = learningRate(m_step - 1);
+            row.gridPoints = status.gridPoints;
+            row.targetEma = status.targetEma;
+            row.seconds = status.seconds;
+            summary.lastLoggedLoss = m_log->append(m_window, row);
+            m_window = LogWindow{};
+        }
+        if (m_step % p.checkpointEvery == 0 || m_step == p.totalSteps) {
+            if (writes()) {
+                saveCheckpoint();
+                saveModel();
+            }
+            savedThisSegment = true;
+        }
+        if (observe) observe(status);
+        if (m_stopAgreed && m_step < p.totalSteps) {
+            summary.cancelled = true;
+            break;
+        }
+    }
+    if (summary.cancelled) {
+        if (writes()) {
+            saveCheckpoint();
+            saveModel();
+        }
+    } else if (!savedThisSegment && writes()) {
+        // A finished run resumed: nothing was trained, but the model it reports must exist (it may have been
+        // deleted), and the checkpoint holds exactly its weights.
+        saveModel();
+    }
+    summary.steps = m_step;
+    summary.seconds = elapsed();
+    return summary;
+}
+
+} // namespace
+
+TrainSummary runTraining(const TrainParams& params, const Dataset& data,
+                         const std::function<void(const TrainStatus&)>& observe, const CancelFlag* cancel) {
+    TrainingRun run(params, data);
+    return run.run(observe, cancel);
+}
+
+} // namespace cm::training

@@ -1,0 +1,426 @@
+// Tests data-parallel training (core/training/data_parallel.*, the distributed parts of core/trainer.*):
+// W processes sharing each global batch reproduce one process; a checkpoint resumes on another world size;
+// a killed or hung rank stops the others within the timeout, named; mismatched settings are refused.
+// The ranks are real processes on 127.0.0.1: this executable started again in its child mode (below), or
+// cmstudio-cli itself (--nproc, torchrun). Ports are found free at run time; every process is ended.
+#include "core/error.h"
+#include "core/safetensors.h"
+#include "core/trainer.h"
+#include "test_support.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <arpa/inet.h>
+#include <csignal>
+#include <cstring>
+#include <memory>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+// ---- The child: one rank, its settings from the command line, its rank from the environment. ----
+
+int runChild(const QStringList& args) {
+    QMap<QString, QString> a;
+    for (const auto& arg : args) {
+        const auto eq = arg.indexOf('=');
+        a[arg.left(eq)] = arg.mid(eq + 1);
+    }
+    cm::TrainParams p;
+    p.mode = cm::trainModeFromName(a.value("mode", "ict").toStdString());
+    p.network = cmtest::pointMlp(a.value("dropout", "0").toDouble());
+    p.totalSteps = a.value("steps", "8").toLong();
+    p.batchSize = a.value("batch", "64").toInt();
+    p.learningRate = a.value("lr", "1e-3").toDouble();
+    p.emaRates = {0.99, 0.9};
+    p.seed = a.value("seed", "5").toULongLong();
+    p.threads = 1;
+    p.outputPath = a.value("out").toStdString();
+    p.teacherPath = a.value("teacher").toStdString();
+    p.resume = a.value("resume") == "1";
+    p.overwrite = !p.resume;
+    p.logEvery = 2;
+    p.checkpointEvery = a.value("checkpoint-every", "1000").toLong();
+    p.ectStageSteps = 4;
+    p.distributed = cm::distributedFromEnvironment();
+    p.distributed.timeoutSeconds = a.value("timeout", "30").toDouble();
+    p.distributed.verifyEvery = 3;
+    const long stopAt = a.value("stop-at", "0").toLong();
+    const int slowMs = a.value("slow-ms", "0").toInt();
+    cm::CancelFlag cancel{false};
+    try {
+        const auto data = cmtest::eightGaussians(2000, a.value("data-seed", "1").toUInt());
+        const auto summary = cm::train(
+            p, data,
+            [&](const cm::TrainStatus& s) {
+                if (stopAt && s.step >= stopAt) cancel = true;
+                if (slowMs) std::this_thread::sleep_for(std::chrono::milliseconds(slowMs));
+            },
+            &cancel);
+        std::fprintf(stderr, "child rank %d: %ld steps%s\n", p.distributed.rank, summary.steps,
+                     summary.cancelled ? " (stopped)" : "");
+        return 0;
+    } catch (const cm::Error& e) {
+        std::fprintf(stderr, "child error (%s): %s\n", cm::errorKindName(e.kind()), e.what());
+        return 1;
+    }
+}
+
+QString g_self; // this executable
+
+// A port nobody listens on now (the kernel's choice for port 0 on 127.0.0.1).
+int freePort() {
+    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t size = sizeof address;
+    int port = 0;
+    if (::bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+        ::getsockname(s, reinterpret_cast<sockaddr*>(&address), &size) == 0)
+        port = ntohs(address.sin_port);
+    ::close(s);
+    return port;
+}
+
+// The processes one test started; all are killed and reaped when it ends, whatever happened.
+class Ranks {
+  public:
+    ~Ranks() {
+        for (auto& process : m_processes) {
+            if (process->state() != QProcess::NotRunning) {
+                ::kill(pid_t(process->processId()), SIGCONT);
+                process->kill();
+                process->waitForFinished(5000);
+            }
+        }
+    }
+
+    // Starts `count` ranks of a group of `world` (first rank `first`) with the child settings `args`;
+    // `perRank` may change one rank's settings.
+    void start(int world, const QStringList& args, int first = 0, int count = -1,
+               const std::function<QStringList(int, QStringList)>& perRank = {}) {
+        if (m_port == 0) m_port = freePort();
+        if (count < 0) count = world;
+        for (int r = first; r < first + count; ++r) {
+            auto process = std::make_unique<QProcess>();
+            auto env = QProcessEnvironment::systemEnvironment();
+            env.insert("RANK", QString::number(r));
+            env.insert("LOCAL_RANK", QString::number(r));
+            env.insert("WORLD_SIZE", QString::number(world));
+            env.insert("MASTER_ADDR", "127.0.0.1");
+            env.insert("MASTER_PORT", QString::number(m_port));
+            env.insert("OMP_NUM_THREADS", "1");
+            process->setProcessEnvironment(env);
+            process->setProcessChannelMode(QProcess::SeparateChannels);
+            process->start(g_self, QStringList{"--rank-child"} + (perRank ? perRank(r, args) : args));
+            QVERIFY2(process->waitForStarted(10000), "a rank did not start");
+            m_processes.push_back(std::move(process));
+        }
+    }
+
+    QProcess& rank(int r) { return *m_processes.at(std::size_t(r)); }
+    std::size_t size() const { return m_processes.size(); }
+
+    // Waits for every rank; true when all exited normally within `ms`.
+    bool finish(int ms = 120000) {
+        QElapsedTimer timer;
+        timer.start();
+        for (auto& process : m_processes)
+            if (!process->waitForFinished(int(std::max<qint64>(1, ms - timer.elapsed())))) return false;
+        return true;
+    }
+
+    QString errors(int r) { return QString::fromUtf8(rank(r).readAllStandardError()); }
+
+  private:
+    int m_port = 0;
+    std::vector<std::unique_ptr<QProcess>> m_processes;
+};
+
+std::map<std::string, std::vector<float>> floatTensors(const QString& checkpoint) {
+    std::map<std::string, std::vector<float>> out;
+    for (const auto& [name, record] : cm::readSafetensors(checkpoint.toStdString()).tensors) {
+        if (record.dtype != cm::DType::F32) continue;
+        std::vector<float> values(record.bytes.size() / sizeof(float));
+        std::memcpy(values.data(), record.bytes.data(), record.bytes.size());
+        out[name] = std::move(values);
+    }
+    return out;
+}
+
+// The largest difference between two checkpoints over the state that defines the run, taken part by part
+// (online weights, target, each EMA copy, Adam's m and sqrt(v), the two in gradient units as the update
+// m / sqrt(v) uses them): ||a - b|| / ||a|| over all tensors of the part. Single entries are too strict a
+// yardstick: float32 sums of iCT's large, cancelling per-sample gradients (weights up to 1 / (sigma_2 -
+// sigma_1)) in another order move single entries of Adam's moments by ~1e-5, the weights by ~1e-8.
+double largestDifference(const QString& a, const QString& b, std::string* where = nullptr) {
+    const auto x = floatTensors(a), y = floatTensors(b);
+    if (x.size() != y.size() || x.size() < 10) return 1e30;
+    std::map<std::string, std::pair<double, double>> parts; // part -> (||a - b||^2, ||a||^2)
+    for (const auto& [name, values] : x) {
+        const auto& other = y.at(name);
+        if (other.size() != values.size()) return 1e30;
+        const std::string part = name.substr(0, name.find('.'));
+        const bool squared = part == "adam_v";
+        auto& [difference, size] = parts[part];
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            const double u = squared ? std::sqrt(double(values[i])) : double(values[i]);
+            const double v = squared ? std::sqrt(double(other[i])) : double(other[i]);
+            difference += (u - v) * (u - v);
+            size += u * u;
+        }
+    }
+    double worst = 0;
+    for (const auto& [part, sums] : parts) {
+        const double relative = std::sqrt(sums.first) / std::max(std::sqrt(sums.second), 1e-12);
+        if (relative >= worst && where) *where = part;
+        worst = std::max(worst, relative);
+    }
+    return worst;
+}
+
+std::string metadataOf(const QString& checkpoint, const std::string& key) {
+    return cm::readSafetensors(checkpoint.toStdString()).metadata.at(key);
+}
+
+} // namespace
+
+class TestDistributed : public QObject {
+    Q_OBJECT
+  private:
+    QTemporaryDir m_dir;
+    QString m_teacher; // an EDM denoiser for ECT, trained once
+
+    QString path(const QString& name) const { return m_dir.filePath(name); }
+
+    QStringList settings(const QString& mode, const QString& out, int steps) const {
+        QStringList args{"mode=" + mode, "out=" + out, "steps=" + QString::number(steps)};
+        if (mode == "ect" || mode == "cd") args << "teacher=" + m_teacher;
+        return args;
+    }
+
+    // Runs a group to the end and checks that every rank succeeded.
+    void runGroup(int world, const QStringList& args) {
+        Ranks ranks;
+        ranks.start(world, args);
+        QVERIFY2(ranks.finish(), "a rank did not finish in time");
+        for (int r = 0; r < world; ++r) {
+            const QString errors = ranks.errors(r);
+            QVERIFY2(ranks.rank(r).exitStatus() == QProcess::NormalExit && ranks.rank(r).exitCode() == 0,
+                     qPrintable(QString("rank %1: %2").arg(r).arg(errors)));
+        }
+    }
+
+  private slots:
+    void initTestCase() {
+        QVERIFY(m_dir.isValid());
+        cm::TrainParams teacher;
+        teacher.mode = cm::TrainMode::Edm;
+        teacher.network = cmtest::pointMlp();
+        teacher.totalSteps = 30;
+        teacher.batchSize = 64;
+        teacher.learningRate = 1e-3;
+        teacher.threads = 1;
+        teacher.outputPath = path("teacher.safetensors").toStdString();
+        cm::train(teacher, cmtest::eightGaussians(2000, 1));
+        m_teacher = path("teacher.safetensors");
+    }
+
+    // 2 ranks x 32 = 1 rank x 64: same weights, target, EMAs and Adam moments after k steps.
+    void twoRanksEqualOneRank_data() {
+        QTest::addColumn<QString>("mode");
+        QTest::newRow("ict") << "ict";
+        QTest::newRow("ect") << "ect";
+        QTest::newRow("ct (a target network)") << "ct";
+        QTest::newRow("edm") << "edm";
+        QTest::newRow("cd (a teacher every step)") << "cd";
+    }
+    void twoRanksEqualOneRank() {
+        QFETCH(QString, mode);
+        const int steps = 8;
+        const QString one = path(mode + "-1.safetensors"), two = path(mode + "-2.safetensors");
+        const QString other = path(mode + "-seed.safetensors");
+        runGroup(1, settings(mode, one, steps));
+        runGroup(2, settings(mode, two, steps));
+        runGroup(1, settings(mode, other, steps) << "seed=6");
+        std::string where;
+        const double difference = largestDifference(one + ".ckpt", two + ".ckpt", &where);
+        qInfo("%s: largest difference 1 rank x 64 vs 2 ranks x 32 after %d steps: %.3g (%s)",
+              qPrintable(mode), steps, difference, where.c_str());
+        QVERIFY2(difference <= 1e-5, qPrintable(QString::number(difference)));
+        QCOMPARE(metadataOf(two + ".ckpt", "step"), std::string("8"));
+        QCOMPARE(metadataOf(two + ".ckpt", "optimizer_step"), metadataOf(one + ".ckpt", "optimizer_step"));
+        // The tolerance means something: another seed is far off.
+        QVERIFY(largestDifference(one + ".ckpt", other + ".ckpt") > 1e-3);
+        // Rank 0 alone wrote: one log with the global samples.
+        QFile log(two + ".csv");
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const auto rows = QString(log.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(rows.size(), 1 + steps / 2);
+        QVERIFY(rows.last().startsWith("8,512,"));
+    }
+
+    // A batch that does not divide by the world size is still one global batch (slices of 21 and 22).
+    void unevenSlicesEqualOneRank() {
+        const QString one = path("odd-1.safetensors"), three = path("odd-3.safetensors");
+        runGroup(1, settings("ict", one, 6) << "batch=64");
+        runGroup(3, settings("ict", three, 6) << "batch=64");
+        QVERIFY(largestDifference(one + ".ckpt", three + ".ckpt") <= 1e-5);
+    }
+
+    // Stop a 2-rank run halfway, resume it on 1 rank (and 1 -> 2): the end state of a straight 1-rank run.
+    void resumesOnAnotherWorldSize_data() {
+        QTest::addColumn<QString>("mode");
+        QTest::addColumn<int>("before");
+        QTest::addColumn<int>("after");
+        QTest::newRow("ict 2 -> 1") << "ict" << 2 << 1;
+        QTest::newRow("ect 2 -> 1") << "ect" << 2 << 1;
+        QTest::newRow("ict 1 -> 2") << "ict" << 1 << 2;
+    }
+    void resumesOnAnotherWorldSize() {
+        QFETCH(QString, mode);
+        QFETCH(int, before);
+        QFETCH(int, after);
+        const QString tag = QString("%1-%2to%3").arg(mode).arg(before).arg(after);
+        const QString straight = path(tag + "-straight.safetensors"), resumed = path(tag + ".safetensors");
+        runGroup(1, settings(mode, straight, 10));
+        runGroup(before, settings(mode, resumed, 10) << "stop-at=5");
+        // A group learns of one rank's stop with the next step's sums, and all stop after it.
+        const std::string stoppedAt = metadataOf(resumed + ".ckpt", "step");
+        QVERIFY2(stoppedAt == (before == 1 ? "5" : "6"), stoppedAt.c_str());
+        QVERIFY(largestDifference(straight + ".ckpt", resumed + ".ckpt") > 1e-4); // halfway is not the end
+        runGroup(after, settings(mode, resumed, 10) << "resume=1");
+        QCOMPARE(metadataOf(resumed + ".ckpt", "step"), std::string("10"));
+        std::string where;
+        const double difference = largestDifference(straight + ".ckpt", resumed + ".ckpt", &where);
+        qInfo("%s: largest difference to the straight run: %.3g (%s)", qPrintable(tag), difference,
+              where.c_str());
+        QVERIFY2(difference <= 1e-5, qPrintable(QString::number(difference)));
+    }
+
+    // SIGKILL one rank (or SIGSTOP it: a hang): the survivor stops within the timeout and names it; the
+    // last checkpoint loads and the run resumes.
+    void aLostRankStopsTheOthers_data() {
+        QTest::addColumn<int>("victim");
+        QTest::addColumn<bool>("hang");
+        QTest::newRow("rank 1 killed") << 1 << false;
+        QTest::newRow("rank 0 killed (it hosts the store)") << 0 << false;
+        QTest::newRow("rank 1 hangs") << 1 << true;
+    }
+    void aLostRankStopsTheOthers() {
+        QFETCH(int, victim);
+        QFETCH(bool, hang);
+        const int timeout = 6;
+        const QString out = path(QString("lost-%1-%2.safetensors").arg(victim).arg(hang));
+        Ranks ranks;
+        ranks.start(2, settings("ict", out, 100000) << "checkpoint-every=5"
+                                                    << "slow-ms=20"
+                                                    << "timeout=" + QString::number(timeout));
+        QElapsedTimer wait;
+        wait.start();
+        while (!QFile::exists(out + ".ckpt") && wait.elapsed() < 60000)
+            QTest::qWait(50);
+        QVERIFY2(QFile::exists(out + ".ckpt"), "no checkpoint was written");
+        QTest::qWait(300);
+        ::kill(pid_t(ranks.rank(victim).processId()), hang ? SIGSTOP : SIGKILL);
+        QElapsedTimer stopped;
+        stopped.start();
+        const int survivor = 1 - victim;
+        QVERIFY2(ranks.rank(survivor).waitForFinished((timeout + 10) * 1000), "the survivor hangs");
+        const double seconds = stopped.elapsed() / 1000.0;
+        const QString errors = ranks.errors(survivor);
+        qInfo("survivor stopped %.1f s after rank %d was %s; it said: %s", seconds, victim,
+              hang ? "stopped" : "killed", qPrintable(errors.trimmed().section('\n', -1)));
+        QVERIFY2(seconds <= timeout + 1, qPrintable(QString::number(seconds))); // 1 s for a busy machine
+        QVERIFY(ranks.rank(survivor).exitCode() != 0);
+        QVERIFY2(errors.contains(QString("rank %1").arg(victim)), qPrintable(errors));
+        QVERIFY2(errors.contains("communication error"), qPrintable(errors));
+        ::kill(pid_t(ranks.rank(victim).processId()), SIGKILL);
+        ranks.rank(victim).waitForFinished(5000);
+        // The checkpoint is whole: a resume on one rank continues from it.
+        const long step = std::stol(metadataOf(out + ".ckpt", "step"));
+        QVERIFY(step >= 5);
+        runGroup(1, settings("ict", out, int(step) + 2) << "resume=1");
+        QCOMPARE(metadataOf(out + ".ckpt", "step"), std::to_string(step + 2));
+    }
+
+    // Settings that differ between ranks are refused at start-up by every rank, naming what differs.
+    void mismatchedSettingsAreRefused_data() {
+        QTest::addColumn<QString>("change");
+        QTest::addColumn<QString>("named");
+        QTest::newRow("batch size") << "batch=32"
+                                    << "batch_size";
+        QTest::newRow("learning rate") << "lr=2e-3"
+                                       << "learning_rate";
+        QTest::newRow("data set") << "data-seed=2"
+                                  << "data";
+        QTest::newRow("mode") << "mode=ct"
+                              << "mode";
+        QTest::newRow("network") << "dropout=0.1"
+                                 << "network";
+    }
+    void mismatchedSettingsAreRefused() {
+        QFETCH(QString, change);
+        QFETCH(QString, named);
+        const QString out = path("mismatch-" + change + ".safetensors");
+        Ranks ranks;
+        ranks.start(2, settings("ict", out, 6), 0, 2, [&](int r, QStringList args) {
+            if (r == 1) args << change;
+            return args;
+        });
+        QVERIFY(ranks.finish(60000));
+        for (int r = 0; r < 2; ++r) {
+            const QString errors = ranks.errors(r);
+            QVERIFY2(ranks.rank(r).exitCode() != 0, qPrintable(errors));
+            QVERIFY2(errors.contains("rank 1's settings differ from rank 0's") && errors.contains(named),
+                     qPrintable(errors));
+        }
+        QVERIFY(!QFile::exists(out + ".ckpt"));
+    }
+
+    // A rank that never comes: the others give up after the timeout and name it.
+    void aMissingRankIsNamed() {
+        Ranks ranks;
+        ranks.start(3, settings("ict", path("missing.safetensors"), 6) << "timeout=3", 0, 2);
+        QVERIFY(ranks.finish(30000));
+        const QString errors = ranks.errors(0);
+        QVERIFY(ranks.rank(0).exitCode() != 0);
+        QVERIFY2(errors.contains("rank 2 did not join within 3 s"), qPrintable(errors));
+    }
+
+    // A rank that cannot start (here rank 0: a resume without a checkpoint) stops every rank, named.
+    void aRankThatCannotStartStopsTheOthers() {
+        Ranks ranks;
+        ranks.start(2, settings("ict", path("absent.safetensors"), 4) << "resume=1");
+        QVERIFY(ranks.finish(60000));
+        const QString errors = ranks.errors(1);
+        QVERIFY(ranks.rank(1).exitCode() != 0);
+        QVERIFY2(errors.contains("rank 0 could not start") && errors.contains("no checkpoint"),
+                 qPrintable(errors));
+    }
+};
+
+int main(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "--rank-child") == 0) {
+        QStringList args;
+        for (int i = 2; i < argc; ++i)
+            args << QString::fromLocal8Bit(argv[i]);
+        return runChild(args);
+    }
+    QCoreApplication app(argc, argv);
+    g_self = QCoreApplication::applicationFilePath();
+    TestDistributed test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "test_distributed.moc"
