@@ -7,6 +7,7 @@
 #include "core/feature_net.h"
 #include "core/safetensors.h"
 #include "core/image_util.h"
+#include "core/local_ranks.h"
 #include "core/model.h"
 #include "core/precision.h"
 #include "core/sampler.h"
@@ -15,6 +16,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
+#include <QThread>
 
 #include <chrono>
 #include <cmath>
@@ -25,6 +27,35 @@
 cm::CancelFlag g_interrupted{false};
 
 using Option = QCommandLineOption;
+
+namespace {
+
+// --nproc N: this process starts N ranks of the same command (without --nproc) and waits for them.
+int launchLocalRanks(const QCommandLineParser& p, const QStringList& arguments, int processes) {
+    if (!qEnvironmentVariableIsEmpty("RANK") || !qEnvironmentVariableIsEmpty("WORLD_SIZE"))
+        throw UsageError{"--nproc starts its own processes; under torchrun, leave it out"};
+    std::vector<std::string> rankArguments{"train"};
+    for (int i = 0; i < arguments.size(); ++i) {
+        if (arguments[i] == "--nproc") {
+            ++i; // and its value
+            continue;
+        }
+        if (arguments[i].startsWith("--nproc=")) continue;
+        rankArguments.push_back(str(arguments[i]));
+    }
+    if (!p.isSet("threads")) { // the cores shared out, not each rank taking them all
+        rankArguments.push_back("--threads");
+        rankArguments.push_back(std::to_string(std::max(1, QThread::idealThreadCount() / processes)));
+    }
+    const double timeout = double(toLong(p, "timeout", 1, 86400));
+    const auto result =
+        cm::runLocalRanks(str(QCoreApplication::applicationFilePath()), rankArguments, processes, timeout + 10);
+    if (result.exitCode != 0 && result.exitCode != 130)
+        std::fprintf(stderr, "cmstudio-cli train: %s\n", result.message.c_str());
+    return result.exitCode;
+}
+
+} // namespace
 
 int runTrain(const QStringList& arguments) {
     QCommandLineParser p;
@@ -81,6 +112,13 @@ int runTrain(const QStringList& arguments) {
         Option("ect-stage-steps", "ect: steps per stage (0 = steps/8).", "N", "0"),
         Option("log-every", "Steps between log rows.", "N", "100"),
         Option("checkpoint-every", "Steps between checkpoints.", "N", "1000"),
+        Option("preview-every",
+               "Steps between preview grids (16 fixed-seed samples, OUT.preview.png; 0 = none).", "N", "0"),
+        Option("preview", "The preview grid's file (default: OUT.preview.png).", "path"),
+        Option("nproc",
+               "Processes on this machine sharing each batch (data-parallel; torchrun does the same across "
+               "machines).",
+               "N", "1"),
         Option("timeout",
                "Data-parallel: seconds after which a rank that does not answer stops the others.", "s",
                QString::number(d.distributed.timeoutSeconds)),
@@ -89,6 +127,8 @@ int runTrain(const QStringList& arguments) {
     });
     if (!parseOrHelp(p, "train", arguments)) return 0;
     if (!p.isSet("out")) throw UsageError{"train needs --out PATH for the model file"};
+    if (const int processes = int(toLong(p, "nproc", 1, 256)); processes > 1)
+        return launchLocalRanks(p, arguments, processes);
 
     cm::TrainParams params;
     params.mode = cm::trainModeFromName(str(p.value("mode")));
@@ -126,6 +166,8 @@ int runTrain(const QStringList& arguments) {
     params.ectStageSteps = toLong(p, "ect-stage-steps", 0, 100000000);
     params.logEvery = toLong(p, "log-every", 1, 100000000);
     params.checkpointEvery = toLong(p, "checkpoint-every", 1, 100000000);
+    params.previewEvery = toLong(p, "preview-every", 0, 100000000);
+    params.previewPath = str(p.value("preview"));
     // One rank of a data-parallel run when torchrun's environment says so.
     params.distributed = cm::distributedFromEnvironment();
     params.distributed.timeoutSeconds = double(toLong(p, "timeout", 1, 86400));
@@ -164,6 +206,11 @@ int runTrain(const QStringList& arguments) {
         if (params.distributed.worldSize > 1)
             std::fprintf(stderr, "data-parallel: %d processes share each batch of %d\n",
                          params.distributed.worldSize, params.batchSize);
+        if (params.previewEvery > 0) // the app finds the grid by this line (or by the default name)
+            std::fprintf(stderr, "preview: %s every %ld steps\n",
+                         (params.previewPath.empty() ? params.outputPath + ".preview.png" : params.previewPath)
+                             .c_str(),
+                         params.previewEvery);
     }
     CliProgress bar("train", "steps");
     long firstStep = -1;

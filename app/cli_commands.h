@@ -14,6 +14,7 @@ int runInterpolate(const QStringList& arguments);   // cli_edit.cpp
 int runAnnotate(const QStringList& arguments);      // cli_annotate.cpp
 int runForward(const QStringList& arguments);       // cli_published.cpp
 int runConvert(const QStringList& arguments);       // cli_published.cpp
+int runStyleData(const QStringList& arguments);     // cli_style.cpp
 int runTrainTokenizer(const QStringList& arguments); // cli_tokenizer.cpp
 int runTokenize(const QStringList& arguments);       // cli_tokenizer.cpp
 

@@ -25,13 +25,14 @@ const char* kUsage = "usage: cmstudio-cli <command> [options]\n"
                      "  edit     inpaint, colorize, superres, stroke or denoise an image (zero-shot)\n"
                      "  interpolate  frames between the samples of two seeds\n"
                      "  annotate set a model file's data-set description or notes (e.g. the data licence)\n"
-                     "  train-tokenizer  train a FlowMo tokenizer (images <-> bit codes), stage 1a or 1b\n"
-                     "  tokenize encode an image into its bit code, or decode a code into an image\n"
-                     "\n"
-                     "'cmstudio-cli <command> --help' lists a command's options.\n"
+                     "  style-data  a grid of DEADiff's style world (styled garments, or pairs with --pairs)\n"
+                     "  train-tokenizer  train a FlowMo tokenizer (images <-> bit codes): stage 1a, 1b or one-step\n"
+                     "  tokenize encode an image into its bit code, decode a code into an image, or eval\n"
                      "\n"
                      "every command: --precision auto|fp32|bf16  the networks' compute precision (default auto:\n"
-                     "  bfloat16 where the CPU has AVX-512 BF16 or AMX, else float32; also CMSTUDIO_PRECISION)\n";
+                     "  bfloat16 where the CPU has AVX-512 BF16 or AMX, else float32; also CMSTUDIO_PRECISION)\n"
+                     "\n"
+                     "'cmstudio-cli <command> --help' lists a command's options.\n";
 
 // Takes "--precision X" / "--precision=X" out of the command's arguments and applies it; a request the
 // CPU cannot honour computes in float32 and says so here, once.
@@ -95,10 +96,11 @@ int main(int argc, char** argv) {
         if (command == "annotate") return runAnnotate(arguments);
         if (command == "forward") return runForward(arguments);
         if (command == "convert") return runConvert(arguments);
+        if (command == "style-data") return runStyleData(arguments);
         if (command == "train-tokenizer") return runTrainTokenizer(arguments);
         if (command == "tokenize") return runTokenize(arguments);
         std::fprintf(stderr,
-                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, forward, convert, eval, train-evaluator, edit, interpolate, annotate, train-tokenizer, tokenize; see --help)\n",
+                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, forward, convert, eval, train-evaluator, edit, interpolate, annotate, style-data, train-tokenizer, tokenize; see --help)\n",
                      qPrintable(command));
         return 2;
     } catch (const UsageError& e) {

@@ -2,14 +2,16 @@
 // batch 1 and batch 64, and writes the weights, inputs and outputs that bench/pytorch_reference.py
 // needs to rebuild the same network in plain PyTorch, check agreement and time it the same way.
 //
-// Usage: bench_network [OUT_DIR] [--threads N] [--config NAME]...
+// Usage: bench_network [OUT_DIR] [--threads N] [--config NAME]... [--precision auto|fp32|bf16]
 //   OUT_DIR     where to write <config>.safetensors (the model) and <config>-io.safetensors
 //               (inputs, sigma, label, C++ outputs); default ./bench-out
 //   --threads   network threads (default: the engine's default, one per hardware core)
 //   --config    run only the named configuration(s): 28x28x1, 32x32x3
+//   --precision the engine's compute precision for the timings (default auto); the reference outputs
+//               for the PyTorch check are always computed in float32
 //
 // One line per measurement on stdout, e.g.
-//   cpp 28x28x1 batch=1 median_ms=3.210 min_ms=3.101 runs=20 threads=2 params=1234567
+//   cpp 28x28x1 batch=1 median_ms=3.210 min_ms=3.101 runs=20 threads=2 params=1234567 precision=bf16
 //
 // Only the engine's public headers: the project keeps torch inside core/.
 
@@ -17,6 +19,7 @@
 #include "core/error.h"
 #include "core/model.h"
 #include "core/model_card.h"
+#include "core/precision.h"
 #include "core/runtime.h"
 #include "core/safetensors.h"
 
@@ -164,7 +167,7 @@ Timing timeEvaluation(const cm::Model& model, const std::vector<cv::Mat>& images
     return {median(ms), *std::min_element(ms.begin(), ms.end()), runs};
 }
 
-void runConfig(const BenchConfig& config, const std::filesystem::path& outDir, int threads) {
+void runConfig(const BenchConfig& config, const std::filesystem::path& outDir, int threads, cm::Precision precision) {
     cm::ModelCard card;
     card.kind = cm::ModelKind::Consistency;
     card.network.type = cm::NetworkType::UNet;
@@ -192,6 +195,7 @@ void runConfig(const BenchConfig& config, const std::filesystem::path& outDir, i
     const std::vector<cv::Mat> single(images.begin(), images.begin() + 1);
 
     // Reference outputs for Python: the batch-64 input, and the batch-1 input (image 0) on its own.
+    cm::setPrecision(cm::Precision::Fp32);
     const auto out64 = cm::evaluateModel(model, images, kSigma, cm::Conditioning::ofClass(label));
     const auto out1 = cm::evaluateModel(model, single, kSigma, cm::Conditioning::ofClass(label));
     const std::vector<int64_t> shape64{kLargeBatch, config.channels, config.imageSize, config.imageSize};
@@ -221,19 +225,21 @@ void runConfig(const BenchConfig& config, const std::filesystem::path& outDir, i
     std::cerr << "bench_network: " << config.name << ": " << perturbed << " constant tensors randomised, "
               << "max |output| at batch 64 = " << maxAbs << "\n";
 
+    cm::setPrecision(precision);
+    const char* active = cm::precisionName(cm::activePrecision());
     for (const auto& [batch, runs] : {std::pair{1, kRunsBatch1}, std::pair{kLargeBatch, kRunsBatch64}}) {
         const auto& input = batch == 1 ? single : images;
         const Timing t = timeEvaluation(model, input, label, runs);
-        std::printf("cpp %s batch=%d median_ms=%.3f min_ms=%.3f runs=%d threads=%d params=%lld\n",
+        std::printf("cpp %s batch=%d median_ms=%.3f min_ms=%.3f runs=%d threads=%d params=%lld precision=%s\n",
                     config.name.c_str(), batch, t.medianMs, t.minMs, t.runs, cm::threadCount(),
-                    static_cast<long long>(model.parameterCount()));
+                    static_cast<long long>(model.parameterCount()), active);
         std::fflush(stdout);
     }
 }
 
 [[noreturn]] void usage(const char* message) {
     std::cerr << "bench_network: " << message << "\n"
-              << "usage: bench_network [OUT_DIR] [--threads N] [--config 28x28x1|32x32x3]...\n";
+              << "usage: bench_network [OUT_DIR] [--threads N] [--config 28x28x1|32x32x3]... [--precision P]\n";
     std::exit(2);
 }
 
@@ -242,6 +248,7 @@ void runConfig(const BenchConfig& config, const std::filesystem::path& outDir, i
 int main(int argc, char** argv) {
     std::filesystem::path outDir = "bench-out";
     int threads = 0;
+    cm::Precision precision = cm::Precision::Auto;
     std::vector<std::string> only;
     bool outDirSet = false;
     for (int i = 1; i < argc; ++i) {
@@ -250,6 +257,13 @@ int main(int argc, char** argv) {
             if (++i >= argc) usage("--threads needs a number");
             threads = std::atoi(argv[i]);
             if (threads < 1) usage("--threads must be >= 1");
+        } else if (arg == "--precision") {
+            if (++i >= argc) usage("--precision needs auto, fp32 or bf16");
+            try {
+                precision = cm::parsePrecision(argv[i]);
+            } catch (const cm::Error& e) {
+                usage(e.what());
+            }
         } else if (arg == "--config") {
             if (++i >= argc) usage("--config needs a name");
             only.push_back(argv[i]);
@@ -269,7 +283,7 @@ int main(int argc, char** argv) {
         bool ranAny = false;
         for (const auto& config : allConfigs()) {
             if (!only.empty() && std::find(only.begin(), only.end(), config.name) == only.end()) continue;
-            runConfig(config, outDir, threads);
+            runConfig(config, outDir, threads, precision);
             ranAny = true;
         }
         if (!ranAny) usage("no configuration matched --config");

@@ -2,12 +2,13 @@
 // random weights in the published .pt layout, made by tests/published/adm_twin.py), as the engine
 // opens and samples it. bench/run-published-bench.sh runs it beside the same network in plain PyTorch.
 //
-// Usage: bench_published MODEL.pt [--batches 1,8] [--runs N] [--threads N]
+// Usage: bench_published MODEL.pt [--batches 1,8] [--runs N] [--threads N] [--precision auto|fp32|bf16]
 // One line per batch size on stdout:
-//   cpp cd_imagenet64_l2 batch=1 median_s_per_image=9.71 min_s_per_image=9.50 runs=3 load_s=4.2 peak_rss_mib=2500
+//   cpp cd_imagenet64_l2 batch=1 median_s_per_image=9.71 min_s_per_image=9.50 runs=3 load_s=4.2 peak_rss_mib=2500 ...
 #include "bench_stats.h"
 #include "core/error.h"
 #include "core/model.h"
+#include "core/precision.h"
 #include "core/runtime.h"
 #include "core/sampler.h"
 
@@ -53,7 +54,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: bench_published MODEL.pt [--batches 1,8] [--runs N] [--threads N] [--auto-batch]\n"
+        std::fprintf(stderr, "usage: bench_published MODEL.pt [--batches 1,8] [--runs N] [--threads N] [--auto-batch] [--precision P]\n"
                              "  --auto-batch: each batch of images is computed with the engine's own images per\n"
                              "  evaluation (NetworkConfig::defaultBatchSize), not all in one evaluation\n");
         return 2;
@@ -67,6 +68,14 @@ int main(int argc, char** argv) {
     for (int i = 2; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[i + 1]);
         if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
+        if (!std::strcmp(argv[i], "--precision")) {
+            try {
+                cm::setPrecision(cm::parsePrecision(argv[i + 1]));
+            } catch (const cm::Error& e) {
+                std::fprintf(stderr, "bench_published: %s\n", e.what());
+                return 2;
+            }
+        }
         if (!std::strcmp(argv[i], "--batches")) {
             batches.clear();
             std::stringstream list(argv[i + 1]);
@@ -97,11 +106,11 @@ int main(int argc, char** argv) {
             // while these images were made, beside loaded_rss_mib, the model alone.
             std::printf("cpp %s batch=%d median_s_per_image=%.3f min_s_per_image=%.3f runs=%d load_s=%.1f "
                         "peak_rss_mib=%.0f loaded_rss_mib=%.0f sampling_peak_rss_mib=%.0f images_per_evaluation=%d "
-                        "threads=%d params=%lld\n",
+                        "threads=%d params=%lld precision=%s\n",
                         name.c_str(), batch, median(perImage), *std::min_element(perImage.begin(), perImage.end()),
                         runs, loadSeconds, std::max(loadPeak, peakRssMiB()), loadedRss, peakRssMiB(), autoBatch ?
                         std::min(batch, model.card().network.defaultBatchSize()) : batch, cm::threadCount(),
-                        (long long)model.parameterCount());
+                        (long long)model.parameterCount(), cm::precisionName(cm::activePrecision()));
             std::fflush(stdout);
         }
     } catch (const cm::Error& e) {

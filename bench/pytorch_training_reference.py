@@ -44,7 +44,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_reference import load_model, read_safetensors  # noqa: E402
+from pytorch_reference import bf16_forward, load_model, read_safetensors, use_bf16_settings  # noqa: E402
 
 CONFIG = "28x28x1"
 SEED_MIX = 0x9E3779B97F4A7C15  # core/trainer.cpp: the sampling generator's seed is seed ^ this
@@ -102,9 +102,11 @@ def ict_index_probabilities(grid, p_mean, p_std):
 # ----------------------------------------------------------------------------- training
 
 class IctTrainer:
-    def __init__(self, model, card, settings, data, labels):
+    def __init__(self, model, card, settings, data, labels, bf16=False):
         self.model = model
         self.model.train()
+        # bfloat16: autocast forwards on channels-last weights kept in float32 (the optimizer's).
+        self.forward = bf16_forward(use_bf16_settings(model)) if bf16 else model
         self.params = [p for p in model.parameters()]
         self.s = settings
         self.data, self.labels = data, labels
@@ -145,9 +147,9 @@ class IctTrainer:
         x_low = x + sigma_low.float().view(-1, 1, 1, 1) * z
         position = n.double() / (n_points - 1)
 
-        pred = self.model(x_high, sigma_high, labels)
+        pred = self.forward(x_high, sigma_high, labels)
         with torch.no_grad():
-            target = self.model(x_low, sigma_low, labels)
+            target = self.forward(x_low, sigma_low, labels)
         diff = (pred - target).flatten(1)
         c = self.huber_c
         per_sample = (1.0 / (sigma_high - sigma_low)).float() * (torch.sqrt(diff.pow(2).sum(1) + c * c) - c)
@@ -186,6 +188,8 @@ def main():
     parser.add_argument("--steps", type=int, default=0, help="timed steps (default: bench_training's)")
     parser.add_argument("--warmup", type=int, default=-1, help="untimed steps first (default: bench_training's)")
     parser.add_argument("--verbose", action="store_true", help="every step's time and loss on stderr")
+    parser.add_argument("--bf16", action="store_true",
+                        help="PyTorch's best bfloat16 settings: channels-last, autocast, float32 GroupNorm")
     args = parser.parse_args()
 
     path = os.path.join(args.out_dir, f"train-{CONFIG}.safetensors")
@@ -210,7 +214,7 @@ def main():
     steps = args.steps or int(settings["steps"])
     warmup = args.warmup if args.warmup >= 0 else int(settings["warmup"])
 
-    trainer = IctTrainer(model, cfg, settings, data, labels)
+    trainer = IctTrainer(model, cfg, settings, data, labels, args.bf16)
     stamps, losses, grid_points = [], [], []
     start = time.perf_counter()
     for k in range(warmup + steps):
@@ -226,7 +230,7 @@ def main():
     timed = ms[warmup:]
     distinct_n = sorted(set(grid_points[warmup:]))
     params = sum(p.numel() for p in model.parameters())
-    print(f"python ict batch={settings['batch_size']} {CONFIG} median_ms={statistics.median(timed):.3f} "
+    print(f"python{'-bf16' if args.bf16 else ''} ict batch={settings['batch_size']} {CONFIG} median_ms={statistics.median(timed):.3f} "
           f"min_ms={min(timed):.3f} steps={steps} threads={torch.get_num_threads()} params={params} "
           f"warmup={warmup} N={','.join(map(str, distinct_n))} loss_first={losses[0]:.8g} "
           f"loss_last={losses[-1]:.8g}", flush=True)

@@ -5,6 +5,7 @@
 # Then times one iCT training step (batch 64, the CLI's default network, class-conditional, Fashion-MNIST)
 # of the engine's trainer (bench_training) and of the same step in plain PyTorch
 # (pytorch_training_reference.py, same initial weights and random draws), and prints a second table.
+# Both sides in float32 (the engine with --precision fp32); bench/run-speed-bench.sh compares bfloat16.
 #
 # Usage: bench/run-benchmarks.sh [--threads N] [--rounds R] [--wait-policy passive|active|default]
 #                                [--training-only | --no-training] [--train-steps N] [--no-build] [OUT_DIR]
@@ -106,7 +107,7 @@ if ((network)); then
     for ((round = 1; round <= rounds; ++round)); do
         for config in "${configs[@]}"; do
             echo "# round $round/$rounds: $config"
-            "$build/bench/bench_network" "$out" --config "$config" "${threads[@]}" | tee -a "$log" ||
+            "$build/bench/bench_network" "$out" --config "$config" --precision fp32 "${threads[@]}" | tee -a "$log" ||
                 { echo "run-benchmarks: bench_network failed on $config" >&2; exit 2; }
             set +e
             "$python" "$root/bench/pytorch_reference.py" "$out" --config "$config" "${threads[@]}" | tee -a "$log"
@@ -178,7 +179,7 @@ if ((training)); then
     start=$SECONDS
     for ((round = 1; round <= rounds; ++round)); do
         echo "# round $round/$rounds: training (ict, batch 64, 28x28x1)"
-        "$build/bench/bench_training" "$out" "${threads[@]}" "${train_steps[@]}" | tee -a "$tlog" ||
+        CMSTUDIO_PRECISION=fp32 "$build/bench/bench_training" "$out" "${threads[@]}" "${train_steps[@]}" | tee -a "$tlog" ||
             { echo "run-benchmarks: bench_training failed" >&2; exit 2; }
         "$python" "$root/bench/pytorch_training_reference.py" "$out" | tee -a "$tlog" ||
             { echo "run-benchmarks: pytorch_training_reference.py failed" >&2; exit 2; }

@@ -25,4 +25,8 @@ struct DistributedParams {
 // absent. Malformed or inconsistent values throw Error(InvalidArgument) naming the variable.
 DistributedParams distributedFromEnvironment();
 
+// For benchmarks: joins the group of `params` (every rank calls it), sums `floatCount` float32 values over
+// the ranks `repeats` times after one warm-up, and returns the median seconds of one all-reduce.
+double measureAllReduceSeconds(const DistributedParams& params, long floatCount, int repeats);
+
 } // namespace cm

@@ -67,6 +67,11 @@ struct TrainParams {
     std::string logPath;        // CSV; default: outputPath + ".csv"
     long logEvery = 100;
     long checkpointEvery = 1000;
+    // Every previewEvery steps (0: never) and at the end, a 4 x 4 grid of samples of the saved model from
+    // fixed seeds (seed + j; one class per image, cycling, when class-conditional) replaces previewPath
+    // atomically, for an app to show. Image networks only. Default path: outputPath + ".preview.png".
+    long previewEvery = 0;
+    std::string previewPath;
     bool resume = false;    // continue from checkpointPath (an error if there is none)
     bool overwrite = false; // without resume: replace an existing checkpoint and log
 
@@ -86,6 +91,9 @@ struct TrainSummary {
     double seconds = 0;
     double lastLoggedLoss = 0;
     bool cancelled = false;
+    // Data-parallel: wall time this process waited for the other ranks (the all-reduces of the gradients
+    // that backward did not hide, and of the step's loss sums), this segment only.
+    double communicationSeconds = 0;
 };
 
 // Columns of the CSV log, in order (the official implementation's progress.csv plus lr, N, mu, seconds).

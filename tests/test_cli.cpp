@@ -1,5 +1,6 @@
 // Tests app/cmstudio-cli as a user runs it: outputs for good input, a one-line error and a non-zero
 // exit code (never a crash) for bad input.
+#include "core/dataset.h"
 #include "core/image_util.h"
 #include "core/model.h"
 #include "core/safetensors.h"
@@ -404,6 +405,32 @@ class TestCli : public QObject {
         QCOMPARE(run({"annotate", m_dir.filePath("text.safetensors"), "--notes", "x"}).exitCode, 1);
     }
 
+    // DEADiff's style world on the real data: a reproducible grid of pairs, rows of three relations.
+    void styleDataWritesAReproducibleGrid() {
+        const QString font = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf";
+        if (!QFileInfo::exists(font) || !QFileInfo(QString::fromStdString(cm::defaultFashionMnistDirectory())).isDir())
+            QSKIP("fonts-noto-color-emoji or dataset-fashion-mnist is not installed");
+        QProcess script;
+        script.start("bash", {QString(CMSTUDIO_SOURCE_DIR) + "/scripts/make-emoji-folder.sh", m_dir.filePath("emoji")});
+        QVERIFY(script.waitForFinished(120000));
+        QCOMPARE(script.exitCode(), 0);
+        const auto a = run({"style-data", "-o", "pairs-a.png", "--n", "6", "--pairs", "--seed", "3", "--emoji", "emoji"});
+        QCOMPARE(a.exitCode, 0);
+        QVERIFY2(a.out.contains("row 1 same-style: prompt '") && a.out.contains("row 1 same-content") &&
+                     a.out.contains("row 1 identical"),
+                 qPrintable(a.out));
+        QCOMPARE(QImage(m_dir.filePath("pairs-a.png")).size(), QSize(6 * 32 + 7 * 2, 2 * 32 + 3 * 2));
+        const auto b = run({"style-data", "-o", "pairs-b.png", "--n", "6", "--pairs", "--seed", "3", "--emoji", "emoji"});
+        QCOMPARE(b.exitCode, 0);
+        QCOMPARE(QImage(m_dir.filePath("pairs-b.png")), QImage(m_dir.filePath("pairs-a.png")));
+        const auto again = run({"style-data", "-o", "pairs-a.png", "--emoji", "emoji"});
+        QCOMPARE(again.exitCode, 2); // an existing grid is kept without --overwrite
+        const auto dresses = run({"style-data", "-o", "dresses.png", "--n", "8", "--prompt", "a dress", "--held-out", "--emoji", "emoji"});
+        QCOMPARE(dresses.exitCode, 0);
+        QVERIFY2(dresses.out.contains("10000 garments"), qPrintable(dresses.out)); // the test split
+        QCOMPARE(QImage(m_dir.filePath("dresses.png")).size(), QSize(8 * 32 + 9 * 2, 32 + 2 * 2));
+    }
+
     void badInputGetsOneLineAndNoCrash_data() {
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<int>("exitCode");
@@ -465,6 +492,16 @@ class TestCli : public QObject {
         QTest::newRow("edit: not an image")
             << QStringList{"edit", "stroke", "-m", "tiny.safetensors", "--image", "text.safetensors", "-o", "e7.png"}
             << 1 << "text.safetensors";
+        QTest::newRow("style-data: unknown prompt")
+            << QStringList{"style-data", "-o", "s1.png", "--prompt", "giraffe"} << 1 << "'giraffe'; the vocabulary: t-shirt";
+        QTest::newRow("style-data: missing emoji folder")
+            << QStringList{"style-data", "-o", "s2.png", "--emoji", "/nonexistent/emoji"} << 1 << "/nonexistent/emoji";
+        QTest::newRow("style-data: emoji folder without images")
+            << QStringList{"style-data", "-o", "s3.png", "--emoji", "emptydir"} << 1 << "emptydir";
+        QTest::newRow("style-data: missing Fashion-MNIST")
+            << QStringList{"style-data", "-o", "s4.png", "--fashion", "/nonexistent/fashion"} << 1 << "/nonexistent/fashion";
+        QTest::newRow("style-data: prompt with pairs")
+            << QStringList{"style-data", "-o", "s5.png", "--prompt", "dress", "--pairs"} << 2 << "--prompt";
         QTest::newRow("edit: unknown task")
             << QStringList{"edit", "sharpen", "-m", "tiny.safetensors", "--image", "img28.png", "-o", "e8.png"} << 1
             << "sharpen";

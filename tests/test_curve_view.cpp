@@ -12,6 +12,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QRegularExpression>
@@ -473,6 +474,7 @@ class TestCurveView : public QObject {
         s.logEvery = 10;
         s.checkpointEvery = 500;
         s.extraArguments = {"--seed", "7"};
+        s.processes = 2;
 
         // The form reproduces the settings, and shows the command (TrainCommand builds it).
         TrainDialog dialog;
@@ -481,6 +483,14 @@ class TestCurveView : public QObject {
         QCOMPARE(TrainCommand::arguments(dialog.settings()), TrainCommand::arguments(s));
         QVERIFY(dialog.commandLine().startsWith("/opt/cm/cmstudio-cli train --mode cd"));
         QVERIFY(dialog.commandLine().contains("--seed 7"));
+        QVERIFY(dialog.commandLine().contains("--nproc 2"));
+        // And the same run for several machines, shown beside it.
+        QVERIFY2(dialog.multiMachineCommandLine().startsWith("torchrun --nnodes 2 --nproc_per_node 2 "),
+                 qPrintable(dialog.multiMachineCommandLine()));
+        bool shown = false;
+        for (auto* field : dialog.findChildren<QLineEdit*>())
+            shown = shown || field->text() == dialog.multiMachineCommandLine();
+        QVERIFY(shown);
     }
 
     void refusesToReplaceARun() {

@@ -9,6 +9,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QTemporaryDir>
+#include <QProcess>
 #include <QtTest>
 
 namespace {
@@ -218,6 +219,34 @@ class TestTrainCommand : public QObject {
         }
         s.ema = "0.999, 0.9999";
         QVERIFY(TrainCommand::problem(s).isEmpty());
+
+        s = freshRun("problems");
+        s.batch = 4;
+        s.processes = 8;
+        QVERIFY(TrainCommand::problem(s).contains("cannot be shared by 8 processes"));
+    }
+
+    // Processes on this machine become --nproc; several machines get one torchrun line for every machine,
+    // with the processes per machine there and no --nproc.
+    void processesAndMachines() {
+        TrainSettings s = freshRun("parallel");
+        QVERIFY(!TrainCommand::arguments(s).contains("--nproc"));
+        s.processes = 3;
+        const QStringList args = TrainCommand::arguments(s);
+        QCOMPARE(args.at(args.indexOf("--nproc") + 1), QString("3"));
+        const QString many = TrainCommand::multiMachineCommand("/usr/bin/cmstudio-cli", s, 4, "HOST:29400");
+        QVERIFY2(many.startsWith("torchrun --nnodes 4 --nproc_per_node 3 --rdzv_backend c10d --rdzv_endpoint "
+                                 "HOST:29400 --no_python /usr/bin/cmstudio-cli train "),
+                 qPrintable(many));
+        QVERIFY(!many.contains("--nproc "));
+        QVERIFY(many.contains("--out " + TrainCommand::shellQuoted(s.output, {})));
+        // The split of that line gives the arguments of one machine's ranks.
+        const QStringList words = QProcess::splitCommand(many);
+        QCOMPARE(words.mid(words.indexOf("train")), TrainCommand::arguments([&] {
+                     TrainSettings one = s;
+                     one.processes = 1;
+                     return one;
+                 }()));
     }
 };
 

@@ -1708,6 +1708,10 @@
         <source>A training run already exists (%1). Resume it, or choose to overwrite it.</source>
         <translation>训练已存在（%1）。请继续该训练，或选择覆盖。</translation>
     </message>
+    <message>
+        <source>A batch of %1 cannot be shared by %2 processes.</source>
+        <translation>%1 的批大小无法由 %2 个进程分担。</translation>
+    </message>
 </context>
 <context>
     <name>TrainDialog</name>
@@ -2058,6 +2062,34 @@
     <message>
         <source>Open the model this run wrote, to generate with it</source>
         <translation>打开本次训练写出的模型，用它来生成</translation>
+    </message>
+    <message>
+        <source>Processes on this machine that share every batch (data-parallel training); the result is the same as with one process</source>
+        <translation>本机上分担每个批次的进程数（数据并行训练）；结果与单个进程相同</translation>
+    </message>
+    <message>
+        <source>Processes on this machine:</source>
+        <translation>本机进程数：</translation>
+    </message>
+    <message>
+        <source> machines</source>
+        <translation> 台机器</translation>
+    </message>
+    <message>
+        <source>How many machines the command below is for</source>
+        <translation>下方命令所针对的机器数量</translation>
+    </message>
+    <message>
+        <source>Run this on every machine (torchrun comes with python3-torch); replace HOST with the address of the machine that writes the model, and keep the data at the same path on all of them</source>
+        <translation>在每台机器上运行此命令（torchrun 随 python3-torch 提供）；将 HOST 替换为写入模型的那台机器的地址，并在所有机器上把数据放在相同路径下</translation>
+    </message>
+    <message>
+        <source>Copy the command for several machines to the clipboard</source>
+        <translation>将多机命令复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>On several machines:</source>
+        <translation>多台机器：</translation>
     </message>
 </context>
 <context>

@@ -88,7 +88,7 @@ SampleGallery::SampleGallery(QWidget* parent) : QWidget(parent) {
     layout->addWidget(m_list, 1);
     layout->addLayout(zoomRow);
 
-    connect(m_zoom, &QSlider::valueChanged, this, [this](int zoom) {
+    connect(m_zoom, &QSlider::valueChanged, this, [this] {
         showZoomValue();
         if (!m_fitting) m_fit->setChecked(false); // the user chose a zoom
         refreshIcons();

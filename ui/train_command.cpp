@@ -32,7 +32,22 @@ QStringList TrainCommand::arguments(const TrainSettings& s) {
          << QString::number(s.checkpointEvery);
     if (s.resume) args << QStringLiteral("--resume");
     if (s.overwrite) args << QStringLiteral("--overwrite");
+    if (s.processes > 1) args << QStringLiteral("--nproc") << QString::number(s.processes);
     return args + s.extraArguments;
+}
+
+QString TrainCommand::multiMachineCommand(const QString& program, const TrainSettings& settings, int machines,
+                                          const QString& endpoint) {
+    TrainSettings perMachine = settings;
+    perMachine.processes = 1; // torchrun starts them
+    // The underscore spellings: torchrun 1.13 (Debian 12) knows no others, later versions accept both.
+    const QStringList launcher{
+        QStringLiteral("--nnodes"),         QString::number(std::max(1, machines)),
+        QStringLiteral("--nproc_per_node"), QString::number(std::max(1, settings.processes)),
+        QStringLiteral("--rdzv_backend"),   QStringLiteral("c10d"),
+        QStringLiteral("--rdzv_endpoint"),  endpoint,
+        QStringLiteral("--no_python"),      program};
+    return shellQuoted(QStringLiteral("torchrun"), launcher + arguments(perMachine));
 }
 
 QString TrainCommand::logPath(const TrainSettings& s) {
@@ -55,6 +70,8 @@ QString TrainCommand::problem(const TrainSettings& s) {
         return s.data.isEmpty() ? tr("Choose the image folder to train on.")
                                 : tr("The image folder %1 does not exist.").arg(s.data);
     if (!(s.learningRate > 0)) return tr("The learning rate must be a positive number, e.g. 2e-4.");
+    if (s.processes > s.batch)
+        return tr("A batch of %1 cannot be shared by %2 processes.").arg(s.batch).arg(s.processes);
     const QStringList rates = s.ema.split(QLatin1Char(','));
     for (const QString& rate : rates) {
         bool ok = false;
@@ -98,7 +115,8 @@ QString TrainCommand::joinArguments(const QStringList& arguments) {
     for (const QString& word : arguments)
         quoted << (plain.match(word).hasMatch()
                        ? word
-                       : QLatin1Char('"') + QString(word).replace(QLatin1Char('"'), QStringLiteral("\"\"\"")) +
+                       : QLatin1Char('"') +
+                             QString(word).replace(QLatin1Char('"'), QStringLiteral("\"\"\"")) +
                              QLatin1Char('"'));
     return quoted.join(QLatin1Char(' '));
 }

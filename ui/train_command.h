@@ -18,6 +18,7 @@ struct TrainSettings {
     double learningRate = 2e-4;
     QString ema = QStringLiteral("0.9999"); // comma-separated rates; the first is saved
     int threads = 0;                        // 0: LibTorch's default
+    int processes = 1;                      // > 1: data-parallel processes on this machine (--nproc)
     QString teacher;                        // cd and ect
     QString output;                         // the model file; its log is OUTPUT.csv
     long logEvery = 100;
@@ -35,6 +36,11 @@ class TrainCommand {
 
     // The arguments after the program name, for these settings.
     static QStringList arguments(const TrainSettings& settings);
+    // The same run on `machines` machines through torchrun, `settings.processes` (at least 1) on each, to
+    // type on every machine: rank 0's machine answers at `endpoint` (host:port) and writes the files;
+    // the data (and teacher) must be at the same paths on all of them.
+    static QString multiMachineCommand(const QString& program, const TrainSettings& settings, int machines,
+                                       const QString& endpoint);
     static QString logPath(const TrainSettings& settings);        // OUTPUT.csv
     static QString checkpointPath(const TrainSettings& settings); // OUTPUT.ckpt
     // Why these settings cannot start (missing output, existing run, no teacher...); empty if they can.

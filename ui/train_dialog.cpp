@@ -25,6 +25,8 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace {
 
 QString absolute(const QString& path) {
@@ -122,6 +124,11 @@ void TrainDialog::buildForm() {
     m_threads->setSpecialValueText(tr("default"));
     m_threads->setToolTip(tr("CPU threads for the trainer (default: all cores)"));
     optimisationForm->addRow(tr("Threads:"), m_threads);
+    m_processes = new QSpinBox;
+    m_processes->setRange(1, 64);
+    m_processes->setToolTip(tr("Processes on this machine that share every batch (data-parallel training); "
+                               "the result is the same as with one process"));
+    optimisationForm->addRow(tr("Processes on this machine:"), m_processes);
 
     auto* output = new QGroupBox(tr("Output"));
     auto* outputForm = new QFormLayout(output);
@@ -166,6 +173,23 @@ void TrainDialog::buildForm() {
     commandRow->addWidget(new QLabel(tr("Command:")));
     commandRow->addWidget(m_command, 1);
     commandRow->addWidget(copyButton);
+    // The same run across machines: torchrun on each, the processes above on every one.
+    m_machines = new QSpinBox;
+    m_machines->setRange(2, 1024);
+    m_machines->setSuffix(tr(" machines"));
+    m_machines->setToolTip(tr("How many machines the command below is for"));
+    m_multiMachineCommand = new QLineEdit;
+    m_multiMachineCommand->setReadOnly(true);
+    m_multiMachineCommand->setToolTip(
+        tr("Run this on every machine (torchrun comes with python3-torch); replace HOST with the address of "
+           "the machine that writes the model, and keep the data at the same path on all of them"));
+    auto* copyMultiButton = new QPushButton(tr("Copy"));
+    copyMultiButton->setToolTip(tr("Copy the command for several machines to the clipboard"));
+    auto* multiMachineRow = new QHBoxLayout;
+    multiMachineRow->addWidget(new QLabel(tr("On several machines:")));
+    multiMachineRow->addWidget(m_machines);
+    multiMachineRow->addWidget(m_multiMachineCommand, 1);
+    multiMachineRow->addWidget(copyMultiButton);
 
     m_progress = new QProgressBar;
     m_progress->setFormat(tr("%v / %m steps (%p%)"));
@@ -210,6 +234,7 @@ void TrainDialog::buildForm() {
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(groups);
     layout->addLayout(commandRow);
+    layout->addLayout(multiMachineRow);
     layout->addWidget(m_progress);
     layout->addWidget(m_status);
     layout->addWidget(m_log, 1);
@@ -222,6 +247,8 @@ void TrainDialog::buildForm() {
     connect(outputButton, &QPushButton::clicked, this, &TrainDialog::chooseOutput);
     connect(copyButton, &QPushButton::clicked, this,
             [this] { QApplication::clipboard()->setText(m_command->text()); });
+    connect(copyMultiButton, &QPushButton::clicked, this,
+            [this] { QApplication::clipboard()->setText(m_multiMachineCommand->text()); });
     connect(m_startButton, &QPushButton::clicked, this, [this] { start(); });
     connect(m_stopButton, &QPushButton::clicked, this, &TrainDialog::stop);
     connect(m_resumeButton, &QPushButton::clicked, this, [this] { resume(); });
@@ -230,7 +257,8 @@ void TrainDialog::buildForm() {
         connect(box, &QComboBox::currentIndexChanged, this, &TrainDialog::updateForm);
     for (auto* edit : {m_folder, m_teacher, m_output, m_learningRate, m_ema, m_extra})
         connect(edit, &QLineEdit::textChanged, this, &TrainDialog::updateForm);
-    for (auto* spin : {m_imageSize, m_steps, m_batch, m_threads, m_logEvery, m_checkpointEvery})
+    for (auto* spin :
+         {m_imageSize, m_steps, m_batch, m_threads, m_processes, m_machines, m_logEvery, m_checkpointEvery})
         connect(spin, &QSpinBox::valueChanged, this, &TrainDialog::updateForm);
     connect(m_conditional, &QCheckBox::toggled, this, &TrainDialog::updateForm);
 }
@@ -258,6 +286,7 @@ TrainSettings TrainDialog::settings() const {
     s.learningRate = QLocale::c().toDouble(m_learningRate->text().trimmed());
     s.ema = m_ema->text().trimmed();
     s.threads = m_threads->value();
+    s.processes = m_processes->value();
     s.teacher = absolute(m_teacher->text().trimmed());
     s.output = absolute(m_output->text().trimmed());
     s.logEvery = m_logEvery->value();
@@ -282,6 +311,7 @@ void TrainDialog::setSettings(const TrainSettings& s) {
     m_learningRate->setText(QString::number(s.learningRate, 'g', 6));
     m_ema->setText(s.ema);
     m_threads->setValue(s.threads);
+    m_processes->setValue(s.processes);
     m_teacher->setText(s.teacher);
     m_output->setText(s.output);
     m_logEvery->setValue(int(std::min<long>(s.logEvery, m_logEvery->maximum())));
@@ -295,6 +325,12 @@ QString TrainDialog::commandLine() const {
     const QString cli = m_training->cliPath();
     return TrainCommand::shellQuoted(cli.isEmpty() ? QStringLiteral("cmstudio-cli") : cli,
                                      TrainCommand::arguments(settings()));
+}
+
+QString TrainDialog::multiMachineCommandLine() const {
+    const QString cli = m_training->cliPath();
+    return TrainCommand::multiMachineCommand(cli.isEmpty() ? QStringLiteral("cmstudio-cli") : cli, settings(),
+                                             m_machines->value(), QStringLiteral("HOST:29400"));
 }
 
 bool TrainDialog::isRunning() const {
@@ -321,9 +357,10 @@ void TrainDialog::updateForm() {
     const bool running = isRunning();
     const TrainSettings s = settings();
     for (QWidget* input : std::initializer_list<QWidget*>{
-             m_mode, m_dataKind, m_folder, m_folderButton, m_imageSize, m_channels, m_conditional, m_steps,
-             m_batch, m_learningRate, m_ema, m_threads, m_teacher, m_teacherButton, m_output, m_logEvery,
-             m_checkpointEvery, m_existing, m_extra})
+             m_mode,     m_dataKind,    m_folder,          m_folderButton, m_imageSize,
+             m_channels, m_conditional, m_steps,           m_batch,        m_learningRate,
+             m_ema,      m_threads,     m_processes,       m_teacher,      m_teacherButton,
+             m_output,   m_logEvery,    m_checkpointEvery, m_existing,     m_extra})
         input->setEnabled(!running);
     if (!running) {
         const bool folder = !TrainCommand::isFashionMnist(s.data);
@@ -335,6 +372,8 @@ void TrainDialog::updateForm() {
     }
     m_command->setText(commandLine());
     m_command->setCursorPosition(0);
+    m_multiMachineCommand->setText(multiMachineCommandLine());
+    m_multiMachineCommand->setCursorPosition(0);
     const QString why = TrainCommand::problem(s);
     m_startButton->setEnabled(!running);
     m_startButton->setToolTip(why.isEmpty() ? tr("Start training with these settings") : why);
@@ -469,6 +508,7 @@ void TrainDialog::saveSettings(QSettings& store) const {
     store.setValue(QStringLiteral("learningRate"), s.learningRate);
     store.setValue(QStringLiteral("ema"), s.ema);
     store.setValue(QStringLiteral("threads"), s.threads);
+    store.setValue(QStringLiteral("processes"), s.processes);
     store.setValue(QStringLiteral("teacher"), s.teacher);
     store.setValue(QStringLiteral("output"), s.output);
     store.setValue(QStringLiteral("logEvery"), qlonglong(s.logEvery));
@@ -492,6 +532,7 @@ void TrainDialog::restoreSettings(const QSettings& store) {
     s.learningRate = value("learningRate", s.learningRate).toDouble();
     s.ema = value("ema", s.ema).toString();
     s.threads = value("threads", s.threads).toInt();
+    s.processes = std::clamp(value("processes", s.processes).toInt(), 1, 64);
     s.teacher = value("teacher", s.teacher).toString();
     s.output = value("output", s.output).toString();
     s.logEvery = long(value("logEvery", qlonglong(s.logEvery)).toLongLong());

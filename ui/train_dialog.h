@@ -32,6 +32,8 @@ class TrainDialog : public QDialog {
     TrainSettings settings() const;
     void setSettings(const TrainSettings& settings);
     QString commandLine() const; // for the form's settings, ready to paste into a shell
+    // The same run on several machines through torchrun (HOST stands for rank 0's machine).
+    QString multiMachineCommandLine() const;
 
     bool isRunning() const;
     long stepsDone() const;
@@ -89,6 +91,9 @@ class TrainDialog : public QDialog {
     QLineEdit* m_learningRate;
     QLineEdit* m_ema;
     QSpinBox* m_threads;
+    QSpinBox* m_processes;
+    QSpinBox* m_machines;
+    QLineEdit* m_multiMachineCommand;
     QLineEdit* m_teacher;
     QPushButton* m_teacherButton;
     QLineEdit* m_output;

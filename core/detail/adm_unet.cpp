@@ -57,8 +57,7 @@ class ResBlock : public AdmLayer {
 
     torch::Tensor forward(const torch::Tensor& xIn, const torch::Tensor& emb) override {
         // GroupNorm in float32 whatever the compute type, as the original's GroupNorm32.
-        NormAct act;
-        act.silu = true;
+        NormAct act = NormAct::thenSilu();
         auto h = groupNormFloat32(*m_inNorm, xIn, act);
         h = conv2d(*m_inConv, resample(h, m_resample));
         const auto x = resample(xIn, m_resample);
@@ -266,9 +265,7 @@ class AdmUNet : public NetworkBase {
             skips.pop_back();
             reportBlockDone();
         }
-        NormAct silu;
-        silu.silu = true;
-        return toFloat32Output(conv2d(*m_outConv, groupNormFloat32(*m_outNorm, h, silu)));
+        return toFloat32Output(conv2d(*m_outConv, groupNormFloat32(*m_outNorm, h, NormAct::thenSilu())));
     }
 
     int blockCount() const override { return int(m_inputs.size() + 1 + m_outputs.size()); }

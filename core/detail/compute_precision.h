@@ -28,6 +28,12 @@ struct NormAct {
     torch::Tensor preShift; // norm(x + preShift): ADM's ResBlock without scale-shift norm
     torch::Tensor scale, shift; // norm(x) * (1 + scale) + shift
     bool silu = false;
+
+    static NormAct thenSilu() {
+        NormAct act;
+        act.silu = true;
+        return act;
+    }
 };
 // GroupNorm in float32 whatever x's type, then NormAct; the result has x's type and layout.
 torch::Tensor groupNormFloat32(torch::nn::GroupNormImpl& norm, const torch::Tensor& x, const NormAct& act = {});

@@ -87,11 +87,9 @@ class ResidualBlock : public Block {
         if (attention) attn = register_module("attn", std::make_shared<AttentionBlock>(out));
     }
     torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& emb) override {
-        NormAct silu;
-        silu.silu = true;
-        auto h = conv2d(*conv1, groupNormFloat32(*norm1, x, silu));
+        auto h = conv2d(*conv1, groupNormFloat32(*norm1, x, NormAct::thenSilu()));
         const auto scaleShift = linearFloat32(*embProj, emb).chunk(2, 1);
-        NormAct film = silu;
+        NormAct film = NormAct::thenSilu();
         film.scale = scaleShift[0];
         film.shift = scaleShift[1];
         h = conv2d(*conv2, dropout->forward(groupNormFloat32(*norm2, h, film)));
@@ -227,9 +225,7 @@ class UNet : public NetworkBase {
             }
             h = m_decoder[i]->forward(h, emb);
         }
-        NormAct silu;
-        silu.silu = true;
-        return toFloat32Output(conv2d(*convOut, groupNormFloat32(*normOut, h, silu)));
+        return toFloat32Output(conv2d(*convOut, groupNormFloat32(*normOut, h, NormAct::thenSilu())));
     }
 
   private:

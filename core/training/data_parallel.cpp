@@ -6,6 +6,7 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -290,6 +291,31 @@ bool DataParallelGroup::agree(double value) {
     const double highest = extremes[0].item<double>(), lowest = -extremes[1].item<double>();
     return highest == lowest;
 }
+
+} // namespace cm::training
+
+namespace cm {
+
+double measureAllReduceSeconds(const DistributedParams& params, long floatCount, int repeats) {
+    if (floatCount < 1 || repeats < 1)
+        throw Error(ErrorKind::InvalidArgument, "measureAllReduceSeconds needs a size and a count");
+    training::DataParallelGroup group(params);
+    auto values = torch::ones({floatCount}, torch::kFloat32);
+    std::vector<double> seconds;
+    for (int i = 0; i <= repeats; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        group.allReduceSum(values);
+        if (i > 0)
+            seconds.push_back(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    std::sort(seconds.begin(), seconds.end());
+    return seconds[seconds.size() / 2];
+}
+
+} // namespace cm
+
+namespace cm::training {
 
 struct GradientReducer::Bucket {
     std::vector<std::size_t> parameters;

@@ -30,7 +30,8 @@ void checkRunFiles(const TrainParams& p) {
     const std::pair<const char*, const std::string*> files[] = {{"the teacher", &p.teacherPath},
                                                                 {"the output model", &p.outputPath},
                                                                 {"the checkpoint", &p.checkpointPath},
-                                                                {"the training log", &p.logPath}};
+                                                                {"the training log", &p.logPath},
+                                                                {"the preview grid", &p.previewPath}};
     for (std::size_t i = 0; i < std::size(files); ++i)
         for (std::size_t j = i + 1; j < std::size(files); ++j)
             if (!files[i].second->empty() && sameFile(*files[i].second, *files[j].second))

@@ -13,6 +13,7 @@
 #include "log_writer.h"
 #include "objective.h"
 #include "parameter_lists.h"
+#include "preview.h"
 #include "run_description.h"
 #include "run_files.h"
 
@@ -89,7 +90,9 @@ class TrainingRun {
     TrainingState state();
     CheckpointInfo checkpointInfo() const;
     void saveCheckpoint();
+    Model currentModel() const; // the saved model: the first EMA of the online weights
     void saveModel();
+    void writePreview();
     double elapsed() const;
     double learningRate(long step) const;
     // One optimisation step; returns the loss and fills the window.
@@ -117,8 +120,9 @@ class TrainingRun {
     std::optional<LogWriter> m_log;
     std::unique_ptr<DataParallelGroup> m_group; // null for a run of its own
     std::unique_ptr<GradientReducer> m_reducer;
-    bool m_cancelRequested = false; // this process's cancel flag, sent with the step's sums
-    bool m_stopAgreed = false;      // some rank's cancel flag, seen by all at the same step
+    double m_communicationSeconds = 0; // waiting for the other ranks, this segment
+    bool m_cancelRequested = false;    // this process's cancel flag, sent with the step's sums
+    bool m_stopAgreed = false;         // some rank's cancel flag, seen by all at the same step
 };
 
 void TrainingRun::loadTeacher() {
@@ -146,6 +150,7 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
     if (p.outputPath.empty()) throw Error(ErrorKind::InvalidArgument, "no output model path given");
     if (p.checkpointPath.empty()) p.checkpointPath = p.outputPath + ".ckpt";
     if (p.logPath.empty()) p.logPath = p.outputPath + ".csv";
+    if (p.previewPath.empty()) p.previewPath = p.outputPath + ".preview.png";
     if (writes()) checkRunFiles(p);
     if (p.totalSteps < 1) throw Error(ErrorKind::InvalidArgument, "total steps must be positive");
     if (p.batchSize < 1 || p.batchSize > 4096)
@@ -158,6 +163,8 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
         if (!(rate >= 0 && rate < 1)) throw Error(ErrorKind::InvalidArgument, "EMA rates must be in [0, 1)");
     if (p.logEvery < 1 || p.checkpointEvery < 1)
         throw Error(ErrorKind::InvalidArgument, "logging and checkpoint intervals must be positive");
+    if (p.previewEvery < 0)
+        throw Error(ErrorKind::InvalidArgument, "the preview interval must be positive (or 0 for none)");
     if (p.batchSize < p.distributed.worldSize)
         throw Error(ErrorKind::InvalidArgument, "a batch of " + std::to_string(p.batchSize) +
                                                     " cannot be shared by " +
@@ -172,6 +179,8 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
     m_noise = p.noise;
     if (m_objective.startsFromTeacher) loadTeacher();
     m_network.validate();
+    if (p.previewEvery > 0 && m_network.type == NetworkType::Mlp)
+        throw Error(ErrorKind::InvalidArgument, "a preview grid shows images; this network makes points");
 
     const auto itemShape = m_network.itemShape();
     if (!std::equal(itemShape.begin(), itemShape.end(), data.itemShape.begin(), data.itemShape.end())) {
@@ -408,7 +417,10 @@ double TrainingRun::trainStep(long step, TrainStatus& status) {
         // The mean over the global batch: each rank's sum over its slice, divided by the global size, and
         // the gradients summed over the ranks.
         sums[9] = m_cancelRequested ? 1.0 : 0.0;
+        const auto waitStart = std::chrono::steady_clock::now();
         m_group->allReduceSum(sums);
+        m_communicationSeconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - waitStart).count();
         m_stopAgreed = sums[9].item<double>() > 0;
         loss = terms.perSample.sum() / double(batch);
         lossValue = sums[0].item<double>() / double(batch);
@@ -424,7 +436,12 @@ double TrainingRun::trainStep(long step, TrainStatus& status) {
         param.mutable_grad() = torch::Tensor();
     if (m_reducer) m_reducer->beginBackward();
     loss.backward();
-    if (m_reducer) m_reducer->finishBackward();
+    if (m_reducer) {
+        const auto waitStart = std::chrono::steady_clock::now();
+        m_reducer->finishBackward();
+        m_communicationSeconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - waitStart).count();
+    }
     std::vector<torch::Tensor> grads;
     for (auto& param : m_onlineParams)
         grads.push_back(param.grad());
@@ -453,7 +470,7 @@ double TrainingRun::trainStep(long step, TrainStatus& status) {
     return lossValue;
 }
 
-void TrainingRun::saveModel() {
+Model TrainingRun::currentModel() const {
     ModelCard card;
     card.kind = m_objective.produces;
     card.network = m_network;
@@ -467,7 +484,15 @@ void TrainingRun::saveModel() {
                  " of the online network. Trained by CM Studio.";
     Model model = Model::create(card, 0);
     copyInto(model.impl().network->parameters(), m_ema[0]);
-    model.save(m_params.outputPath);
+    return model;
+}
+
+void TrainingRun::saveModel() {
+    currentModel().save(m_params.outputPath);
+}
+
+void TrainingRun::writePreview() {
+    writePreviewGrid(currentModel(), m_params.previewPath, m_params.seed);
 }
 
 void TrainingRun::saveCheckpoint() {
@@ -533,6 +558,8 @@ TrainSummary TrainingRun::runSteps(const std::function<void(const TrainStatus&)>
             }
             savedThisSegment = true;
         }
+        if (writes() && p.previewEvery > 0 && (m_step % p.previewEvery == 0 || m_step == p.totalSteps))
+            writePreview();
         if (observe) observe(status);
         if (m_stopAgreed && m_step < p.totalSteps) {
             summary.cancelled = true;
@@ -551,6 +578,7 @@ TrainSummary TrainingRun::runSteps(const std::function<void(const TrainStatus&)>
     }
     summary.steps = m_step;
     summary.seconds = elapsed();
+    summary.communicationSeconds = m_communicationSeconds;
     return summary;
 }
 

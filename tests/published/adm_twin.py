@@ -20,6 +20,7 @@ import json
 import math
 import os
 import struct
+import sys
 
 import numpy as np
 import torch
@@ -349,7 +350,13 @@ def bench(args, cfg):
     start = time.perf_counter()
     model = AdmUNet(**cfg).eval()
     model.load_state_dict(torch.load(args.bench, map_location="cpu"))
+    if args.bf16:  # PyTorch's best bfloat16 settings: channels-last weights, autocast (GroupNorm is float32 already)
+        model = model.to(memory_format=torch.channels_last)
     load_s = time.perf_counter() - start
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+    from flop_count import count_flops
+    x1 = torch.zeros((1, cfg["in_channels"], cfg["image_size"], cfg["image_size"]))
+    flops = count_flops(model, x1, torch.zeros(1), torch.zeros(1, dtype=torch.long) if cfg["classes"] else None)
     name = os.path.splitext(os.path.basename(args.bench))[0]
     for batch in (int(b) for b in args.batches.split(",")):
         times = []
@@ -358,13 +365,15 @@ def bench(args, cfg):
             x = torch.randn((batch, cfg["in_channels"], cfg["image_size"], cfg["image_size"]), generator=g) * 80.0
             labels = torch.randint(0, cfg["classes"], (batch,), generator=g) if cfg["classes"] else None
             start = time.perf_counter()
-            with torch.no_grad():
-                precondition(model, x, 80.0, labels, "consistency").clamp(-1, 1)
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                x_in = x.contiguous(memory_format=torch.channels_last) if args.bf16 else x
+                precondition(model, x_in, 80.0, labels, "consistency").float().clamp(-1, 1)
             times.append((time.perf_counter() - start) / batch)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"python {name} batch={batch} median_s_per_image={float(np.median(times)):.3f} "
               f"min_s_per_image={min(times):.3f} runs={args.runs} load_s={load_s:.1f} peak_rss_mib={peak:.0f} "
-              f"threads={torch.get_num_threads()}", flush=True)
+              f"threads={torch.get_num_threads()} precision={'bf16' if args.bf16 else 'fp32'} "
+              f"gflop_per_image={flops / 1e9:.2f}", flush=True)
 
 
 def main():
@@ -383,6 +392,7 @@ def main():
     parser.add_argument("--batches", default="1,8")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--bf16", action="store_true", help="--bench with channels-last and CPU autocast to bfloat16")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cfg = CONFIGS[args.config]

@@ -1,0 +1,205 @@
+// Data-parallel training on this machine: samples/s of the engine's trainer (iCT, global batch 64, the
+// CLI's default class-conditional network, Fashion-MNIST) for 1 process x 2 threads and for 2 processes x
+// 1 thread (this executable started again as the ranks, rendezvous on 127.0.0.1), the time per step that
+// rank 0 waited for the other rank, and the median time of one all-reduce of the network's whole gradient
+// (float32) between 2 processes.
+//
+// Usage: bench_distributed [--steps N] [--warmup N] [--data DIR]
+//   --steps   timed steps per configuration (default 12), after --warmup untimed ones (default 3)
+//   --data    Fashion-MNIST folder (default: cm::defaultFashionMnistDirectory())
+//
+// Output (stdout), one line per measurement, e.g.
+//   train processes=1 threads=2 samples_per_s=71.2 step_ms=898.8 comm_ms_per_step=0.000 steps=12
+//   train processes=2 threads=1 samples_per_s=66.0 step_ms=969.7 comm_ms_per_step=35.1 steps=12
+//   allreduce processes=2 floats=2211681 bytes=8846724 median_ms=7.9
+//
+// Only the engine's public headers.
+
+#include "core/dataset.h"
+#include "core/distributed.h"
+#include "core/local_ranks.h"
+#include "core/model.h"
+#include "core/model_card.h"
+#include "core/trainer.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kBatch = 64;
+
+// The network `cmstudio-cli train` builds by default for 28x28 grey images, class-conditional.
+cm::NetworkConfig cliDefaultNetwork(const cm::Dataset& data) {
+    const cm::TrainParams defaults;
+    cm::NetworkConfig net;
+    net.type = cm::NetworkType::UNet;
+    net.imageSize = int(data.itemShape.at(1));
+    net.channels = int(data.itemShape.at(0));
+    net.baseWidth = defaults.network.baseWidth;
+    net.channelMult = {1, 2, 2};
+    net.resBlocks = defaults.network.resBlocks;
+    net.attentionResolutions = {net.imageSize >> (net.channelMult.size() - 1)};
+    net.dropout = 0.0;
+    net.numClasses = int(data.classNames.size());
+    return net;
+}
+
+struct Options {
+    int steps = 12, warmup = 3;
+    std::string data;
+};
+
+// One rank (or the single process): trains warmup + steps, writes "step_ms comm_ms_per_step" to `result`.
+int trainChild(const Options& o, int threads, const std::string& result, const std::string& scratch) {
+    const cm::Dataset data = cm::loadFashionMnist(o.data, cm::Split::Train);
+    cm::TrainParams p;
+    p.mode = cm::TrainMode::Ict;
+    p.network = cliDefaultNetwork(data);
+    p.batchSize = kBatch;
+    p.threads = threads;
+    p.totalSteps = 10000;
+    p.logEvery = p.checkpointEvery = 1000000;
+    p.distributed = cm::distributedFromEnvironment();
+    p.distributed.timeoutSeconds = 600;
+    p.distributed.verifyEvery = 1000000;
+    p.outputPath = scratch + "/bench.safetensors";
+    p.overwrite = true;
+    cm::CancelFlag cancel{false};
+    std::vector<double> at; // seconds after each step
+    const auto summary = cm::train(
+        p, data,
+        [&](const cm::TrainStatus& s) {
+            at.push_back(s.seconds);
+            if (s.step >= o.warmup + o.steps) cancel = true;
+        },
+        &cancel);
+    if (p.distributed.rank != 0) return 0;
+    std::vector<double> steps;
+    for (std::size_t i = std::size_t(o.warmup); i < at.size(); ++i)
+        steps.push_back(at[i] - at[i - 1]);
+    std::sort(steps.begin(), steps.end());
+    const double median = steps.empty() ? 0 : steps[steps.size() / 2];
+    std::ofstream(result) << median << ' ' << summary.communicationSeconds / double(at.size()) << ' '
+                          << steps.size() << '\n';
+    return 0;
+}
+
+long gradientFloats(const Options& o) {
+    const cm::Dataset data = cm::loadFashionMnist(o.data, cm::Split::Train);
+    cm::ModelCard card;
+    card.kind = cm::ModelKind::Consistency;
+    card.network = cliDefaultNetwork(data);
+    for (int c = 0; c < card.network.numClasses; ++c)
+        card.classNames.push_back(data.classNames.at(std::size_t(c)));
+    return long(cm::Model::create(card, 0).parameterCount());
+}
+
+int allReduceChild(long floats, const std::string& result) {
+    const auto params = cm::distributedFromEnvironment();
+    const double seconds = cm::measureAllReduceSeconds(params, floats, 20);
+    if (params.rank == 0) std::ofstream(result) << seconds << '\n';
+    return 0;
+}
+
+std::vector<double> readNumbers(const std::string& path) {
+    std::ifstream in(path);
+    std::vector<double> values;
+    double v;
+    while (in >> v)
+        values.push_back(v);
+    return values;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::string child, result, scratch;
+    int threads = 1;
+    long floats = 0;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const auto next = [&] { return i + 1 < args.size() ? args[++i] : std::string(); };
+        if (args[i] == "--steps")
+            o.steps = std::max(2, std::atoi(next().c_str()));
+        else if (args[i] == "--warmup")
+            o.warmup = std::max(1, std::atoi(next().c_str()));
+        else if (args[i] == "--data")
+            o.data = next();
+        else if (args[i] == "--child")
+            child = next();
+        else if (args[i] == "--result")
+            result = next();
+        else if (args[i] == "--scratch")
+            scratch = next();
+        else if (args[i] == "--child-threads")
+            threads = std::atoi(next().c_str());
+        else if (args[i] == "--floats")
+            floats = std::atol(next().c_str());
+        else {
+            std::fprintf(stderr, "bench_distributed: unknown argument %s\n", args[i].c_str());
+            return 2;
+        }
+    }
+    if (o.data.empty()) o.data = cm::defaultFashionMnistDirectory();
+    try {
+        if (child == "train") return trainChild(o, threads, result, scratch);
+        if (child == "allreduce") return allReduceChild(floats, result);
+
+        // As cmstudio-cli does: libgomp's busy-waiting makes every step many times slower when another
+        // process holds a core (the ranks are such processes). The ranks inherit it.
+        ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+        const fs::path dir = fs::temp_directory_path() / ("bench_distributed." + std::to_string(::getpid()));
+        fs::create_directories(dir);
+        const std::string self = fs::canonical("/proc/self/exe").string();
+        const std::vector<std::string> common{
+            "--steps", std::to_string(o.steps), "--warmup", std::to_string(o.warmup), "--data", o.data};
+        for (const auto& [processes, perProcessThreads] : {std::pair{1, 2}, std::pair{2, 1}}) {
+            const std::string out = (dir / ("train-" + std::to_string(processes))).string();
+            const std::string work = (dir / ("work-" + std::to_string(processes))).string();
+            fs::create_directories(work);
+            std::vector<std::string> a = common;
+            a.insert(a.end(), {"--child", "train", "--child-threads", std::to_string(perProcessThreads),
+                               "--result", out, "--scratch", work});
+            const auto ran = cm::runLocalRanks(self, a, processes, 30);
+            const auto v = readNumbers(out);
+            if (ran.exitCode != 0 || v.size() < 3) {
+                std::fprintf(stderr, "bench_distributed: the %d-process run failed: %s\n", processes,
+                             ran.message.c_str());
+                return 1;
+            }
+            std::printf("train processes=%d threads=%d samples_per_s=%.1f step_ms=%.1f comm_ms_per_step=%.3f "
+                        "steps=%d\n",
+                        processes, perProcessThreads, kBatch / v[0], v[0] * 1000, v[1] * 1000, int(v[2]));
+            std::fflush(stdout);
+        }
+        const long count = gradientFloats(o);
+        const std::string out = (dir / "allreduce").string();
+        const auto ran = cm::runLocalRanks(
+            self, {"--child", "allreduce", "--floats", std::to_string(count), "--result", out}, 2, 30);
+        const auto v = readNumbers(out);
+        if (ran.exitCode != 0 || v.empty()) {
+            std::fprintf(stderr, "bench_distributed: the all-reduce run failed: %s\n", ran.message.c_str());
+            return 1;
+        }
+        std::printf("allreduce processes=2 floats=%ld bytes=%ld median_ms=%.2f\n", count, count * 4,
+                    v[0] * 1000);
+        fs::remove_all(dir);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_distributed: %s\n", e.what());
+        return 1;
+    }
+}
