@@ -15,6 +15,8 @@ int runAnnotate(const QStringList& arguments);      // cli_annotate.cpp
 int runForward(const QStringList& arguments);       // cli_published.cpp
 int runConvert(const QStringList& arguments);       // cli_published.cpp
 int runStyleData(const QStringList& arguments);     // cli_style.cpp
+int runTrainTokenizer(const QStringList& arguments); // cli_tokenizer.cpp
+int runTokenize(const QStringList& arguments);       // cli_tokenizer.cpp
 
 // --image-size, --head-channels, --kind: what a .pt file or diffusers folder cannot say (cli_published.cpp).
 class QCommandLineParser;

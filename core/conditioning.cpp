@@ -23,7 +23,8 @@ void requireCount(std::size_t size, int count, const char* what) {
 } // namespace
 
 Conditioning Conditioning::slice(int start, int n) const {
-    return {sliceList(classLabels, start, n), sliceList(blendClasses, start, n), sliceList(blendWeights, start, n)};
+    return {sliceList(classLabels, start, n), sliceList(blendClasses, start, n), sliceList(blendWeights, start, n),
+            sliceList(tokenCodes, start, n)};
 }
 
 int Conditioning::sharedClass() const {
@@ -36,6 +37,7 @@ int Conditioning::sharedClass() const {
 void validateConditioning(const Conditioning& conditioning, int count) {
     requireCount(conditioning.classLabels.size(), count, "class label");
     requireCount(conditioning.blendClasses.size(), count, "blend class");
+    requireCount(conditioning.tokenCodes.size(), count, "token code");
     if (conditioning.blendClasses.size() != conditioning.blendWeights.size())
         throw Error(ErrorKind::InvalidArgument, "a class blend needs one weight per blend class (got " +
                                                     std::to_string(conditioning.blendWeights.size()) + " for " +

@@ -3,6 +3,8 @@
 // conditioning (token codes, reference tokens) is a new member here, not a new parameter everywhere.
 #pragma once
 
+#include "tokenizer/token_code.h"
+
 #include <vector>
 
 namespace cm {
@@ -19,10 +21,14 @@ struct Conditioning {
     // w e(blendClasses[j]), w = blendWeights[j] in [0, 1]. Interpolation between two classes uses it.
     std::vector<int> blendClasses;
     std::vector<double> blendWeights;
+    // A tokenizer's codes (core/tokenizer): the decoder draws image j from p(image | tokenCodes[j]); an empty
+    // code means "dropped" (the unconditional branch that guidance mixes in).
+    std::vector<TokenCode> tokenCodes;
 
     static Conditioning none() { return {}; }
-    static Conditioning ofClass(int label) { return {{label}, {}, {}}; }
-    static Conditioning perImage(std::vector<int> labels) { return {std::move(labels), {}, {}}; }
+    static Conditioning ofClass(int label) { return {{label}, {}, {}, {}}; }
+    static Conditioning perImage(std::vector<int> labels) { return {std::move(labels), {}, {}, {}}; }
+    static Conditioning ofTokenCodes(std::vector<TokenCode> codes) { return {{}, {}, {}, std::move(codes)}; }
 
     // The conditioning of images [start, start + n): shared entries stay, per-image lists are cut.
     Conditioning slice(int start, int n) const;

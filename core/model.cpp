@@ -9,39 +9,13 @@
 
 namespace cm {
 
-namespace {
-
-// Checked before the network is built: a small file whose card names a huge network must not make the
-// engine allocate that network (a 200 KB file once asked for 4.3 GB).
-void requireWeightsForCard(const SafetensorsFile& file, const NetworkConfig& network, const std::string& origin) {
-    int64_t stored = 0;
-    for (const auto& [name, record] : file.tensors) {
-        int64_t count = 0;
-        try {
-            count = record.elementCount();
-        } catch (const Error&) {
-            throw Error(ErrorKind::Format, origin + ": tensor '" + describeUntrusted(name) + "' has an impossible shape");
-        }
-        if (__builtin_add_overflow(stored, count, &stored))
-            throw Error(ErrorKind::Format, origin + ": the tensors hold more elements than can be counted");
-    }
-    // Small differences are left to the loader, which names the missing or misshapen tensor.
-    const int64_t needed = network.parameterCount();
-    if (needed > 4 * stored + (int64_t(1) << 24))
-        throw Error(ErrorKind::Shape, origin + ": the model card describes a network of " + std::to_string(needed) +
-                                          " weights but the file holds only " + std::to_string(stored) +
-                                          " values; the network is not built");
-}
-
-} // namespace
-
 Model Model::load(const std::string& path) {
     detail::ensureRuntimeInitialised();
     const SafetensorsFile file = readSafetensors(path);
     Model model;
     model.m_impl = std::make_shared<Impl>();
     model.m_impl->card = ModelCard::fromMetadata(file.metadata, path);
-    requireWeightsForCard(file, model.m_impl->card.network, path);
+    detail::requireWeightsForCard(file, model.m_impl->card.network.parameterCount(), "model", path);
     model.m_impl->network = detail::makeNetwork(model.m_impl->card.network);
     detail::loadStateDict(*model.m_impl->network, file, "", path);
     model.m_impl->network->eval();
@@ -57,7 +31,7 @@ Model Model::load(const std::string& path, const ImportOptions& options) {
 
 Model Model::fromImported(const ImportedModel& imported, const std::string& origin) {
     detail::ensureRuntimeInitialised();
-    requireWeightsForCard(imported.tensors, imported.card.network, origin);
+    detail::requireWeightsForCard(imported.tensors, imported.card.network.parameterCount(), "model", origin);
     Model model;
     model.m_impl = std::make_shared<Impl>();
     model.m_impl->card = imported.card;

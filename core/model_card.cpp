@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "metadata_fields.h"
+#include "tokenizer/tokenizer_card.h"
 #include "untrusted_json.h"
 
 #include <nlohmann/json.hpp>
@@ -149,6 +150,8 @@ ModelCard ModelCard::fromMetadata(const std::map<std::string, std::string>& meta
                                   const std::string& originFile) {
     const std::string origin = cardContext(originFile);
     const std::string& format = require(metadata, "format", origin);
+    if (format == kTokenizerFormat)
+        fail(origin, "this is a tokenizer (images <-> codes), not an image generator; use 'cmstudio-cli tokenize'");
     if (format != kFormat)
         fail(origin, "\"format\" is \"" + describeUntrusted(format) + "\", expected \"" + kFormat +
                          "\" (not a CM Studio model)");

@@ -537,12 +537,12 @@ class TestSampler : public QObject {
         const auto of = [&](const cm::Conditioning& c) { return cm::evaluateModel(m_consistency, x, 2.0, c)[0]; };
         const auto a = of(cm::Conditioning::ofClass(0)), b = of(cm::Conditioning::ofClass(2));
         QVERIFY(maxAbsDiff(a, b) > 1e-3);
-        QCOMPARE(maxAbsDiff(of({{0}, {2}, {0.0}}), a), 0.0);
-        QVERIFY(maxAbsDiff(of({{0}, {2}, {1.0}}), b) < 1e-6);
-        const auto half = of({{0}, {2}, {0.5}});
+        QCOMPARE(maxAbsDiff(of({{0}, {2}, {0.0}, {}}), a), 0.0);
+        QVERIFY(maxAbsDiff(of({{0}, {2}, {1.0}, {}}), b) < 1e-6);
+        const auto half = of({{0}, {2}, {0.5}, {}});
         QVERIFY(maxAbsDiff(half, a) > 1e-4 && maxAbsDiff(half, b) > 1e-4);
-        for (const cm::Conditioning& bad : {cm::Conditioning{{0}, {2}, {1.5}}, cm::Conditioning{{0}, {2}, {}},
-                                            cm::Conditioning{{0, 1}, {}, {}}})
+        for (const cm::Conditioning& bad : {cm::Conditioning{{0}, {2}, {1.5}, {}}, cm::Conditioning{{0}, {2}, {}, {}},
+                                            cm::Conditioning{{0, 1}, {}, {}, {}}})
             QCOMPARE(cmtest::expectError([&] { of(bad); }).kind(), cm::ErrorKind::InvalidArgument);
     }
 

@@ -18,6 +18,8 @@ struct NetworkConditioning {
     torch::Tensor labels;       // [N] int64 (row of the class embedding) or undefined
     torch::Tensor blendLabels;  // [N] int64 or undefined: the second class of a blend
     torch::Tensor blendWeights; // [N] float32: the second class's share
+    torch::Tensor tokenCodes;   // [N, T, B] float32: a tokenizer's code as +-1 (straight-through values in training)
+    torch::Tensor tokenKeep;    // [N] float32: 1 where the code is given, 0 where it is dropped
 };
 
 // The class embedding of a batch: rows of `table` by label, or the blend of two rows.

@@ -114,4 +114,23 @@ void loadStateDict(torch::nn::Module& module, const SafetensorsFile& file, const
     }
 }
 
+void requireWeightsForCard(const SafetensorsFile& file, int64_t needed, const std::string& what,
+                           const std::string& origin) {
+    int64_t stored = 0;
+    for (const auto& [name, record] : file.tensors) {
+        int64_t count = 0;
+        try {
+            count = record.elementCount();
+        } catch (const Error&) {
+            throw Error(ErrorKind::Format, origin + ": tensor '" + describeUntrusted(name) + "' has an impossible shape");
+        }
+        if (__builtin_add_overflow(stored, count, &stored))
+            throw Error(ErrorKind::Format, origin + ": the tensors hold more elements than can be counted");
+    }
+    if (needed > 4 * stored + (int64_t(1) << 24))
+        throw Error(ErrorKind::Shape, origin + ": the " + what + " card describes a network of " + std::to_string(needed) +
+                                          " weights but the file holds only " + std::to_string(stored) +
+                                          " values; the network is not built");
+}
+
 } // namespace cm::detail

@@ -24,4 +24,10 @@ void loadStateDict(torch::nn::Module& module, const SafetensorsFile& file, const
 
 std::string shapeString(at::IntArrayRef shape);
 
+// Checked before any network is built: a small file whose card names a huge network must not make the
+// engine allocate it (a 200 KB file once asked for 4.3 GB). Small differences are left to loadStateDict,
+// which names the missing or misshapen tensor. `what` names the card's network in the error.
+void requireWeightsForCard(const SafetensorsFile& file, int64_t neededWeights, const std::string& what,
+                           const std::string& origin);
+
 } // namespace cm::detail
