@@ -159,4 +159,17 @@ int removeStaleTemporaries(const std::string& path) {
     return removed;
 }
 
+bool sameFile(const std::string& a, const std::string& b) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
+    // weakly_canonical leaves a relative path relative when nothing of it exists yet: make it absolute first.
+    const auto normal = [](const std::string& path) {
+        std::error_code error;
+        const fs::path result = fs::weakly_canonical(fs::absolute(path, error), error);
+        return error ? fs::path(path) : result;
+    };
+    return normal(a) == normal(b);
+}
+
 } // namespace cm

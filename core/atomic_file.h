@@ -23,4 +23,8 @@ std::vector<uint8_t> readWholeFile(const std::string& path);
 // is read (or as soon as a pipe passes the limit).
 std::vector<uint8_t> readWholeFile(const std::string& path, uint64_t maxBytes);
 
+// Whether two paths name one file, existing or not: a hard link, "./x" and "x", or the same path (so a run
+// never writes one file as two of its outputs, or over its input). Never throws.
+bool sameFile(const std::string& a, const std::string& b);
+
 } // namespace cm

@@ -41,17 +41,6 @@ std::string formatNumber(double value) {
     return out.str();
 }
 
-bool sameFile(const std::string& a, const std::string& b) {
-    std::error_code ec;
-    if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
-    const auto normal = [](const std::string& path) {
-        std::error_code error;
-        const fs::path result = fs::weakly_canonical(fs::absolute(path, error), error);
-        return error ? fs::path(path) : result;
-    };
-    return normal(a) == normal(b);
-}
-
 } // namespace
 
 const char* tokenizerStageName(TokenizerStage stage) {

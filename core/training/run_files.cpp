@@ -1,5 +1,6 @@
 #include "run_files.h"
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 #include <filesystem>
@@ -8,23 +9,6 @@
 namespace cm::training {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-// Whether two paths name one file (existing or not): a hard link, "./x" and "x", or the same path.
-bool sameFile(const std::string& a, const std::string& b) {
-    std::error_code ec;
-    if (fs::exists(a, ec) && fs::exists(b, ec)) return fs::equivalent(a, b, ec);
-    // weakly_canonical leaves a relative path relative when nothing of it exists yet: make it absolute first.
-    const auto normal = [](const std::string& path) {
-        std::error_code error;
-        const fs::path result = fs::weakly_canonical(fs::absolute(path, error), error);
-        return error ? fs::path(path) : result;
-    };
-    return normal(a) == normal(b);
-}
-
-} // namespace
 
 void checkRunFiles(const TrainParams& p) {
     const std::pair<const char*, const std::string*> files[] = {{"the teacher", &p.teacherPath},
