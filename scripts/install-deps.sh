@@ -11,7 +11,7 @@ packages=(
   libqcustomplot-dev libqcustomplot2.1-qt6
   dataset-fashion-mnist fonts-noto-color-emoji   # the training data of the bundled models
   python3-torch python3-numpy               # the plain-PyTorch reference in bench/
-  xvfb xauth imagemagick                    # screenshots of the GUI
+  xvfb xauth imagemagick xdotool            # screenshots of the GUI; bench/gui-session.sh clicks with xdotool
   fonts-noto-cjk qt6-translations-l10n      # the Chinese UI: CJK glyphs, and Qt's own dialogs and buttons in zh_CN
   dpkg-dev desktop-file-utils appstream groff-base   # the Debian package and its checks (check-package.sh)
   qt6-image-formats-plugins                 # WebP in the GUI's image dialogs
