@@ -306,7 +306,13 @@ cv::Mat decodeImage(const std::vector<uint8_t>& bytes, const std::string& path) 
     // Refuse before decoding when the header declares a huge image; check again afterwards in case the
     // header parse missed it.
     ImageHeader header;
-    if (parseImageHeader(bytes, header)) checkDecodedSize(path, header);
+    const bool headerParsed = parseImageHeader(bytes, header);
+    if (headerParsed) checkDecodedSize(path, header);
+    // OpenCV hands a file that libwebp refuses to the next reader whose signature matches, and its DICOM
+    // reader (GDCM), which claims any file with "DICM" at byte 128, aborts the process on malformed input.
+    // PNG and JPEG cannot fall through: OpenCV's signature checks for them are the ones sniffKind makes.
+    if (sniffKind(bytes) == ImageKind::Webp && (!headerParsed || startsWith(bytes, 128, "DICM", 4)))
+        throw Error(ErrorKind::Format, path + ": a damaged WebP image (no valid VP8, VP8L or VP8X header)");
 
     cv::Mat decoded;
     try {

@@ -189,6 +189,26 @@ class TestImageUtil : public QObject {
         QVERIFY2(QString(e.what()).contains(QString::fromStdString(missing)), e.what());
     }
 
+    // fuzz_image found this: a RIFF/WEBP file that libwebp refuses, with "DICM" at byte 128. OpenCV passed it
+    // on to its DICOM reader, whose assertion aborted the process.
+    void damagedWebpNeverReachesOtherReaders() {
+        const QByteArray crash = QByteArray::fromBase64(
+            "UklGRrIAAABXRUJQVlA2TKYAAAAvBjBMlpaWlpaWlpaWlpYqlt7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e"
+            "3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7e3t7elpaWlpaWlpaWlpaWlqZESUNN");
+        std::vector<uint8_t> bytes(crash.begin(), crash.end());
+        QCOMPARE(std::string(bytes.begin() + 128, bytes.begin() + 132), std::string("DICM"));
+        Error e = expectError([&] { decodeImage(bytes, "crash.webp"); });
+        QCOMPARE(int(e.kind()), int(ErrorKind::Format));
+        QVERIFY2(QString(e.what()).contains("crash.webp: a damaged WebP image"), e.what());
+
+        // A valid VP8L header is not enough when the preamble is there: libwebp may still refuse the rest.
+        bytes = encode(".webp", testCard(16, 16), {cv::IMWRITE_WEBP_QUALITY, 101});
+        bytes.resize(std::max<std::size_t>(bytes.size(), 140), 0);
+        std::memcpy(bytes.data() + 128, "DICM", 4);
+        e = expectError([&] { decodeImage(bytes, "preamble.webp"); });
+        QCOMPARE(int(e.kind()), int(ErrorKind::Format));
+    }
+
     void hugeImagesAreRefusedBeforeDecoding() {
         QTemporaryDir dir;
         const std::string path = dir.filePath("bomb.png").toStdString();
