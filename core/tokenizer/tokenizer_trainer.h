@@ -52,6 +52,9 @@ struct TokenizerTrainParams {
     long checkpointEvery = 200;
     bool resume = false;
     bool overwrite = false;
+    // Called after each checkpoint's tokenizer is written (step, outputPath): held-out checkpoint selection
+    // (checkpoint_selection.h) measures it there.
+    std::function<void(long, const std::string&)> afterSave;
 };
 
 struct TokenizerTrainStatus {
