@@ -162,7 +162,8 @@ int runMeasure(const QStringList& arguments) {
         Option({"m", "model"}, "The tokenizer file (safetensors); a deterministic-autoencoder baseline is one too.", "path"),
         Option("baseline", "Instead of a tokenizer: kmeans (patch vector quantization at --bits, trained here on "
                            "--train-n training images), jpeg or webp (each image's smallest file that the "
-                           "classifier still puts in the original's class).", "kmeans|jpeg|webp"),
+                           "classifier still puts in the original's class), or mean (every image replaced by the "
+                           "mean of --train-n training images: 0 bits).", "kmeans|jpeg|webp|mean"),
         Option("bits", "--baseline kmeans: lo, hi or their bit count.", "lo|hi|N", "lo"),
         Option("train-n", "--baseline kmeans: training images whose patches k-means clusters.", "N", "5000"),
         Option("data", "fashion-mnist (its test split) or a folder (with --hold-out).", "spec", "fashion-mnist"),
@@ -183,8 +184,8 @@ int runMeasure(const QStringList& arguments) {
     const QString baseline = p.value("baseline");
     if (p.isSet("model") == p.isSet("baseline"))
         throw UsageError{"tokenize eval needs --model TOKENIZER or --baseline kmeans|jpeg|webp (one of them)"};
-    if (p.isSet("baseline") && baseline != "kmeans" && baseline != "jpeg" && baseline != "webp")
-        throw UsageError{"--baseline is kmeans, jpeg or webp, got '" + baseline + "'"};
+    if (p.isSet("baseline") && baseline != "kmeans" && baseline != "jpeg" && baseline != "webp" && baseline != "mean")
+        throw UsageError{"--baseline is kmeans, jpeg, webp or mean, got '" + baseline + "'"};
     std::unique_ptr<cm::Tokenizer> tokenizer;
     cm::TokenizerConfig config;
     if (p.isSet("model")) {
@@ -215,6 +216,20 @@ int runMeasure(const QStringList& arguments) {
     if (tokenizer) {
         r = cm::measureReconstructions(*tokenizer, evaluator, heldOut, params, batch, onProgress, &g_interrupted);
         method = tokenizer->card().isDeterministic() ? "deterministic-autoencoder" : "flowmo";
+    } else if (baseline == "mean") {
+        cm::Dataset training = loadTrainingData(p.value("data"), config.imageSize, config.channels, false,
+                                                holdOut > 1 ? 0 : toLong(p, "train-n", 2, 1L << 30));
+        if (holdOut > 1) training = cm::splitEveryKth(training, int(holdOut)).first;
+        cv::Mat mean;
+        for (const auto& image : cm::datasetImages(training, 0, training.count()))
+            mean = mean.empty() ? image.clone() : mean + image;
+        mean /= double(training.count());
+        cm::ReconstructionMethod m;
+        m.reconstruct = [&](const std::vector<cv::Mat>& originals, uint64_t, std::vector<double>&) {
+            return std::vector<cv::Mat>(originals.size(), mean);
+        };
+        r = cm::measureReconstructions(m, evaluator, heldOut, params.seed, batch, onProgress, &g_interrupted);
+        method = "mean";
     } else if (baseline == "kmeans") {
         cm::Dataset training = loadTrainingData(p.value("data"), config.imageSize, config.channels, false,
                                                 holdOut > 1 ? 0 : toLong(p, "train-n", 2, 1L << 30));
