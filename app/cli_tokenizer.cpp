@@ -1,5 +1,6 @@
 // cmstudio-cli train-tokenizer and tokenize: FlowMo tokenizers (images <-> bit codes).
 #include "cli_commands.h"
+#include "cli_distributed.h"
 #include "cli_images.h"
 #include "cli_options.h"
 #include "cli_progress.h"
@@ -340,8 +341,10 @@ int runTrainTokenizer(const QStringList& arguments) {
                                "images 'tokenize eval --first 0' reports on.", "K"),
         Option("select-steps", "Euler steps of the selection's reconstructions (0 = the card's).", "N", "0"),
     });
+    addDistributedOptions(p);
     if (!parseOrHelp(p, "train-tokenizer", arguments)) return 0;
     if (!p.isSet("out")) throw UsageError{"train-tokenizer needs --out PATH for the tokenizer file"};
+    if (const int code = launchLocalRanksIfAsked(p, "train-tokenizer", arguments); code >= 0) return code;
 
     cm::TokenizerTrainParams params;
     const bool autoencoder = p.value("stage") == "autoencoder";
@@ -379,11 +382,16 @@ int runTrainTokenizer(const QStringList& arguments) {
     params.threads = int(toLong(p, "threads", 0, 256));
     params.logEvery = toLong(p, "log-every", 1, 100000000);
     params.checkpointEvery = toLong(p, "checkpoint-every", 1, 100000000);
+    // One rank of a data-parallel run when torchrun's environment says so.
+    params.distributed = readDistributedOptions(p);
+    const bool reports = params.distributed.rank == 0; // the other ranks keep quiet
 
     // Held-out checkpoint selection: the evaluator and images other than the ones reported on.
     std::unique_ptr<cm::FeatureNet> selectionEvaluator;
     std::unique_ptr<cm::CheckpointSelector> selector;
-    if (p.isSet("select-best")) {
+    if (autoencoder && params.distributed.worldSize > 1)
+        throw UsageError{"the deterministic-autoencoder baseline trains in one process"};
+    if (p.isSet("select-best") && reports) { // rank 0 writes the tokenizer, so rank 0 selects
         if (autoencoder) throw UsageError{"--select-best is for the flow stages"};
         const long holdOut = toLong(p, "hold-out", 0, 1000000);
         long first = 9000;
@@ -414,26 +422,34 @@ int runTrainTokenizer(const QStringList& arguments) {
                          selector->bestFd(), selector->bestStep());
         };
     }
-    std::fprintf(stderr, "training tokenizer stage %s (%d bits) on %s, %lld items, for %ld steps -> %s\n",
-                 autoencoder ? "autoencoder" : cm::tokenizerStageName(params.stage), config.codeBits(),
-                 data.description.c_str(), (long long)data.count(), params.totalSteps, params.outputPath.c_str());
+    if (reports) {
+        std::fprintf(stderr, "training tokenizer stage %s (%d bits) on %s, %lld items, for %ld steps -> %s\n",
+                     autoencoder ? "autoencoder" : cm::tokenizerStageName(params.stage), config.codeBits(),
+                     data.description.c_str(), (long long)data.count(), params.totalSteps, params.outputPath.c_str());
+        if (params.distributed.worldSize > 1)
+            std::fprintf(stderr, "data-parallel: %d processes share each batch of %d\n", params.distributed.worldSize,
+                         params.batchSize);
+    }
     CliProgress bar("train-tokenizer", "steps");
     const auto observe = [&](const cm::TokenizerTrainStatus& s) {
+        if (!reports) return;
         char extra[96];
         std::snprintf(extra, sizeof extra, "loss %.4g", s.loss);
         bar.update(s.step, s.totalSteps, extra);
     };
     const auto summary = autoencoder ? cm::trainDeterministicAutoencoder(params, data, observe, &g_interrupted)
                                      : cm::trainTokenizer(params, data, observe, &g_interrupted);
-    bar.finish();
+    if (reports) bar.finish();
     if (selector)
         std::fprintf(stderr, "best held-out reconstruction FD %.3f at step %ld -> %s\n", selector->bestFd(),
                      selector->bestStep(), qPrintable(p.value("select-best")));
     if (summary.cancelled) {
-        std::fprintf(stderr, "interrupted at step %ld; checkpoint saved, continue with --resume\n", summary.steps);
+        if (reports)
+            std::fprintf(stderr, "interrupted at step %ld; checkpoint saved, continue with --resume\n", summary.steps);
         return 130;
     }
-    std::fprintf(stderr, "done: %ld steps in %s; tokenizer written to %s\n", summary.steps,
-                 formatDuration(summary.seconds).c_str(), params.outputPath.c_str());
+    if (reports)
+        std::fprintf(stderr, "done: %ld steps in %s; tokenizer written to %s\n", summary.steps,
+                     formatDuration(summary.seconds).c_str(), params.outputPath.c_str());
     return 0;
 }
