@@ -6,6 +6,7 @@
 #include "core/detail/tensor_io.h"
 #include "core/error.h"
 #include "detail/lfq.h"
+#include "detail/optimisation_step.h"
 #include "detail/perceptual_distance.h"
 #include "detail/tokenizer_impl.h"
 
@@ -136,21 +137,10 @@ TokenizerTrainSummary trainDeterministicAutoencoder(const TokenizerTrainParams& 
         if (!std::isfinite(lossValue))
             throw Error(ErrorKind::Numeric, "the loss became " + std::to_string(lossValue) + " at step " +
                                                 std::to_string(step) + "; the last tokenizer written is " + p.outputPath);
-        for (auto& parameter : parameters)
-            parameter.mutable_grad() = torch::Tensor();
-        loss.backward();
-        double gradSquared = 0;
-        for (auto& parameter : parameters)
-            if (parameter.grad().defined()) gradSquared += parameter.grad().pow(2).sum().item<double>();
-        optimizer.step(p.learningRate);
-        {
-            torch::NoGradGuard noGrad;
-            const double rate = std::min(p.emaRate, double(step + 1) / double(step + 10));
-            for (std::size_t i = 0; i < ema.size(); ++i)
-                ema[i].mul_(rate).add_(parameters[i].detach(), 1 - rate);
-        }
+        const double gradNorm =
+            detail::optimisationStep(loss, parameters, optimizer, p.learningRate, ema, p.emaRate, step);
         const double terms[6] = {lossValue, mse.item<double>(), perceptualTerm.item<double>(), commitment.item<double>(),
-                                 entropy.item<double>(), std::sqrt(gradSquared)};
+                                 entropy.item<double>(), gradNorm};
         for (int i = 0; i < 6; ++i)
             window[std::size_t(i)] += terms[i];
         ++windowSteps;

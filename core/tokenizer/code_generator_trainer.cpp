@@ -8,6 +8,7 @@
 #include "core/metadata_fields.h"
 #include "core/safetensors.h"
 #include "detail/code_generator_network.h"
+#include "detail/optimisation_step.h"
 #include "tokenizer_evaluation.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -214,21 +215,10 @@ CodeGeneratorTrainSummary trainCodeGenerator(const CodeGeneratorTrainParams& par
         const double lossValue = loss.item<double>();
         if (!std::isfinite(lossValue))
             throw Error(ErrorKind::Numeric, "the loss became " + std::to_string(lossValue) + " at step " + std::to_string(step));
-        for (auto& parameter : parameters)
-            parameter.mutable_grad() = torch::Tensor();
-        loss.backward();
-        double gradSquared = 0;
-        for (auto& parameter : parameters)
-            if (parameter.grad().defined()) gradSquared += parameter.grad().pow(2).sum().item<double>();
-        optimizer.step(p.learningRate);
-        {
-            torch::NoGradGuard noGrad;
-            const double rate = std::min(p.emaRate, double(step + 1) / double(step + 10));
-            for (std::size_t i = 0; i < ema.size(); ++i)
-                ema[i].mul_(rate).add_(parameters[i].detach(), 1 - rate);
-        }
+        const double gradNorm =
+            detail::optimisationStep(loss, parameters, optimizer, p.learningRate, ema, p.emaRate, step);
         windowLoss += lossValue;
-        windowGrad += std::sqrt(gradSquared);
+        windowGrad += gradNorm;
         ++windowSteps;
         ++step;
         if (step % p.logEvery == 0 || step == p.totalSteps) {
