@@ -18,6 +18,7 @@ void registerTypes() {
     qRegisterMetaType<ImportReport>();
     qRegisterMetaType<JobResult>();
     qRegisterMetaType<JobKind>();
+    qRegisterMetaType<TokenizerInfo>();
 }
 
 } // namespace
@@ -32,6 +33,11 @@ Engine::Engine(QObject* parent) : QObject(parent) {
         m_model = info;
         endJob(job);
         emit modelLoaded(info);
+    });
+    connect(m_worker, &EngineWorker::tokenizerLoaded, this, [this](int job, const TokenizerInfo& info) {
+        m_tokenizer = info;
+        endJob(job);
+        emit tokenizerLoaded(job, info);
     });
     connect(m_worker, &EngineWorker::importInspected, this, [this](int job, const ImportReport& report) {
         endJob(job);
@@ -145,6 +151,21 @@ int Engine::interpolate(const cm::InterpolationParams& params) {
     const int job = m_nextJob++;
     QMetaObject::invokeMethod(m_worker,
                               [w = m_worker, job, params, cancel] { w->interpolate(job, params, *cancel); });
+    return job;
+}
+
+int Engine::loadTokenizer(const QString& path) {
+    startJob(false);
+    const int job = m_nextJob++;
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, job, path] { w->loadTokenizer(job, path); });
+    return job;
+}
+
+int Engine::compress(const CompressRequest& request) {
+    const CancelPtr cancel = startJob(false);
+    const int job = m_nextJob++;
+    QMetaObject::invokeMethod(m_worker,
+                              [w = m_worker, job, request, cancel] { w->compress(job, request, *cancel); });
     return job;
 }
 
