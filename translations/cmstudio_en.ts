@@ -46,12 +46,15 @@
     </message>
     <message numerus="yes">
         <source>%1
-%n evaluation(s), %2 ms</source>
+%n evaluation(s)
+%2 ms</source>
         <translation>
             <numerusform>%1
-%n evaluation, %2 ms</numerusform>
+%n evaluation
+%2 ms</numerusform>
             <numerusform>%1
-%n evaluations, %2 ms</numerusform>
+%n evaluations
+%2 ms</numerusform>
         </translation>
     </message>
 </context>

@@ -291,15 +291,21 @@
     </message>
     <message numerus="yes">
         <source>%1
-%n evaluation(s), %2 ms</source>
+%n evaluation(s)
+%2 ms</source>
         <translation>
             <numerusform>%1
-%n 次网络评估，%2 毫秒</numerusform>
+%n 次网络评估
+%2 毫秒</numerusform>
         </translation>
     </message>
     <message>
         <source>(no tokenizer yet: Open…)</source>
         <translation>（尚无分词器：打开…）</translation>
+    </message>
+    <message>
+        <source>The original and its reconstructions appear here: compress an image, or decode a pasted code.</source>
+        <translation>原图及其重建结果显示在这里：压缩一张图像，或解码粘贴的编码。</translation>
     </message>
 </context>
 <context>

@@ -35,7 +35,6 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 #include <utility>
 
@@ -43,7 +42,7 @@ namespace {
 
 constexpr int kMaxRecentTokenizers = 8;
 
-// An image drawn as large as its cell allows, whole pixels kept square (nearest neighbour): a 28-pixel
+// An image drawn as large as its cell allows, pixels kept square (nearest neighbour): a 28-pixel
 // reconstruction is read pixel by pixel.
 class PixelImage : public QWidget {
   public:
@@ -59,7 +58,7 @@ class PixelImage : public QWidget {
         painter.fillRect(rect(), palette().window());
         if (m_image.isNull()) return;
         const double fit = std::min(double(width()) / m_image.width(), double(height()) / m_image.height());
-        const double zoom = fit >= 1 ? std::floor(fit) : fit;
+        const double zoom = fit; // not whole pixels: the columns' images are then the same size
         const QSizeF size(m_image.width() * zoom, m_image.height() * zoom);
         const QRectF target(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2), size);
         painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
@@ -239,6 +238,7 @@ CompressView::CompressView(Engine* engine, QWidget* parent) : QWidget(parent), m
     });
 
     rebuildPicker();
+    showSource();
     updateControls();
     // The last tokenizer loads when the tab is first shown (a job at start-up would show the progress bar).
 }
@@ -330,8 +330,18 @@ void CompressView::showSource() {
     if (!m_result.reconstructions.isEmpty()) return;
     clearColumns();
     const QImage encoded = encodedImage();
-    if (!encoded.isNull()) addColumn(encoded, tr("Original"), tr("not encoded yet"));
-    else if (!m_source.isNull()) addColumn(m_source, tr("Original"), tr("load a tokenizer to encode it"));
+    if (!encoded.isNull()) {
+        addColumn(encoded, tr("Original"), tr("not encoded yet"));
+    } else if (!m_source.isNull()) {
+        addColumn(m_source, tr("Original"), tr("load a tokenizer to encode it"));
+    } else {
+        auto* hint = new QLabel(tr("The original and its reconstructions appear here: compress an image, or "
+                                   "decode a pasted code."));
+        hint->setWordWrap(true);
+        hint->setAlignment(Qt::AlignCenter);
+        hint->setEnabled(false);
+        m_columns->addWidget(hint, 0, 0);
+    }
 }
 
 void CompressView::updateControls() {
@@ -433,7 +443,7 @@ QString CompressView::figuresText(const Reconstruction& reconstruction) const {
     const QString psnr = reconstruction.psnr < 0
                              ? tr("no original to compare with")
                              : tr("PSNR %1 dB").arg(QLocale().toString(reconstruction.psnr, 'f', 2));
-    return tr("%1\n%n evaluation(s), %2 ms", "", reconstruction.evaluations)
+    return tr("%1\n%n evaluation(s)\n%2 ms", "", reconstruction.evaluations)
         .arg(psnr)
         .arg(QLocale().toString(reconstruction.seconds * 1000, 'f', 1));
 }
@@ -459,7 +469,11 @@ void CompressView::addColumn(const QImage& image, const QString& caption, const 
     numbers->setWordWrap(true);
     numbers->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
     numbers->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_columns->addWidget(new PixelImage(image), 0, column);
+    // Every column as wide as the others, whatever its caption: the images are then the same size.
+    for (QLabel* label : {title, numbers}) label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    auto* picture = new PixelImage(image);
+    picture->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Expanding);
+    m_columns->addWidget(picture, 0, column);
     m_columns->addWidget(title, 1, column);
     m_columns->addWidget(numbers, 2, column);
     m_columns->setColumnStretch(column, 1);
