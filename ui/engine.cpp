@@ -92,6 +92,7 @@ Engine::CancelPtr Engine::startJob(bool live) {
 void Engine::endJob(int job) {
     m_pending.erase(job);
     m_liveJobs.erase(job);
+    m_tokenizerJobs.erase(job);
     if (m_pending.empty()) emit busyChanged(false);
 }
 
@@ -157,6 +158,7 @@ int Engine::interpolate(const cm::InterpolationParams& params) {
 int Engine::loadTokenizer(const QString& path) {
     startJob(false);
     const int job = m_nextJob++;
+    m_tokenizerJobs.insert(job);
     QMetaObject::invokeMethod(m_worker, [w = m_worker, job, path] { w->loadTokenizer(job, path); });
     return job;
 }
@@ -164,6 +166,7 @@ int Engine::loadTokenizer(const QString& path) {
 int Engine::compress(const CompressRequest& request) {
     const CancelPtr cancel = startJob(false);
     const int job = m_nextJob++;
+    m_tokenizerJobs.insert(job);
     QMetaObject::invokeMethod(m_worker,
                               [w = m_worker, job, request, cancel] { w->compress(job, request, *cancel); });
     return job;

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 #include <memory>
 
 class EngineWorker;
@@ -47,6 +48,8 @@ class Engine : public QObject {
 
     void cancelAll(); // every queued and running job stops within one network evaluation
     bool busy() const { return !m_pending.empty(); }
+    // A tokenizer's job (its progress counts whole evaluations, never the model's blocks).
+    bool isTokenizerJob(int job) const { return m_tokenizerJobs.count(job) > 0; }
     const ModelInfo& model() const { return m_model; } // the last model loaded successfully
     const TokenizerInfo& tokenizer() const { return m_tokenizer; } // the last tokenizer loaded successfully
     bool hasModel() const { return !m_model.path.isEmpty(); }
@@ -71,6 +74,7 @@ class Engine : public QObject {
     int m_nextJob = 1;
     std::map<int, CancelPtr> m_pending; // queued or running jobs and their cancel flags
     std::map<int, bool> m_liveJobs;
+    std::set<int> m_tokenizerJobs;
     ModelInfo m_model;
     TokenizerInfo m_tokenizer;
 };

@@ -682,7 +682,7 @@ void MainWindow::onProgress(int job, long done, long total) {
     m_progress->setMaximum(int(total));
     m_progress->setValue(int(done));
     // A large network reports between its blocks: whole evaluations and the share of the current one.
-    const int units = std::max(1, m_engine->model().progressUnitsPerEvaluation);
+    const int units = m_engine->isTokenizerJob(job) ? 1 : std::max(1, m_engine->model().progressUnitsPerEvaluation);
     if (units == 1)
         m_progress->setFormat(tr("%1 of %2 evaluations").arg(done).arg(total));
     else
