@@ -1,5 +1,5 @@
 // The Compress view (ui/compress_view.h) driven as a user drives it, offscreen, with the real engine
-// thread and a tiny tokenizer trained here in seconds: the code it shows is the engine's code bit for bit,
+// thread and a tiny tokenizer trained here in seconds (tests/tokenizer_fixtures.h): the code it shows is the engine's code bit for bit,
 // the reconstructions are the tokenizer's own decodes at 1 and N steps with their measured PSNR, a pasted
 // code decodes to the same images, bad codes and wrong files are one error each, and a long decode cancels.
 #include "core/image_util.h"
@@ -8,6 +8,7 @@
 #include "core/tokenizer/tokenizer_evaluation.h"
 #include "core/tokenizer/tokenizer_trainer.h"
 #include "test_support.h"
+#include "tokenizer_fixtures.h"
 #include "ui/compress_view.h"
 #include "ui/engine.h"
 #include "ui/image_convert.h"
@@ -28,41 +29,8 @@
 
 namespace {
 
-constexpr int kSize = 16;
+using cmtest::kSize;
 constexpr int kTimeoutMs = 5 * 60 * 1000;
-
-// Four 16 x 16 images, a bright 8 x 8 square in each quadrant (as test_tokenizer_trainer trains on).
-cm::Dataset squares() {
-    cm::Dataset data;
-    data.itemShape = {1, kSize, kSize};
-    data.description = "four squares";
-    for (int i = 0; i < 4; ++i) {
-        cv::Mat image(kSize, kSize, CV_32F, cv::Scalar(-1));
-        image(cv::Rect((i % 2) * 8, (i / 2) * 8, 8, 8)).setTo(1);
-        data.values.insert(data.values.end(), (float*)image.datastart, (float*)image.dataend);
-    }
-    return data;
-}
-
-cm::TokenizerTrainParams tinyParams(const QTemporaryDir& dir, const char* name) {
-    cm::TokenizerTrainParams p;
-    p.config = cm::tokenizerPreset("lo", kSize, 1);
-    p.config.encoderWidth = 32;
-    p.config.encoderDepth = 1;
-    p.config.decoderWidth = 32;
-    p.config.decoderDepth = 2;
-    p.config.heads = 2;
-    p.totalSteps = 60;
-    p.batchSize = 8;
-    p.learningRate = 2e-3;
-    p.emaRate = 0.9;
-    p.outputPath = dir.filePath(name).toStdString();
-    p.logEvery = 20;
-    p.checkpointEvery = 60;
-    p.seed = 3;
-    p.threads = 1;
-    return p;
-}
 
 bool sameImage(const QImage& a, const QImage& b) {
     if (a.size() != b.size() || a.format() != b.format()) return false;
@@ -96,11 +64,12 @@ class TestCompressView : public QObject {
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);
         QVERIFY(m_dir.isValid());
-        const cm::Dataset data = squares();
-        auto flow = tinyParams(m_dir, "flow.safetensors");
+        const cm::Dataset data = cmtest::squares();
+        auto flow = cmtest::tinyParams(m_dir, "flow.safetensors");
+        flow.totalSteps = 60;
         cm::trainTokenizer(flow, data);
         m_flowOnly = QString::fromStdString(flow.outputPath);
-        auto distil = tinyParams(m_dir, "distilled.safetensors");
+        auto distil = cmtest::tinyParams(m_dir, "distilled.safetensors");
         distil.stage = cm::TokenizerStage::OneStep;
         distil.initFrom = flow.outputPath;
         distil.totalSteps = 20;
