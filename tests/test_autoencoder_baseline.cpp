@@ -6,7 +6,7 @@
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/tokenizer_evaluation.h"
 #include "expect_error.h"
-#include "test_tokenizer_baselines_data.h"
+#include "tokenizer_fixtures.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -47,7 +47,7 @@ class TestAutoencoderBaseline : public QObject {
   private slots:
     void beatsTheMeanImage() {
         QTemporaryDir dir;
-        const auto data = cmtest::fourSquares();
+        const auto data = cmtest::squares();
         const auto params = tinyParams(dir, "ae.safetensors");
         const auto summary = cm::trainDeterministicAutoencoder(params, data);
         QCOMPARE(summary.steps, 600L);
@@ -79,7 +79,7 @@ class TestAutoencoderBaseline : public QObject {
 
     void badRunsAreRefused() {
         QTemporaryDir dir;
-        const auto data = cmtest::fourSquares();
+        const auto data = cmtest::squares();
         auto params = tinyParams(dir, "ae.safetensors");
         params.totalSteps = 1;
         cm::trainDeterministicAutoencoder(params, data);

@@ -7,7 +7,7 @@
 #include "core/tokenizer/tokenizer_evaluation.h"
 #include "core/tokenizer/tokenizer_trainer.h"
 #include "expect_error.h"
-#include "test_tokenizer_baselines_data.h"
+#include "tokenizer_fixtures.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -51,7 +51,7 @@ class TestCheckpointSelection : public QObject {
     void keepsTheLowestFd() {
         QTemporaryDir dir;
         const auto net = evaluator();
-        const auto heldOut = cmtest::fourSquares();
+        const auto heldOut = cmtest::squares();
         cm::CheckpointSelectionParams params;
         params.bestPath = dir.filePath("best.safetensors").toStdString();
         const std::string current = dir.filePath("current.safetensors").toStdString();
@@ -100,7 +100,7 @@ class TestCheckpointSelection : public QObject {
     void theTrainerCallsItAtEveryCheckpoint() {
         QTemporaryDir dir;
         const auto net = evaluator();
-        const auto data = cmtest::fourSquares();
+        const auto data = cmtest::squares();
         cm::CheckpointSelectionParams selection;
         selection.bestPath = dir.filePath("best.safetensors").toStdString();
         cm::CheckpointSelector selector(selection, net, data);
@@ -126,11 +126,11 @@ class TestCheckpointSelection : public QObject {
     void badParamsAreRefused() {
         const auto net = evaluator();
         cm::CheckpointSelectionParams params;
-        QCOMPARE(cmtest::expectError([&] { cm::CheckpointSelector(params, net, cmtest::fourSquares()); }).kind(),
+        QCOMPARE(cmtest::expectError([&] { cm::CheckpointSelector(params, net, cmtest::squares()); }).kind(),
                  cm::ErrorKind::InvalidArgument);
         params.bestPath = "x.safetensors";
         params.logPath = "x.safetensors";
-        QCOMPARE(cmtest::expectError([&] { cm::CheckpointSelector(params, net, cmtest::fourSquares()); }).kind(),
+        QCOMPARE(cmtest::expectError([&] { cm::CheckpointSelector(params, net, cmtest::squares()); }).kind(),
                  cm::ErrorKind::InvalidArgument);
     }
 };

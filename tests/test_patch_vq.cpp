@@ -4,7 +4,7 @@
 #include "core/tokenizer/patch_vq.h"
 #include "core/tokenizer/tokenizer_evaluation.h"
 #include "expect_error.h"
-#include "test_tokenizer_baselines_data.h"
+#include "tokenizer_fixtures.h"
 
 #include <QtTest>
 
@@ -26,7 +26,7 @@ class TestPatchVq : public QObject {
     }
 
     void beatsTheMeanImage() {
-        const auto data = cmtest::fourSquares();
+        const auto data = cmtest::squares();
         const auto vq = cm::PatchVq::train({16, 1, 8, 3}, data, 1);
         double error = 0;
         for (const auto& image : cm::datasetImages(data, 0, 4)) {
@@ -44,7 +44,7 @@ class TestPatchVq : public QObject {
     }
 
     void badInputIsATypedError() {
-        const auto data = cmtest::fourSquares();
+        const auto data = cmtest::squares();
         QCOMPARE(cmtest::expectError([&] { cm::PatchVq::train({16, 1, 5, 3}, data, 0); }).kind(), cm::ErrorKind::InvalidArgument);
         QCOMPARE(cmtest::expectError([&] { cm::PatchVq::train({28, 1, 7, 3}, data, 0); }).kind(), cm::ErrorKind::Shape);
         QCOMPARE(cmtest::expectError([&] { cm::PatchVq::train({16, 1, 8, 100}, data, 0); }).kind(), cm::ErrorKind::Data);

@@ -8,6 +8,14 @@
 
 namespace cm {
 
+double reconstructionMse(const cv::Mat& original, const cv::Mat& reconstruction) {
+    return cv::norm(reconstruction, original, cv::NORM_L2SQR) / double(reconstruction.total() * reconstruction.channels());
+}
+
+double psnrFromMse(double mse) {
+    return 10 * std::log10(1.0 / std::max(mse / 4.0, 1e-12)); // [-1, 1] -> [0, 1]: MSE / 4
+}
+
 std::vector<cv::Mat> datasetImages(const Dataset& data, int64_t first, int64_t count) {
     if (data.itemShape.size() != 3) throw Error(ErrorKind::Shape, "the data set does not hold images");
     const int channels = int(data.itemShape[0]), rows = int(data.itemShape[1]), cols = int(data.itemShape[2]);
@@ -50,10 +58,9 @@ ReconstructionResult measureReconstructions(const ReconstructionMethod& method, 
         if (reconstructions.size() != originals.size() || (!bits.empty() && bits.size() != originals.size()))
             throw Error(ErrorKind::InvalidArgument, "a reconstruction method returned the wrong number of images");
         for (int64_t j = 0; j < n; ++j) {
-            const double mse = cv::norm(reconstructions[j], originals[j], cv::NORM_L2SQR) /
-                               double(reconstructions[j].total() * reconstructions[j].channels());
+            const double mse = reconstructionMse(originals[j], reconstructions[j]);
             mseSum += mse;
-            psnrSum += 10 * std::log10(1.0 / std::max(mse / 4.0, 1e-12)); // [-1, 1] -> [0, 1]: MSE / 4
+            psnrSum += psnrFromMse(mse);
             bitsSum += bits.empty() ? method.bits : bits[j];
         }
         const auto out = evaluator.run(reconstructions, {}, cancel);

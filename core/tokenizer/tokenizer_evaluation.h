@@ -26,6 +26,11 @@ struct ReconstructionResult {
     double decodeSeconds = 0;  // time of all reconstructing (features not included)
 };
 
+// The mean squared error of a reconstruction against its original on [-1, 1] pixels (same shape and type),
+// and the PSNR in dB that error gives on [0, 1] pixels (peak 1): the figures measureReconstructions averages.
+double reconstructionMse(const cv::Mat& original, const cv::Mat& reconstruction);
+double psnrFromMse(double mse);
+
 // An image -> bits -> image method. `reconstruct(originals, firstSeed, bits)` returns one reconstruction per
 // original (image j seeded firstSeed + j); it may fill `bits` with each image's bit count (variable-size
 // files), else every image counts `bits` below.
