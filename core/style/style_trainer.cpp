@@ -3,7 +3,6 @@
 #include "core/detail/denoiser.h"
 #include "core/detail/optimizer.h"
 #include "core/detail/prompt_unet.h"
-#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/metadata_fields.h"
 #include "core/training/checkpoint.h"
@@ -17,7 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <set>
+#include <algorithm>
 
 namespace cm {
 
@@ -52,17 +51,13 @@ void checkParams(StyleTrainParams& p) {
                 "the extractors stage needs the trained base (--base) and the feature network (--features)");
     if (p.checkpointPath.empty()) p.checkpointPath = p.outputPath + ".ckpt";
     if (p.logPath.empty()) p.logPath = p.outputPath + ".csv";
-    TrainParams files; // the general trainer's check of distinct, non-clobbered run files
-    files.teacherPath = p.stage == StyleStage::Extractors ? p.basePath : std::string();
-    files.outputPath = p.outputPath;
-    files.checkpointPath = p.checkpointPath;
-    files.logPath = p.logPath;
-    files.resume = p.resume;
-    files.overwrite = p.overwrite;
-    training::checkRunFiles(files);
-    if (p.stage == StyleStage::Extractors && sameFile(p.featureNetPath, p.outputPath))
-        throw Error(ErrorKind::InvalidArgument, "the feature network and the output model are the same file (" +
-                                                    p.outputPath + ")");
+    const bool extractors = p.stage == StyleStage::Extractors;
+    training::checkRunFiles({{"the base", extractors ? p.basePath : std::string()},
+                             {"the feature network", extractors ? p.featureNetPath : std::string()},
+                             {"the output model", p.outputPath},
+                             {"the checkpoint", p.checkpointPath},
+                             {"the training log", p.logPath}},
+                            "model", p.outputPath, p.resume, p.overwrite);
 }
 
 class StyleRun {
@@ -92,12 +87,13 @@ class StyleRun {
             m_ema[0].push_back(parameter.detach().clone());
         m_optimizer = std::make_unique<detail::Optimizer>(m_trainable, detail::Optimizer::Kind::Adam, 0.9, 0.999);
         m_generator = at::detail::createCPUGenerator(p.seed);
-        if (p.resume && fs::exists(p.checkpointPath)) loadCheckpoint();
+        if (training::prepareRunFiles(p.checkpointPath, p.outputPath, p.logPath, p.resume, p.overwrite))
+            loadCheckpoint();
     }
 
     StyleTrainSummary run(const std::function<void(const StyleTrainStatus&)>& observe, const CancelFlag* cancel) {
         const auto& p = m_params;
-        training::LogWriter log(p.logPath, p.resume, m_step);
+        training::LogWriter log(p.logPath, trainLogColumns(), p.resume, m_step);
         m_start = std::chrono::steady_clock::now();
         StyleTrainSummary summary;
         StyleTrainStatus status;
@@ -120,7 +116,8 @@ class StyleRun {
                 values.learningRate = p.learningRate;
                 values.targetEma = p.emaRate;
                 values.seconds = status.seconds;
-                summary.lastLoggedLoss = log.append(m_window, values);
+                log.append(training::trainLogRow(m_window, values));
+                summary.lastLoggedLoss = m_window.lossSum / double(std::max(1L, m_window.steps));
                 m_window = training::LogWindow{};
             }
             if (m_step % p.checkpointEvery == 0 || m_step == p.totalSteps) {
@@ -215,7 +212,8 @@ class StyleRun {
     }
 
     training::CheckpointInfo checkpointInfo() const {
-        return {TrainMode::Edm, networkConfigToJson(m_model.card().network), runJson(), m_step, elapsed()};
+        return {std::string("style-") + styleStageName(m_params.stage), networkConfigToJson(m_model.card().network),
+                runJson(), m_step, elapsed()};
     }
 
     training::TrainingState state() {
@@ -230,10 +228,6 @@ class StyleRun {
     void loadCheckpoint() {
         auto s = state();
         const auto info = training::loadCheckpoint(m_params.checkpointPath, s, checkpointInfo());
-        nlohmann::json saved = nlohmann::json::parse(info.runJson, nullptr, false);
-        if (saved.is_discarded() || saved.value("stage", "") != styleStageName(m_params.stage))
-            throw Error(ErrorKind::InvalidArgument, m_params.checkpointPath + " was not written by a style '" +
-                                                        styleStageName(m_params.stage) + "' run");
         m_step = info.step;
         m_secondsBefore = info.seconds;
     }

@@ -9,6 +9,14 @@
 
 namespace cm {
 
+double reconstructionMse(const cv::Mat& original, const cv::Mat& reconstruction) {
+    return cv::norm(reconstruction, original, cv::NORM_L2SQR) / double(reconstruction.total() * reconstruction.channels());
+}
+
+double psnrFromMse(double mse) {
+    return 10 * std::log10(1.0 / std::max(mse / 4.0, 1e-12)); // [-1, 1] -> [0, 1]: MSE / 4
+}
+
 ReconstructionResult measureReconstructions(const Tokenizer& tokenizer, const FeatureNet& evaluator,
                                             const Dataset& heldOut, const DecodeParams& params, int batch,
                                             const ProgressFn& progress, const CancelFlag* cancel) {
@@ -47,10 +55,9 @@ ReconstructionResult measureReconstructions(const Tokenizer& tokenizer, const Fe
         const auto reconstructions = tokenizer.decode(tokenizer.encode(originals), chunk, {}, cancel);
         result.decodeSeconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
         for (int64_t j = 0; j < n; ++j) {
-            const double mse = cv::norm(reconstructions[j], originals[j], cv::NORM_L2SQR) /
-                               double(reconstructions[j].total() * reconstructions[j].channels());
+            const double mse = reconstructionMse(originals[j], reconstructions[j]);
             mseSum += mse;
-            psnrSum += 10 * std::log10(1.0 / std::max(mse / 4.0, 1e-12)); // [-1, 1] -> [0, 1]: MSE / 4
+            psnrSum += psnrFromMse(mse);
         }
         const auto out = evaluator.run(reconstructions, {}, cancel);
         features.insert(features.end(), out.features.begin(), out.features.end());

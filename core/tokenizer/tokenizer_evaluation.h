@@ -23,6 +23,11 @@ struct ReconstructionResult {
     double decodeSeconds = 0;  // network time of all decoding (encoding and features not included)
 };
 
+// The mean squared error of a reconstruction against its original on [-1, 1] pixels (same shape and type),
+// and the PSNR in dB that error gives on [0, 1] pixels (peak 1): the figures measureReconstructions averages.
+double reconstructionMse(const cv::Mat& original, const cv::Mat& reconstruction);
+double psnrFromMse(double mse);
+
 // `heldOut` must match the tokenizer's and the evaluator's image shape (Error(Shape)) and hold >= 2 images;
 // images are decoded `batch` at a time, image j from the noise of params.seed + j. Progress counts images.
 ReconstructionResult measureReconstructions(const Tokenizer& tokenizer, const FeatureNet& evaluator,
