@@ -15,6 +15,8 @@ int runAnnotate(const QStringList& arguments);      // cli_annotate.cpp
 int runForward(const QStringList& arguments);       // cli_published.cpp
 int runConvert(const QStringList& arguments);       // cli_published.cpp
 int runStyleData(const QStringList& arguments);     // cli_style.cpp
+int runTrainStyle(const QStringList& arguments);    // cli_stylize.cpp
+int runStylize(const QStringList& arguments);       // cli_stylize.cpp
 int runTrainTokenizer(const QStringList& arguments); // cli_tokenizer.cpp
 int runTokenize(const QStringList& arguments);       // cli_tokenizer.cpp
 int runTrainCodeGenerator(const QStringList& arguments); // cli_code_generator.cpp

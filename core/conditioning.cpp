@@ -23,8 +23,15 @@ void requireCount(std::size_t size, int count, const char* what) {
 } // namespace
 
 Conditioning Conditioning::slice(int start, int n) const {
-    return {sliceList(classLabels, start, n), sliceList(blendClasses, start, n), sliceList(blendWeights, start, n),
-            sliceList(tokenCodes, start, n)};
+    Conditioning part;
+    part.classLabels = sliceList(classLabels, start, n);
+    part.blendClasses = sliceList(blendClasses, start, n);
+    part.blendWeights = sliceList(blendWeights, start, n);
+    part.tokenCodes = sliceList(tokenCodes, start, n);
+    part.promptTokens = sliceList(promptTokens, start, n);
+    part.referenceImages = sliceList(referenceImages, start, n);
+    part.referenceUse = referenceUse;
+    return part;
 }
 
 int Conditioning::sharedClass() const {
@@ -38,6 +45,8 @@ void validateConditioning(const Conditioning& conditioning, int count) {
     requireCount(conditioning.classLabels.size(), count, "class label");
     requireCount(conditioning.blendClasses.size(), count, "blend class");
     requireCount(conditioning.tokenCodes.size(), count, "token code");
+    requireCount(conditioning.promptTokens.size(), count, "prompt");
+    requireCount(conditioning.referenceImages.size(), count, "reference image");
     if (conditioning.blendClasses.size() != conditioning.blendWeights.size())
         throw Error(ErrorKind::InvalidArgument, "a class blend needs one weight per blend class (got " +
                                                     std::to_string(conditioning.blendWeights.size()) + " for " +

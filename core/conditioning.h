@@ -5,6 +5,8 @@
 
 #include "tokenizer/token_code.h"
 
+#include <opencv2/core.hpp>
+
 #include <vector>
 
 namespace cm {
@@ -24,11 +26,33 @@ struct Conditioning {
     // A tokenizer's codes (core/tokenizer): the decoder draws image j from p(image | tokenCodes[j]); an empty
     // code means "dropped" (the unconditional branch that guidance mixes in).
     std::vector<TokenCode> tokenCodes;
+    // A prompt model's prompt (DEADiff's base, core/style): word indices into the model's vocabulary (the
+    // style world's garment prompts, parseGarmentPrompt), at most the network's prompt length; an empty
+    // prompt is the null prompt (guidance's unconditional branch).
+    std::vector<std::vector<int>> promptTokens{};
+    // A style model's reference images (H x W RGB of the model's size: CV_8UC3, or CV_32FC3 in [-1, 1]);
+    // `referenceUse` says which token sets of the reference the network receives.
+    std::vector<cv::Mat> referenceImages{};
+    enum class ReferenceUse { StyleAndContent, StyleOnly, ContentOnly };
+    ReferenceUse referenceUse = ReferenceUse::StyleAndContent;
 
     static Conditioning none() { return {}; }
-    static Conditioning ofClass(int label) { return {{label}, {}, {}, {}}; }
-    static Conditioning perImage(std::vector<int> labels) { return {std::move(labels), {}, {}, {}}; }
-    static Conditioning ofTokenCodes(std::vector<TokenCode> codes) { return {{}, {}, {}, std::move(codes)}; }
+    static Conditioning ofClass(int label) { return perImage({label}); }
+    static Conditioning perImage(std::vector<int> labels) {
+        Conditioning c;
+        c.classLabels = std::move(labels);
+        return c;
+    }
+    static Conditioning ofTokenCodes(std::vector<TokenCode> codes) {
+        Conditioning c;
+        c.tokenCodes = std::move(codes);
+        return c;
+    }
+    static Conditioning ofPrompt(std::vector<int> tokens) {
+        Conditioning c;
+        c.promptTokens = {std::move(tokens)};
+        return c;
+    }
 
     // The conditioning of images [start, start + n): shared entries stay, per-image lists are cut.
     Conditioning slice(int start, int n) const;

@@ -117,23 +117,29 @@ std::string FeatureNetCard::describe() const {
 
 namespace detail {
 
+// Convolution, GroupNorm, SiLU.
+static void convBlock(torch::nn::Sequential& seq, int in, int out) {
+    seq->push_back(conv3x3(in, out));
+    seq->push_back(torch::nn::GroupNorm(kGroups, out));
+    seq->push_back(torch::nn::SiLU());
+}
+
+torch::nn::Sequential featureEncoder(int channels, int width) {
+    const int w = width;
+    torch::nn::Sequential encoder;
+    convBlock(encoder, channels, w);
+    convBlock(encoder, w, w);
+    encoder->push_back(torch::nn::AvgPool2d(2));
+    convBlock(encoder, w, 2 * w);
+    convBlock(encoder, 2 * w, 2 * w);
+    encoder->push_back(torch::nn::AvgPool2d(2));
+    convBlock(encoder, 2 * w, 4 * w);
+    return encoder;
+}
+
 FeatureNetwork::FeatureNetwork(const FeatureNetCard& card) : m_card(card) {
     const int c = int(card.itemShape[0]), size = int(card.itemShape[1]), w = card.width;
-    auto block = [](torch::nn::Sequential& seq, int in, int out) {
-        seq->push_back(conv3x3(in, out));
-        seq->push_back(torch::nn::GroupNorm(kGroups, out));
-        seq->push_back(torch::nn::SiLU());
-    };
-    torch::nn::Sequential encoder;
-    block(encoder, c, w);
-    block(encoder, w, w);
-    encoder->push_back(torch::nn::AvgPool2d(2));
-    block(encoder, w, 2 * w);
-    block(encoder, 2 * w, 2 * w);
-    encoder->push_back(torch::nn::AvgPool2d(2));
-    block(encoder, 2 * w, 4 * w);
-    encoder->push_back(torch::nn::Flatten());
-    m_encoder = register_module("encoder", encoder);
+    m_encoder = register_module("encoder", featureEncoder(c, w));
     const int flat = 4 * w * (size / 4) * (size / 4);
     m_toFeatures = register_module("to_features", torch::nn::Linear(flat, card.featureDim));
     if (card.kind == FeatureNetKind::Classifier) {
@@ -147,17 +153,17 @@ FeatureNetwork::FeatureNetwork(const FeatureNetCard& card) : m_card(card) {
         decoder->push_back(torch::nn::SiLU());
         decoder->push_back(
             torch::nn::Upsample(torch::nn::UpsampleOptions().scale_factor(std::vector<double>{2, 2})));
-        block(decoder, 4 * w, 2 * w);
+        convBlock(decoder, 4 * w, 2 * w);
         decoder->push_back(
             torch::nn::Upsample(torch::nn::UpsampleOptions().scale_factor(std::vector<double>{2, 2})));
-        block(decoder, 2 * w, w);
+        convBlock(decoder, 2 * w, w);
         decoder->push_back(conv3x3(w, c));
         m_decoder = register_module("decoder", decoder);
     }
 }
 
 torch::Tensor FeatureNetwork::features(const torch::Tensor& images) {
-    return m_toFeatures(m_encoder->forward(images));
+    return m_toFeatures(m_encoder->forward(images).flatten(1));
 }
 
 torch::Tensor FeatureNetwork::logits(const torch::Tensor& features) {

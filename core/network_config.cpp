@@ -97,6 +97,8 @@ const char* networkTypeName(NetworkType type) {
         return "mlp";
     case NetworkType::AdmUNet:
         return "adm_unet";
+    case NetworkType::PromptUNet:
+        return "prompt_unet";
     }
     return "?";
 }
@@ -110,15 +112,38 @@ std::string NetworkConfig::describe() const {
     if (type == NetworkType::Mlp)
         return "Architecture: MLP, " + std::to_string(hiddenLayers) + " hidden layers of width " +
                std::to_string(hiddenWidth) + "\nData: points of dimension " + std::to_string(dataDim) + "\n";
-    text = std::string("Architecture: ") + (type == NetworkType::AdmUNet ? "ADM U-Net (OpenAI)" : "U-Net") +
+    text = std::string("Architecture: ") +
+           (type == NetworkType::AdmUNet      ? "ADM U-Net (OpenAI)"
+            : type == NetworkType::PromptUNet ? "prompt U-Net (joint cross-attention)"
+                                              : "U-Net") +
            ", base width " + std::to_string(baseWidth) + ", channel multipliers " + joinInts(channelMult) +
            ", " + std::to_string(resBlocks) + " residual blocks per level";
     if (!attentionResolutions.empty()) text += ", attention at " + joinInts(attentionResolutions) + " px";
     if (type == NetworkType::AdmUNet)
         text += ", " + std::to_string(headChannels) + " channels per head" +
                 (scaleShiftNorm ? ", scale-shift norm" : "") + (resblockUpdown ? ", resampling ResBlocks" : "");
+    if (type == NetworkType::PromptUNet) {
+        std::vector<int> contentAt, styleAt;
+        for (int r : crossAttentionResolutions)
+            (isContentLayer(r) ? contentAt : styleAt).push_back(r);
+        text += ", " + std::to_string(headChannels) + " channels per head; prompts of " +
+                std::to_string(promptLength) + " tokens from " + std::to_string(promptVocabulary) +
+                " words, width " + std::to_string(contextWidth) + ", cross-attention at " +
+                joinInts(crossAttentionResolutions) + " px";
+        if (imageQueries > 0)
+            text += "\nStyle extractors: two Q-Formers (style, content) of " + std::to_string(imageQueries) +
+                    " queries, width " + std::to_string(qformerWidth) + ", " + std::to_string(qformerLayers) +
+                    " layers, over the feature network's map (width " + std::to_string(referenceWidth) +
+                    "); content tokens at " + joinInts(contentAt) + " px, style tokens at " + joinInts(styleAt) +
+                    " px";
+    }
     return text + "\nImages: " + std::to_string(imageSize) + "x" + std::to_string(imageSize) + ", " +
            (channels == 1 ? "greyscale" : "RGB") + "\n";
+}
+
+bool NetworkConfig::isContentLayer(int resolution) const {
+    return !crossAttentionResolutions.empty() &&
+           resolution == *std::min_element(crossAttentionResolutions.begin(), crossAttentionResolutions.end());
 }
 
 bool NetworkConfig::hasNullClass() const {
@@ -160,13 +185,46 @@ void NetworkConfig::validate() const {
                     invalid("network width " + std::to_string(baseWidth * m) +
                             " is not a multiple of head_channels " + std::to_string(headChannels));
         }
-        for (int r : attentionResolutions) {
-            bool found = false;
-            for (int level : resolutions)
-                found = found || level == r;
-            if (!found)
-                invalid("network attention_resolutions entry " + std::to_string(r) +
-                        " is not one of the resolutions of this network (" + joinInts(resolutions) + ")");
+        auto requireLevels = [&](const std::vector<int>& list, const char* field) {
+            for (int r : list) {
+                bool found = false;
+                for (int level : resolutions)
+                    found = found || level == r;
+                if (!found)
+                    invalid(std::string("network ") + field + " entry " + std::to_string(r) +
+                            " is not one of the resolutions of this network (" + joinInts(resolutions) + ")");
+            }
+        };
+        requireLevels(attentionResolutions, "attention_resolutions");
+        if (type == NetworkType::PromptUNet) {
+            checkRange("head_channels", headChannels, 1, 1024);
+            for (int m : channelMult)
+                if ((baseWidth * m) % headChannels != 0)
+                    invalid("network width " + std::to_string(baseWidth * m) +
+                            " is not a multiple of head_channels " + std::to_string(headChannels));
+            checkRange("prompt_vocabulary", promptVocabulary, 1, 100000);
+            checkRange("prompt_length", promptLength, 1, 77);
+            checkRange("context_width", contextWidth, 8, 2048);
+            if (crossAttentionResolutions.empty())
+                invalid("network cross_attention_resolutions must name at least one resolution");
+            requireLevels(crossAttentionResolutions, "cross_attention_resolutions");
+            if (numClasses != 0) invalid("a prompt_unet is conditioned on prompts, not classes: num_classes must be 0");
+            checkRange("image_queries", imageQueries, 0, 256);
+            if (imageQueries > 0) {
+                int styleLevels = 0;
+                for (int r : crossAttentionResolutions)
+                    styleLevels += isContentLayer(r) ? 0 : 1;
+                if (styleLevels == 0)
+                    invalid("a style model needs cross-attention at two resolutions at least (content at the "
+                            "lowest, style above it)");
+                checkRange("qformer_width", qformerWidth, 8, 2048);
+                checkRange("qformer_layers", qformerLayers, 1, 12);
+                checkRange("reference_width", referenceWidth, 8, 512);
+                if (referenceWidth % 8 != 0) // the feature network's GroupNorm(8)
+                    invalid("network reference_width must be a multiple of 8, got " + std::to_string(referenceWidth));
+                if (channels != 3 || imageSize % 4 != 0)
+                    invalid("a style model reads RGB references whose size is divisible by 4");
+            }
         }
     }
     checkDropout(dropout);
@@ -198,6 +256,19 @@ std::string networkConfigToJson(const NetworkConfig& config) {
             j["scale_shift_norm"] = config.scaleShiftNorm;
             j["resblock_updown"] = config.resblockUpdown;
         }
+        if (config.type == NetworkType::PromptUNet) {
+            j["head_channels"] = config.headChannels;
+            j["prompt_vocabulary"] = config.promptVocabulary;
+            j["prompt_length"] = config.promptLength;
+            j["context_width"] = config.contextWidth;
+            j["cross_attention_resolutions"] = config.crossAttentionResolutions;
+            j["image_queries"] = config.imageQueries;
+            if (config.imageQueries > 0) {
+                j["qformer_width"] = config.qformerWidth;
+                j["qformer_layers"] = config.qformerLayers;
+                j["reference_width"] = config.referenceWidth;
+            }
+        }
     }
     j["dropout"] = config.dropout;
     j["num_classes"] = config.numClasses;
@@ -210,8 +281,10 @@ NetworkConfig networkConfigFromJson(const std::string& text, const std::string& 
 
     NetworkConfig config;
     const json& type = requireKey(j, "type", origin);
-    if (type == "unet" || type == "adm_unet") {
-        config.type = type == "unet" ? NetworkType::UNet : NetworkType::AdmUNet;
+    if (type == "unet" || type == "adm_unet" || type == "prompt_unet") {
+        config.type = type == "unet"       ? NetworkType::UNet
+                      : type == "adm_unet" ? NetworkType::AdmUNet
+                                           : NetworkType::PromptUNet;
         config.imageSize = readInt(j, "image_size", origin);
         config.channels = readInt(j, "channels", origin);
         config.baseWidth = readInt(j, "base_width", origin);
@@ -223,6 +296,19 @@ NetworkConfig networkConfigFromJson(const std::string& text, const std::string& 
             config.scaleShiftNorm = readBool(j, "scale_shift_norm", origin);
             config.resblockUpdown = readBool(j, "resblock_updown", origin);
         }
+        if (config.type == NetworkType::PromptUNet) {
+            config.headChannels = readInt(j, "head_channels", origin);
+            config.promptVocabulary = readInt(j, "prompt_vocabulary", origin);
+            config.promptLength = readInt(j, "prompt_length", origin);
+            config.contextWidth = readInt(j, "context_width", origin);
+            config.crossAttentionResolutions = readIntArray(j, "cross_attention_resolutions", origin);
+            config.imageQueries = readInt(j, "image_queries", origin);
+            if (config.imageQueries > 0) {
+                config.qformerWidth = readInt(j, "qformer_width", origin);
+                config.qformerLayers = readInt(j, "qformer_layers", origin);
+                config.referenceWidth = readInt(j, "reference_width", origin);
+            }
+        }
     } else if (type == "mlp") {
         config.type = NetworkType::Mlp;
         config.dataDim = readInt(j, "data_dim", origin);
@@ -230,7 +316,7 @@ NetworkConfig networkConfigFromJson(const std::string& text, const std::string& 
         config.hiddenLayers = readInt(j, "hidden_layers", origin);
     } else {
         formatError(origin,
-                    "\"type\" must be \"unet\", \"adm_unet\" or \"mlp\", found " + describeJsonValue(type));
+                    "\"type\" must be \"unet\", \"adm_unet\", \"prompt_unet\" or \"mlp\", found " + describeJsonValue(type));
     }
     config.dropout = readNumber(j, "dropout", origin);
     config.numClasses = readInt(j, "num_classes", origin);
@@ -352,6 +438,43 @@ int64_t admParameters(const NetworkConfig& c) {
     return total + norm(ch) + convolution(c.channelMult[0] * width, c.channels, 3);
 }
 
+// DEADiff's prompt UNet (core/detail/prompt_unet.cpp): CM Studio's UNet without classes, the prompt
+// embedding, a joint cross-attention layer after every residual block at a cross-attention resolution (and
+// after the middle's first), and for a style model the two Q-Formers and the frozen reference encoder.
+int64_t promptUnetParameters(const NetworkConfig& c) {
+    NetworkConfig plain = c;
+    plain.type = NetworkType::UNet;
+    plain.numClasses = 0;
+    const int64_t ctx = c.contextWidth, q = c.qformerWidth, w = c.referenceWidth;
+    const bool style = c.imageQueries > 0;
+    int64_t total = unetParameters(plain) + int64_t(c.promptVocabulary + 1) * ctx + int64_t(c.promptLength) * ctx +
+                    norm(ctx);
+    auto crossAt = [&](int resolution) {
+        return std::find(c.crossAttentionResolutions.begin(), c.crossAttentionResolutions.end(), resolution) !=
+               c.crossAttentionResolutions.end();
+    };
+    auto cross = [&](int64_t ch) { return norm(ch) + 2 * ch * ch + ch + (style ? 4 : 2) * ctx * ch; };
+    const int levels = int(c.channelMult.size());
+    int resolution = c.imageSize;
+    for (int level = 0; level < levels; ++level) {
+        const int64_t out = int64_t(c.baseWidth) * c.channelMult[level];
+        if (crossAt(resolution)) total += int64_t(2 * c.resBlocks + 1) * cross(out); // encoder and decoder
+        if (level + 1 < levels) resolution /= 2;
+    }
+    if (crossAt(resolution)) total += cross(int64_t(c.baseWidth) * c.channelMult.back()); // the middle
+    if (!style) return total;
+    const int64_t mapChannels = 4 * w;
+    const int64_t attentionWeights = 4 * linear(q, q);
+    const int64_t layer = 3 * norm(q) + 2 * attentionWeights + linear(q, 4 * q) + linear(4 * q, q);
+    const int64_t qformer = (int64_t(c.imageQueries) + 1) * q + norm(mapChannels) + linear(mapChannels, q) +
+                            c.qformerLayers * layer + norm(q) + linear(q, ctx) + norm(ctx) + linear(ctx, 4 * ctx) +
+                            linear(4 * ctx, ctx);
+    const int64_t encoder = convolution(c.channels, w, 3) + norm(w) + convolution(w, w, 3) + norm(w) +
+                            convolution(w, 2 * w, 3) + norm(2 * w) + convolution(2 * w, 2 * w, 3) + norm(2 * w) +
+                            convolution(2 * w, 4 * w, 3) + norm(4 * w);
+    return total + 2 * qformer + encoder;
+}
+
 int64_t mlpParameters(const NetworkConfig& c) {
     const int64_t width = c.hiddenWidth;
     return linear(64, width) + linear(width, width) + (c.numClasses > 0 ? int64_t(c.numClasses + 1) * width : 0) +
@@ -381,6 +504,8 @@ int64_t NetworkConfig::parameterCount() const {
         return mlpParameters(*this);
     case NetworkType::AdmUNet:
         return admParameters(*this);
+    case NetworkType::PromptUNet:
+        return promptUnetParameters(*this);
     case NetworkType::UNet:
         break;
     }

@@ -8,9 +8,11 @@
 namespace cm {
 
 // The registry of architectures (core/detail/network_registry.cpp builds them). UNet: CM Studio's own
-// image network; Mlp: points; AdmUNet: the "ADM" UNet of OpenAI's consistency_models (cm/unet.py).
-enum class NetworkType { UNet, Mlp, AdmUNet };
-const char* networkTypeName(NetworkType type); // "unet", "mlp", "adm_unet"
+// image network; Mlp: points; AdmUNet: the "ADM" UNet of OpenAI's consistency_models (cm/unet.py);
+// PromptUNet: DEADiff's prompt-conditioned UNet with joint cross-attention, and with imageQueries > 0 the
+// style model built on it (two Q-Former extractors over a frozen feature map of a reference image).
+enum class NetworkType { UNet, Mlp, AdmUNet, PromptUNet };
+const char* networkTypeName(NetworkType type); // "unet", "mlp", "adm_unet", "prompt_unet"
 
 struct NetworkConfig {
     NetworkType type = NetworkType::UNet;
@@ -25,6 +27,16 @@ struct NetworkConfig {
     int headChannels = 64;       // channels per attention head
     bool scaleShiftNorm = true;  // FiLM (scale and shift) from the embedding instead of an added bias
     bool resblockUpdown = true;  // ResBlocks resample; otherwise strided / nearest-neighbour convolutions
+    // Prompt UNet (headChannels is its channels per attention head)
+    int promptVocabulary = 10; // words (the style world's garment prompts); row promptVocabulary pads
+    int promptLength = 2;      // tokens per prompt, padded
+    int contextWidth = 64;     // width of the prompt (and image) tokens that cross-attention reads
+    std::vector<int> crossAttentionResolutions = {32, 16, 8}; // in pixels; the lowest one gets content tokens
+    // Prompt UNet style model (0 queries: the base alone)
+    int imageQueries = 0;   // learned queries of each Q-Former (DEADiff: 16)
+    int qformerWidth = 64;
+    int qformerLayers = 2;
+    int referenceWidth = 16; // the feature network's first width: its map is 4 x that channels at size / 4
     // MLP (points of dimension `dataDim`)
     int dataDim = 2;
     int hiddenWidth = 128;
@@ -52,6 +64,12 @@ struct NetworkConfig {
     // Whether the class embedding has an extra "no class" row. OpenAI's ADM has none: there an
     // unconditional sample gets a random class, as their sampler does.
     bool hasNullClass() const;
+    // DEADiff's model family: a prompt decides the content; a style model also needs a reference image.
+    bool takesPrompt() const { return type == NetworkType::PromptUNet; }
+    bool needsReference() const { return takesPrompt() && imageQueries > 0; }
+    // The disentangled placement: cross-attention layers at the lowest cross-attention resolution receive
+    // the reference's content tokens, every higher-resolution one its style tokens.
+    bool isContentLayer(int resolution) const;
 };
 
 std::string networkConfigToJson(const NetworkConfig& config);

@@ -412,7 +412,67 @@ bool StyleWorld::isHeldOut(const StyleSpec& style) const {
     return isHeldOutPalette(m_palettes.at(std::size_t(style.palette))) || isHeldOutTexture(style.texture);
 }
 
+void StyleWorld::restrict(std::vector<int> classes, std::vector<StyleSpec> styles) {
+    if (classes.size() < 2 || styles.size() < 2)
+        throw Error(ErrorKind::InvalidArgument, "a restricted style world needs two garment classes and two styles at least");
+    for (int c : classes)
+        if (c < 0 || c >= kGarmentClasses)
+            throw Error(ErrorKind::InvalidArgument, "garment class " + std::to_string(c) + " is not one of 0..9");
+    bool differing = false;
+    for (const StyleSpec& a : styles) {
+        if (a.palette < 0 || std::size_t(a.palette) >= m_palettes.size() || a.texture < 0 ||
+            std::size_t(a.texture) >= textureSettings().size())
+            throw Error(ErrorKind::InvalidArgument, "style " + describeStyle(a) + " is not in this world (" +
+                                                        std::to_string(m_palettes.size()) + " palettes)");
+        for (const StyleSpec& b : styles)
+            differing = differing || (a.background != b.background &&
+                                      textureSettings()[std::size_t(a.texture)].kind != textureSettings()[std::size_t(b.texture)].kind &&
+                                      m_palettes[std::size_t(a.palette)].sourceImage != m_palettes[std::size_t(b.palette)].sourceImage);
+    }
+    if (!differing)
+        throw Error(ErrorKind::InvalidArgument, "a restricted style world needs two styles that differ in palette, "
+                                                "texture kind and background (same-content pairs draw them)");
+    m_classes = std::move(classes);
+    m_stylePool = std::move(styles);
+}
+
+int64_t StyleWorld::drawItem(std::mt19937_64& rng) const {
+    if (m_classes.empty()) return drawBelow(rng, m_garments.count());
+    const std::vector<int64_t>& items = itemsOfClass(m_classes[std::size_t(drawBelow(rng, int64_t(m_classes.size())))]);
+    return items[std::size_t(drawBelow(rng, int64_t(items.size())))];
+}
+
+Dataset StyleWorld::renderDataset(int64_t count, StyleSplit split, uint64_t seed) const {
+    Dataset data;
+    data.itemShape = {3, kStyledImageSize, kStyledImageSize};
+    data.classNames = garmentPrompts();
+    data.description = "renders of the DEADiff style world: " + description();
+    std::mt19937_64 rng(seed);
+    const int64_t plane = int64_t(kStyledImageSize) * kStyledImageSize;
+    data.values.reserve(std::size_t(count * 3 * plane));
+    for (int64_t i = 0; i < count; ++i) {
+        const int64_t item = drawItem(rng);
+        const StyleSpec style = drawStyle(split, rng);
+        const cv::Mat rgb = render(item, style, rng());
+        for (int c = 0; c < 3; ++c)
+            for (int y = 0; y < rgb.rows; ++y)
+                for (int x = 0; x < rgb.cols; ++x)
+                    data.values.push_back(float(rgb.at<cv::Vec3b>(y, x)[c]) / 127.5f - 1.0f);
+        data.labels.push_back(garmentClass(item));
+    }
+    return data;
+}
+
+int StyleWorld::drawOtherClass(int garmentClass, std::mt19937_64& rng) const {
+    if (m_classes.empty()) return int((garmentClass + 1 + drawBelow(rng, kGarmentClasses - 1)) % kGarmentClasses);
+    std::vector<int> others;
+    for (int c : m_classes)
+        if (c != garmentClass) others.push_back(c);
+    return others[std::size_t(drawBelow(rng, int64_t(others.size())))];
+}
+
 StyleSpec StyleWorld::drawStyle(StyleSplit split, std::mt19937_64& rng) const {
+    if (!m_stylePool.empty()) return m_stylePool[std::size_t(drawBelow(rng, int64_t(m_stylePool.size())))];
     const int textures = int(textureSettings().size());
     StyleSpec style;
     style.background = BackgroundKind(drawBelow(rng, kBackgroundKinds));
@@ -452,8 +512,7 @@ StyledPair PairSampler::next() {
         for (int i = 2; i > 0; --i) std::swap(m_cycle[std::size_t(i)], m_cycle[std::size_t(drawBelow(m_rng, i + 1))]);
     pair.relation = m_cycle[std::size_t(m_cyclePosition)];
     m_cyclePosition = (m_cyclePosition + 1) % 3;
-    const int64_t n = m_world.garments().count();
-    pair.referenceItem = drawBelow(m_rng, n);
+    pair.referenceItem = m_world.drawItem(m_rng);
     pair.referenceClass = m_world.garmentClass(pair.referenceItem);
     pair.referenceStyle = m_world.drawStyle(m_split, m_rng);
     const uint64_t referenceSeed = m_rng();
@@ -461,7 +520,7 @@ StyledPair PairSampler::next() {
     switch (pair.relation) {
     case PairRelation::SameStyle: {
         pair.targetStyle = pair.referenceStyle;
-        const int otherClass = int((pair.referenceClass + 1 + drawBelow(m_rng, kGarmentClasses - 1)) % kGarmentClasses);
+        const int otherClass = m_world.drawOtherClass(pair.referenceClass, m_rng);
         const std::vector<int64_t>& items = m_world.itemsOfClass(otherClass);
         pair.targetItem = items[std::size_t(drawBelow(m_rng, int64_t(items.size())))];
         break;

@@ -114,11 +114,28 @@ class StyleWorld {
     // has a held-out palette or a held-out texture setting (or both).
     StyleSpec drawStyle(StyleSplit split, std::mt19937_64& rng) const;
 
+    // A smaller world inside this one (the end-to-end tests' two styles and two garments): from now on
+    // drawStyle picks uniformly from `styles` (either split) and the draws below use only `classes`.
+    // Throws Error(InvalidArgument) for fewer than two classes or styles, a class outside 0..9, a palette
+    // index outside the world, or no two styles that differ in palette, texture kind and background
+    // (a same-content pair needs them).
+    void restrict(std::vector<int> classes, std::vector<StyleSpec> styles);
+    bool isRestricted() const { return !m_classes.empty(); }
+    // A garment of the drawn classes, uniformly over items (all of them in an unrestricted world).
+    int64_t drawItem(std::mt19937_64& rng) const;
+    // `count` renders of drawn garments in drawn styles of `split` as an RGB Dataset in [-1, 1], labelled by
+    // garment class (the feature network of the style model trains on it).
+    Dataset renderDataset(int64_t count, StyleSplit split, uint64_t seed) const;
+    // A drawn class other than `garmentClass`, uniformly.
+    int drawOtherClass(int garmentClass, std::mt19937_64& rng) const;
+
   private:
     Dataset m_garments;
     std::vector<Palette> m_palettes;
     std::vector<std::vector<int64_t>> m_itemsByClass;
     std::vector<int> m_trainPalettes, m_heldOutPalettes;
+    std::vector<int> m_classes;        // restricted: the classes drawn
+    std::vector<StyleSpec> m_stylePool; // restricted: the styles drawn
 };
 
 // ---- the pair generator -------------------------------------------------------------------------

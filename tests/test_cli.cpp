@@ -488,6 +488,19 @@ class TestCli : public QObject {
         QTest::newRow("edit: not an image")
             << QStringList{"edit", "stroke", "-m", "tiny.safetensors", "--image", "text.safetensors", "-o", "e7.png"}
             << 1 << "text.safetensors";
+        QTest::newRow("stylize: unknown prompt")
+            << QStringList{"stylize", "-m", "tiny.safetensors", "--reference", "img32.png", "--prompt", "giraffe", "-o",
+                           "st1.png"}
+            << 1 << "'giraffe'; the vocabulary: t-shirt";
+        QTest::newRow("stylize: a plain generator")
+            << QStringList{"stylize", "-m", "tiny.safetensors", "--reference", "img32.png", "--prompt", "dress", "-o",
+                           "st2.png"}
+            << 1 << "is not a style model";
+        QTest::newRow("stylize: no reference")
+            << QStringList{"stylize", "-m", "tiny.safetensors", "--prompt", "dress", "-o", "st3.png"} << 2
+            << "--reference";
+        QTest::newRow("train-style: unknown stage")
+            << QStringList{"train-style", "--stage", "decoder", "-o", "ts.safetensors"} << 2 << "'decoder'";
         QTest::newRow("style-data: unknown prompt")
             << QStringList{"style-data", "-o", "s1.png", "--prompt", "giraffe"} << 1 << "'giraffe'; the vocabulary: t-shirt";
         QTest::newRow("style-data: missing emoji folder")

@@ -346,6 +346,43 @@ class TestStyleWorld : public QObject {
         QCOMPARE(shapeIoU[PairRelation::Identical], 1.0);
     }
 
+    void aRestrictedWorldDrawsOnlyItsClassesAndStyles() {
+        if (!haveFashionMnist()) QSKIP("dataset-fashion-mnist is not installed");
+        StyleWorld small(loadFashionMnist(defaultFashionMnistDirectory(), Split::Test), syntheticPalettes(20));
+        const StyleSpec a{0, 0, BackgroundKind::White};
+        int dots = 0;
+        while (textureSettings()[std::size_t(dots)].kind != TextureKind::Dots) ++dots;
+        const StyleSpec b{1, dots, BackgroundKind::Black};
+        // Bad restrictions: too few classes or styles, a class or palette outside the world, styles that a
+        // same-content pair could not tell apart.
+        QCOMPARE(expectError([&] { small.restrict({1}, {a, b}); }).kind(), ErrorKind::InvalidArgument);
+        QCOMPARE(expectError([&] { small.restrict({1, 12}, {a, b}); }).kind(), ErrorKind::InvalidArgument);
+        QCOMPARE(expectError([&] { small.restrict({1, 8}, {a, StyleSpec{99, 0, BackgroundKind::Black}}); }).kind(),
+                 ErrorKind::InvalidArgument);
+        QCOMPARE(expectError([&] { small.restrict({1, 8}, {a, StyleSpec{1, dots, BackgroundKind::White}}); }).kind(),
+                 ErrorKind::InvalidArgument);
+        QVERIFY(!small.isRestricted());
+        small.restrict({1, 8}, {a, b});
+        QVERIFY(small.isRestricted());
+        PairSampler sampler(small, StyleSplit::Train, 5);
+        std::map<PairRelation, int> relations;
+        for (int i = 0; i < 300; ++i) {
+            const StyledPair pair = sampler.next();
+            ++relations[pair.relation];
+            for (int c : {pair.referenceClass, pair.targetClass}) QVERIFY(c == 1 || c == 8);
+            for (const StyleSpec& s : {pair.referenceStyle, pair.targetStyle}) QVERIFY(s == a || s == b);
+            if (pair.relation == PairRelation::SameStyle) QVERIFY(pair.referenceClass != pair.targetClass);
+            if (pair.relation == PairRelation::SameContent) QVERIFY(pair.referenceStyle != pair.targetStyle);
+        }
+        QCOMPARE(relations[PairRelation::SameStyle], 100);
+        const Dataset renders = small.renderDataset(64, StyleSplit::HeldOut, 3);
+        QCOMPARE(renders.count(), int64_t(64));
+        QCOMPARE(renders.itemShape, (std::vector<int64_t>{3, 32, 32}));
+        std::set<int64_t> labels(renders.labels.begin(), renders.labels.end());
+        QCOMPARE(labels, (std::set<int64_t>{1, 8}));
+        QCOMPARE(small.renderDataset(64, StyleSplit::HeldOut, 3).values, renders.values); // seeded
+    }
+
     void missingDataSetsAreClearErrors() {
         const Error fashion = expectError([] { StyleWorld::load("/nonexistent/fashion", Split::Train, "/nonexistent/emoji"); });
         QCOMPARE(fashion.kind(), ErrorKind::Data);

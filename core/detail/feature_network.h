@@ -7,6 +7,10 @@
 
 namespace cm::detail {
 
+// The convolutional trunk of the feature network: [N, C, H, W] -> [N, 4 width, H / 4, W / 4]. DEADiff's
+// extractors read this map of the reference (core/detail/qformer.h) with the same tensor names.
+torch::nn::Sequential featureEncoder(int channels, int width);
+
 class FeatureNetwork : public torch::nn::Module {
   public:
     explicit FeatureNetwork(const FeatureNetCard& card);

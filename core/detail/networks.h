@@ -20,6 +20,10 @@ struct NetworkConditioning {
     torch::Tensor blendWeights; // [N] float32: the second class's share
     torch::Tensor tokenCodes;   // [N, T, B] float32: a tokenizer's code as +-1 (straight-through values in training)
     torch::Tensor tokenKeep;    // [N] float32: 1 where the code is given, 0 where it is dropped
+    torch::Tensor promptTokens; // [N, L] int64 word indices, padded with the vocabulary size (the null word)
+    torch::Tensor references;   // [N, C, H, W] float32 in [-1, 1]: a style model's reference images
+    torch::Tensor styleKeep;    // [N] float32: multiplies the style tokens (0: dropped / not used)
+    torch::Tensor contentKeep;  // [N] float32: multiplies the content tokens
 };
 
 // The class embedding of a batch: rows of `table` by label, or the blend of two rows.

@@ -145,6 +145,63 @@ torch::Tensor labelTensor(const ModelCard& card, const std::vector<int>& labels,
     return tensor;
 }
 
+namespace {
+
+// A prompt model's tokens and a style model's references (core/style), checked against the network.
+void promptTensors(const NetworkConfig& network, const Conditioning& conditioning, int count,
+                   NetworkConditioning& tensors) {
+    if (!network.takesPrompt() && !conditioning.promptTokens.empty())
+        throw Error(ErrorKind::InvalidArgument, "this model takes no prompt (it is not a prompt model)");
+    if (!network.needsReference() && !conditioning.referenceImages.empty())
+        throw Error(ErrorKind::InvalidArgument,
+                    "this model takes no reference image (it is not a style model; see cmstudio-cli stylize)");
+    if (network.needsReference() && conditioning.referenceImages.empty())
+        throw Error(ErrorKind::InvalidArgument,
+                    "this is a style model: it needs a reference image (cmstudio-cli stylize --reference), not a "
+                    "plain generator's conditioning");
+    if (!conditioning.promptTokens.empty()) {
+        auto ids = torch::full({count, network.promptLength}, int64_t(network.promptVocabulary), torch::kInt64);
+        for (int j = 0; j < count; ++j) {
+            const auto& prompt = conditioning.promptTokens.size() == 1 ? conditioning.promptTokens[0]
+                                                                        : conditioning.promptTokens[std::size_t(j)];
+            if (int(prompt.size()) > network.promptLength)
+                throw Error(ErrorKind::InvalidArgument, "a prompt of " + std::to_string(prompt.size()) +
+                                                            " words is too long: this model reads " +
+                                                            std::to_string(network.promptLength));
+            for (std::size_t t = 0; t < prompt.size(); ++t) {
+                if (prompt[t] < 0 || prompt[t] >= network.promptVocabulary)
+                    throw Error(ErrorKind::InvalidArgument, "prompt word " + std::to_string(prompt[t]) +
+                                                                " is outside this model's vocabulary of " +
+                                                                std::to_string(network.promptVocabulary));
+                ids[j][int64_t(t)] = int64_t(prompt[t]);
+            }
+        }
+        tensors.promptTokens = ids;
+    }
+    if (conditioning.referenceImages.empty()) return;
+    std::vector<torch::Tensor> references;
+    for (int j = 0; j < count; ++j) {
+        const cv::Mat& image = conditioning.referenceImages.size() == 1 ? conditioning.referenceImages[0]
+                                                                         : conditioning.referenceImages[std::size_t(j)];
+        if (image.rows != network.imageSize || image.cols != network.imageSize || image.channels() != network.channels ||
+            (image.depth() != CV_8U && image.depth() != CV_32F))
+            throw Error(ErrorKind::Shape, "the reference image is " + std::to_string(image.cols) + "x" +
+                                              std::to_string(image.rows) + " with " + std::to_string(image.channels()) +
+                                              " channels; this style model needs " + std::to_string(network.imageSize) +
+                                              "x" + std::to_string(network.imageSize) + " RGB (8-bit, or float in [-1, 1])");
+        cv::Mat floats;
+        if (image.depth() == CV_8U) image.convertTo(floats, CV_32F, 1.0 / 127.5, -1.0);
+        else floats = image;
+        references.push_back(imageToTensor(floats));
+    }
+    tensors.references = torch::stack(references);
+    using Use = Conditioning::ReferenceUse;
+    tensors.styleKeep = torch::full({count}, conditioning.referenceUse == Use::ContentOnly ? 0.0f : 1.0f);
+    tensors.contentKeep = torch::full({count}, conditioning.referenceUse == Use::StyleOnly ? 0.0f : 1.0f);
+}
+
+} // namespace
+
 NetworkConditioning conditioningTensors(const ModelCard& card, const Conditioning& conditioning, int count,
                                         std::optional<uint64_t> firstSeed) {
     validateConditioning(conditioning, count);
@@ -157,6 +214,7 @@ NetworkConditioning conditioningTensors(const ModelCard& card, const Conditionin
                                                                       : conditioning.blendWeights[j]);
         tensors.blendWeights = weights;
     }
+    promptTensors(card.network, conditioning, count, tensors);
     return tensors;
 }
 

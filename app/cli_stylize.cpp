@@ -1,0 +1,188 @@
+// cmstudio-cli train-style and stylize: DEADiff's style model (core/style): the feature network of the
+// style world, the prompt base, the extractors; and generating a prompted garment in a reference's style.
+#include "cli_commands.h"
+#include "cli_images.h"
+#include "cli_options.h"
+#include "cli_progress.h"
+#include "core/error.h"
+#include "core/feature_net.h"
+#include "core/image_util.h"
+#include "core/model.h"
+#include "core/sampler.h"
+#include "core/style/style_model.h"
+#include "core/style/style_trainer.h"
+#include "core/style_world.h"
+
+#include <cstdio>
+
+using Option = QCommandLineOption;
+
+int runTrainStyle(const QStringList& arguments) {
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        "Train DEADiff's style model on the style world, in three stages: 'features' (the project's feature "
+        "network, an autoencoder of 32x32 renders, whose map the extractors read), 'base' (a prompt-conditioned "
+        "EDM denoiser, prompts only) and 'extractors' (the two Q-Formers and W_K^I, W_V^I on pairs 1:1:1, the "
+        "base frozen).");
+    cm::StyleTrainParams d;
+    p.addOptions({
+        Option("stage", "features, base or extractors.", "stage", "base"),
+        Option({"o", "out"}, "The file to write (safetensors).", "path"),
+        Option("size", "Stage base: the architecture, tiny or small.", "name", "small"),
+        Option("base", "Stage extractors: the trained base.", "path"),
+        Option("features", "Stage extractors: the feature network (stage features).", "path"),
+        Option("queries", "Stage extractors: learned queries per Q-Former.", "N", QString::number(d.extractors.queries)),
+        Option("qformer-width", "Stage extractors: Q-Former width.", "N", QString::number(d.extractors.width)),
+        Option("qformer-layers", "Stage extractors: Q-Former layers.", "N", QString::number(d.extractors.layers)),
+        Option("renders", "Stage features: renders to train on.", "N", "8192"),
+        Option("epochs", "Stage features: epochs.", "N", "4"),
+        Option("checkpoint", "Checkpoint file (default: OUT.ckpt).", "path"),
+        Option("log", "CSV training log (default: OUT.csv).", "path"),
+        Option("resume", "Continue from the checkpoint."),
+        Option("overwrite", "Replace an existing model instead of refusing."),
+        Option("steps", "Total optimisation steps.", "N", QString::number(d.totalSteps)),
+        Option("batch", "Batch size.", "N", QString::number(d.batchSize)),
+        Option("lr", "Adam learning rate.", "x", QString::number(d.learningRate)),
+        Option("ema", "EMA rate of the saved weights.", "x", QString::number(d.emaRate)),
+        Option("p-mean", "Mean of ln sigma (default -1.2 for the base, 0.4 for the extractors: the reference "
+                         "matters where the noisy image does not show its colours).",
+               "x"),
+        Option("seed", "Random seed.", "N", "0"),
+        Option("threads", "Torch threads (0 = default).", "N", "0"),
+        Option("log-every", "Steps between log rows.", "N", QString::number(d.logEvery)),
+        Option("checkpoint-every", "Steps between checkpoints.", "N", QString::number(d.checkpointEvery)),
+        Option("fashion", "The Fashion-MNIST folder (default Debian's).", "dir"),
+        Option("emoji", "The emoji folder (scripts/make-emoji-folder.sh; default runs/noto-emoji).", "dir",
+               "runs/noto-emoji"),
+    });
+    if (!parseOrHelp(p, "train-style", arguments)) return 0;
+    if (!p.isSet("out")) throw UsageError{"train-style needs --out PATH"};
+    const std::string stage = str(p.value("stage"));
+    if (stage != "features" && stage != "base" && stage != "extractors")
+        throw UsageError{"--stage must be features, base or extractors, got '" + p.value("stage") + "'"};
+    const uint64_t seed = uint64_t(toLong(p, "seed", 0, 1L << 40));
+    const std::string fashion = p.isSet("fashion") ? str(p.value("fashion")) : cm::defaultFashionMnistDirectory();
+    if (stage == "features") {
+        refuseToOverwrite(p.value("out"), p.isSet("overwrite"));
+        const long renders = toLong(p, "renders", 64, 1000000);
+        const cm::StyleWorld world = cm::StyleWorld::load(fashion, cm::Split::Train, str(p.value("emoji")));
+        cm::FeatureNetTrainParams params;
+        params.kind = cm::FeatureNetKind::Autoencoder;
+        params.width = 16;
+        params.featureDim = 64;
+        params.epochs = int(toLong(p, "epochs", 1, 1000));
+        params.horizontalFlips = false;
+        params.seed = seed;
+        params.threads = int(toLong(p, "threads", 0, 256));
+        std::fprintf(stderr, "training the style world's feature network on %ld renders\n", renders);
+        CliProgress bar("train-style features", "steps");
+        auto net = cm::trainFeatureNet(world.renderDataset(renders, cm::StyleSplit::Train, seed),
+                                       world.renderDataset(512, cm::StyleSplit::HeldOut, seed + 1), params,
+                                       [&](const cm::FeatureNetTrainStatus& s) { bar.update(s.step, s.totalSteps); },
+                                       &g_interrupted);
+        bar.finish();
+        net.card().dataset = world.description();
+        net.save(str(p.value("out")));
+        std::fprintf(stderr, "held-out reconstruction MSE %.4f; written to %s\n", net.card().heldOutScore,
+                     str(p.value("out")).c_str());
+        return 0;
+    }
+    cm::StyleTrainParams params;
+    params.stage = cm::styleStageFromName(stage);
+    if (params.stage == cm::StyleStage::Base) params.base = cm::styleBaseConfig(str(p.value("size")));
+    params.basePath = str(p.value("base"));
+    params.featureNetPath = str(p.value("features"));
+    params.extractors.queries = int(toLong(p, "queries", 1, 256));
+    params.extractors.width = int(toLong(p, "qformer-width", 8, 2048));
+    params.extractors.layers = int(toLong(p, "qformer-layers", 1, 12));
+    params.outputPath = str(p.value("out"));
+    params.checkpointPath = str(p.value("checkpoint"));
+    params.logPath = str(p.value("log"));
+    params.resume = p.isSet("resume");
+    params.overwrite = p.isSet("overwrite");
+    params.totalSteps = toLong(p, "steps", 1, 100000000);
+    params.batchSize = int(toLong(p, "batch", 1, 4096));
+    params.learningRate = toDouble(p, "lr");
+    params.emaRate = toDouble(p, "ema");
+    params.pMean = p.isSet("p-mean") ? toDouble(p, "p-mean") : params.stage == cm::StyleStage::Base ? -1.2 : 0.4;
+    params.seed = seed;
+    params.threads = int(toLong(p, "threads", 0, 256));
+    params.logEvery = toLong(p, "log-every", 1, 100000000);
+    params.checkpointEvery = toLong(p, "checkpoint-every", 1, 100000000);
+    const cm::StyleWorld world = cm::StyleWorld::load(fashion, cm::Split::Train, str(p.value("emoji")));
+    std::fprintf(stderr, "training the style model's %s for %ld steps -> %s\n", cm::styleStageName(params.stage),
+                 params.totalSteps, params.outputPath.c_str());
+    CliProgress bar("train-style", "steps");
+    const auto summary = cm::trainStyleModel(
+        params, world,
+        [&](const cm::StyleTrainStatus& s) {
+            char extra[64];
+            std::snprintf(extra, sizeof extra, "loss %.4g", s.loss);
+            bar.update(s.step, s.totalSteps, extra);
+        },
+        &g_interrupted);
+    bar.finish();
+    if (summary.cancelled) {
+        std::fprintf(stderr, "interrupted at step %ld; checkpoint saved, continue with --resume\n", summary.steps);
+        return 130;
+    }
+    std::fprintf(stderr, "done: %ld steps in %s; written to %s\n", summary.steps, formatDuration(summary.seconds).c_str(),
+                 params.outputPath.c_str());
+    return 0;
+}
+
+int runStylize(const QStringList& arguments) {
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        "Generate the prompted garment in the style of a reference image with a DEADiff style model "
+        "(train-style). Writes one row: the reference, then the images.");
+    p.addOptions({
+        Option({"m", "model"}, "The style model (train-style --stage extractors).", "path"),
+        Option("reference", "The reference image (PNG, JPEG, WebP); resized and centre-cropped to the model's size.",
+               "path"),
+        Option("prompt", "The garment, a word of the vocabulary (t-shirt, trouser, pullover, dress, coat, sandal, "
+                         "shirt, sneaker, bag, ankle boot).",
+               "word"),
+        Option("n", "How many images, 1..64.", "count", "8"),
+        Option("steps", "Heun sampling points (2 N - 1 evaluations).", "N", "18"),
+        Option("use", "Which tokens of the reference: style (DEADiff's style mode: content tokens zeroed) or both.",
+               "style|both", "style"),
+        Option("seed", "Image j starts from the noise of seed + j.", "seed", "0"),
+        Option({"o", "out"}, "The PNG, JPEG or WebP to write.", "file"),
+        Option("overwrite", "Replace an existing output file."),
+    });
+    if (!parseOrHelp(p, "stylize", arguments)) return 0;
+    for (const char* required : {"model", "reference", "prompt", "out"})
+        if (!p.isSet(required)) throw UsageError{QString("stylize needs --%1").arg(required)};
+    const QString out = p.value("out");
+    requireImageExtension(out);
+    refuseToOverwrite(out, p.isSet("overwrite"));
+    const QString use = p.value("use");
+    if (use != "style" && use != "both") throw UsageError{"--use must be style or both"};
+    cm::SampleParams params;
+    params.count = int(toLong(p, "n", 1, 64));
+    params.edmPoints = int(toLong(p, "steps", 2, 1000));
+    params.seed = uint64_t(toLong(p, "seed", 0, 1L << 40));
+    params.sampler = cm::SamplerKind::Heun;
+    params.conditioning = cm::Conditioning::ofPrompt(cm::promptTokens(str(p.value("prompt"))));
+    const cm::Model model = cm::Model::load(str(p.value("model")));
+    if (!model.card().network.needsReference())
+        throw cm::Error(cm::ErrorKind::InvalidArgument, str(p.value("model")) +
+                                                            " is not a style model (train-style --stage extractors "
+                                                            "makes one); sample it with cmstudio-cli sample");
+    const int size = model.card().network.imageSize;
+    const cv::Mat reference = loadModelImage(p.value("reference"), size, 3, true);
+    params.conditioning.referenceImages = {reference};
+    params.conditioning.referenceUse =
+        use == "style" ? cm::Conditioning::ReferenceUse::StyleOnly : cm::Conditioning::ReferenceUse::StyleAndContent;
+    CliProgress bar("stylize", "evaluations");
+    const auto result = cm::sample(model, params, [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
+    bar.finish();
+    std::vector<cv::Mat> tiles{cm::toDisplay8U(reference)};
+    for (const cv::Mat& image : result.images)
+        tiles.push_back(cm::toDisplay8U(image));
+    cm::writeImageAtomically(str(out), cm::makeGrid(tiles, int(tiles.size())));
+    std::printf("wrote %s: the reference and %d images of '%s' (%d evaluations each)\n", str(out).c_str(),
+                params.count, str(p.value("prompt")).c_str(), result.nfe);
+    return 0;
+}

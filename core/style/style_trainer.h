@@ -1,0 +1,71 @@
+// Training DEADiff's two stages on the style world (core/style_world.h): the base (a prompt UNet, EDM
+// denoiser of renders conditioned on the garment prompt alone, prompt dropped 10% for guidance), then, with
+// the base frozen, the extractors (two Q-Formers and the image projections W_K^I, W_V^I) on pairs drawn
+// 1:1:1: same style (content tokens zeroed), same content (style tokens zeroed), reconstruction (both, empty
+// prompt); the image tokens of the first two dropped 15% of the time. Seeded and resumable from atomic
+// checkpoints (core/training/checkpoint.h), with the CSV log the Training view reads (trainLogColumns()).
+// Not thread-safe; one training per process.
+#pragma once
+
+#include "core/network_config.h"
+#include "core/progress.h"
+#include "core/style/style_model.h"
+#include "core/style_world.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace cm {
+
+enum class StyleStage { Base, Extractors };
+const char* styleStageName(StyleStage stage);            // "base", "extractors"
+StyleStage styleStageFromName(const std::string& name); // throws InvalidArgument
+
+struct StyleTrainParams {
+    StyleStage stage = StyleStage::Base;
+    NetworkConfig base = styleBaseConfig("small"); // stage base: the architecture
+    std::string basePath;       // stage extractors: the trained base (left untouched)
+    std::string featureNetPath; // stage extractors: the project's feature network for 32x32 RGB renders
+    StyleExtractorConfig extractors;
+    long totalSteps = 2000;
+    int batchSize = 32;
+    double learningRate = 2e-4; // Adam (0.9, 0.999); DEADiff trains its extractors at 1e-4 (AdamW)
+    double emaRate = 0.999;     // the saved weights are this average of the trained ones; 0: the last ones
+    double promptDropout = 0.1; // stage base: the null prompt for this share (guidance)
+    double imageDropout = 0.15; // stage extractors: image tokens zeroed in the same-style/same-content tasks
+    // EDM's lognormal noise levels. The extractors learn best higher (cmstudio-cli's default there: 0.4):
+    // below sigma ~ 1 the noisy target itself shows its colours, so the reference only matters above it.
+    double pMean = -1.2, pStd = 1.2;
+    uint64_t seed = 0;
+    int threads = 0;
+
+    std::string outputPath;     // the model file, rewritten at each checkpoint
+    std::string checkpointPath; // default outputPath + ".ckpt"
+    std::string logPath;        // default outputPath + ".csv"
+    long logEvery = 20;
+    long checkpointEvery = 200;
+    bool resume = false;
+    bool overwrite = false;
+};
+
+struct StyleTrainStatus {
+    long step = 0, totalSteps = 0;
+    double loss = 0, seconds = 0;
+};
+
+struct StyleTrainSummary {
+    long steps = 0;
+    double seconds = 0;
+    double lastLoggedLoss = 0;
+    bool cancelled = false;
+};
+
+// Draws from `world` as it is (restricted or not) with its training styles. Cancelling saves a checkpoint
+// and the model and returns cancelled = true. A non-finite loss throws Error(Numeric), the last good
+// checkpoint kept; bad parameters and files throw InvalidArgument naming them.
+StyleTrainSummary trainStyleModel(const StyleTrainParams& params, const StyleWorld& world,
+                                  const std::function<void(const StyleTrainStatus&)>& observe = {},
+                                  const CancelFlag* cancel = nullptr);
+
+} // namespace cm
