@@ -80,8 +80,10 @@ struct Bf16TrainingConv : torch::autograd::Function<Bf16TrainingConv> {
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                  const torch::Tensor& weight, const torch::Tensor& bias, std::vector<int64_t> stride,
                                  std::vector<int64_t> padding, std::vector<int64_t> dilation, int64_t groups) {
-        const auto low = weight.to(torch::kBFloat16).contiguous(kChannelsLast);
-        const auto lowBias = bias.defined() ? bias.to(torch::kBFloat16) : bias;
+        // The cached copy: converted once per optimizer step (the version counter moves), shared with the
+        // no-grad evaluations of the same step (the consistency target), not once per use.
+        const auto low = weightCache().get(weight);
+        const auto lowBias = bias.defined() ? weightCache().get(bias) : bias;
         ctx->save_for_backward({x, low});
         ctx->saved_data["stride"] = stride;
         ctx->saved_data["padding"] = padding;
@@ -105,25 +107,26 @@ struct Bf16TrainingConv : torch::autograd::Function<Bf16TrainingConv> {
         if (x.requires_grad())
             gradInput = std::get<0>(at::convolution_backward(grad, x, low, c10::nullopt, stride, padding, dilation,
                                                              false, {0, 0}, groups, {true, false, false}));
+        const bool hasBias = ctx->saved_data["bias"].toBool();
+        torch::Tensor gradBias;
         {
             // omp_set_num_threads, not at::set_num_threads: the latter also rebuilds LibTorch's pthreadpool
             // on every call, which cost more than the kernel itself (profiled: ~10 ms per convolution).
+            // The bias gradient comes from the same pass over the output gradient.
             const int threads = omp_get_max_threads();
             omp_set_num_threads(1);
             try {
-                gradWeight = std::get<1>(at::convolution_backward(grad, x, low, c10::nullopt, stride, padding,
-                                                                  dilation, false, {0, 0}, groups, {false, true, false}));
+                const auto biasSizes = hasBias ? c10::optional<at::IntArrayRef>(at::IntArrayRef(low.sizes().data(), 1))
+                                               : c10::nullopt;
+                std::tie(std::ignore, gradWeight, gradBias) = at::convolution_backward(
+                    grad, x, low, biasSizes, stride, padding, dilation, false, {0, 0}, groups, {false, true, hasBias});
             } catch (...) {
                 omp_set_num_threads(threads);
                 throw;
             }
             omp_set_num_threads(threads);
         }
-        torch::Tensor gradBias;
-        // Summed in bfloat16 (LibTorch accumulates it in float32 and rounds the result once): asking for a
-        // float32 sum converts the whole gradient first, which profiled at 5 ms per convolution against 1.2.
-        if (ctx->saved_data["bias"].toBool()) gradBias = grad.sum({0, 2, 3}).to(torch::kFloat32);
-        return {gradInput, gradWeight.to(torch::kFloat32), gradBias, {}, {}, {}, {}};
+        return {gradInput, gradWeight.to(torch::kFloat32), hasBias ? gradBias.to(torch::kFloat32) : gradBias, {}, {}, {}, {}};
     }
 };
 
