@@ -1,5 +1,6 @@
 #include "cli_commands.h"
 
+#include "cli_distributed.h"
 #include "cli_options.h"
 #include "cli_progress.h"
 #include "core/dataset.h"
@@ -7,7 +8,6 @@
 #include "core/feature_net.h"
 #include "core/safetensors.h"
 #include "core/image_util.h"
-#include "core/local_ranks.h"
 #include "core/model.h"
 #include "core/precision.h"
 #include "core/sampler.h"
@@ -16,7 +16,6 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
-#include <QThread>
 
 #include <chrono>
 #include <cmath>
@@ -28,34 +27,6 @@ cm::CancelFlag g_interrupted{false};
 
 using Option = QCommandLineOption;
 
-namespace {
-
-// --nproc N: this process starts N ranks of the same command (without --nproc) and waits for them.
-int launchLocalRanks(const QCommandLineParser& p, const QStringList& arguments, int processes) {
-    if (!qEnvironmentVariableIsEmpty("RANK") || !qEnvironmentVariableIsEmpty("WORLD_SIZE"))
-        throw UsageError{"--nproc starts its own processes; under torchrun, leave it out"};
-    std::vector<std::string> rankArguments{"train"};
-    for (int i = 0; i < arguments.size(); ++i) {
-        if (arguments[i] == "--nproc") {
-            ++i; // and its value
-            continue;
-        }
-        if (arguments[i].startsWith("--nproc=")) continue;
-        rankArguments.push_back(str(arguments[i]));
-    }
-    if (!p.isSet("threads")) { // the cores shared out, not each rank taking them all
-        rankArguments.push_back("--threads");
-        rankArguments.push_back(std::to_string(std::max(1, QThread::idealThreadCount() / processes)));
-    }
-    const double timeout = double(toLong(p, "timeout", 1, 86400));
-    const auto result =
-        cm::runLocalRanks(str(QCoreApplication::applicationFilePath()), rankArguments, processes, timeout + 10);
-    if (result.exitCode != 0 && result.exitCode != 130)
-        std::fprintf(stderr, "cmstudio-cli train: %s\n", result.message.c_str());
-    return result.exitCode;
-}
-
-} // namespace
 
 int runTrain(const QStringList& arguments) {
     QCommandLineParser p;
@@ -115,20 +86,11 @@ int runTrain(const QStringList& arguments) {
         Option("preview-every",
                "Steps between preview grids (16 fixed-seed samples, OUT.preview.png; 0 = none).", "N", "0"),
         Option("preview", "The preview grid's file (default: OUT.preview.png).", "path"),
-        Option("nproc",
-               "Processes on this machine sharing each batch (data-parallel; torchrun does the same across "
-               "machines).",
-               "N", "1"),
-        Option("timeout",
-               "Data-parallel: seconds after which a rank that does not answer stops the others.", "s",
-               QString::number(d.distributed.timeoutSeconds)),
-        Option("verify-every", "Data-parallel: steps between the cross-rank checks of weights and optimizer.",
-               "N", QString::number(d.distributed.verifyEvery)),
     });
+    addDistributedOptions(p);
     if (!parseOrHelp(p, "train", arguments)) return 0;
     if (!p.isSet("out")) throw UsageError{"train needs --out PATH for the model file"};
-    if (const int processes = int(toLong(p, "nproc", 1, 256)); processes > 1)
-        return launchLocalRanks(p, arguments, processes);
+    if (const int code = launchLocalRanksIfAsked(p, "train", arguments); code >= 0) return code;
 
     cm::TrainParams params;
     params.mode = cm::trainModeFromName(str(p.value("mode")));
@@ -169,9 +131,7 @@ int runTrain(const QStringList& arguments) {
     params.previewEvery = toLong(p, "preview-every", 0, 100000000);
     params.previewPath = str(p.value("preview"));
     // One rank of a data-parallel run when torchrun's environment says so.
-    params.distributed = cm::distributedFromEnvironment();
-    params.distributed.timeoutSeconds = double(toLong(p, "timeout", 1, 86400));
-    params.distributed.verifyEvery = toLong(p, "verify-every", 1, 100000000);
+    params.distributed = readDistributedOptions(p);
     const bool reports = params.distributed.rank == 0; // the other ranks keep quiet
 
     const int imageSize = int(toLong(p, "image-size", 28, 256));

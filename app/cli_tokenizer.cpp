@@ -1,5 +1,6 @@
 // cmstudio-cli train-tokenizer and tokenize: FlowMo tokenizers (images <-> bit codes).
 #include "cli_commands.h"
+#include "cli_distributed.h"
 #include "cli_images.h"
 #include "cli_options.h"
 #include "cli_progress.h"
@@ -241,8 +242,10 @@ int runTrainTokenizer(const QStringList& arguments) {
         Option("log-every", "Steps between log rows.", "N", QString::number(d.logEvery)),
         Option("checkpoint-every", "Steps between checkpoints.", "N", QString::number(d.checkpointEvery)),
     });
+    addDistributedOptions(p);
     if (!parseOrHelp(p, "train-tokenizer", arguments)) return 0;
     if (!p.isSet("out")) throw UsageError{"train-tokenizer needs --out PATH for the tokenizer file"};
+    if (const int code = launchLocalRanksIfAsked(p, "train-tokenizer", arguments); code >= 0) return code;
 
     cm::TokenizerTrainParams params;
     params.stage = cm::tokenizerStageFromName(str(p.value("stage")));
@@ -279,25 +282,36 @@ int runTrainTokenizer(const QStringList& arguments) {
     params.threads = int(toLong(p, "threads", 0, 256));
     params.logEvery = toLong(p, "log-every", 1, 100000000);
     params.checkpointEvery = toLong(p, "checkpoint-every", 1, 100000000);
+    // One rank of a data-parallel run when torchrun's environment says so.
+    params.distributed = readDistributedOptions(p);
+    const bool reports = params.distributed.rank == 0; // the other ranks keep quiet
 
-    std::fprintf(stderr, "training tokenizer stage %s (%d bits) on %s, %lld items, for %ld steps -> %s\n",
-                 cm::tokenizerStageName(params.stage), config.codeBits(), data.description.c_str(),
-                 (long long)data.count(), params.totalSteps, params.outputPath.c_str());
+    if (reports) {
+        std::fprintf(stderr, "training tokenizer stage %s (%d bits) on %s, %lld items, for %ld steps -> %s\n",
+                     cm::tokenizerStageName(params.stage), config.codeBits(), data.description.c_str(),
+                     (long long)data.count(), params.totalSteps, params.outputPath.c_str());
+        if (params.distributed.worldSize > 1)
+            std::fprintf(stderr, "data-parallel: %d processes share each batch of %d\n", params.distributed.worldSize,
+                         params.batchSize);
+    }
     CliProgress bar("train-tokenizer", "steps");
     const auto summary = cm::trainTokenizer(
         params, data,
         [&](const cm::TokenizerTrainStatus& s) {
+            if (!reports) return;
             char extra[96];
             std::snprintf(extra, sizeof extra, "loss %.4g", s.loss);
             bar.update(s.step, s.totalSteps, extra);
         },
         &g_interrupted);
-    bar.finish();
+    if (reports) bar.finish();
     if (summary.cancelled) {
-        std::fprintf(stderr, "interrupted at step %ld; checkpoint saved, continue with --resume\n", summary.steps);
+        if (reports)
+            std::fprintf(stderr, "interrupted at step %ld; checkpoint saved, continue with --resume\n", summary.steps);
         return 130;
     }
-    std::fprintf(stderr, "done: %ld steps in %s; tokenizer written to %s\n", summary.steps,
-                 formatDuration(summary.seconds).c_str(), params.outputPath.c_str());
+    if (reports)
+        std::fprintf(stderr, "done: %ld steps in %s; tokenizer written to %s\n", summary.steps,
+                     formatDuration(summary.seconds).c_str(), params.outputPath.c_str());
     return 0;
 }

@@ -3,6 +3,8 @@
 # 60) on a copy of its seed corpus fuzz/corpus/<name>/, with fuzz/<name>.dict when there is one. Fails on any
 # crash, sanitizer report, leak, timeout or out-of-memory; the input that did it, and each target's log, are
 # kept in $CMSTUDIO_FUZZ_ARTIFACTS (default build-fuzz/artifacts). A longer campaign: scripts/fuzz.sh 600.
+# CMSTUDIO_FUZZ_SEED fixes libFuzzer's seed (scripts/test.sh sets 1 so that CI retraces the same mutations
+# from run to run); unset or 0, every run explores new ones. A crash it finds goes into fuzz/corpus/<name>/.
 #   usage: scripts/fuzz.sh [SECONDS] [NAME...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +39,7 @@ for name in "${names[@]}"; do
   options=(-max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
            -artifact_prefix="$artifacts/$name-")
   [[ -f fuzz/$name.dict ]] && options+=(-dict="$PWD/fuzz/$name.dict")
+  [[ -n ${CMSTUDIO_FUZZ_SEED:-} ]] && options+=(-seed="$CMSTUDIO_FUZZ_SEED")
   echo "== fuzz_$name: $seconds s from $(find "$corpus" -type f | wc -l) seed(s)"
   log="$artifacts/$name.log"
   if (cd "$work" && "$binary" "${options[@]}" "$corpus" >"$log" 2>&1); then

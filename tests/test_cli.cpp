@@ -5,6 +5,7 @@
 #include "core/model.h"
 #include "core/safetensors.h"
 #include "corrupt_models.h"
+#include "cli_runner.h"
 #include "test_support.h"
 
 #include <QCryptographicHash>
@@ -18,11 +19,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-struct CliRun {
-    int exitCode = -1;
-    bool crashed = false;
-    QString out, err;
-};
+using cmtest::CliRun;
 
 class TestCli : public QObject {
     Q_OBJECT
@@ -30,27 +27,13 @@ class TestCli : public QObject {
     QTemporaryDir m_dir;
     QString m_model;
 
-    CliRun run(const QStringList& arguments) {
-        QProcess process;
-        process.setWorkingDirectory(m_dir.path());
-        process.start(CMSTUDIO_CLI_PATH, arguments);
-        if (!process.waitForFinished(120000)) {
-            process.kill();
-            process.waitForFinished();
-        }
-        CliRun result;
-        result.crashed = process.exitStatus() != QProcess::NormalExit;
-        result.exitCode = process.exitCode();
-        result.out = QString::fromUtf8(process.readAllStandardOutput());
-        result.err = QString::fromUtf8(process.readAllStandardError());
-        return result;
-    }
+    CliRun run(const QStringList& arguments) { return cmtest::runCli(arguments, m_dir.path(), 120000); }
 
     // The last line of stderr: one line, short, without terminal controls, naming `file` and `mention`.
     static void checkOneLineError(const CliRun& r, const QString& file, const QString& mention) {
         QVERIFY(!r.crashed);
         QCOMPARE(r.exitCode, 1);
-        const QString last = r.err.trimmed().section('\n', -1);
+        const QString last = r.lastErrorLine();
         QVERIFY2(last.startsWith("cmstudio-cli ") && last.contains(file) && last.contains(mention),
                  qPrintable(r.err.left(1000)));
         QVERIFY2(last.size() < 1000, qPrintable(last.left(1000)));
@@ -95,15 +78,13 @@ class TestCli : public QObject {
         r = run({"info", m_model, "--precision"});
         QCOMPARE(r.exitCode, 2);
 
-        QProcess process;
         auto env = QProcessEnvironment::systemEnvironment();
         env.insert("CMSTUDIO_DISABLE_BF16", "1");
-        process.setProcessEnvironment(env);
-        process.setWorkingDirectory(m_dir.path());
-        process.start(CMSTUDIO_CLI_PATH, {"sample", "-m", m_model, "-o", "fallback.png", "--n", "2", "--precision", "bf16"});
-        QVERIFY(process.waitForFinished(120000));
-        const QString err = QString::fromUtf8(process.readAllStandardError());
-        QCOMPARE(process.exitCode(), 0);
+        r = cmtest::runCli({"sample", "-m", m_model, "-o", "fallback.png", "--n", "2", "--precision", "bf16"},
+                           m_dir.path(), 120000, env);
+        QVERIFY(!r.crashed);
+        const QString err = r.err;
+        QCOMPARE(r.exitCode, 0);
         QVERIFY2(err.contains("bfloat16 was asked for, but bfloat16 disabled by CMSTUDIO_DISABLE_BF16: computing in float32"),
                  qPrintable(err));
         QVERIFY(QFileInfo::exists(m_dir.filePath("fallback.png")));
@@ -558,7 +539,7 @@ class TestCli : public QObject {
         QVERIFY(!r.crashed);
         QCOMPARE(r.exitCode, exitCode);
         // The error is one line, the last one (progress lines may come before it), with no stack trace.
-        const QString last = r.err.trimmed().section('\n', -1);
+        const QString last = r.lastErrorLine();
         QVERIFY2(last.contains(mention), qPrintable(r.err));
         if (exitCode == 1) QVERIFY2(last.startsWith("cmstudio-cli "), qPrintable(r.err));
     }

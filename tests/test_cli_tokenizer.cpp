@@ -5,20 +5,16 @@
 #include "core/image_util.h"
 #include "core/model.h"
 #include "core/tokenizer/tokenizer.h"
+#include "cli_runner.h"
 #include "test_support.h"
 
 #include <QFile>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
 namespace {
 
-struct CliRun {
-    int exitCode = -1;
-    bool crashed = false;
-    QString out, err;
-};
+using cmtest::CliRun;
 
 QByteArray fileBytes(const QString& path) {
     QFile file(path);
@@ -34,27 +30,13 @@ class TestCliTokenizer : public QObject {
     QTemporaryDir m_dir;
     QString m_tokenizer, m_model, m_image, m_wide;
 
-    CliRun run(const QStringList& arguments) {
-        QProcess process;
-        process.setWorkingDirectory(m_dir.path());
-        process.start(CMSTUDIO_CLI_PATH, arguments);
-        if (!process.waitForFinished(300000)) {
-            process.kill();
-            process.waitForFinished();
-        }
-        CliRun result;
-        result.crashed = process.exitStatus() != QProcess::NormalExit;
-        result.exitCode = process.exitCode();
-        result.out = QString::fromUtf8(process.readAllStandardOutput());
-        result.err = QString::fromUtf8(process.readAllStandardError());
-        return result;
-    }
+    CliRun run(const QStringList& arguments) { return cmtest::runCli(arguments, m_dir.path(), 300000); }
 
     // The last line of stderr: one short line naming `mention`, exit code `code`, no crash.
     static void checkOneLineError(const CliRun& r, const QString& mention, int code = 1) {
         QVERIFY(!r.crashed);
         QCOMPARE(r.exitCode, code);
-        const QString last = r.err.trimmed().section('\n', -1);
+        const QString last = r.lastErrorLine();
         QVERIFY2(last.startsWith("cmstudio-cli ") && last.contains(mention), qPrintable(r.err.left(1000)));
         QVERIFY2(last.size() < 400, qPrintable(last));
     }

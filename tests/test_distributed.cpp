@@ -4,37 +4,22 @@
 // The ranks are real processes on 127.0.0.1: this executable started again in its child mode (below), or
 // cmstudio-cli itself (--nproc, torchrun). Ports are found free at run time; every process is ended.
 #include "core/error.h"
-#include "core/safetensors.h"
 #include "core/trainer.h"
+#include "rank_processes.h"
 #include "test_support.h"
 
 #include <QDir>
-#include <QElapsedTimer>
-#include <QFile>
-#include <QProcess>
 #include <QStandardPaths>
 #include <QTemporaryDir>
-#include <QtTest>
 
-#include <arpa/inet.h>
-#include <csignal>
 #include <cstring>
-#include <memory>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <thread>
-#include <unistd.h>
 
 namespace {
 
 // ---- The child: one rank, its settings from the command line, its rank from the environment. ----
 
-int runChild(const QStringList& args) {
-    QMap<QString, QString> a;
-    for (const auto& arg : args) {
-        const auto eq = arg.indexOf('=');
-        a[arg.left(eq)] = arg.mid(eq + 1);
-    }
+int runChild(const QMap<QString, QString>& a) {
     cm::TrainParams p;
     p.mode = cm::trainModeFromName(a.value("mode", "ict").toStdString());
     p.network = cmtest::pointMlp(a.value("dropout", "0").toDouble());
@@ -75,126 +60,13 @@ int runChild(const QStringList& args) {
     }
 }
 
-QString g_self; // this executable
-
-// A port nobody listens on now (the kernel's choice for port 0 on 127.0.0.1).
-int freePort() {
-    const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    socklen_t size = sizeof address;
-    int port = 0;
-    if (::bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-        ::getsockname(s, reinterpret_cast<sockaddr*>(&address), &size) == 0)
-        port = ntohs(address.sin_port);
-    ::close(s);
-    return port;
-}
-
-// The processes one test started; all are killed and reaped when it ends, whatever happened.
-class Ranks {
-  public:
-    ~Ranks() {
-        for (auto& process : m_processes) {
-            if (process->state() != QProcess::NotRunning) {
-                ::kill(pid_t(process->processId()), SIGCONT);
-                process->kill();
-                process->waitForFinished(5000);
-            }
-        }
-    }
-
-    // Starts `count` ranks of a group of `world` (first rank `first`) with the child settings `args`;
-    // `perRank` may change one rank's settings.
-    void start(int world, const QStringList& args, int first = 0, int count = -1,
-               const std::function<QStringList(int, QStringList)>& perRank = {}) {
-        if (m_port == 0) m_port = freePort();
-        if (count < 0) count = world;
-        for (int r = first; r < first + count; ++r) {
-            auto process = std::make_unique<QProcess>();
-            auto env = QProcessEnvironment::systemEnvironment();
-            env.insert("RANK", QString::number(r));
-            env.insert("LOCAL_RANK", QString::number(r));
-            env.insert("WORLD_SIZE", QString::number(world));
-            env.insert("MASTER_ADDR", "127.0.0.1");
-            env.insert("MASTER_PORT", QString::number(m_port));
-            env.insert("OMP_NUM_THREADS", "1");
-            process->setProcessEnvironment(env);
-            process->setProcessChannelMode(QProcess::SeparateChannels);
-            process->start(g_self, QStringList{"--rank-child"} + (perRank ? perRank(r, args) : args));
-            QVERIFY2(process->waitForStarted(10000), "a rank did not start");
-            m_processes.push_back(std::move(process));
-        }
-    }
-
-    QProcess& rank(int r) { return *m_processes.at(std::size_t(r)); }
-    std::size_t size() const { return m_processes.size(); }
-
-    // Waits for every rank; true when all exited normally within `ms`.
-    bool finish(int ms = 120000) {
-        QElapsedTimer timer;
-        timer.start();
-        for (auto& process : m_processes)
-            if (!process->waitForFinished(int(std::max<qint64>(1, ms - timer.elapsed())))) return false;
-        return true;
-    }
-
-    QString errors(int r) { return QString::fromUtf8(rank(r).readAllStandardError()); }
-
-  private:
-    int m_port = 0;
-    std::vector<std::unique_ptr<QProcess>> m_processes;
-};
-
-std::map<std::string, std::vector<float>> floatTensors(const QString& checkpoint) {
-    std::map<std::string, std::vector<float>> out;
-    for (const auto& [name, record] : cm::readSafetensors(checkpoint.toStdString()).tensors) {
-        if (record.dtype != cm::DType::F32) continue;
-        std::vector<float> values(record.bytes.size() / sizeof(float));
-        std::memcpy(values.data(), record.bytes.data(), record.bytes.size());
-        out[name] = std::move(values);
-    }
-    return out;
-}
-
-// The largest difference between two checkpoints over the state that defines the run, taken part by part
-// (online weights, target, each EMA copy, Adam's m and sqrt(v), the two in gradient units as the update
-// m / sqrt(v) uses them): ||a - b|| / ||a|| over all tensors of the part. Single entries are too strict a
-// yardstick: float32 sums of iCT's large, cancelling per-sample gradients (weights up to 1 / (sigma_2 -
-// sigma_1)) in another order move single entries of Adam's moments by ~1e-5, the weights by ~1e-8.
-double largestDifference(const QString& a, const QString& b, std::string* where = nullptr) {
-    const auto x = floatTensors(a), y = floatTensors(b);
-    if (x.size() != y.size() || x.size() < 10) return 1e30;
-    std::map<std::string, std::pair<double, double>> parts; // part -> (||a - b||^2, ||a||^2)
-    for (const auto& [name, values] : x) {
-        const auto& other = y.at(name);
-        if (other.size() != values.size()) return 1e30;
-        const std::string part = name.substr(0, name.find('.'));
-        const bool squared = part == "adam_v";
-        auto& [difference, size] = parts[part];
-        for (std::size_t i = 0; i < values.size(); ++i) {
-            const double u = squared ? std::sqrt(double(values[i])) : double(values[i]);
-            const double v = squared ? std::sqrt(double(other[i])) : double(other[i]);
-            difference += (u - v) * (u - v);
-            size += u * u;
-        }
-    }
-    double worst = 0;
-    for (const auto& [part, sums] : parts) {
-        const double relative = std::sqrt(sums.first) / std::max(std::sqrt(sums.second), 1e-12);
-        if (relative >= worst && where) *where = part;
-        worst = std::max(worst, relative);
-    }
-    return worst;
-}
-
-std::string metadataOf(const QString& checkpoint, const std::string& key) {
-    return cm::readSafetensors(checkpoint.toStdString()).metadata.at(key);
-}
-
 } // namespace
+
+using cmtest::freePort;
+using cmtest::largestDifference;
+using cmtest::metadataOf;
+using cmtest::Ranks;
+using cmtest::runGroup;
 
 class TestDistributed : public QObject {
     Q_OBJECT
@@ -208,18 +80,6 @@ class TestDistributed : public QObject {
         QStringList args{"mode=" + mode, "out=" + out, "steps=" + QString::number(steps)};
         if (mode == "ect" || mode == "cd") args << "teacher=" + m_teacher;
         return args;
-    }
-
-    // Runs a group to the end and checks that every rank succeeded.
-    void runGroup(int world, const QStringList& args) {
-        Ranks ranks;
-        ranks.start(world, args);
-        QVERIFY2(ranks.finish(), "a rank did not finish in time");
-        for (int r = 0; r < world; ++r) {
-            const QString errors = ranks.errors(r);
-            QVERIFY2(ranks.rank(r).exitStatus() == QProcess::NormalExit && ranks.rank(r).exitCode() == 0,
-                     qPrintable(QString("rank %1: %2").arg(r).arg(errors)));
-        }
     }
 
   private slots:
@@ -323,31 +183,11 @@ class TestDistributed : public QObject {
         QFETCH(bool, hang);
         const int timeout = 6;
         const QString out = path(QString("lost-%1-%2.safetensors").arg(victim).arg(hang));
-        Ranks ranks;
-        ranks.start(2, settings("ict", out, 100000) << "checkpoint-every=5"
-                                                    << "slow-ms=20"
-                                                    << "timeout=" + QString::number(timeout));
-        QElapsedTimer wait;
-        wait.start();
-        while (!QFile::exists(out + ".ckpt") && wait.elapsed() < 60000)
-            QTest::qWait(50);
-        QVERIFY2(QFile::exists(out + ".ckpt"), "no checkpoint was written");
-        QTest::qWait(300);
-        ::kill(pid_t(ranks.rank(victim).processId()), hang ? SIGSTOP : SIGKILL);
-        QElapsedTimer stopped;
-        stopped.start();
-        const int survivor = 1 - victim;
-        QVERIFY2(ranks.rank(survivor).waitForFinished((timeout + 10) * 1000), "the survivor hangs");
-        const double seconds = stopped.elapsed() / 1000.0;
-        const QString errors = ranks.errors(survivor);
-        qInfo("survivor stopped %.1f s after rank %d was %s; it said: %s", seconds, victim,
-              hang ? "stopped" : "killed", qPrintable(errors.trimmed().section('\n', -1)));
-        QVERIFY2(seconds <= timeout + 1, qPrintable(QString::number(seconds))); // 1 s for a busy machine
-        QVERIFY(ranks.rank(survivor).exitCode() != 0);
-        QVERIFY2(errors.contains(QString("rank %1").arg(victim)), qPrintable(errors));
-        QVERIFY2(errors.contains("communication error"), qPrintable(errors));
-        ::kill(pid_t(ranks.rank(victim).processId()), SIGKILL);
-        ranks.rank(victim).waitForFinished(5000);
+        cmtest::checkLostRankIsNamed(settings("ict", out, 100000) << "checkpoint-every=5"
+                                                                  << "slow-ms=20"
+                                                                  << "timeout=" + QString::number(timeout),
+                                     out, victim, hang, timeout);
+        if (QTest::currentTestFailed()) return;
         // The checkpoint is whole: a resume on one rank continues from it.
         const long step = std::stol(metadataOf(out + ".ckpt", "step"));
         QVERIFY(step >= 5);
@@ -374,19 +214,7 @@ class TestDistributed : public QObject {
         QFETCH(QString, change);
         QFETCH(QString, named);
         const QString out = path("mismatch-" + change + ".safetensors");
-        Ranks ranks;
-        ranks.start(2, settings("ict", out, 6), 0, 2, [&](int r, QStringList args) {
-            if (r == 1) args << change;
-            return args;
-        });
-        QVERIFY(ranks.finish(60000));
-        for (int r = 0; r < 2; ++r) {
-            const QString errors = ranks.errors(r);
-            QVERIFY2(ranks.rank(r).exitCode() != 0, qPrintable(errors));
-            QVERIFY2(errors.contains("rank 1's settings differ from rank 0's") && errors.contains(named),
-                     qPrintable(errors));
-        }
-        QVERIFY(!QFile::exists(out + ".ckpt"));
+        cmtest::checkMismatchIsRefused(settings("ict", out, 6), change, named, out);
     }
 
     // A rank that never comes: the others give up after the timeout and name it.
@@ -539,14 +367,8 @@ class TestDistributed : public QObject {
 };
 
 int main(int argc, char** argv) {
-    if (argc > 1 && std::strcmp(argv[1], "--rank-child") == 0) {
-        QStringList args;
-        for (int i = 2; i < argc; ++i)
-            args << QString::fromLocal8Bit(argv[i]);
-        return runChild(args);
-    }
+    if (const auto child = cmtest::rankChildArguments(argc, argv)) return runChild(*child);
     QCoreApplication app(argc, argv);
-    g_self = QCoreApplication::applicationFilePath();
     TestDistributed test;
     return QTest::qExec(&test, argc, argv);
 }

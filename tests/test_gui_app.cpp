@@ -562,6 +562,75 @@ class TestGuiApp : public QObject {
         m_window->showTab(MainWindow::GenerateTab);
     }
 
+    // Super-resolving a low-resolution image (7 x 7 for a 28 x 28 model at 4x) makes a 28 x 28 image, and
+    // the canvas shows it at its own, larger size: the same screen pixels per image pixel as the input
+    // had, so it covers 4 x the width (it was fitted to the canvas like the input, i.e. squeezed back to
+    // the input's size on screen). The inspector compares the two at the result's size.
+    void superResolutionShowsTheResultEnlarged() {
+        QVERIFY(generateNow(1, 31));
+        EditView* edit = m_window->editView();
+        m_window->showTab(MainWindow::EditTab);
+        const QImage sample = m_window->generateView()->gallery()->image(0);
+        const QImage low = sample.scaled(7, 7, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+        edit->openImage(low, {});
+        MaskCanvas* canvas = edit->canvas();
+        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+        QTest::qWait(20);
+        const QRectF before = canvas->imageRect();
+        const double zoomBefore = canvas->zoom();
+        QVERIFY(before.width() > 7 && before.width() < canvas->width() / 2);
+        edit->setOperation(EditView::SuperResolve);
+        edit->findChild<QComboBox*>("factor")->setCurrentIndex(1); // 4x
+        QSignalSpy applied(edit, &EditView::applied);
+        QTest::mouseClick(edit->applyButton(), Qt::LeftButton);
+        QVERIFY(applied.wait(kJobTimeoutMs));
+        QTest::qWait(20);
+        QCOMPARE(canvas->document()->image().size(), QSize(28, 28));
+        QCOMPARE(canvas->zoom(), zoomBefore);
+        QCOMPARE(canvas->imageRect().width(), 4 * before.width());
+        QVERIFY(canvas->imageRect().width() <= canvas->width());
+        // Undo brings the small input back at its own small size.
+        canvas->document()->undoStack()->undo();
+        QCOMPARE(canvas->imageRect(), before);
+        edit->setOperation(EditView::Inpaint);
+        m_window->showTab(MainWindow::GenerateTab);
+    }
+
+    // A common small laptop screen is 1024 x 768 (700 px left under a panel): every tab must lay out
+    // in 1024 x 700 with the default font, without clipping (the minimum once was ~1030 px wide).
+    void theWindowFitsA1024By700Screen() {
+        const QSize shown = m_window->size();
+        for (int tab = 0; tab < m_window->tabs()->count(); ++tab) {
+            m_window->showTab(tab);
+            QTest::qWait(20);
+            const QSize hint = m_window->minimumSizeHint();
+            qInfo("tab %d (%s): minimumSizeHint %d x %d, minimumSize %d x %d", tab,
+                  qPrintable(m_window->tabs()->tabText(tab)), hint.width(), hint.height(),
+                  m_window->minimumSize().width(), m_window->minimumSize().height());
+            QVERIFY2(hint.width() <= 1024 && hint.height() <= 700,
+                     qPrintable(QString("tab %1: %2 x %3").arg(tab).arg(hint.width()).arg(hint.height())));
+            // At 1024 x 700 no button, box or field of the tab is squeezed below its own minimum (clipped
+            // text); what lies in a scroll area keeps its size and scrolls.
+            m_window->resize(1024, 700);
+            QTest::qWait(20);
+            QCOMPARE(m_window->size(), QSize(1024, 700));
+            for (QWidget* control : m_window->tabs()->currentWidget()->findChildren<QWidget*>()) {
+                if (!control->isVisible() || !(qobject_cast<QAbstractButton*>(control) ||
+                                               qobject_cast<QComboBox*>(control) || qobject_cast<QLineEdit*>(control)))
+                    continue;
+                QVERIFY2(control->width() >= control->minimumSizeHint().width(),
+                         qPrintable(QString("tab %1: %2 \"%3\" is %4 px wide, needs %5")
+                                        .arg(tab)
+                                        .arg(control->metaObject()->className())
+                                        .arg(control->property("text").toString())
+                                        .arg(control->width())
+                                        .arg(control->minimumSizeHint().width())));
+            }
+        }
+        m_window->showTab(MainWindow::GenerateTab);
+        m_window->resize(shown);
+    }
+
     // The error bar once was inserted above the tabs and pushed every control down ~34 px.
     void theErrorBarMovesNoControl() {
         m_window->showTab(MainWindow::GenerateTab);
@@ -581,6 +650,77 @@ class TestGuiApp : public QObject {
         QTest::mouseClick(bar, Qt::LeftButton); // dismissed with a click
         QVERIFY(!m_window->errorVisible());
         QCOMPARE(button->mapTo(m_window.get(), QPoint(0, 0)), before);
+    }
+
+    // Bug 10: the first time the progress bar appeared, the status bar grew and the window with it (~20
+    // px). A fresh window that has never shown the bar, at its smallest height (where a taller status bar
+    // can only make the window taller), loads a model (the first job shows the bar) and then runs a batch:
+    // the window's size, the tabs and every control above the gallery stay where they were.
+    void theFirstProgressBarMovesNothing() {
+        QStringList bundled = {kModels + "fashion-mnist-ect.safetensors"};
+        MainWindow fresh(bundled);
+        fresh.show();
+        fresh.showTab(MainWindow::GenerateTab);
+        QVERIFY(QTest::qWaitForWindowExposed(&fresh));
+        fresh.resize(fresh.minimumSizeHint());
+        QTest::qWait(50);
+        GenerateView* view = fresh.generateView();
+        auto* progressBar = fresh.findChild<QProgressBar*>();
+        QVERIFY(progressBar && !progressBar->isVisible());
+        const QSize size = fresh.size();
+        auto where = [&fresh](QWidget* widget) { return QRect(widget->mapTo(&fresh, QPoint(0, 0)), widget->size()); };
+        // Loading fills the schedule editor with the card's schedule (its text may take another line), so
+        // the controls column is compared from then on; the window, the tabs and the gallery from the start.
+        QList<QWidget*> watched = {fresh.tabs(), view->gallery(), fresh.statusBar()};
+        QList<QRect> before;
+        auto remember = [&] {
+            before.clear();
+            for (QWidget* widget : watched) before << where(widget);
+        };
+        auto moved = [&](const QString& when) {
+            if (fresh.size() != size)
+                return QString("%1: the window went from %2 x %3 to %4 x %5")
+                    .arg(when).arg(size.width()).arg(size.height()).arg(fresh.width()).arg(fresh.height());
+            for (int i = 0; i < watched.size(); ++i)
+                if (where(watched[i]) != before[i])
+                    return QString("%1: %2 went from %3,%4 %5x%6 to %7,%8 %9x%10")
+                        .arg(when, watched[i]->metaObject()->className())
+                        .arg(before[i].x()).arg(before[i].y()).arg(before[i].width()).arg(before[i].height())
+                        .arg(where(watched[i]).x()).arg(where(watched[i]).y())
+                        .arg(where(watched[i]).width()).arg(where(watched[i]).height());
+            return QString();
+        };
+        remember();
+        QSignalSpy ready(&fresh, &MainWindow::modelReady);
+        fresh.loadModel(kModels + "fashion-mnist-ect.safetensors");
+        // Only the layout requests the bar's appearance posted, not the load's result: the bar is still up.
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+        QVERIFY(progressBar->isVisible());
+        QVERIFY2(moved("loading").isEmpty(), qPrintable(moved("loading")));
+        QVERIFY(ready.wait(kJobTimeoutMs));
+        QTest::qWait(20);
+        QVERIFY2(moved("loaded").isEmpty(), qPrintable(moved("loaded")));
+
+        watched << view->batchSize() << view->seed() << view->scheduleEditor() << view->generateButton();
+        remember();
+        view->scheduleEditor()->setSteps(4);
+        view->batchSize()->setValue(256);
+        QTest::qWait(20);
+        remember(); // what the new step count shows is not the progress bar's doing
+        QSignalSpy progress(fresh.engine(), &Engine::progress);
+        QSignalSpy cancelled(fresh.engine(), &Engine::cancelled);
+        // Ctrl+Return: at this height the Generate button lies below the fold of the scrolling controls, and a
+        // click on it would first scroll it into view.
+        view->generate();
+        QVERIFY(progress.wait(kJobTimeoutMs));
+        QTest::qWait(20);
+        QVERIFY(progressBar->isVisible());
+        QVERIFY2(moved("generating").isEmpty(), qPrintable(moved("generating")));
+        fresh.cancelJobs();
+        QVERIFY(cancelled.wait(kJobTimeoutMs));
+        QTest::qWait(20);
+        QVERIFY(!progressBar->isVisible());
+        QVERIFY2(moved("cancelled").isEmpty(), qPrintable(moved("cancelled")));
     }
 
     // The first job's progress bar made the status bar (and the window) taller; Generate stayed enabled,

@@ -133,6 +133,7 @@ EditView::EditView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(
     for (Operation op : {Inpaint, Colorize, SuperResolve, Stroke, Denoise}) m_operation->addItem(operationLabel(op), int(op));
     m_operation->setCurrentIndex(std::max(0, m_operation->findData(QSettings().value("edit/operation", int(Inpaint)))));
     m_factor = new QComboBox;
+    m_factor->setObjectName("factor");
     for (int f : {2, 4, 8}) m_factor->addItem(QString("%1×").arg(f), f);
     m_factor->setCurrentIndex(1);
     m_factor->setToolTip(tr("Super-resolution factor; it must divide the model's image size"));
@@ -305,6 +306,7 @@ QString EditView::operationLabel(Operation operation) const {
 
 void EditView::setModel(const ModelInfo& model) {
     m_model = model;
+    m_canvas->setReferenceSize(model.imageSize);
     m_class->setClasses(model, false);
     if (!model.consistency) m_live->setChecked(false);
     updateControls();

@@ -136,10 +136,16 @@ void MaskCanvas::setOverlayColour(const QColor& colour) {
 
 // ---- Geometry -------------------------------------------------------------------------------------
 
+void MaskCanvas::setReferenceSize(int pixels) {
+    m_referenceSize = std::max(0, pixels);
+    update();
+}
+
 double MaskCanvas::zoom() const {
     const QSize image = m_document->image().size();
     if (image.isEmpty()) return 1.0;
-    const double fit = std::min(double(width()) / image.width(), double(height()) / image.height());
+    const QSize shown = image.expandedTo(QSize(m_referenceSize, m_referenceSize));
+    const double fit = std::min(double(width()) / shown.width(), double(height()) / shown.height());
     // Whole device pixels per image pixel keep every image pixel the same size on screen.
     const double dpr = devicePixelRatioF();
     const double devicePixels = std::floor(fit * dpr);

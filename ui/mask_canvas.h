@@ -49,6 +49,12 @@ class MaskCanvas : public QWidget {
     // The image pixel under a widget position, or (-1, -1) outside the image.
     QPoint imagePixelAt(const QPointF& widgetPos) const;
 
+    // The model's image size (0: none). An image smaller than it is shown at the zoom a model-size image
+    // gets, not fitted to the canvas: a low-resolution input looks small and its super-resolved result
+    // appears enlarged by the factor, each at its own size.
+    void setReferenceSize(int pixels);
+    int referenceSize() const { return m_referenceSize; }
+
     // A result shown in place of the document's image (the live-inpainting fill, on the canvas being
     // painted), with the mask overlay faint over it; cleared by an empty image or a new document image.
     void setPreview(const QImage& preview);
@@ -97,6 +103,7 @@ class MaskCanvas : public QWidget {
     QColor m_brushColour = Qt::white;
     bool m_maskVisible = true;
     QColor m_overlayColour = QColor(255, 40, 90);
+    int m_referenceSize = 0;
 
     // The drag in progress (while the document has a live edit) keeps the tool and brush it started with.
     Tool m_dragTool = MaskBrush;

@@ -11,6 +11,12 @@
 #include "core/feature_net.h"
 #include "core/metadata_fields.h"
 #include "core/safetensors.h"
+#include "core/training/batch_draws.h"
+#include "core/training/checkpoint.h"
+#include "core/training/data_parallel_run.h"
+#include "core/training/log_writer.h"
+#include "core/training/run_description.h"
+#include "core/training/run_files.h"
 #include "core/untrusted_json.h"
 #include "detail/lfq.h"
 #include "detail/tokenizer_impl.h"
@@ -18,12 +24,10 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
 
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <optional>
 
 namespace cm {
 
@@ -31,15 +35,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr const char* kCheckpointFormat = "cmstudio-tokenizer-checkpoint";
+using training::BatchDraws;
+using training::formatNumber;
 
-std::string formatNumber(double value) {
-    if (!std::isfinite(value)) return "";
-    std::ostringstream out;
-    out.precision(8);
-    out << value;
-    return out.str();
-}
+// The layout of tokenizer checkpoints before the trainers shared core/training's.
+constexpr const char* kEarlierCheckpointFormat = "cmstudio-tokenizer-checkpoint";
 
 } // namespace
 
@@ -82,17 +82,25 @@ class TokenizerRun {
     TokenizerTrainSummary run(const std::function<void(const TokenizerTrainStatus&)>& observe, const CancelFlag* cancel);
 
   private:
+    void prepare(const Dataset& data);
+    std::string settingsFingerprint(const Dataset& data) const;
+    training::ReplicatedState replicatedState();
+    TokenizerTrainSummary runSteps(const std::function<void(const TokenizerTrainStatus&)>& observe,
+                                   const CancelFlag* cancel);
     double step();
-    torch::Tensor consistencyLoss(const torch::Tensor& x, const torch::Tensor& code);
-    // Backward, the optimiser and the EMA; the window's sums (flow, perceptual, commitment, entropy, sample,
-    // consistency).
-    double finishStep(const torch::Tensor& loss, double lossValue, const std::array<double, 6>& terms);
+    torch::Tensor consistencyLoss(const torch::Tensor& x, const torch::Tensor& code, BatchDraws& draws);
+    // Backward (the gradients summed over the ranks), the optimiser and the EMA; `sums` are this rank's
+    // share of the loss and its terms (loss, flow, perceptual, commitment, per-code entropy, sample,
+    // consistency), `batchEntropy` the entropy of the whole batch's code distribution (the same on every
+    // rank). Returns the global batch's loss.
+    double finishStep(const torch::Tensor& loss, torch::Tensor sums, double batchEntropy);
     torch::Tensor perceptual(const torch::Tensor& estimate, const torch::Tensor& target);
-    torch::Tensor sampleTimes(int64_t batch);
+    torch::Tensor sampleTimes(BatchDraws& draws);
     void saveTokenizer();
+    training::TrainingState state();
+    training::CheckpointInfo checkpointInfo() const;
     void saveCheckpoint();
     void loadCheckpoint();
-    void prepareLog();
     std::string paramsJson() const;
     double elapsed() const {
         return m_secondsBefore + std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
@@ -103,38 +111,45 @@ class TokenizerRun {
     Tokenizer m_tokenizer; // the online networks
     std::shared_ptr<detail::FeatureNetwork> m_perceptual;
     torch::Tensor m_data;
-    std::vector<torch::Tensor> m_trained, m_ema;
+    std::vector<torch::Tensor> m_online, m_trained; // every weight; the ones this stage trains
+    std::vector<std::vector<torch::Tensor>> m_ema;  // one EMA copy of every weight
+    std::string m_startingWeights;                  // a hash of the weights before any checkpoint was read
     std::unique_ptr<detail::Optimizer> m_optimizer;
     at::Generator m_generator;
     long m_step = 0;
     double m_secondsBefore = 0;
-    std::chrono::steady_clock::time_point m_start;
+    std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
     TermSums m_window;
-    std::ofstream m_log;
+    std::optional<training::LogWriter> m_log;
+    training::DataParallelRun m_parallel;
+    bool m_cancelRequested = false; // this process's cancel flag, sent with the step's sums
+    bool m_stopAgreed = false;      // some rank's cancel flag, seen by all at the same step
 };
 
-TokenizerRun::TokenizerRun(const TokenizerTrainParams& params, const Dataset& data) : m_params(params) {
+TokenizerRun::TokenizerRun(const TokenizerTrainParams& params, const Dataset& data)
+    : m_params(params), m_parallel(params.distributed) {
+    m_parallel.start([&] { prepare(data); }, [&] { return settingsFingerprint(data); },
+                     [&] { return replicatedState(); }, [&] { return m_trained; }, m_params.seed);
+}
+
+void TokenizerRun::prepare(const Dataset& data) {
     auto& p = m_params;
     if (p.outputPath.empty()) throw Error(ErrorKind::InvalidArgument, "no output tokenizer path given");
     if (p.checkpointPath.empty()) p.checkpointPath = p.outputPath + ".ckpt";
     if (p.logPath.empty()) p.logPath = p.outputPath + ".csv";
-    const std::pair<const char*, const std::string*> files[] = {{"the starting tokenizer", &p.initFrom},
-                                                                {"the perceptual network", &p.perceptualNet},
-                                                                {"the output tokenizer", &p.outputPath},
-                                                                {"the checkpoint", &p.checkpointPath},
-                                                                {"the training log", &p.logPath}};
-    for (std::size_t i = 0; i < std::size(files); ++i)
-        for (std::size_t j = i + 1; j < std::size(files); ++j)
-            if (!files[i].second->empty() && sameFile(*files[i].second, *files[j].second))
-                throw Error(ErrorKind::InvalidArgument, std::string(files[i].first) + " and " + files[j].first +
-                                                            " are the same file (" + *files[j].second + ")");
-    if (!p.resume && !p.overwrite && fs::exists(p.outputPath))
-        throw Error(ErrorKind::InvalidArgument, "the tokenizer file " + p.outputPath +
-                                                    " already exists; resume its run, allow overwriting it, or choose "
-                                                    "another output path");
+    if (m_parallel.writes())
+        training::checkRunFiles({{"the starting tokenizer", p.initFrom},
+                                 {"the perceptual network", p.perceptualNet},
+                                 {"the output tokenizer", p.outputPath},
+                                 {"the checkpoint", p.checkpointPath},
+                                 {"the training log", p.logPath}},
+                                "tokenizer", p.outputPath, p.resume, p.overwrite);
     if (p.totalSteps < 1) throw Error(ErrorKind::InvalidArgument, "total steps must be positive");
     if (p.batchSize < 2 || p.batchSize > 4096)
         throw Error(ErrorKind::InvalidArgument, "batch size must be in 2..4096 (the entropy term needs a batch)");
+    if (p.batchSize < p.distributed.worldSize)
+        throw Error(ErrorKind::InvalidArgument, "a batch of " + std::to_string(p.batchSize) + " cannot be shared by " +
+                                                    std::to_string(p.distributed.worldSize) + " processes");
     if (!(p.learningRate > 0 && std::isfinite(p.learningRate)))
         throw Error(ErrorKind::InvalidArgument, "learning rate must be a positive number");
     if (!(p.emaRate >= 0 && p.emaRate < 1)) throw Error(ErrorKind::InvalidArgument, "the EMA rate must be in [0, 1)");
@@ -215,25 +230,41 @@ TokenizerRun::TokenizerRun(const TokenizerTrainParams& params, const Dataset& da
     if (p.stage == TokenizerStage::OneStep)
         for (auto& parameter : networks.decoder->parameters())
             parameter.set_requires_grad(false); // the teacher
-    for (auto& parameter : networks.parameters()) {
-        m_ema.push_back(parameter.detach().clone());
+    m_online = networks.parameters();
+    m_ema.push_back({});
+    for (auto& parameter : m_online) {
+        m_ema[0].push_back(parameter.detach().clone());
         if (parameter.requires_grad()) m_trained.push_back(parameter);
     }
+    m_startingWeights = training::DataParallelRun::weightsFingerprint(m_online);
     m_optimizer = std::make_unique<detail::Optimizer>(m_trained, detail::Optimizer::Kind::Adam, p.beta1, p.beta2);
     m_generator = at::detail::createCPUGenerator(p.seed ^ 0x5DEECE66DULL);
 
-    removeStaleTemporaries(p.checkpointPath);
-    removeStaleTemporaries(p.outputPath);
-    removeStaleTemporaries(p.logPath);
-    const bool checkpointExists = fs::exists(p.checkpointPath);
-    if (p.resume) {
-        if (!checkpointExists) throw Error(ErrorKind::Io, "cannot resume: there is no checkpoint at " + p.checkpointPath);
-        loadCheckpoint();
-    } else if (!p.overwrite && (checkpointExists || fs::exists(p.logPath))) {
-        throw Error(ErrorKind::InvalidArgument, "a training run already exists (" +
-                                                    (checkpointExists ? p.checkpointPath : p.logPath) +
-                                                    "); resume it, or allow overwriting it");
-    }
+    if (!m_parallel.writes()) return; // the other ranks take rank 0's state
+    if (training::prepareRunFiles(p.checkpointPath, p.outputPath, p.logPath, p.resume, p.overwrite)) loadCheckpoint();
+}
+
+std::string TokenizerRun::settingsFingerprint(const Dataset& data) const {
+    const auto& p = m_params;
+    json j = json::parse(paramsJson());
+    j["tokenizer"] = tokenizerConfigToJson(m_card.config);
+    j["resume"] = p.resume;
+    j["data"] = training::DataParallelRun::dataFingerprint(data);
+    j["starting_weights"] = m_startingWeights; // stages 1b and one-step: the same starting tokenizer
+    j["perceptual_weights"] =
+        m_perceptual ? training::DataParallelRun::weightsFingerprint(m_perceptual->parameters()) : "none";
+    return j.dump();
+}
+
+training::ReplicatedState TokenizerRun::replicatedState() {
+    training::ReplicatedState s;
+    s.tensors = m_online;
+    s.tensors.insert(s.tensors.end(), m_ema[0].begin(), m_ema[0].end());
+    s.optimizer = m_optimizer.get();
+    s.sampling = &m_generator;
+    s.step = &m_step;
+    s.secondsBefore = &m_secondsBefore;
+    return s;
 }
 
 // A learned perceptual distance: squared distance of unit-normalised features of the project's own feature
@@ -251,20 +282,28 @@ torch::Tensor TokenizerRun::perceptual(const torch::Tensor& estimate, const torc
 }
 
 // FlowMo's thick-tailed logit-normal: sigmoid(N(0, 1)), replaced by U(0, 1) for a share of samples.
-torch::Tensor TokenizerRun::sampleTimes(int64_t batch) {
-    auto logitNormal = torch::sigmoid(at::randn({batch}, m_generator, torch::kFloat32));
-    auto uniform = at::rand({batch}, m_generator, torch::kFloat32);
-    auto pickUniform = at::rand({batch}, m_generator, torch::kFloat32) < m_params.uniformTimeShare;
+torch::Tensor TokenizerRun::sampleTimes(BatchDraws& draws) {
+    auto logitNormal = torch::sigmoid(draws.normal(torch::kFloat32));
+    auto uniform = draws.uniform(torch::kFloat32);
+    auto pickUniform = draws.uniform(torch::kFloat32) < m_params.uniformTimeShare;
     return torch::where(pickUniform, uniform, logitNormal);
 }
 
+// Every draw covers the global batch (BatchDraws) and this rank trains on its slice; each loss term is this
+// slice's mean weighted by its share of the batch, so that the gradients summed over the ranks are those of
+// the global batch's mean. LFQ's batch entropy is a statistic of the whole batch: its average distribution
+// is summed over the ranks.
 double TokenizerRun::step() {
     const auto& p = m_params;
     auto& networks = *m_tokenizer.impl().networks;
-    const int64_t batch = p.batchSize;
-    auto index = at::randint(0, m_data.size(0), {batch}, m_generator, torch::TensorOptions().dtype(torch::kInt64));
-    const auto x = m_data.index_select(0, index);
+    const auto shard = m_parallel.shard(p.batchSize);
+    const double share = shard.share();
+    BatchDraws draws(m_generator, shard.global, shard.begin, shard.count);
+    const auto x = m_data.index_select(0, draws.integers(0, m_data.size(0)));
+    const int64_t batch = x.size(0);
+    const auto itemShape = x.sizes().slice(1);
     const bool seeking = p.stage == TokenizerStage::ModeSeeking;
+    auto sums = torch::zeros({7}, torch::kFloat64); // loss, flow, perceptual, commitment, entropy, sample, consistency
 
     torch::Tensor latents, code;
     if (p.stage == TokenizerStage::OneStep) {
@@ -272,12 +311,9 @@ double TokenizerRun::step() {
             torch::NoGradGuard noGrad;
             code = detail::lfqQuantize(networks.encoder->forward(x));
         }
-        auto loss = consistencyLoss(x, code);
-        const double lossValue = loss.item<double>();
-        if (!std::isfinite(lossValue))
-            throw Error(ErrorKind::Numeric, "the loss became " + std::to_string(lossValue) + " at step " +
-                                                std::to_string(m_step) + "; the last good checkpoint is " + p.checkpointPath);
-        return finishStep(loss, lossValue, {0, 0, 0, 0, 0, lossValue});
+        auto loss = share * consistencyLoss(x, code, draws);
+        sums[0] = sums[6] = loss.item<double>();
+        return finishStep(loss, sums, 0);
     }
     if (seeking) {
         torch::NoGradGuard noGrad;
@@ -287,29 +323,39 @@ double TokenizerRun::step() {
         latents = networks.encoder->forward(x);
         code = detail::lfqQuantize(latents);
     }
-    auto keep = (at::rand({batch}, m_generator, torch::kFloat32) >= p.codeDropout).to(torch::kFloat32);
-    auto t = sampleTimes(batch);
-    auto z = at::randn(x.sizes(), m_generator, torch::kFloat32);
+    auto keep = (draws.uniform(torch::kFloat32) >= p.codeDropout).to(torch::kFloat32);
+    auto t = sampleTimes(draws);
+    auto z = draws.normalItems(itemShape);
     auto tb = t.reshape({batch, 1, 1, 1});
     auto xt = tb * z + (1 - tb) * x;
     const auto& config = m_card.config;
     auto v = detail::flowVelocity(*networks.decoder, config, xt, t, detail::codeConditioning(code, keep));
     auto flow = (v - (z - x)).pow(2).mean();
-    torch::Tensor loss = flow;
-    torch::Tensor perceptualTerm = torch::zeros({}), commitment = torch::zeros({}), entropy = torch::zeros({}),
-                  sample = torch::zeros({});
+    torch::Tensor shared = flow; // this slice's means, weighted by its share below
+    double batchEntropy = 0;
+    torch::Tensor batchTerm = torch::zeros({});
+    sums[1] = share * flow.item<double>();
     if (!seeking) {
         // The one-step estimate of the data, x_hat = x_t - t v.
-        perceptualTerm = perceptual(xt - tb * v, x).mean();
-        commitment = detail::lfqCommitment(latents);
-        entropy = detail::lfqEntropy(latents, m_card.config.entropyGroupBits);
-        loss = loss + p.perceptualWeight * perceptualTerm + p.commitmentWeight * commitment + p.entropyWeight * entropy;
+        auto perceptualTerm = perceptual(xt - tb * v, x).mean();
+        auto commitment = detail::lfqCommitment(latents);
+        const auto entropy = detail::lfqEntropyTerms(latents, m_card.config.entropyGroupBits, 0.1,
+                                                     [&](const torch::Tensor& t) { return m_parallel.sumOverRanks(t); });
+        shared = shared + p.perceptualWeight * perceptualTerm + p.commitmentWeight * commitment +
+                 p.entropyWeight * entropy.perCode;
+        // Every rank's loss holds the whole batch term: its gradient reaches this rank's latents only, and the
+        // ranks' gradients are summed.
+        batchTerm = -p.entropyWeight * entropy.batch;
+        batchEntropy = entropy.batch.item<double>();
+        sums[2] = share * perceptualTerm.item<double>();
+        sums[3] = share * commitment.item<double>();
+        sums[4] = share * entropy.perCode.item<double>();
     } else {
         // An Euler chain from noise with random per-sample step sizes (cumulative sums of uniforms, normalised),
         // differentiated end to end; the code is always given (no dropout in the chain).
-        auto steps = at::rand({batch, p.chainSteps}, m_generator, torch::kFloat32) + 1e-3;
+        auto steps = draws.uniformItems({p.chainSteps}) + 1e-3;
         steps = steps / steps.sum(1, true);
-        auto chain = at::randn(x.sizes(), m_generator, torch::kFloat32);
+        auto chain = draws.normalItems(itemShape);
         auto time = torch::ones({batch});
         auto always = torch::ones({batch});
         for (int k = 0; k < p.chainSteps; ++k) {
@@ -318,30 +364,27 @@ double TokenizerRun::step() {
             chain = flowEulerStep(chain, velocity, -dt.reshape({batch, 1, 1, 1}));
             time = (time - dt).clamp_min(0);
         }
-        sample = perceptual(chain, x).mean();
-        loss = loss + p.sampleWeight * sample;
+        auto sample = perceptual(chain, x).mean();
+        shared = shared + p.sampleWeight * sample;
+        sums[5] = share * sample.item<double>();
     }
-    const double lossValue = loss.item<double>();
-    if (!std::isfinite(lossValue))
-        throw Error(ErrorKind::Numeric, "the loss became " + std::to_string(lossValue) + " at step " +
-                                            std::to_string(m_step) + "; the last good checkpoint is " + p.checkpointPath);
-    return finishStep(loss, lossValue,
-                      {flow.item<double>(), perceptualTerm.item<double>(), commitment.item<double>(),
-                       entropy.item<double>(), sample.item<double>(), 0});
+    auto loss = share * shared + batchTerm;
+    sums[0] = share * shared.item<double>();
+    return finishStep(loss, sums, batchEntropy);
 }
 
 // On the card's sampler grid t_0 = 1 > ... > t_n = 0: x_t on the straight line, one Euler step of the frozen
 // decoder's guided velocity to t_{i+1}, and the student's estimate there (stop-gradient; at t = 0 it is x
 // itself) as the target of its estimate at t_i.
-torch::Tensor TokenizerRun::consistencyLoss(const torch::Tensor& x, const torch::Tensor& code) {
+torch::Tensor TokenizerRun::consistencyLoss(const torch::Tensor& x, const torch::Tensor& code, BatchDraws& draws) {
     auto& networks = *m_tokenizer.impl().networks;
     const auto& config = m_card.config;
     const int64_t batch = x.size(0);
     const auto grid = shiftedFlowTimes(m_card.sampling.steps, m_card.sampling.rho);
     const auto times = torch::tensor(grid, torch::kFloat32);
-    auto index = at::randint(0, int64_t(grid.size()) - 1, {batch}, m_generator, torch::TensorOptions().dtype(torch::kInt64));
+    auto index = draws.integers(0, int64_t(grid.size()) - 1);
     auto t = times.index_select(0, index), r = times.index_select(0, index + 1);
-    auto z = at::randn(x.sizes(), m_generator, torch::kFloat32);
+    auto z = draws.normalItems(x.sizes().slice(1));
     auto xt = detail::perSample(t, x) * z + (1 - detail::perSample(t, x)) * x;
     torch::Tensor target;
     {
@@ -361,12 +404,19 @@ torch::Tensor TokenizerRun::consistencyLoss(const torch::Tensor& x, const torch:
     return (estimate - target).pow(2).mean();
 }
 
-double TokenizerRun::finishStep(const torch::Tensor& loss, double lossValue, const std::array<double, 6>& terms) {
+double TokenizerRun::finishStep(const torch::Tensor& loss, torch::Tensor sums, double batchEntropy) {
     const auto& p = m_params;
-    auto& networks = *m_tokenizer.impl().networks;
+    // The global batch's sums (and, in a group, whether any rank asked to stop: all stop after this step).
+    m_stopAgreed = m_parallel.sumStepValues(sums, m_cancelRequested);
+    const double lossValue = sums[0].item<double>() - p.entropyWeight * batchEntropy;
+    if (!std::isfinite(lossValue))
+        throw Error(ErrorKind::Numeric, "the loss became " + std::to_string(lossValue) + " at step " +
+                                            std::to_string(m_step) + "; the last good checkpoint is " + p.checkpointPath);
     for (auto& parameter : m_trained)
         parameter.mutable_grad() = torch::Tensor();
+    m_parallel.beginBackward();
     loss.backward();
+    m_parallel.finishBackward();
     double gradSquared = 0;
     for (auto& parameter : m_trained)
         if (parameter.grad().defined()) gradSquared += parameter.grad().pow(2).sum().item<double>();
@@ -375,18 +425,17 @@ double TokenizerRun::finishStep(const torch::Tensor& loss, double lossValue, con
         torch::NoGradGuard noGrad;
         // Warm-up of the averaging rate, so a short run is not dominated by the initial weights.
         const double rate = std::min(p.emaRate, double(m_step + 1) / double(m_step + 10));
-        const auto parameters = networks.parameters();
-        for (std::size_t i = 0; i < m_ema.size(); ++i)
-            if (parameters[i].requires_grad()) // a frozen weight stays bit-exact (rate x + (1 - rate) x need not be x)
-                m_ema[i].mul_(rate).add_(parameters[i].detach(), 1 - rate);
+        for (std::size_t i = 0; i < m_ema[0].size(); ++i)
+            if (m_online[i].requires_grad()) // a frozen weight stays bit-exact (rate x + (1 - rate) x need not be x)
+                m_ema[0][i].mul_(rate).add_(m_online[i].detach(), 1 - rate);
     }
     m_window.loss += lossValue;
-    m_window.flow += terms[0];
-    m_window.perceptual += terms[1];
-    m_window.commitment += terms[2];
-    m_window.entropy += terms[3];
-    m_window.sample += terms[4];
-    m_window.consistency += terms[5];
+    m_window.flow += sums[1].item<double>();
+    m_window.perceptual += sums[2].item<double>();
+    m_window.commitment += sums[3].item<double>();
+    m_window.entropy += sums[4].item<double>() - batchEntropy;
+    m_window.sample += sums[5].item<double>();
+    m_window.consistency += sums[6].item<double>();
     m_window.grad += std::sqrt(gradSquared);
     m_window.steps += 1;
     return lossValue;
@@ -445,149 +494,104 @@ void TokenizerRun::saveTokenizer() {
         torch::NoGradGuard noGrad;
         const auto destination = saved.impl().networks->parameters();
         for (std::size_t i = 0; i < destination.size(); ++i)
-            destination[i].copy_(m_ema[i]);
+            destination[i].copy_(m_ema[0][i]);
     }
     saved.save(m_params.outputPath);
 }
 
+training::TrainingState TokenizerRun::state() {
+    return {m_online, nullptr, m_ema, *m_optimizer, m_generator, at::detail::getDefaultCPUGenerator()};
+}
+
+training::CheckpointInfo TokenizerRun::checkpointInfo() const {
+    return {std::string("tokenizer-") + tokenizerStageName(m_params.stage), tokenizerConfigToJson(m_card.config),
+            paramsJson(), m_step, elapsed()};
+}
+
 void TokenizerRun::saveCheckpoint() {
-    SafetensorsFile file;
-    auto addList = [&](const std::string& prefix, const std::vector<torch::Tensor>& list) {
-        for (std::size_t i = 0; i < list.size(); ++i)
-            file.tensors[prefix + std::to_string(i)] = detail::toRecord(list[i], DType::F32);
-    };
-    addList("online.", m_tokenizer.impl().networks->parameters());
-    addList("ema.", m_ema);
-    addList("adam_m.", m_optimizer->firstMoments());
-    addList("adam_v.", m_optimizer->secondMoments());
-    file.tensors["rng.sampling"] = detail::toRecord(m_generator.get_state(), DType::U8);
-    file.metadata["format"] = kCheckpointFormat;
-    file.metadata["stage"] = tokenizerStageName(m_params.stage);
-    file.metadata["tokenizer"] = tokenizerConfigToJson(m_card.config);
-    file.metadata["step"] = std::to_string(m_step);
-    file.metadata["optimizer_step"] = std::to_string(m_optimizer->stepCount());
-    file.metadata["seconds"] = formatNumber(elapsed());
-    file.metadata["params"] = paramsJson();
-    writeSafetensors(m_params.checkpointPath, file);
+    training::saveCheckpoint(m_params.checkpointPath, state(), checkpointInfo());
 }
 
 void TokenizerRun::loadCheckpoint() {
     const auto& path = m_params.checkpointPath;
-    const SafetensorsFile file = readSafetensors(path);
-    const std::string where = path + ": checkpoint metadata";
-    const auto& meta = file.metadata;
-    if (metadata::require(meta, "format", where) != kCheckpointFormat)
-        throw Error(ErrorKind::Format, path + " is not a CM Studio tokenizer checkpoint");
-    if (metadata::require(meta, "stage", where) != tokenizerStageName(m_params.stage))
-        throw Error(ErrorKind::InvalidArgument, path + " was written by a stage '" +
-                                                    describeUntrusted(meta.at("stage")) + "' run, not '" +
-                                                    tokenizerStageName(m_params.stage) + "'");
-    if (metadata::require(meta, "tokenizer", where) != tokenizerConfigToJson(m_card.config))
-        throw Error(ErrorKind::InvalidArgument, path + ": the checkpoint's tokenizer sizes differ from the requested ones");
-    const long step = metadata::parseLong(metadata::require(meta, "step", where), "step", where);
-    const long optimizerStep =
-        metadata::parseLong(metadata::require(meta, "optimizer_step", where), "optimizer_step", where);
-    const double seconds = metadata::parseDouble(metadata::require(meta, "seconds", where), "seconds", where);
-    auto loadList = [&](const std::string& prefix, const std::vector<torch::Tensor>& list) {
-        torch::NoGradGuard noGrad;
-        for (std::size_t i = 0; i < list.size(); ++i) {
-            const auto it = file.tensors.find(prefix + std::to_string(i));
-            if (it == file.tensors.end())
-                throw Error(ErrorKind::Format, path + ": checkpoint tensor '" + prefix + std::to_string(i) + "' is missing");
-            const auto value = detail::fromRecord(it->second);
-            if (value.sizes() != list[i].sizes())
-                throw Error(ErrorKind::Shape, path + ": checkpoint tensor '" + prefix + std::to_string(i) + "' has shape " +
-                                                  detail::shapeString(value.sizes()) + ", expected " +
-                                                  detail::shapeString(list[i].sizes()));
-            list[i].copy_(value);
-        }
-    };
-    loadList("online.", m_tokenizer.impl().networks->parameters());
-    loadList("ema.", m_ema);
-    loadList("adam_m.", m_optimizer->firstMoments());
-    loadList("adam_v.", m_optimizer->secondMoments());
-    const auto rng = file.tensors.find("rng.sampling");
-    if (rng == file.tensors.end() || rng->second.dtype != DType::U8)
-        throw Error(ErrorKind::Format, path + ": checkpoint tensor 'rng.sampling' (U8 generator state) is missing");
-    m_generator.set_state(detail::fromRecord(rng->second));
-    m_step = step;
-    m_optimizer->setStepCount(optimizerStep);
-    m_secondsBefore = seconds;
-}
-
-void TokenizerRun::prepareLog() {
-    const auto& p = m_params;
-    const auto& columns = tokenizerLogColumns();
-    std::string text;
-    for (std::size_t i = 0; i < columns.size(); ++i)
-        text += (i ? "," : "") + columns[i];
-    text += "\n";
-    if (p.resume && fs::exists(p.logPath)) {
-        // Rows after the checkpoint belong to work that is being redone; a row cut short by a crash is dropped.
-        std::ifstream in(p.logPath);
-        std::string line;
-        std::getline(in, line);
-        while (std::getline(in, line)) {
-            long rowStep = 0;
-            const auto comma = line.find(',');
-            if (std::size_t(std::count(line.begin(), line.end(), ',')) + 1 != columns.size() || comma == std::string::npos)
-                continue;
-            const auto parsed = std::from_chars(line.data(), line.data() + comma, rowStep);
-            if (parsed.ec == std::errc() && parsed.ptr == line.data() + comma && rowStep > 0 && rowStep <= m_step)
-                text += line + "\n";
-        }
-    }
-    writeFileAtomically(p.logPath, text);
-    m_log.open(p.logPath, std::ios::app);
-    if (!m_log) throw Error(ErrorKind::Io, "cannot append to the training log " + p.logPath);
+    const auto format = readSafetensors(path).metadata;
+    if (const auto it = format.find("format"); it != format.end() && it->second == kEarlierCheckpointFormat)
+        throw Error(ErrorKind::Format,
+                    path + " is a tokenizer checkpoint of an earlier CM Studio (before the tokenizer trainer shared "
+                           "the consistency-model trainer's checkpoints) and cannot be resumed; the tokenizer it saved "
+                           "is whole: start the next stage from it with --init, or train this stage again");
+    auto restored = state();
+    const auto info = training::loadCheckpoint(path, restored, checkpointInfo());
+    m_step = info.step;
+    m_secondsBefore = info.seconds;
 }
 
 TokenizerTrainSummary TokenizerRun::run(const std::function<void(const TokenizerTrainStatus&)>& observe,
                                         const CancelFlag* cancel) {
+    return m_parallel.guard([&] { return runSteps(observe, cancel); });
+}
+
+TokenizerTrainSummary TokenizerRun::runSteps(const std::function<void(const TokenizerTrainStatus&)>& observe,
+                                             const CancelFlag* cancel) {
     const auto& p = m_params;
-    prepareLog();
+    const bool writes = m_parallel.writes(); // rank 0 alone writes the log, the checkpoint and the tokenizer
+    if (writes) m_log.emplace(p.logPath, tokenizerLogColumns(), p.resume, m_step);
     m_start = std::chrono::steady_clock::now();
     TokenizerTrainSummary summary;
     TokenizerTrainStatus status;
     status.totalSteps = p.totalSteps;
     bool saved = false;
     while (m_step < p.totalSteps) {
-        if (cancel && cancel->load()) {
+        const bool cancelled = cancel && cancel->load();
+        if (!m_parallel.active() && cancelled) {
             summary.cancelled = true;
             break;
         }
+        // In a group the flag travels with the step's sums, and every rank stops after the same step.
+        m_cancelRequested = cancelled;
         status.loss = step();
         ++m_step;
         status.step = m_step;
         status.seconds = elapsed();
+        m_parallel.verify(m_step, p.totalSteps, replicatedState(), p.checkpointPath);
         if (m_step % p.logEvery == 0 || m_step == p.totalSteps) {
             const double n = double(std::max(1L, m_window.steps));
             const auto& w = m_window;
-            std::ostringstream row;
-            row << m_step << ',' << m_step * long(p.batchSize);
-            for (double sum : {w.loss, w.flow, w.perceptual, w.commitment, w.entropy, w.sample, w.consistency, w.grad})
-                row << ',' << formatNumber(sum / n);
-            row << ',' << formatNumber(p.learningRate) << ',' << formatNumber(status.seconds) << '\n';
-            m_log << row.str() << std::flush;
-            if (!m_log) throw Error(ErrorKind::Io, "writing the training log " + p.logPath + " failed (disk full?)");
+            if (writes) {
+                std::vector<std::string> row{std::to_string(m_step), std::to_string(m_step * long(p.batchSize))};
+                for (double sum : {w.loss, w.flow, w.perceptual, w.commitment, w.entropy, w.sample, w.consistency, w.grad})
+                    row.push_back(formatNumber(sum / n));
+                row.push_back(formatNumber(p.learningRate));
+                row.push_back(formatNumber(status.seconds));
+                m_log->append(row);
+            }
             summary.lastLoggedLoss = w.loss / n;
             m_window = TermSums{};
         }
         if (m_step % p.checkpointEvery == 0 || m_step == p.totalSteps) {
-            saveCheckpoint();
-            saveTokenizer();
+            if (writes) {
+                saveCheckpoint();
+                saveTokenizer();
+            }
             saved = true;
         }
         if (observe) observe(status);
+        if (m_stopAgreed && m_step < p.totalSteps) {
+            summary.cancelled = true;
+            break;
+        }
     }
     if (summary.cancelled) {
-        saveCheckpoint();
-        saveTokenizer();
-    } else if (!saved) {
+        if (writes) {
+            saveCheckpoint();
+            saveTokenizer();
+        }
+    } else if (!saved && writes) {
         saveTokenizer(); // a finished run resumed: the tokenizer it reports must exist
     }
     summary.steps = m_step;
     summary.seconds = elapsed();
+    summary.communicationSeconds = m_parallel.communicationSeconds();
     return summary;
 }
 

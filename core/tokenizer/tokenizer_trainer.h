@@ -5,10 +5,12 @@
 // one-step decoder (consistency distillation from the card's 25-step flow sampler: on that grid, the
 // student's estimate at t_i matches its own stop-gradient estimate at t_{i+1} after one guided Euler step of
 // the frozen decoder; the student starts from the decoder's weights; encoder and decoder stay). Resumable from
-// atomic checkpoints; a CSV log of every loss term. Not thread-safe; one training per process.
+// atomic checkpoints (on any world size); a CSV log of every loss term. Data-parallel as cm::train (DistributedParams).
+// Not thread-safe; one training per process.
 #pragma once
 
 #include "core/dataset.h"
+#include "core/distributed.h"
 #include "core/progress.h"
 #include "core/tokenizer/tokenizer_card.h"
 
@@ -52,6 +54,8 @@ struct TokenizerTrainParams {
     long checkpointEvery = 200;
     bool resume = false;
     bool overwrite = false;
+    // Data-parallel (as cm::train): worldSize ranks share every global batch of batchSize; rank 0 writes.
+    DistributedParams distributed;
 };
 
 struct TokenizerTrainStatus {
@@ -64,13 +68,15 @@ struct TokenizerTrainSummary {
     double seconds = 0;
     double lastLoggedLoss = 0;
     bool cancelled = false;
+    double communicationSeconds = 0; // data-parallel: this rank's wait for the others
 };
 
 // step, samples, loss, flow, perceptual, commitment, entropy, sample (1B), consistency (one-step), grad_norm,
 // lr, seconds.
 const std::vector<std::string>& tokenizerLogColumns();
 
-// Cancelling saves a checkpoint and the tokenizer and returns cancelled = true. A non-finite loss throws
+// Cancelling saves a checkpoint and the tokenizer and returns cancelled = true (in a group: every rank stops
+// after the same step). A non-finite loss throws
 // Error(Numeric) with the last good checkpoint kept. `data` must match the config's image shape.
 TokenizerTrainSummary trainTokenizer(const TokenizerTrainParams& params, const Dataset& data,
                                      const std::function<void(const TokenizerTrainStatus&)>& observe = {},

@@ -8,6 +8,12 @@ torch::Tensor BatchDraws::normalItems(at::IntArrayRef itemShape) {
     return local(at::randn(shape, m_generator, torch::kFloat32));
 }
 
+torch::Tensor BatchDraws::uniformItems(at::IntArrayRef itemShape) {
+    std::vector<int64_t> shape{m_global};
+    shape.insert(shape.end(), itemShape.begin(), itemShape.end());
+    return local(at::rand(shape, m_generator, torch::kFloat32));
+}
+
 torch::Tensor BatchDraws::normal(torch::ScalarType type) {
     return local(at::randn({m_global}, m_generator, torch::TensorOptions().dtype(type)));
 }

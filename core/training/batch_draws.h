@@ -20,6 +20,8 @@ class BatchDraws {
 
     // Standard normal, [count, itemShape...], float32.
     torch::Tensor normalItems(at::IntArrayRef itemShape);
+    // U(0, 1), [count, itemShape...], float32.
+    torch::Tensor uniformItems(at::IntArrayRef itemShape);
     // One value per sample, [count].
     torch::Tensor normal(torch::ScalarType type);
     torch::Tensor uniform(torch::ScalarType type);

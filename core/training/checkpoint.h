@@ -1,10 +1,9 @@
-// The atomic checkpoint of a training run: every tensor that defines the rest of the run (online weights,
-// target, EMA copies, optimizer moments, generator states) and the step it was taken at. Private to core/.
+// The atomic checkpoint of a training run, for every trainer (the consistency-model trainer, the tokenizer
+// trainer): every tensor that defines the rest of the run (online weights, target, EMA copies, optimizer
+// moments, generator states), the step it was taken at, and what wrote it. Private to core/.
 #pragma once
 
 #include "core/detail/optimizer.h"
-#include "core/network_config.h"
-#include "core/trainer.h"
 
 #include <ATen/core/Generator.h>
 #include <torch/torch.h>
@@ -25,8 +24,8 @@ struct TrainingState {
 };
 
 struct CheckpointInfo {
-    TrainMode mode;
-    std::string networkJson; // networkConfigToJson of the trained network
+    std::string run;         // what trains: trainModeName, or "tokenizer-" + the tokenizer stage
+    std::string networkJson; // the trained networks' configuration (networkConfigToJson, tokenizerConfigToJson)
     std::string runJson;     // runDescriptionJson
     long step = 0;
     double seconds = 0; // wall time of the run so far
@@ -35,7 +34,7 @@ struct CheckpointInfo {
 // Written through a temporary file and a rename: a crash leaves the previous checkpoint intact.
 void saveCheckpoint(const std::string& path, const TrainingState& state, const CheckpointInfo& info);
 
-// Checks that the checkpoint belongs to a run of `expected`'s mode and network, then restores `state`;
+// Checks that the checkpoint belongs to a run of `expected`'s kind and network, then restores `state`;
 // returns its step and seconds. Damaged or foreign files are Format / InvalidArgument / Shape errors naming
 // the file and the field.
 CheckpointInfo loadCheckpoint(const std::string& path, TrainingState& state, const CheckpointInfo& expected);

@@ -2,25 +2,24 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "core/trainer.h"
 #include "run_description.h"
 
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <sstream>
-#include <vector>
 
 namespace cm::training {
 
-bool completeLogRow(const std::string& line, long& step) {
-    if (std::size_t(std::count(line.begin(), line.end(), ',')) + 1 != trainLogColumns().size()) return false;
-    const char* end = line.data() + line.find(',');
+bool completeLogRow(const std::string& line, std::size_t columns, long& step) {
+    if (std::size_t(std::count(line.begin(), line.end(), ',')) + 1 != columns) return false;
+    const char* end = line.data() + std::min(line.find(','), line.size());
     const auto parsed = std::from_chars(line.data(), end, step);
     return parsed.ec == std::errc() && parsed.ptr == end && step > 0;
 }
 
-LogWriter::LogWriter(const std::string& path, bool resume, long keptStep) : m_path(path) {
+LogWriter::LogWriter(const std::string& path, const std::vector<std::string>& columns, bool resume,
+                     long keptStep)
+    : m_path(path), m_columns(columns.size()) {
     std::vector<std::string> kept;
     if (resume && std::filesystem::exists(path)) {
         std::ifstream in(path);
@@ -32,12 +31,12 @@ LogWriter::LogWriter(const std::string& path, bool resume, long keptStep) : m_pa
                 continue;
             }
             long rowStep = 0;
-            if (completeLogRow(line, rowStep) && rowStep <= keptStep) kept.push_back(line);
+            if (completeLogRow(line, m_columns, rowStep) && rowStep <= keptStep) kept.push_back(line);
         }
     }
     std::string text;
-    for (std::size_t i = 0; i < trainLogColumns().size(); ++i)
-        text += (i ? "," : "") + trainLogColumns()[i];
+    for (std::size_t i = 0; i < columns.size(); ++i)
+        text += (i ? "," : "") + columns[i];
     text += "\n";
     for (const auto& line : kept)
         text += line + "\n";
@@ -46,18 +45,28 @@ LogWriter::LogWriter(const std::string& path, bool resume, long keptStep) : m_pa
     if (!m_out) throw Error(ErrorKind::Io, "cannot append to the training log " + path);
 }
 
-double LogWriter::append(const LogWindow& w, const LogRowValues& v) {
-    const double n = double(std::max(1L, w.steps));
-    std::ostringstream row;
-    row << v.step << ',' << v.samples << ',' << formatNumber(w.lossSum / n);
-    for (int q = 0; q < 4; ++q)
-        row << ',' << (w.quartileCount[q] ? formatNumber(w.quartileSum[q] / w.quartileCount[q]) : "");
-    row << ',' << formatNumber(w.gradSum / n) << ',' << formatNumber(v.paramNorm) << ','
-        << formatNumber(v.learningRate) << ',' << (v.gridPoints ? std::to_string(v.gridPoints) : "") << ','
-        << formatNumber(v.targetEma) << ',' << formatNumber(v.seconds) << '\n';
-    m_out << row.str() << std::flush;
+void LogWriter::append(const std::vector<std::string>& cells) {
+    if (cells.size() != m_columns)
+        throw Error(ErrorKind::InvalidArgument, "a log row of " + std::to_string(cells.size()) + " cells for " +
+                                                    std::to_string(m_columns) + " columns");
+    std::string row;
+    for (std::size_t i = 0; i < cells.size(); ++i)
+        row += (i ? "," : "") + cells[i];
+    m_out << row << '\n' << std::flush;
     if (!m_out) throw Error(ErrorKind::Io, "writing the training log " + m_path + " failed (disk full?)");
-    return w.lossSum / n;
+}
+
+std::vector<std::string> trainLogRow(const LogWindow& w, const LogRowValues& v) {
+    const double n = double(std::max(1L, w.steps));
+    std::vector<std::string> cells{std::to_string(v.step), std::to_string(v.samples), formatNumber(w.lossSum / n)};
+    for (int q = 0; q < 4; ++q)
+        cells.push_back(w.quartileCount[q] ? formatNumber(w.quartileSum[q] / w.quartileCount[q]) : "");
+    for (const std::string& cell :
+         {formatNumber(w.gradSum / n), formatNumber(v.paramNorm), formatNumber(v.learningRate),
+          v.gridPoints ? std::to_string(v.gridPoints) : std::string(), formatNumber(v.targetEma),
+          formatNumber(v.seconds)})
+        cells.push_back(cell);
+    return cells;
 }
 
 } // namespace cm::training

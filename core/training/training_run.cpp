@@ -9,7 +9,7 @@
 #include "core/detail/tensor_io.h"
 #include "core/error.h"
 #include "core/model.h"
-#include "data_parallel.h"
+#include "data_parallel_run.h"
 #include "log_writer.h"
 #include "objective.h"
 #include "parameter_lists.h"
@@ -22,11 +22,8 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 
 namespace cm::training {
@@ -35,57 +32,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
-uint64_t mixBits(uint64_t x) { // splitmix64's finaliser
-    x += 0x9E3779B97F4A7C15ULL;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
-}
-
-uint64_t hashBytes(const void* data, std::size_t size, uint64_t hash = 0) {
-    const auto* bytes = static_cast<const unsigned char*>(data);
-    std::size_t i = 0;
-    for (; i + 8 <= size; i += 8) {
-        uint64_t word;
-        std::memcpy(&word, bytes + i, 8);
-        hash = mixBits(hash ^ word);
-    }
-    for (; i < size; ++i)
-        hash = mixBits(hash ^ bytes[i]);
-    return mixBits(hash ^ size);
-}
-
-std::string hexOf(uint64_t value) {
-    char text[17];
-    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
-    return text;
-}
-
 class TrainingRun {
   public:
     TrainingRun(const TrainParams& params, const Dataset& data)
-        : m_params(params), m_objective(objectiveFor(params.mode)) {
-        if (params.distributed.worldSize > 1) {
-            m_group = std::make_unique<DataParallelGroup>(params.distributed);
-            startTogether(data);
-        } else {
-            validateAndPrepare(data);
-        }
+        : m_params(params), m_objective(objectiveFor(params.mode)), m_parallel(params.distributed) {
+        m_parallel.start([&] { validateAndPrepare(data); }, [&] { return settingsFingerprint(data); },
+                         [&] { return replicatedState(); }, [&] { return m_onlineParams; }, m_params.seed);
     }
 
     TrainSummary run(const std::function<void(const TrainStatus&)>& observe, const CancelFlag* cancel);
 
   private:
     TrainSummary runSteps(const std::function<void(const TrainStatus&)>& observe, const CancelFlag* cancel);
-    bool writes() const { return !m_group || m_group->rank() == 0; } // rank 0 writes every file
+    bool writes() const { return m_parallel.writes(); }
     void validateAndPrepare(const Dataset& data);
-    // Data-parallel start: every rank prepares, then they compare settings and take rank 0's state.
-    void startTogether(const Dataset& data);
+    // What the ranks compare at the start (a JSON object).
     std::string settingsFingerprint(const Dataset& data) const;
-    void checkSameSettings(const Dataset& data);
-    void shareRankZeroState();
-    double stateChecksum() const;
-    void seedDropoutOfThisRank();
+    ReplicatedState replicatedState();
     void loadTeacher();
     TrainingState state();
     CheckpointInfo checkpointInfo() const;
@@ -118,9 +81,7 @@ class TrainingRun {
     std::chrono::steady_clock::time_point m_segmentStart = std::chrono::steady_clock::now();
     LogWindow m_window;
     std::optional<LogWriter> m_log;
-    std::unique_ptr<DataParallelGroup> m_group; // null for a run of its own
-    std::unique_ptr<GradientReducer> m_reducer;
-    double m_communicationSeconds = 0; // waiting for the other ranks, this segment
+    DataParallelRun m_parallel;
     bool m_cancelRequested = false;    // this process's cancel flag, sent with the step's sums
     bool m_stopAgreed = false;         // some rank's cancel flag, seen by all at the same step
 };
@@ -169,8 +130,6 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
         throw Error(ErrorKind::InvalidArgument, "a batch of " + std::to_string(p.batchSize) +
                                                     " cannot be shared by " +
                                                     std::to_string(p.distributed.worldSize) + " processes");
-    if (p.distributed.verifyEvery < 1)
-        throw Error(ErrorKind::InvalidArgument, "the cross-rank check interval must be positive");
     if (data.count() == 0) throw Error(ErrorKind::Data, "the training data set is empty");
     detail::ensureRuntimeInitialised();
     if (p.threads > 0) torch::set_num_threads(p.threads);
@@ -231,133 +190,34 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
         p.beta1, p.beta2);
 
     if (!writes()) return; // the other ranks take rank 0's state
-    // A process killed while saving leaves its temporary file; the checkpoint itself is intact.
-    removeStaleTemporaries(p.checkpointPath);
-    removeStaleTemporaries(p.outputPath);
-    removeStaleTemporaries(p.logPath);
-    const bool checkpointExists = fs::exists(p.checkpointPath);
-    if (p.resume) {
-        if (!checkpointExists)
-            throw Error(ErrorKind::Io, "cannot resume: there is no checkpoint at " + p.checkpointPath);
+    if (prepareRunFiles(p.checkpointPath, p.outputPath, p.logPath, p.resume, p.overwrite)) {
         auto restored = state();
         const CheckpointInfo info = loadCheckpoint(p.checkpointPath, restored, checkpointInfo());
         m_step = info.step;
         m_secondsBefore = info.seconds;
-    } else if (!p.overwrite && (checkpointExists || fs::exists(p.logPath))) {
-        throw Error(ErrorKind::InvalidArgument, "a training run already exists (" +
-                                                    (checkpointExists ? p.checkpointPath : p.logPath) +
-                                                    "); resume it, or allow overwriting it");
     }
-}
-
-void TrainingRun::startTogether(const Dataset& data) {
-    std::exception_ptr failure;
-    std::string message;
-    try {
-        validateAndPrepare(data);
-    } catch (const std::exception& e) {
-        failure = std::current_exception();
-        message = e.what();
-    }
-    // Every rank learns whether every other could start, so none waits for a rank that gave up.
-    const auto verdicts = m_group->exchange("prepared", failure ? "!" + message : "");
-    if (failure) std::rethrow_exception(failure);
-    for (std::size_t q = 0; q < verdicts.size(); ++q)
-        if (!verdicts[q].empty())
-            throw Error(ErrorKind::Communication,
-                        "rank " + std::to_string(q) + " could not start: " + verdicts[q].substr(1));
-    checkSameSettings(data);
-    shareRankZeroState();
-    m_reducer = std::make_unique<GradientReducer>(*m_group, m_onlineParams);
 }
 
 std::string TrainingRun::settingsFingerprint(const Dataset& data) const {
     const auto& p = m_params;
     nlohmann::json j = nlohmann::json::parse(runDescriptionJson(p, m_network));
     j["resume"] = p.resume;
-    j["world_size"] = p.distributed.worldSize;
-    j["verify_every"] = p.distributed.verifyEvery;
-    j["data"] = data.description + ", " + std::to_string(data.count()) + " items of " +
-                detail::shapeString(data.itemShape) + ", values " +
-                hexOf(hashBytes(data.values.data(), data.values.size() * sizeof(float))) + ", labels " +
-                hexOf(hashBytes(data.labels.data(), data.labels.size() * sizeof(int64_t)));
-    if (m_teacher) {
-        uint64_t hash = 0;
-        for (const auto& t : m_teacher->parameters()) {
-            const auto values = t.detach().contiguous();
-            hash = hashBytes(values.data_ptr(), std::size_t(values.nbytes()), hash);
-        }
-        j["teacher_weights"] = hexOf(hash);
-    }
+    j["data"] = DataParallelRun::dataFingerprint(data);
+    if (m_teacher) j["teacher_weights"] = DataParallelRun::weightsFingerprint(m_teacher->parameters());
     return j.dump();
 }
 
-void TrainingRun::checkSameSettings(const Dataset& data) {
-    const auto all = m_group->exchange("settings", settingsFingerprint(data));
-    const auto reference = nlohmann::json::parse(all[0]);
-    for (std::size_t q = 1; q < all.size(); ++q) {
-        if (all[q] == all[0]) continue;
-        const auto other = nlohmann::json::parse(all[q]);
-        std::string differences;
-        for (const auto& [key, value] : reference.items())
-            if (!other.contains(key) || other[key] != value)
-                differences += (differences.empty() ? "" : "; ") + key + " " +
-                               describeUntrusted(value.dump(), 120) + " vs " +
-                               describeUntrusted(other.contains(key) ? other[key].dump() : "none", 120);
-        throw Error(ErrorKind::InvalidArgument,
-                    "rank " + std::to_string(q) + "'s settings differ from rank 0's: " + differences);
-    }
-}
-
-double TrainingRun::stateChecksum() const {
-    // Position-weighted sums: cheap, and a swap of two tensors changes them.
-    double sum = 0, position = 1;
-    auto add = [&](const std::vector<torch::Tensor>& list) {
-        for (const auto& t : list)
-            sum += (position++) * t.detach().sum(torch::kFloat64).item<double>();
-    };
-    add(m_onlineParams);
-    add(m_targetParams);
+ReplicatedState TrainingRun::replicatedState() {
+    ReplicatedState s;
+    s.tensors = m_onlineParams;
+    s.tensors.insert(s.tensors.end(), m_targetParams.begin(), m_targetParams.end());
     for (const auto& ema : m_ema)
-        add(ema);
-    add(m_optimizer->firstMoments());
-    add(m_optimizer->secondMoments());
-    return sum + double(m_step) * 1e-3 + double(m_optimizer->stepCount());
-}
-
-void TrainingRun::shareRankZeroState() {
-    std::vector<torch::Tensor> tensors = m_onlineParams;
-    tensors.insert(tensors.end(), m_targetParams.begin(), m_targetParams.end());
-    for (const auto& ema : m_ema)
-        tensors.insert(tensors.end(), ema.begin(), ema.end());
-    for (auto* moments : {&m_optimizer->firstMoments(), &m_optimizer->secondMoments()})
-        tensors.insert(tensors.end(), moments->begin(), moments->end());
-    auto generatorState = m_generator.get_state();
-    auto counters = torch::tensor({int64_t(m_step), int64_t(m_optimizer->stepCount())}, torch::kInt64);
-    auto seconds = torch::tensor({m_secondsBefore}, torch::kFloat64);
-    tensors.push_back(generatorState);
-    tensors.push_back(counters);
-    tensors.push_back(seconds);
-    m_group->broadcastFromRank0(tensors);
-    m_generator.set_state(generatorState);
-    m_step = long(counters[0].item<int64_t>());
-    m_optimizer->setStepCount(long(counters[1].item<int64_t>()));
-    m_secondsBefore = seconds[0].item<double>();
-    if (!m_group->agree(stateChecksum()))
-        throw Error(ErrorKind::Communication, "rank " + std::to_string(m_group->rank()) +
-                                                  ": the ranks' weights differ after taking rank 0's");
-    seedDropoutOfThisRank();
-}
-
-void TrainingRun::seedDropoutOfThisRank() {
-    // Rank 0 keeps the stream of a run of its own (restored from the checkpoint on resume); every other rank
-    // draws its own masks, from the seed, its rank and the step it starts at.
-    if (m_group->rank() == 0) return;
-    const uint64_t seed =
-        mixBits(m_params.seed ^ mixBits(uint64_t(m_group->rank()) ^ mixBits(uint64_t(m_step))));
-    at::Generator dropout = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(dropout.mutex());
-    dropout.set_current_seed(seed);
+        s.tensors.insert(s.tensors.end(), ema.begin(), ema.end());
+    s.optimizer = m_optimizer.get();
+    s.sampling = &m_generator;
+    s.step = &m_step;
+    s.secondsBefore = &m_secondsBefore;
+    return s;
 }
 
 TrainingState TrainingRun::state() {
@@ -366,7 +226,7 @@ TrainingState TrainingRun::state() {
 }
 
 CheckpointInfo TrainingRun::checkpointInfo() const {
-    return {m_params.mode, networkConfigToJson(m_network), runDescriptionJson(m_params, m_network), m_step,
+    return {trainModeName(m_params.mode), networkConfigToJson(m_network), runDescriptionJson(m_params, m_network), m_step,
             elapsed()};
 }
 
@@ -384,9 +244,8 @@ double TrainingRun::trainStep(long step, TrainStatus& status) {
     const auto& p = m_params;
     // This process's slice of the global batch (all of it when alone).
     const int64_t batch = p.batchSize;
-    const int64_t ranks = m_group ? m_group->worldSize() : 1, rank = m_group ? m_group->rank() : 0;
-    const int64_t begin = batch * rank / ranks, end = batch * (rank + 1) / ranks;
-    BatchDraws draws(m_generator, batch, begin, end - begin);
+    const BatchShard shard = m_parallel.shard(batch);
+    BatchDraws draws(m_generator, batch, shard.begin, shard.count);
     auto index = draws.integers(0, m_data.size(0));
     auto x = m_data.index_select(0, index);
     torch::Tensor labels;
@@ -401,47 +260,30 @@ double TrainingRun::trainStep(long step, TrainStatus& status) {
     status.gridPoints = terms.gridPoints;
     status.targetEma = terms.targetEma;
 
-    // The window's sums over the global batch: [loss, quartile sums (4), quartile counts (4), cancel].
+    // The window's sums over the global batch: [loss, quartile sums (4), quartile counts (4)].
     auto quartile = (terms.position * 4).floor().clamp(0, 3).to(torch::kInt64);
     auto values = terms.perSample.detach().to(torch::kFloat64);
-    auto sums = torch::zeros({10}, torch::kFloat64);
+    auto sums = torch::zeros({9}, torch::kFloat64);
     sums[0] = values.sum();
     for (int q = 0; q < 4; ++q) {
         auto mask = quartile == q;
         sums[1 + q] = values.masked_select(mask).sum();
         sums[5 + q] = mask.sum().to(torch::kFloat64);
     }
-    torch::Tensor loss;
-    double lossValue = 0;
-    if (m_group) {
-        // The mean over the global batch: each rank's sum over its slice, divided by the global size, and
-        // the gradients summed over the ranks.
-        sums[9] = m_cancelRequested ? 1.0 : 0.0;
-        const auto waitStart = std::chrono::steady_clock::now();
-        m_group->allReduceSum(sums);
-        m_communicationSeconds +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - waitStart).count();
-        m_stopAgreed = sums[9].item<double>() > 0;
-        loss = terms.perSample.sum() / double(batch);
-        lossValue = sums[0].item<double>() / double(batch);
-    } else {
-        loss = terms.perSample.mean();
-        lossValue = loss.item<double>();
-    }
+    // The mean over the global batch: each rank's sum over its slice divided by the global size, the
+    // gradients summed over the ranks (alone: the mean). In a group the cancel flag travels with the sums.
+    const torch::Tensor loss = terms.perSample.sum() / double(batch);
+    m_stopAgreed = m_parallel.sumStepValues(sums, m_cancelRequested);
+    const double lossValue = sums[0].item<double>() / double(batch);
     if (!std::isfinite(lossValue))
         throw Error(ErrorKind::Numeric, "the loss became " + std::to_string(lossValue) + " at step " +
                                             std::to_string(step) + "; the last good checkpoint is " +
                                             p.checkpointPath);
     for (auto& param : m_onlineParams)
         param.mutable_grad() = torch::Tensor();
-    if (m_reducer) m_reducer->beginBackward();
+    m_parallel.beginBackward();
     loss.backward();
-    if (m_reducer) {
-        const auto waitStart = std::chrono::steady_clock::now();
-        m_reducer->finishBackward();
-        m_communicationSeconds +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - waitStart).count();
-    }
+    m_parallel.finishBackward();
     std::vector<torch::Tensor> grads;
     for (auto& param : m_onlineParams)
         grads.push_back(param.grad());
@@ -501,18 +343,13 @@ void TrainingRun::saveCheckpoint() {
 
 TrainSummary TrainingRun::run(const std::function<void(const TrainStatus&)>& observe,
                               const CancelFlag* cancel) {
-    try {
-        return runSteps(observe, cancel);
-    } catch (const std::exception& e) {
-        if (m_group) m_group->announceExit(e.what());
-        throw;
-    }
+    return m_parallel.guard([&] { return runSteps(observe, cancel); });
 }
 
 TrainSummary TrainingRun::runSteps(const std::function<void(const TrainStatus&)>& observe,
                                    const CancelFlag* cancel) {
     const auto& p = m_params;
-    if (writes()) m_log.emplace(p.logPath, p.resume, m_step);
+    if (writes()) m_log.emplace(p.logPath, trainLogColumns(), p.resume, m_step);
     m_segmentStart = std::chrono::steady_clock::now();
     TrainSummary summary;
     TrainStatus status;
@@ -520,7 +357,7 @@ TrainSummary TrainingRun::runSteps(const std::function<void(const TrainStatus&)>
     bool savedThisSegment = false;
     while (m_step < p.totalSteps) {
         const bool cancelled = cancel && cancel->load();
-        if (!m_group && cancelled) {
+        if (!m_parallel.active() && cancelled) {
             summary.cancelled = true;
             break;
         }
@@ -530,15 +367,7 @@ TrainSummary TrainingRun::runSteps(const std::function<void(const TrainStatus&)>
         ++m_step;
         status.step = m_step;
         status.seconds = elapsed();
-        if (m_group && (m_step % p.distributed.verifyEvery == 0 || m_step == p.totalSteps) &&
-            !m_group->agree(stateChecksum()))
-            throw Error(ErrorKind::Communication,
-                        "rank " + std::to_string(m_group->rank()) +
-                            ": the ranks' weights, EMA or optimizer state differ at step " +
-                            std::to_string(m_step) +
-                            " (a rank computes differently); the last good "
-                            "checkpoint is " +
-                            p.checkpointPath);
+        m_parallel.verify(m_step, p.totalSteps, replicatedState(), p.checkpointPath);
         if (writes() && (m_step % p.logEvery == 0 || m_step == p.totalSteps)) {
             LogRowValues row;
             row.step = m_step;
@@ -548,7 +377,8 @@ TrainSummary TrainingRun::runSteps(const std::function<void(const TrainStatus&)>
             row.gridPoints = status.gridPoints;
             row.targetEma = status.targetEma;
             row.seconds = status.seconds;
-            summary.lastLoggedLoss = m_log->append(m_window, row);
+            m_log->append(trainLogRow(m_window, row));
+            summary.lastLoggedLoss = m_window.lossSum / double(std::max(1L, m_window.steps));
             m_window = LogWindow{};
         }
         if (m_step % p.checkpointEvery == 0 || m_step == p.totalSteps) {
@@ -578,7 +408,7 @@ TrainSummary TrainingRun::runSteps(const std::function<void(const TrainStatus&)>
     }
     summary.steps = m_step;
     summary.seconds = elapsed();
-    summary.communicationSeconds = m_communicationSeconds;
+    summary.communicationSeconds = m_parallel.communicationSeconds();
     return summary;
 }
 

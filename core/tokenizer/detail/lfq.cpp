@@ -15,6 +15,12 @@ torch::Tensor lfqCommitment(const torch::Tensor& latents) {
 }
 
 torch::Tensor lfqEntropy(const torch::Tensor& latents, int groupBits, double temperature) {
+    const auto terms = lfqEntropyTerms(latents, groupBits, temperature, {});
+    return terms.perCode - terms.batch;
+}
+
+LfqEntropyTerms lfqEntropyTerms(const torch::Tensor& latents, int groupBits, double temperature,
+                                const std::function<torch::Tensor(const torch::Tensor&)>& sumOverShards) {
     const int64_t codewords = int64_t(1) << groupBits;
     // Row c of the codebook is codeword c's bits, most significant first, as +-1.
     auto index = torch::arange(codewords, torch::kInt64).unsqueeze(1);
@@ -25,9 +31,17 @@ torch::Tensor lfqEntropy(const torch::Tensor& latents, int groupBits, double tem
     auto logProbabilities = torch::log_softmax(logits, -1);
     auto probabilities = logProbabilities.exp();
     auto perCode = -(probabilities * logProbabilities).sum(-1).mean();
-    auto average = probabilities.mean(0);
+    torch::Tensor average;
+    if (sumOverShards) {
+        // The column sums and the row count of every share: the average over the whole batch.
+        const auto rows = torch::full({1}, double(probabilities.size(0)), probabilities.options());
+        const auto total = sumOverShards(torch::cat({probabilities.sum(0), rows}));
+        average = total.narrow(0, 0, codewords) / total[codewords].detach();
+    } else {
+        average = probabilities.mean(0);
+    }
     auto batch = -(average * torch::log(average.clamp_min(1e-12))).sum();
-    return perCode - batch;
+    return {perCode, batch};
 }
 
 std::vector<TokenCode> codesFromSigns(const torch::Tensor& signs) {

@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <vector>
 
 namespace cm::detail {
@@ -21,6 +22,16 @@ torch::Tensor lfqCommitment(const torch::Tensor& latents);
 // `temperature`; the mean per-sub-code entropy minus the entropy of the batch-averaged distribution
 // (small when each sub-code is confident and the batch uses many codewords).
 torch::Tensor lfqEntropy(const torch::Tensor& latents, int groupBits, double temperature = 0.1);
+
+// lfqEntropy's two parts, for a batch shared by several processes: the mean per-sub-code entropy over
+// these latents, and the entropy of the distribution averaged over the whole batch, whose sums go through
+// `sumOverShards` (the sum over every process's share, differentiable for this one's; empty: this batch is
+// all). lfqEntropy = perCode - batch.
+struct LfqEntropyTerms {
+    torch::Tensor perCode, batch;
+};
+LfqEntropyTerms lfqEntropyTerms(const torch::Tensor& latents, int groupBits, double temperature,
+                                const std::function<torch::Tensor(const torch::Tensor&)>& sumOverShards);
 
 // [N, T, B] of +-1 <-> codes of T * B bits (token-major, 1 for +1).
 std::vector<TokenCode> codesFromSigns(const torch::Tensor& signs);
