@@ -11,6 +11,8 @@
 //
 // Torch comes first: Qt's `slots` keyword macro breaks torch's headers.
 #include "core/detail/compute_precision.h"
+#include "core/detail/training_losses.h"
+#include "core/precision.h"
 
 #include <QtTest>
 
@@ -139,6 +141,40 @@ class TestComputePrecision : public QObject {
         const auto after = cm::detail::conv2d(*conv, cm::detail::toCompute(leaf(x), torch::kBFloat16));
         const auto expectedAfter = torch::conv2d(x, conv->weight, conv->bias, stride, kernel / 2);
         QVERIFY(relativeMaxError(after.detach(), expectedAfter.detach()) <= kBf16Tolerance);
+    }
+
+    // Float32Scope forces float32 for this thread's forwards and nests; a consistency pair closer than
+    // kBf16MinRelativeGap is evaluated inside one, a wider pair in the active precision.
+    void closePairsComputeInFloat32() {
+        if (!cm::precisionSupport().bf16) QSKIP("this CPU has no bfloat16 support");
+        cm::setPrecision(cm::Precision::Bf16);
+        QCOMPARE(cm::detail::computeDtype(), torch::kBFloat16);
+        {
+            const cm::detail::Float32Scope outer;
+            QCOMPARE(cm::detail::computeDtype(), torch::kFloat32);
+            {
+                const cm::detail::Float32Scope inactive(false);
+                QCOMPARE(cm::detail::computeDtype(), torch::kFloat32);
+            }
+            QCOMPARE(cm::detail::computeDtype(), torch::kFloat32);
+        }
+        QCOMPARE(cm::detail::computeDtype(), torch::kBFloat16);
+
+        const auto dtypesFor = [](double high, double low) {
+            std::vector<torch::ScalarType> seen;
+            const auto record = [&] {
+                seen.push_back(cm::detail::computeDtype());
+                return torch::zeros({1});
+            };
+            cm::detail::evaluateWithSharedDropout(torch::tensor({80.0, high}), torch::tensor({40.0, low}), record,
+                                                  record);
+            return seen;
+        };
+        const double gap = cm::detail::kBf16MinRelativeGap;
+        QCOMPARE(dtypesFor(1.0, 1.0 - gap), (std::vector<torch::ScalarType>{torch::kBFloat16, torch::kBFloat16}));
+        QCOMPARE(dtypesFor(1.0, 1.0 - gap / 2), (std::vector<torch::ScalarType>{torch::kFloat32, torch::kFloat32}));
+        QCOMPARE(cm::detail::computeDtype(), torch::kBFloat16);
+        cm::setPrecision(cm::Precision::Fp32);
     }
 };
 

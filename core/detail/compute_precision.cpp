@@ -136,8 +136,21 @@ torch::Tensor perChannel(const torch::Tensor& values, const torch::Tensor& like)
 
 } // namespace
 
+namespace {
+thread_local bool t_forceFloat32 = false;
+} // namespace
+
 torch::ScalarType computeDtype() {
+    if (t_forceFloat32) return torch::kFloat32;
     return activePrecision() == Precision::Bf16 ? torch::kBFloat16 : torch::kFloat32;
+}
+
+Float32Scope::Float32Scope(bool active) : m_previous(t_forceFloat32) {
+    t_forceFloat32 = t_forceFloat32 || active;
+}
+
+Float32Scope::~Float32Scope() {
+    t_forceFloat32 = m_previous;
 }
 
 torch::Tensor toCompute(const torch::Tensor& x, torch::ScalarType dtype) {
