@@ -17,6 +17,8 @@ int runConvert(const QStringList& arguments);       // cli_published.cpp
 int runStyleData(const QStringList& arguments);     // cli_style.cpp
 int runTrainTokenizer(const QStringList& arguments); // cli_tokenizer.cpp
 int runTokenize(const QStringList& arguments);       // cli_tokenizer.cpp
+int runTrainCodeGenerator(const QStringList& arguments); // cli_code_generator.cpp
+int runGenerateCodes(const QStringList& arguments);      // cli_code_generator.cpp ("tokenize generate")
 
 // --image-size, --head-channels, --kind: what a .pt file or diffusers folder cannot say (cli_published.cpp).
 class QCommandLineParser;

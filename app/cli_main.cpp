@@ -26,8 +26,11 @@ const char* kUsage = "usage: cmstudio-cli <command> [options]\n"
                      "  interpolate  frames between the samples of two seeds\n"
                      "  annotate set a model file's data-set description or notes (e.g. the data licence)\n"
                      "  style-data  a grid of DEADiff's style world (styled garments, or pairs with --pairs)\n"
-                     "  train-tokenizer  train a FlowMo tokenizer (images <-> bit codes): stage 1a, 1b or one-step\n"
-                     "  tokenize encode an image into its bit code, decode a code into an image, or eval\n"
+                     "  train-tokenizer  train a FlowMo tokenizer (images <-> bit codes): stage 1a, 1b, one-step\n"
+                     "           or the deterministic-autoencoder baseline\n"
+                     "  tokenize encode an image into its bit code, decode a code into an image, eval (tokenizers\n"
+                     "           and baselines), or generate images from stage-2 codes\n"
+                     "  train-code-generator  train FlowMo's stage 2 (a class-conditional model of the code bits)\n"
                      "\n"
                      "every command: --precision auto|fp32|bf16  the networks' compute precision (default auto:\n"
                      "  bfloat16 where the CPU has AVX-512 BF16 or AMX, else float32; also CMSTUDIO_PRECISION)\n"
@@ -99,8 +102,9 @@ int main(int argc, char** argv) {
         if (command == "style-data") return runStyleData(arguments);
         if (command == "train-tokenizer") return runTrainTokenizer(arguments);
         if (command == "tokenize") return runTokenize(arguments);
+        if (command == "train-code-generator") return runTrainCodeGenerator(arguments);
         std::fprintf(stderr,
-                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, forward, convert, eval, train-evaluator, edit, interpolate, annotate, style-data, train-tokenizer, tokenize; see --help)\n",
+                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, forward, convert, eval, train-evaluator, edit, interpolate, annotate, style-data, train-tokenizer, tokenize, train-code-generator; see --help)\n",
                      qPrintable(command));
         return 2;
     } catch (const UsageError& e) {

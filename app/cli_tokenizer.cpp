@@ -4,8 +4,13 @@
 #include "cli_images.h"
 #include "cli_options.h"
 #include "cli_progress.h"
+#include "cli_tokenizer.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/tokenizer/autoencoder_baseline.h"
+#include "core/tokenizer/checkpoint_selection.h"
+#include "core/tokenizer/codec_baseline.h"
+#include "core/tokenizer/patch_vq.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/tokenizer_evaluation.h"
 #include "core/tokenizer/tokenizer_trainer.h"
@@ -21,7 +26,8 @@ namespace {
 // A code file holds one line of hex; anything much larger is not a code.
 constexpr uint64_t kMaxCodeFileBytes = 64 * 1024;
 
-// --bits: "lo", "hi", or the bit count of one of them at this image size.
+} // namespace
+
 cm::TokenizerConfig configForBits(const QString& bits, int imageSize, int channels) {
     for (const char* rate : {"lo", "hi"}) {
         const auto config = cm::tokenizerPreset(rate, imageSize, channels);
@@ -34,8 +40,6 @@ cm::TokenizerConfig configForBits(const QString& bits, int imageSize, int channe
                          .arg(bits)};
 }
 
-// The project's own feature network for the data (no ImageNet weights exist here): "auto" picks the bundled
-// one, "none" (where `flag` allows it) none, anything else names a file.
 std::string featureNetwork(const QString& choice, const QString& data, const cm::TokenizerConfig& config,
                            const char* flag) {
     if (choice == "none") return {};
@@ -44,6 +48,8 @@ std::string featureNetwork(const QString& choice, const QString& data, const cm:
     if (config.imageSize == 32 && config.channels == 3) return modelPath("noto-emoji-autoencoder");
     throw UsageError{QString("no bundled feature network fits this data; give %1 PATH (a FeatureNet file)").arg(flag)};
 }
+
+namespace {
 
 std::string readCodeText(const QString& codeOrFile) {
     if (QFileInfo(codeOrFile).isFile()) {
@@ -87,8 +93,10 @@ int runDecode(const QStringList& arguments) {
         Option({"m", "model"}, "The tokenizer file (safetensors).", "path"),
         Option("code", "The code: hex text, or a file holding it.", "hex|file"),
         Option({"o", "out"}, "The image to write (.png, .jpg, .webp).", "path", "decoded.png"),
-        Option("steps", "Euler steps of the flow (0 = the card's, 25). 1: the one-step decoder when the file has one "
-                        "(otherwise a single Euler step).", "N", "0"),
+        Option("steps", "Euler steps of the flow (0 = the card's, 25). 1 or 2: the one-step decoder when the file has "
+                        "one (otherwise Euler steps of the flow).", "N", "0"),
+        Option("mid-t", "--steps 2 with the one-step decoder: the time its first estimate is re-noised to.", "t",
+               "0.5"),
         Option("rho", "Schedule t_i = (i/n)^rho (0 = the card's, 4; 1 = linear).", "x", "0"),
         Option("guidance", "Guidance weight inside the card's interval of t (negative = the card's, 1.5).", "w", "-1"),
         Option("seed", "Seed of the starting noise.", "N", "0"),
@@ -105,6 +113,7 @@ int runDecode(const QStringList& arguments) {
     params.rho = toDouble(p, "rho");
     params.guidance = toDouble(p, "guidance");
     params.seed = uint64_t(toLong(p, "seed", 0, 1L << 40));
+    params.twoStepTime = toDouble(p, "mid-t");
     const int zoom = int(toLong(p, "zoom", 1, 64));
     const cm::Tokenizer tokenizer = cm::Tokenizer::load(modelPath(p.value("model")));
     const int bits = tokenizer.card().config.codeBits();
@@ -118,8 +127,9 @@ int runDecode(const QStringList& arguments) {
     return 0;
 }
 
-// Held-out images: Fashion-MNIST's test split, or every K-th image of a folder (the split training left out).
-cm::Dataset heldOutImages(const QString& spec, const cm::TokenizerConfig& config, long holdOut, long count) {
+} // namespace
+
+cm::Dataset heldOutImages(const QString& spec, const cm::TokenizerConfig& config, long holdOut, long count, long first) {
     cm::Dataset data;
     if (isFashionMnistSpec(spec)) {
         data = cm::loadFashionMnist(fashionMnistDirectory(spec), cm::Split::Test);
@@ -127,36 +137,69 @@ cm::Dataset heldOutImages(const QString& spec, const cm::TokenizerConfig& config
         if (holdOut < 2) throw UsageError{"a folder needs --hold-out K (the K training left out)"};
         data = cm::splitEveryKth(loadTrainingData(spec, config.imageSize, config.channels, false, 0), int(holdOut)).second;
     }
-    if (count > 0 && count < data.count()) {
-        data.values.resize(std::size_t(count * data.itemSize()));
-        if (data.hasLabels()) data.labels.resize(std::size_t(count));
-        data.description += " (first " + std::to_string(count) + ")";
+    if (first < 0 || first >= data.count())
+        throw UsageError{QString("the held-out set has %1 images; --first %2 is outside it").arg(data.count()).arg(first)};
+    const long available = long(data.count()) - first;
+    if (count <= 0 || count > available) count = available;
+    if (first > 0 || count < data.count()) {
+        const auto size = std::size_t(data.itemSize());
+        data.values = std::vector<float>(data.values.begin() + std::ptrdiff_t(first * size),
+                                         data.values.begin() + std::ptrdiff_t((first + count) * size));
+        if (data.hasLabels())
+            data.labels = std::vector<int64_t>(data.labels.begin() + first, data.labels.begin() + first + count);
+        data.description += " (images " + std::to_string(first) + ".." + std::to_string(first + count - 1) + ")";
     }
     return data;
 }
 
+namespace {
+
 int runMeasure(const QStringList& arguments) {
     QCommandLineParser p;
-    p.setApplicationDescription("Measure a tokenizer on held-out images: reconstruction FD, PSNR, class accuracy of "
-                                "the reconstructions, bits per pixel, evaluations and decoding time. Prints one JSON line.");
+    p.setApplicationDescription("Measure a tokenizer, or a baseline at the same bits, on held-out images: "
+                                "reconstruction FD, PSNR, class accuracy of the reconstructions, bits per pixel, "
+                                "evaluations and decoding time. Prints one JSON line.");
     p.addOptions({
-        Option({"m", "model"}, "The tokenizer file (safetensors).", "path"),
+        Option({"m", "model"}, "The tokenizer file (safetensors); a deterministic-autoencoder baseline is one too.", "path"),
+        Option("baseline", "Instead of a tokenizer: kmeans (patch vector quantization at --bits, trained here on "
+                           "--train-n training images), jpeg or webp (each image's smallest file that the "
+                           "classifier still puts in the original's class), or mean (every image replaced by the "
+                           "mean of --train-n training images: 0 bits).", "kmeans|jpeg|webp|mean"),
+        Option("bits", "--baseline kmeans: lo, hi or their bit count.", "lo|hi|N", "lo"),
+        Option("train-n", "--baseline kmeans: training images whose patches k-means clusters.", "N", "5000"),
         Option("data", "fashion-mnist (its test split) or a folder (with --hold-out).", "spec", "fashion-mnist"),
+        Option("image-size", "Baselines on folders: image size.", "px", "32"),
+        Option("channels", "Baselines on folders: 1 or 3.", "N", "3"),
         Option("hold-out", "Folders: the K of training's --hold-out (every K-th image is measured).", "K", "0"),
+        Option("first", "Skip this many held-out images (checkpoint selection uses others than the report).", "K", "0"),
         Option("n", "Held-out images to measure (0 = all).", "N", "1000"),
         Option({"e", "evaluator"}, "The evaluator, or 'auto' (the bundled one for the data).", "path", "auto"),
-        Option("steps", "Euler steps (0 = the card's).", "N", "0"),
+        Option("steps", "Euler steps (0 = the card's); 1 or 2 with a one-step decoder: that decoder.", "N", "0"),
+        Option("mid-t", "--steps 2 with the one-step decoder: the time of the re-noising.", "t", "0.5"),
         Option("rho", "Schedule exponent (0 = the card's).", "x", "0"),
         Option("guidance", "Guidance weight (negative = the card's).", "w", "-1"),
-        Option("seed", "Seed of the starting noise (image j: seed + j).", "N", "0"),
+        Option("seed", "Seed of the starting noise (image j: seed + j) and of k-means.", "N", "0"),
         Option("batch", "Images per decoding batch.", "N", "100"),
     });
     if (!parseOrHelp(p, "tokenize eval", arguments)) return 0;
-    if (!p.isSet("model")) throw UsageError{"tokenize eval needs --model TOKENIZER"};
-    const cm::Tokenizer tokenizer = cm::Tokenizer::load(modelPath(p.value("model")));
-    const auto& config = tokenizer.card().config;
+    const QString baseline = p.value("baseline");
+    if (p.isSet("model") == p.isSet("baseline"))
+        throw UsageError{"tokenize eval needs --model TOKENIZER or --baseline kmeans|jpeg|webp (one of them)"};
+    if (p.isSet("baseline") && baseline != "kmeans" && baseline != "jpeg" && baseline != "webp" && baseline != "mean")
+        throw UsageError{"--baseline is kmeans, jpeg, webp or mean, got '" + baseline + "'"};
+    std::unique_ptr<cm::Tokenizer> tokenizer;
+    cm::TokenizerConfig config;
+    if (p.isSet("model")) {
+        tokenizer = std::make_unique<cm::Tokenizer>(cm::Tokenizer::load(modelPath(p.value("model"))));
+        config = tokenizer->card().config;
+    } else if (isFashionMnistSpec(p.value("data"))) {
+        config = configForBits(p.value("bits"), 28, 1);
+    } else {
+        config = configForBits(p.value("bits"), int(toLong(p, "image-size", 8, 128)), int(toLong(p, "channels", 1, 3)));
+    }
+    const long holdOut = toLong(p, "hold-out", 0, 1000000);
     const cm::Dataset heldOut =
-        heldOutImages(p.value("data"), config, toLong(p, "hold-out", 0, 1000000), toLong(p, "n", 0, 1L << 30));
+        heldOutImages(p.value("data"), config, holdOut, toLong(p, "n", 0, 1L << 30), toLong(p, "first", 0, 1L << 30));
     if (p.value("evaluator") == "none") throw UsageError{"tokenize eval needs an evaluator"};
     const cm::FeatureNet evaluator =
         cm::FeatureNet::load(featureNetwork(p.value("evaluator"), p.value("data"), config, "--evaluator"));
@@ -165,33 +208,80 @@ int runMeasure(const QStringList& arguments) {
     params.rho = toDouble(p, "rho");
     params.guidance = toDouble(p, "guidance");
     params.seed = uint64_t(toLong(p, "seed", 0, 1L << 40));
+    params.twoStepTime = toDouble(p, "mid-t");
+    const int batch = int(toLong(p, "batch", 1, 4096));
     CliProgress bar("tokenize eval", "images");
-    const auto r = cm::measureReconstructions(tokenizer, evaluator, heldOut, params, int(toLong(p, "batch", 1, 4096)),
-                                              [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
+    const auto onProgress = [&](long done, long total) { bar.update(done, total); };
+    cm::ReconstructionResult r;
+    std::string method, extra;
+    if (tokenizer) {
+        r = cm::measureReconstructions(*tokenizer, evaluator, heldOut, params, batch, onProgress, &g_interrupted);
+        method = tokenizer->card().isDeterministic() ? "deterministic-autoencoder" : "flowmo";
+    } else if (baseline == "mean") {
+        cm::Dataset training = loadTrainingData(p.value("data"), config.imageSize, config.channels, false,
+                                                holdOut > 1 ? 0 : toLong(p, "train-n", 2, 1L << 30));
+        if (holdOut > 1) training = cm::splitEveryKth(training, int(holdOut)).first;
+        cv::Mat mean;
+        for (const auto& image : cm::datasetImages(training, 0, training.count()))
+            mean = mean.empty() ? image.clone() : mean + image;
+        mean /= double(training.count());
+        cm::ReconstructionMethod m;
+        m.reconstruct = [&](const std::vector<cv::Mat>& originals, uint64_t, std::vector<double>&) {
+            return std::vector<cv::Mat>(originals.size(), mean);
+        };
+        r = cm::measureReconstructions(m, evaluator, heldOut, params.seed, batch, onProgress, &g_interrupted);
+        method = "mean";
+    } else if (baseline == "kmeans") {
+        cm::Dataset training = loadTrainingData(p.value("data"), config.imageSize, config.channels, false,
+                                                holdOut > 1 ? 0 : toLong(p, "train-n", 2, 1L << 30));
+        if (holdOut > 1) training = cm::splitEveryKth(training, int(holdOut)).first;
+        const auto vqConfig = cm::patchVqForBits(config.codeBits(), config.imageSize, config.channels);
+        const cm::PatchVq vq = cm::PatchVq::train(vqConfig, training, params.seed);
+        cm::ReconstructionMethod m;
+        m.bits = vqConfig.codeBits();
+        m.reconstruct = [&](const std::vector<cv::Mat>& originals, uint64_t, std::vector<double>&) {
+            std::vector<cv::Mat> out;
+            for (const auto& image : originals)
+                out.push_back(vq.decode(vq.encode(image)));
+            return out;
+        };
+        r = cm::measureReconstructions(m, evaluator, heldOut, params.seed, batch, onProgress, &g_interrupted);
+        method = "kmeans";
+        extra = ",\"patch\":" + std::to_string(vqConfig.patchSize) + ",\"codebook\":" +
+                std::to_string(vqConfig.codebookSize);
+    } else {
+        long recognised = 0;
+        const auto codec = cm::imageCodecFromName(str(baseline));
+        r = cm::measureReconstructions(cm::codecMethod(codec, evaluator, &recognised), evaluator, heldOut, params.seed,
+                                       batch, onProgress, &g_interrupted);
+        method = str(baseline);
+        extra = ",\"recognisable\":" + std::to_string(double(recognised) / double(r.count));
+    }
     bar.finish();
-    std::fprintf(stderr, "%ld held-out images (%s), %d bits (%.4g bpp): reconstruction FD %.3f, PSNR %.2f dB, class "
-                         "accuracy %s, %d evaluations, %.2f ms per image\n",
-                 r.count, heldOut.description.c_str(), r.codeBits, r.bitsPerPixel, r.fd, r.psnr,
+    std::fprintf(stderr, "%ld held-out images (%s), %s, %.4g bits (%.4g bpp): reconstruction FD %.3f, PSNR %.2f dB, "
+                         "class accuracy %s, %d evaluations, %.2f ms per image\n",
+                 r.count, heldOut.description.c_str(), method.c_str(), r.codeBits, r.bitsPerPixel, r.fd, r.psnr,
                  r.classAccuracy < 0 ? "-" : std::to_string(r.classAccuracy).c_str(), r.evaluations,
                  1000 * r.decodeSeconds / double(r.count));
-    std::printf("{\"images\":%ld,\"bits\":%d,\"bpp\":%.6g,\"fd\":%.6g,\"psnr\":%.6g,"
-                "\"mse\":%.6g,\"class_accuracy\":%.6g,\"nfe\":%d,\"decode_seconds\":%.6g}\n",
-                r.count, r.codeBits, r.bitsPerPixel, r.fd,
-                r.psnr, r.mse, r.classAccuracy, r.evaluations, r.decodeSeconds);
+    std::printf("{\"method\":\"%s\",\"images\":%ld,\"bits\":%.6g,\"bpp\":%.6g,\"fd\":%.6g,\"psnr\":%.6g,"
+                "\"mse\":%.6g,\"class_accuracy\":%.6g,\"nfe\":%d,\"decode_seconds\":%.6g%s}\n",
+                method.c_str(), r.count, r.codeBits, r.bitsPerPixel, r.fd, r.psnr, r.mse, r.classAccuracy,
+                r.evaluations, r.decodeSeconds, extra.c_str());
     return 0;
 }
 
 } // namespace
 
 int runTokenize(const QStringList& arguments) {
-    const QString usage = "tokenize takes a sub-command: encode (image -> code), decode (code -> image) or eval "
-                          "(reconstructions of held-out images measured); see "
+    const QString usage = "tokenize takes a sub-command: encode (image -> code), decode (code -> image), eval "
+                          "(reconstructions of held-out images measured) or generate (stage-2 codes -> images); see "
                           "'cmstudio-cli tokenize encode --help'";
     if (arguments.isEmpty()) throw UsageError{usage};
     const QString sub = arguments.front();
     if (sub == "encode") return runEncode(arguments.mid(1));
     if (sub == "decode") return runDecode(arguments.mid(1));
     if (sub == "eval") return runMeasure(arguments.mid(1));
+    if (sub == "generate") return runGenerateCodes(arguments.mid(1));
     if (sub == "--help" || sub == "-h") {
         std::printf("%s\n", qPrintable(usage));
         return 0;
@@ -213,7 +303,9 @@ int runTrainTokenizer(const QStringList& arguments) {
         Option("image-size", "Image size for folders.", "px", "32"),
         Option("channels", "1 (grey) or 3 (RGB) for folders.", "N", "3"),
         Option("bits", "lo (about 0.07 bits per pixel) or hi (about 0.22), or their bit count.", "lo|hi|N", "lo"),
-        Option("stage", "1a, 1b, or one-step (distil the flow decoder into a one-step decoder).", "stage", "1a"),
+        Option("stage", "1a, 1b, one-step (distil the flow decoder into a one-step decoder), or autoencoder (the "
+                        "deterministic-autoencoder baseline: same encoder and quantizer, a plain decoder on MSE + the "
+                        "perceptual term).", "stage", "1a"),
         Option("init", "Stages 1b and one-step: the tokenizer to start from.", "path"),
         Option("perceptual", "The perceptual network: a FeatureNet file, 'auto' (the bundled evaluator for the "
                              "data) or 'none'.", "path", "auto"),
@@ -241,6 +333,13 @@ int runTrainTokenizer(const QStringList& arguments) {
         Option("threads", "Torch threads (0 = default).", "N", "0"),
         Option("log-every", "Steps between log rows.", "N", QString::number(d.logEvery)),
         Option("checkpoint-every", "Steps between checkpoints.", "N", QString::number(d.checkpointEvery)),
+        Option("select-best", "Checkpoint selection (meant for stage 1b): at each checkpoint measure the tokenizer's "
+                              "reconstruction FD on held-out images and copy the best one here (log: PATH.csv).", "path"),
+        Option("select-n", "Held-out images of the selection.", "N", "300"),
+        Option("select-first", "The selection's first held-out image (default: 9000 of Fashion-MNIST's 10,000 test "
+                               "images, the second half of a folder's held-out set), so that it does not use the "
+                               "images 'tokenize eval --first 0' reports on.", "K"),
+        Option("select-steps", "Euler steps of the selection's reconstructions (0 = the card's).", "N", "0"),
     });
     addDistributedOptions(p);
     if (!parseOrHelp(p, "train-tokenizer", arguments)) return 0;
@@ -248,7 +347,8 @@ int runTrainTokenizer(const QStringList& arguments) {
     if (const int code = launchLocalRanksIfAsked(p, "train-tokenizer", arguments); code >= 0) return code;
 
     cm::TokenizerTrainParams params;
-    params.stage = cm::tokenizerStageFromName(str(p.value("stage")));
+    const bool autoencoder = p.value("stage") == "autoencoder";
+    params.stage = autoencoder ? cm::TokenizerStage::ModeMatching : cm::tokenizerStageFromName(str(p.value("stage")));
     cm::Dataset data = loadTrainingData(p.value("data"), int(toLong(p, "image-size", 8, 128)),
                                         int(toLong(p, "channels", 1, 3)), false, toLong(p, "limit", 0, 1L << 40));
     if (const long k = toLong(p, "hold-out", 0, 1000000); k == 1)
@@ -286,25 +386,63 @@ int runTrainTokenizer(const QStringList& arguments) {
     params.distributed = readDistributedOptions(p);
     const bool reports = params.distributed.rank == 0; // the other ranks keep quiet
 
+    // Held-out checkpoint selection: the evaluator and images other than the ones reported on.
+    std::unique_ptr<cm::FeatureNet> selectionEvaluator;
+    std::unique_ptr<cm::CheckpointSelector> selector;
+    if (autoencoder && params.distributed.worldSize > 1)
+        throw UsageError{"the deterministic-autoencoder baseline trains in one process"};
+    if (p.isSet("select-best") && reports) { // rank 0 writes the tokenizer, so rank 0 selects
+        if (autoencoder) throw UsageError{"--select-best is for the flow stages"};
+        const long holdOut = toLong(p, "hold-out", 0, 1000000);
+        long first = 9000;
+        if (p.isSet("select-first")) first = toLong(p, "select-first", 0, 1L << 30);
+        else if (!isFashionMnistSpec(p.value("data"))) first = long(heldOutImages(p.value("data"), config, holdOut, 0, 0).count() / 2);
+        cm::Dataset selectionImages = heldOutImages(p.value("data"), config, holdOut, toLong(p, "select-n", 2, 1L << 30), first);
+        selectionEvaluator = std::make_unique<cm::FeatureNet>(
+            cm::FeatureNet::load(featureNetwork("auto", p.value("data"), config, "--perceptual")));
+        cm::CheckpointSelectionParams selection;
+        selection.bestPath = str(p.value("select-best"));
+        selection.decode.steps = int(toLong(p, "select-steps", 0, 10000));
+        selection.decode.seed = params.seed;
+        selection.resume = params.resume;
+        if (params.resume) {
+            // The selection's rows up to the checkpoint being resumed stay (its step is in the checkpoint's log).
+            selection.resumedStep = 1L << 60;
+        } else if (!params.overwrite) {
+            refuseToOverwrite(p.value("select-best"), false);
+            refuseToOverwrite(p.value("select-best") + ".csv", false);
+        }
+        for (const std::string* file : {&params.outputPath, &params.initFrom})
+            if (cm::sameFile(*file, selection.bestPath))
+                throw UsageError{"--select-best must name a file of its own"};
+        selector = std::make_unique<cm::CheckpointSelector>(selection, *selectionEvaluator, std::move(selectionImages));
+        params.afterSave = [&](long step, const std::string& path) {
+            const double fd = selector->consider(step, path);
+            std::fprintf(stderr, "\nstep %ld: held-out reconstruction FD %.3f (best %.3f at step %ld)\n", step, fd,
+                         selector->bestFd(), selector->bestStep());
+        };
+    }
     if (reports) {
         std::fprintf(stderr, "training tokenizer stage %s (%d bits) on %s, %lld items, for %ld steps -> %s\n",
-                     cm::tokenizerStageName(params.stage), config.codeBits(), data.description.c_str(),
-                     (long long)data.count(), params.totalSteps, params.outputPath.c_str());
+                     autoencoder ? "autoencoder" : cm::tokenizerStageName(params.stage), config.codeBits(),
+                     data.description.c_str(), (long long)data.count(), params.totalSteps, params.outputPath.c_str());
         if (params.distributed.worldSize > 1)
             std::fprintf(stderr, "data-parallel: %d processes share each batch of %d\n", params.distributed.worldSize,
                          params.batchSize);
     }
     CliProgress bar("train-tokenizer", "steps");
-    const auto summary = cm::trainTokenizer(
-        params, data,
-        [&](const cm::TokenizerTrainStatus& s) {
-            if (!reports) return;
-            char extra[96];
-            std::snprintf(extra, sizeof extra, "loss %.4g", s.loss);
-            bar.update(s.step, s.totalSteps, extra);
-        },
-        &g_interrupted);
+    const auto observe = [&](const cm::TokenizerTrainStatus& s) {
+        if (!reports) return;
+        char extra[96];
+        std::snprintf(extra, sizeof extra, "loss %.4g", s.loss);
+        bar.update(s.step, s.totalSteps, extra);
+    };
+    const auto summary = autoencoder ? cm::trainDeterministicAutoencoder(params, data, observe, &g_interrupted)
+                                     : cm::trainTokenizer(params, data, observe, &g_interrupted);
     if (reports) bar.finish();
+    if (selector)
+        std::fprintf(stderr, "best held-out reconstruction FD %.3f at step %ld -> %s\n", selector->bestFd(),
+                     selector->bestStep(), qPrintable(p.value("select-best")));
     if (summary.cancelled) {
         if (reports)
             std::fprintf(stderr, "interrupted at step %ld; checkpoint saved, continue with --resume\n", summary.steps);

@@ -4,13 +4,17 @@
 // rank 0 waited for the other rank, and the median time of one all-reduce of the network's whole gradient
 // (float32) between 2 processes.
 //
-// Usage: bench_distributed [--steps N] [--warmup N] [--data DIR]
+// With --trainer tokenizer: the FlowMo tokenizer trainer instead (stage 1a, its default sizes and batch 32,
+// Fashion-MNIST at 55 bits, the bundled Fashion-MNIST classifier as its perceptual network, as
+// `cmstudio-cli train-tokenizer --data fashion-mnist` trains), and the all-reduce of its gradient.
+//
+// Usage: bench_distributed [--trainer ict|tokenizer] [--steps N] [--warmup N] [--data DIR]
 //   --steps   timed steps per configuration (default 12), after --warmup untimed ones (default 3)
 //   --data    Fashion-MNIST folder (default: cm::defaultFashionMnistDirectory())
 //
 // Output (stdout), one line per measurement, e.g.
-//   train processes=1 threads=2 samples_per_s=71.2 step_ms=898.8 comm_ms_per_step=0.000 steps=12
-//   train processes=2 threads=1 samples_per_s=66.0 step_ms=969.7 comm_ms_per_step=35.1 steps=12
+//   train trainer=ict processes=1 threads=2 samples_per_s=71.2 step_ms=898.8 comm_ms_per_step=0.000 steps=12
+//   train trainer=ict processes=2 threads=1 samples_per_s=66.0 step_ms=969.7 comm_ms_per_step=35.1 steps=12
 //   allreduce processes=2 floats=2211681 bytes=8846724 median_ms=7.9
 //
 // Only the engine's public headers.
@@ -20,6 +24,9 @@
 #include "core/local_ranks.h"
 #include "core/model.h"
 #include "core/model_card.h"
+#include "core/model_locator.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/tokenizer/tokenizer_trainer.h"
 #include "core/trainer.h"
 
 #include <algorithm>
@@ -38,7 +45,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kBatch = 64;
+constexpr int kBatch = 64, kTokenizerBatch = 32;
 
 // The network `cmstudio-cli train` builds by default for 28x28 grey images, class-conditional.
 cm::NetworkConfig cliDefaultNetwork(const cm::Dataset& data) {
@@ -59,7 +66,55 @@ cm::NetworkConfig cliDefaultNetwork(const cm::Dataset& data) {
 struct Options {
     int steps = 12, warmup = 3;
     std::string data;
+    bool tokenizer = false; // the tokenizer trainer instead of iCT
+    int batch() const { return tokenizer ? kTokenizerBatch : kBatch; }
 };
+
+cm::TokenizerConfig tokenizerConfig(const cm::Dataset& data) {
+    return cm::tokenizerPreset("lo", int(data.itemShape.at(1)), int(data.itemShape.at(0)));
+}
+
+std::string selfDirectory() {
+    return fs::canonical("/proc/self/exe").parent_path().string();
+}
+
+// Writes "median step seconds, communication seconds per step, timed steps" from the seconds after each step.
+void writeStepTimes(const Options& o, const std::vector<double>& at, double communicationSeconds,
+                    const std::string& result) {
+    std::vector<double> steps;
+    for (std::size_t i = std::size_t(o.warmup); i < at.size(); ++i)
+        steps.push_back(at[i] - at[i - 1]);
+    std::sort(steps.begin(), steps.end());
+    const double median = steps.empty() ? 0 : steps[steps.size() / 2];
+    std::ofstream(result) << median << ' ' << communicationSeconds / double(at.size()) << ' ' << steps.size() << '\n';
+}
+
+int trainTokenizerChild(const Options& o, int threads, const std::string& result, const std::string& scratch) {
+    const cm::Dataset data = cm::loadFashionMnist(o.data, cm::Split::Train);
+    cm::TokenizerTrainParams p;
+    p.config = tokenizerConfig(data);
+    p.perceptualNet = cm::resolveModelPath("fashion-mnist-classifier", selfDirectory());
+    p.batchSize = kTokenizerBatch;
+    p.threads = threads;
+    p.totalSteps = 10000;
+    p.logEvery = p.checkpointEvery = 1000000;
+    p.distributed = cm::distributedFromEnvironment();
+    p.distributed.timeoutSeconds = 600;
+    p.distributed.verifyEvery = 1000000;
+    p.outputPath = scratch + "/bench-tokenizer.safetensors";
+    p.overwrite = true;
+    cm::CancelFlag cancel{false};
+    std::vector<double> at;
+    const auto summary = cm::trainTokenizer(
+        p, data,
+        [&](const cm::TokenizerTrainStatus& s) {
+            at.push_back(s.seconds);
+            if (s.step >= o.warmup + o.steps) cancel = true;
+        },
+        &cancel);
+    if (p.distributed.rank == 0) writeStepTimes(o, at, summary.communicationSeconds, result);
+    return 0;
+}
 
 // One rank (or the single process): trains warmup + steps, writes "step_ms comm_ms_per_step" to `result`.
 int trainChild(const Options& o, int threads, const std::string& result, const std::string& scratch) {
@@ -85,19 +140,17 @@ int trainChild(const Options& o, int threads, const std::string& result, const s
             if (s.step >= o.warmup + o.steps) cancel = true;
         },
         &cancel);
-    if (p.distributed.rank != 0) return 0;
-    std::vector<double> steps;
-    for (std::size_t i = std::size_t(o.warmup); i < at.size(); ++i)
-        steps.push_back(at[i] - at[i - 1]);
-    std::sort(steps.begin(), steps.end());
-    const double median = steps.empty() ? 0 : steps[steps.size() / 2];
-    std::ofstream(result) << median << ' ' << summary.communicationSeconds / double(at.size()) << ' '
-                          << steps.size() << '\n';
+    if (p.distributed.rank == 0) writeStepTimes(o, at, summary.communicationSeconds, result);
     return 0;
 }
 
 long gradientFloats(const Options& o) {
     const cm::Dataset data = cm::loadFashionMnist(o.data, cm::Split::Train);
+    if (o.tokenizer) { // stage 1a trains every weight
+        cm::TokenizerCard card;
+        card.config = tokenizerConfig(data);
+        return long(cm::Tokenizer::create(card, 0).parameterCount());
+    }
     cm::ModelCard card;
     card.kind = cm::ModelKind::Consistency;
     card.network = cliDefaultNetwork(data);
@@ -138,6 +191,14 @@ int main(int argc, char** argv) {
             o.warmup = std::max(1, std::atoi(next().c_str()));
         else if (args[i] == "--data")
             o.data = next();
+        else if (args[i] == "--trainer") {
+            const std::string trainer = next();
+            if (trainer != "ict" && trainer != "tokenizer") {
+                std::fprintf(stderr, "bench_distributed: --trainer is ict or tokenizer\n");
+                return 2;
+            }
+            o.tokenizer = trainer == "tokenizer";
+        }
         else if (args[i] == "--child")
             child = next();
         else if (args[i] == "--result")
@@ -155,7 +216,8 @@ int main(int argc, char** argv) {
     }
     if (o.data.empty()) o.data = cm::defaultFashionMnistDirectory();
     try {
-        if (child == "train") return trainChild(o, threads, result, scratch);
+        if (child == "train")
+            return o.tokenizer ? trainTokenizerChild(o, threads, result, scratch) : trainChild(o, threads, result, scratch);
         if (child == "allreduce") return allReduceChild(floats, result);
 
         // As cmstudio-cli does: libgomp's busy-waiting makes every step many times slower when another
@@ -165,7 +227,8 @@ int main(int argc, char** argv) {
         fs::create_directories(dir);
         const std::string self = fs::canonical("/proc/self/exe").string();
         const std::vector<std::string> common{
-            "--steps", std::to_string(o.steps), "--warmup", std::to_string(o.warmup), "--data", o.data};
+            "--steps", std::to_string(o.steps), "--warmup", std::to_string(o.warmup), "--data", o.data,
+            "--trainer", o.tokenizer ? "tokenizer" : "ict"};
         for (const auto& [processes, perProcessThreads] : {std::pair{1, 2}, std::pair{2, 1}}) {
             const std::string out = (dir / ("train-" + std::to_string(processes))).string();
             const std::string work = (dir / ("work-" + std::to_string(processes))).string();
@@ -180,9 +243,10 @@ int main(int argc, char** argv) {
                              ran.message.c_str());
                 return 1;
             }
-            std::printf("train processes=%d threads=%d samples_per_s=%.1f step_ms=%.1f comm_ms_per_step=%.3f "
-                        "steps=%d\n",
-                        processes, perProcessThreads, kBatch / v[0], v[0] * 1000, v[1] * 1000, int(v[2]));
+            std::printf("train trainer=%s processes=%d threads=%d samples_per_s=%.1f step_ms=%.1f "
+                        "comm_ms_per_step=%.3f steps=%d\n",
+                        o.tokenizer ? "tokenizer" : "ict", processes, perProcessThreads, o.batch() / v[0],
+                        v[0] * 1000, v[1] * 1000, int(v[2]));
             std::fflush(stdout);
         }
         const long count = gradientFloats(o);

@@ -19,7 +19,7 @@ constexpr const char* kExtension = ".safetensors";
 
 constexpr uint64_t kMaxHeaderBytes = 1u << 24; // real headers are kilobytes
 
-enum class FileKind { Model, Evaluator, Unreadable };
+enum class FileKind { Model, Evaluator, Tokenizer, Unreadable };
 
 // Evaluators (feature nets) sit next to the generative models; the card's "format" field tells them apart,
 // and reading just the header keeps listing cheap. `reason` says why a file is Unreadable.
@@ -59,6 +59,7 @@ FileKind classify(const fs::path& path, std::string& reason) {
         format != metadata->end() && format->is_string() ? format->get<std::string>() : "";
     if (formatName == "cmstudio-model") return FileKind::Model;
     if (formatName == "cmstudio-feature-net") return FileKind::Evaluator;
+    if (formatName == "cmstudio-tokenizer") return FileKind::Tokenizer;
     reason = "\"format\" is not \"cmstudio-model\"";
     return FileKind::Unreadable;
 }
@@ -103,14 +104,19 @@ BundledModels scanBundledModels(const std::string& executableDir) {
             case FileKind::Unreadable:
                 found.skipped.push_back(describeUntrusted(path.string(), 400) + ": " + reason);
                 break;
+            case FileKind::Tokenizer:
+                found.tokenizers.push_back(path.string());
+                break;
             case FileKind::Evaluator:
                 break;
             }
         }
     }
-    std::sort(found.models.begin(), found.models.end(), [](const std::string& a, const std::string& b) {
+    auto byName = [](const std::string& a, const std::string& b) {
         return fs::path(a).filename() < fs::path(b).filename();
-    });
+    };
+    std::sort(found.models.begin(), found.models.end(), byName);
+    std::sort(found.tokenizers.begin(), found.tokenizers.end(), byName);
     return found;
 }
 

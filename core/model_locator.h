@@ -12,11 +12,13 @@ namespace cm {
 std::vector<std::string> bundledModelDirectories(const std::string& executableDir);
 
 // What the model folders hold: the generative models (*.safetensors whose card says "cmstudio-model"),
-// sorted by name, first folder wins for a name found twice; and the files that were left out because
-// they cannot be read as a model card, as "path: reason" lines. Evaluators are neither. Never throws for
-// a bad file: one broken download must not stop the app from starting.
+// sorted by name, first folder wins for a name found twice; the tokenizers (card format
+// "cmstudio-tokenizer"), sorted the same way; and the files that were left out because they cannot be
+// read as a model card, as "path: reason" lines. Evaluators are none of these. Never throws for a bad
+// file: one broken download must not stop the app from starting.
 struct BundledModels {
     std::vector<std::string> models;
+    std::vector<std::string> tokenizers;
     std::vector<std::string> skipped;
 };
 BundledModels scanBundledModels(const std::string& executableDir);

@@ -105,10 +105,56 @@ class TestCliTokenizer : public QObject {
         const auto r = run({"tokenize", "eval", "-m", m_tokenizer, "--n", "8", "--steps", "2", "--batch", "3"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const QString line = r.out.trimmed();
-        QVERIFY2(line.startsWith("{\"images\":8,\"bits\":55,") && line.contains("\"psnr\":") &&
+        QVERIFY2(line.startsWith("{\"method\":\"flowmo\",\"images\":8,\"bits\":55,") && line.contains("\"psnr\":") &&
                      line.contains("\"class_accuracy\":") && line.endsWith("}"),
                  qPrintable(line));
         checkOneLineError(run({"tokenize", "eval", "-m", m_tokenizer, "--data", m_dir.path(), "--n", "8"}), "--hold-out", 2);
+    }
+
+    // The baselines at the tokenizer's bits, by name; each prints its method and bit count.
+    void evalMeasuresTheBaselines() {
+        auto r = run({"tokenize", "eval", "--baseline", "kmeans", "--bits", "hi", "--train-n", "200", "--n", "8"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.startsWith("{\"method\":\"kmeans\",\"images\":8,\"bits\":175.66") &&
+                     r.out.contains("\"patch\":4,\"codebook\":12"),
+                 qPrintable(r.out));
+        r = run({"tokenize", "eval", "--baseline", "webp", "--n", "3", "--first", "9000"});
+        QVERIFY2(r.exitCode == 0 && r.out.contains("\"recognisable\":"), qPrintable(r.err));
+        QVERIFY2(r.err.contains("images 9000..9002"), qPrintable(r.err));
+        checkOneLineError(run({"tokenize", "eval", "--baseline", "png", "--n", "3"}), "--baseline", 2);
+        checkOneLineError(run({"tokenize", "eval", "--baseline", "mean", "-m", m_tokenizer}), "one of them", 2);
+    }
+
+    // Stage 2 end to end: a generator trained on the tokenizer's codes, images from its codes; a tokenizer
+    // given as the generator and a generator as the tokenizer are one-line errors naming what the file is.
+    void codeGeneratorTrainsAndGenerates() {
+        auto r = run({"train-code-generator", "-m", m_tokenizer, "--limit", "64", "--steps", "3", "--width", "64",
+                      "--batch", "16", "--threads", "1", "-o", "gen.safetensors"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QCOMPARE(QString(fileBytes(m_dir.filePath("gen.safetensors.csv"))).section('\n', 0, 0),
+                 QString("step,samples,loss,bits_per_code,grad_norm,lr,seconds"));
+        checkOneLineError(run({"train-code-generator", "-m", m_tokenizer, "--limit", "64", "--steps", "3", "--width",
+                               "64", "-o", "gen.safetensors"}),
+                          "already exist");
+        r = run({"train-code-generator", "-m", m_tokenizer, "--limit", "64", "--steps", "5", "--width", "64", "--batch",
+                 "16", "--threads", "1", "-o", "gen.safetensors", "--resume"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        r = run({"tokenize", "generate", "-m", m_tokenizer, "--generator", "gen.safetensors", "--class", "Trouser", "--n",
+                 "4", "--steps", "2", "--seed", "3", "-o", "grid.png"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const cv::Mat grid = cm::readImageFile(m_dir.filePath("grid.png").toStdString());
+        QCOMPARE(grid.cols, 2 * 28 + 3 * 2);
+        checkOneLineError(run({"tokenize", "generate", "-m", m_tokenizer, "--generator", m_tokenizer, "-o", "x.png"}),
+                          "this is a CM Studio tokenizer, not a code generator");
+        checkOneLineError(run({"tokenize", "generate", "-m", "gen.safetensors", "--generator", "gen.safetensors", "-o",
+                               "x.png"}),
+                          "this is a CM Studio code generator (stage 2), not a tokenizer");
+        checkOneLineError(run({"tokenize", "decode", "-m", "gen.safetensors", "--code", "00", "-o", "x.png"}),
+                          "not a tokenizer");
+        checkOneLineError(run({"tokenize", "generate", "-m", m_tokenizer, "--generator", "gen.safetensors", "--class",
+                               "Dragon", "-o", "x.png"}),
+                          "--class", 2);
+        QVERIFY(!QFile::exists(m_dir.filePath("x.png")));
     }
 
     void badCodesAreOneLineErrors() {

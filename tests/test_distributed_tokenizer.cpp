@@ -9,6 +9,7 @@
 #include "core/safetensors.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/tokenizer_trainer.h"
+#include "cli_runner.h"
 #include "rank_processes.h"
 
 #include <QFile>
@@ -276,28 +277,15 @@ class TestDistributedTokenizer : public QObject {
                                     "--encoder-width", "16", "--encoder-depth", "1", "--decoder-width", "16",
                                     "--decoder-depth", "1", "--heads", "2", "--threads", "1", "--steps", "3",
                                     "--log-every", "1", "--timeout", "20"};
-        auto runCli = [&](const QStringList& arguments, int& code) {
-            QProcess process;
-            auto env = QProcessEnvironment::systemEnvironment();
-            env.insert("OMP_NUM_THREADS", "1");
-            process.setProcessEnvironment(env);
-            process.start(CMSTUDIO_CLI_PATH, arguments);
-            if (!process.waitForFinished(300000)) {
-                process.kill();
-                process.waitForFinished(5000);
-                return QString("timed out");
-            }
-            code = process.exitCode();
-            return QString::fromUtf8(process.readAllStandardError());
-        };
+        auto environment = QProcessEnvironment::systemEnvironment();
+        environment.insert("OMP_NUM_THREADS", "1");
         const QString one = path("cli-1.safetensors"), two = path("cli-2.safetensors");
-        int code = -1;
-        QString errors = runCli(common + QStringList{"-o", one}, code);
-        QVERIFY2(code == 0, qPrintable(errors));
-        errors = runCli(common + QStringList{"-o", two, "--nproc", "2"}, code);
-        QVERIFY2(code == 0, qPrintable(errors));
-        QVERIFY2(errors.contains("data-parallel: 2 processes share each batch of 8"), qPrintable(errors));
-        QCOMPARE(errors.count("done: 3 steps"), 1); // rank 0 alone reports
+        auto run = cmtest::runCli(common + QStringList{"-o", one}, m_dir.path(), 300000, environment);
+        QVERIFY2(run.exitCode == 0 && !run.crashed, qPrintable(run.err));
+        run = cmtest::runCli(common + QStringList{"-o", two, "--nproc", "2"}, m_dir.path(), 300000, environment);
+        QVERIFY2(run.exitCode == 0 && !run.crashed, qPrintable(run.err));
+        QVERIFY2(run.err.contains("data-parallel: 2 processes share each batch of 8"), qPrintable(run.err));
+        QCOMPARE(run.err.count("done: 3 steps"), 1); // rank 0 alone reports
         const double difference = largestDifference(one + ".ckpt", two + ".ckpt");
         qInfo("cmstudio-cli train-tokenizer --nproc 2 vs one process: %.3g", difference);
         QVERIFY(difference <= 1e-5);

@@ -43,6 +43,8 @@ class TestModelLocator : public QObject {
         writeCard(at("b-model.safetensors"), "cmstudio-model");
         writeCard(at("a-model.safetensors"), "cmstudio-model");
         writeCard(at("evaluator.safetensors"), "cmstudio-feature-net");
+        writeCard(at("z-tokenizer.safetensors"), "cmstudio-tokenizer");
+        writeCard(at("c-tokenizer.safetensors"), "cmstudio-tokenizer");
         std::ofstream(at("broken.safetensors")) << "not a safetensors file";
         std::ofstream(at("readme.txt")) << "not a model";
         // Headers that once aborted the app at every start (a type error escaped the listing).
@@ -65,6 +67,16 @@ class TestModelLocator : public QObject {
             const std::string name = std::filesystem::path(file).filename().string();
             QVERIFY2(name != "evaluator.safetensors" && name != "broken.safetensors", name.c_str());
         }
+    }
+
+    // Tokenizers (the Compress view's list) are listed apart, sorted; neither models nor broken files.
+    void listsTokenizersApart() {
+        const auto found = cm::scanBundledModels("");
+        QCOMPARE(found.tokenizers.size(), std::size_t(2));
+        QCOMPARE(std::filesystem::path(found.tokenizers[0]).filename().string(), std::string("c-tokenizer.safetensors"));
+        QCOMPARE(std::filesystem::path(found.tokenizers[1]).filename().string(), std::string("z-tokenizer.safetensors"));
+        for (const std::string& file : found.models) QVERIFY2(file.find("tokenizer") == std::string::npos, file.c_str());
+        for (const std::string& line : found.skipped) QVERIFY2(line.find("tokenizer") == std::string::npos, line.c_str());
     }
 
     void badFilesAreSkippedAndListedNeverFatal() {

@@ -79,7 +79,7 @@ class TestTokenizerEvaluation : public QObject {
             correct += a.prediction[i] == data.labels[i] ? 1 : 0;
         QCOMPARE(r.classAccuracy, double(correct) / 7);
         QCOMPARE(r.count, 7L);
-        QCOMPARE(r.codeBits, 55);
+        QCOMPARE(r.codeBits, 55.0);
         QCOMPARE(r.evaluations, cm::flowEvaluations(cm::shiftedFlowTimes(3, 4), tokenizer.card().sampling.guidance));
         QVERIFY(r.decodeSeconds > 0);
     }

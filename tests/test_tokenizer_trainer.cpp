@@ -8,6 +8,7 @@
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/tokenizer_trainer.h"
 #include "expect_error.h"
+#include "tokenizer_fixtures.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -18,53 +19,11 @@ using cm::TokenizerTrainParams;
 
 namespace {
 
-constexpr int kSize = 16;
-
-// Four 16 x 16 images: a bright 8 x 8 square on black in each quadrant, two of them with a grey bar.
-cm::Dataset squares() {
-    cm::Dataset data;
-    data.itemShape = {1, kSize, kSize};
-    data.description = "four squares";
-    for (int i = 0; i < 4; ++i) {
-        cv::Mat image(kSize, kSize, CV_32F, cv::Scalar(-1));
-        image(cv::Rect((i % 2) * 8, (i / 2) * 8, 8, 8)).setTo(1);
-        if (i == 1 || i == 2) image(cv::Rect(0, 7, kSize, 2)).setTo(0);
-        data.values.insert(data.values.end(), (float*)image.datastart, (float*)image.dataend);
-    }
-    return data;
-}
-
-std::vector<cv::Mat> images(const cm::Dataset& data) {
-    std::vector<cv::Mat> out;
-    for (int64_t i = 0; i < data.count(); ++i)
-        out.push_back(cv::Mat(kSize, kSize, CV_32F, const_cast<float*>(data.values.data()) + i * kSize * kSize).clone());
-    return out;
-}
-
-cm::TokenizerConfig tinyConfig() {
-    auto config = cm::tokenizerPreset("lo", kSize, 1);
-    config.encoderWidth = 32;
-    config.encoderDepth = 1;
-    config.decoderWidth = 32;
-    config.decoderDepth = 2;
-    config.heads = 2;
-    return config;
-}
-
-TokenizerTrainParams tinyParams(const QTemporaryDir& dir, const char* name) {
-    TokenizerTrainParams p;
-    p.config = tinyConfig();
-    p.totalSteps = 40;
-    p.batchSize = 8;
-    p.learningRate = 2e-3;
-    p.emaRate = 0.9;
-    p.outputPath = dir.filePath(name).toStdString();
-    p.logEvery = 10;
-    p.checkpointEvery = 20;
-    p.seed = 3;
-    p.threads = 1;
-    return p;
-}
+using cmtest::images;
+using cmtest::kSize;
+using cmtest::squares;
+using cmtest::tinyConfig;
+using cmtest::tinyParams;
 
 // A fresh (random) feature network: the perceptual terms' code path, without training an evaluator.
 std::string perceptualNet(const QTemporaryDir& dir) {

@@ -22,6 +22,43 @@
     </message>
 </context>
 <context>
+    <name>CompressView</name>
+    <message numerus="yes">
+        <source>paste a code of %n hex digit(s) to decode it</source>
+        <translation>
+            <numerusform>paste a code of %n hex digit to decode it</numerusform>
+            <numerusform>paste a code of %n hex digits to decode it</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n bit(s) in %1 hex digits; %2 bits per pixel</source>
+        <translation>
+            <numerusform>%n bit in %1 hex digits; %2 bits per pixel</numerusform>
+            <numerusform>%n bits in %1 hex digits; %2 bits per pixel</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n step(s): flow decoder</source>
+        <translation>
+            <numerusform>%n step: flow decoder</numerusform>
+            <numerusform>%n steps: flow decoder</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+%n evaluation(s)
+%2 ms</source>
+        <translation>
+            <numerusform>%1
+%n evaluation
+%2 ms</numerusform>
+            <numerusform>%1
+%n evaluations
+%2 ms</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>GenerateView</name>
     <message numerus="yes">
         <source>%n image(s) in %1 s; network evaluations per image: %2</source>
@@ -73,6 +110,13 @@
         <translation>
             <numerusform>%n image could not be saved:</numerusform>
             <numerusform>%n images could not be saved:</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Code of %n bit(s): %1</source>
+        <translation>
+            <numerusform>Code of %n bit: %1</numerusform>
+            <numerusform>Code of %n bits: %1</numerusform>
         </translation>
     </message>
 </context>

@@ -72,6 +72,243 @@
     </message>
 </context>
 <context>
+    <name>CompressView</name>
+    <message>
+        <source>The tokenizer: its code length (bits per image) is the bit rate</source>
+        <translation>分词器：其编码长度（每张图像的比特数）即码率</translation>
+    </message>
+    <message>
+        <source>Open…</source>
+        <translation>打开…</translation>
+    </message>
+    <message>
+        <source>Open a tokenizer file (.safetensors, trained by cmstudio-cli train-tokenizer)</source>
+        <translation>打开分词器文件（.safetensors，由 cmstudio-cli train-tokenizer 训练）</translation>
+    </message>
+    <message>
+        <source>No tokenizer loaded: pick one or open a tokenizer file.</source>
+        <translation>未加载分词器：请选择一个或打开分词器文件。</translation>
+    </message>
+    <message>
+        <source>Open image…</source>
+        <translation>打开图像…</translation>
+    </message>
+    <message>
+        <source>An image to encode (or drop one here); it is fitted to the tokenizer&apos;s size</source>
+        <translation>要编码的图像（也可拖放到此处）；会适配到分词器的尺寸</translation>
+    </message>
+    <message>
+        <source>Use selected sample</source>
+        <translation>使用所选样本</translation>
+    </message>
+    <message>
+        <source>The sample selected in the Generate tab&apos;s gallery</source>
+        <translation>“生成”标签页图库中所选的样本</translation>
+    </message>
+    <message>
+        <source>Open, drop or pick an image.</source>
+        <translation>打开、拖放或选择一张图像。</translation>
+    </message>
+    <message>
+        <source>Euler steps of the flow decoder, shown beside the one-step decoder</source>
+        <translation>流解码器的欧拉步数，与一步解码器并排显示</translation>
+    </message>
+    <message>
+        <source>The decoders&apos; starting noise: the same code and seed give the same image</source>
+        <translation>解码器的起始噪声：相同的编码和种子得到相同的图像</translation>
+    </message>
+    <message>
+        <source>Tokenizer</source>
+        <translation>分词器</translation>
+    </message>
+    <message>
+        <source>Image</source>
+        <translation>图像</translation>
+    </message>
+    <message>
+        <source>Flow steps</source>
+        <translation>流步数</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>Compress</source>
+        <translation>压缩</translation>
+    </message>
+    <message>
+        <source>Encode the image into its code and decode the code with both decoders</source>
+        <translation>将图像编码，并用两个解码器解码该编码</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>编码</translation>
+    </message>
+    <message>
+        <source>the code in hexadecimal</source>
+        <translation>十六进制编码</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy the hexadecimal code</source>
+        <translation>复制十六进制编码</translation>
+    </message>
+    <message>
+        <source>the code&apos;s bits, one group per token</source>
+        <translation>编码的比特，每个词元一组</translation>
+    </message>
+    <message>
+        <source>paste a code (hex) to decode it</source>
+        <translation>粘贴编码（十六进制）以解码</translation>
+    </message>
+    <message>
+        <source>Decode</source>
+        <translation>解码</translation>
+    </message>
+    <message>
+        <source>Decode the pasted code with both decoders</source>
+        <translation>用两个解码器解码粘贴的编码</translation>
+    </message>
+    <message>
+        <source>Open tokenizer</source>
+        <translation>打开分词器</translation>
+    </message>
+    <message>
+        <source>Tokenizers (*.safetensors);;All files (*)</source>
+        <translation>分词器 (*.safetensors);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Open image</source>
+        <translation>打开图像</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.webp *.bmp);;All files (*)</source>
+        <translation>图像 (*.png *.jpg *.jpeg *.webp *.bmp);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>one-step decoder (distilled)</source>
+        <translation>一步解码器（蒸馏）</translation>
+    </message>
+    <message>
+        <source>no one-step decoder</source>
+        <translation>无一步解码器</translation>
+    </message>
+    <message>
+        <source>%1 × %1 %2, %3 tokens × %4 bits = %5 bits (%6 bits per pixel); stages %7; %8</source>
+        <translation>%1 × %1 %2，%3 个词元 × %4 比特 = %5 比特（每像素 %6 比特）；阶段 %7；%8</translation>
+    </message>
+    <message>
+        <source>grey</source>
+        <translation>灰度</translation>
+    </message>
+    <message>
+        <source>RGB</source>
+        <translation>RGB</translation>
+    </message>
+    <message>
+        <source>%1
+%2 parameters; data: %3</source>
+        <translation>%1
+%2 个参数；数据：%3</translation>
+    </message>
+    <message numerus="yes">
+        <source>paste a code of %n hex digit(s) to decode it</source>
+        <translation>
+            <numerusform>粘贴 %n 位十六进制编码以解码</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Select a sample in the Generate tab&apos;s gallery first</source>
+        <translation>请先在“生成”标签页的图库中选择一个样本</translation>
+    </message>
+    <message>
+        <source>%1 × %2, encoded as its centre square at %3 × %3</source>
+        <translation>%1 × %2，以其中心正方形按 %3 × %3 编码</translation>
+    </message>
+    <message>
+        <source>%1 × %2</source>
+        <translation>%1 × %2</translation>
+    </message>
+    <message>
+        <source>Original</source>
+        <translation>原图</translation>
+    </message>
+    <message>
+        <source>not encoded yet</source>
+        <translation>尚未编码</translation>
+    </message>
+    <message>
+        <source>load a tokenizer to encode it</source>
+        <translation>加载分词器后即可编码</translation>
+    </message>
+    <message>
+        <source>Load a tokenizer first</source>
+        <translation>请先加载分词器</translation>
+    </message>
+    <message>
+        <source>Open, drop or pick an image to compress first</source>
+        <translation>请先打开、拖放或选择要压缩的图像</translation>
+    </message>
+    <message>
+        <source>the pasted code</source>
+        <translation>粘贴的编码</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n bit(s) in %1 hex digits; %2 bits per pixel</source>
+        <translation>
+            <numerusform>%n 比特，共 %1 位十六进制；每像素 %2 比特</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 × %1 px encoded in %2 bits</source>
+        <translation>%1 × %1 像素编码为 %2 比特</translation>
+    </message>
+    <message>
+        <source>1 step: distilled decoder</source>
+        <translation>1 步：蒸馏解码器</translation>
+    </message>
+    <message>
+        <source>1 Euler step (this tokenizer has no distilled decoder)</source>
+        <translation>1 个欧拉步（此分词器没有蒸馏解码器）</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n step(s): flow decoder</source>
+        <translation>
+            <numerusform>%n 步：流解码器</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>no original to compare with</source>
+        <translation>没有可比较的原图</translation>
+    </message>
+    <message>
+        <source>PSNR %1 dB</source>
+        <translation>PSNR %1 dB</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+%n evaluation(s)
+%2 ms</source>
+        <translation>
+            <numerusform>%1
+%n 次网络评估
+%2 毫秒</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>(no tokenizer yet: Open…)</source>
+        <translation>（尚无分词器：打开…）</translation>
+    </message>
+    <message>
+        <source>The original and its reconstructions appear here: compress an image, or decode a pasted code.</source>
+        <translation>原图及其重建结果显示在这里：压缩一张图像，或解码粘贴的编码。</translation>
+    </message>
+</context>
+<context>
     <name>CurvePlot</name>
     <message>
         <source>Loss by noise quartile (q0 to q3)</source>
@@ -1298,6 +1535,16 @@
     <message>
         <source>%1 is %2 × %3: opened reduced to %4 × %5. “Fit image to model” makes the model&apos;s input from it; the inspector shows that input.</source>
         <translation>%1 为 %2 × %3：已缩小为 %4 × %5 打开。“使图像适应模型”会由它生成模型的输入；检视器显示该输入。</translation>
+    </message>
+    <message>
+        <source>Compress</source>
+        <translation>压缩</translation>
+    </message>
+    <message numerus="yes">
+        <source>Code of %n bit(s): %1</source>
+        <translation>
+            <numerusform>%n 比特的编码：%1</numerusform>
+        </translation>
     </message>
 </context>
 <context>

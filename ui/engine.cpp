@@ -18,6 +18,7 @@ void registerTypes() {
     qRegisterMetaType<ImportReport>();
     qRegisterMetaType<JobResult>();
     qRegisterMetaType<JobKind>();
+    qRegisterMetaType<TokenizerInfo>();
 }
 
 } // namespace
@@ -32,6 +33,11 @@ Engine::Engine(QObject* parent) : QObject(parent) {
         m_model = info;
         endJob(job);
         emit modelLoaded(info);
+    });
+    connect(m_worker, &EngineWorker::tokenizerLoaded, this, [this](int job, const TokenizerInfo& info) {
+        m_tokenizer = info;
+        endJob(job);
+        emit tokenizerLoaded(job, info);
     });
     connect(m_worker, &EngineWorker::importInspected, this, [this](int job, const ImportReport& report) {
         endJob(job);
@@ -86,6 +92,7 @@ Engine::CancelPtr Engine::startJob(bool live) {
 void Engine::endJob(int job) {
     m_pending.erase(job);
     m_liveJobs.erase(job);
+    m_tokenizerJobs.erase(job);
     if (m_pending.empty()) emit busyChanged(false);
 }
 
@@ -145,6 +152,23 @@ int Engine::interpolate(const cm::InterpolationParams& params) {
     const int job = m_nextJob++;
     QMetaObject::invokeMethod(m_worker,
                               [w = m_worker, job, params, cancel] { w->interpolate(job, params, *cancel); });
+    return job;
+}
+
+int Engine::loadTokenizer(const QString& path) {
+    startJob(false);
+    const int job = m_nextJob++;
+    m_tokenizerJobs.insert(job);
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, job, path] { w->loadTokenizer(job, path); });
+    return job;
+}
+
+int Engine::compress(const CompressRequest& request) {
+    const CancelPtr cancel = startJob(false);
+    const int job = m_nextJob++;
+    m_tokenizerJobs.insert(job);
+    QMetaObject::invokeMethod(m_worker,
+                              [w = m_worker, job, request, cancel] { w->compress(job, request, *cancel); });
     return job;
 }
 

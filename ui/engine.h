@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 #include <memory>
 
 class EngineWorker;
@@ -41,14 +42,21 @@ class Engine : public QObject {
     int denoise(const QVector<QImage>& images, double sigma, double addNoiseSigma, quint64 seed,
                 const cm::Conditioning& conditioning);
     int interpolate(const cm::InterpolationParams& params);
+    // The Compress view's tokenizer, held beside the model (loading one does not unload the other).
+    int loadTokenizer(const QString& path);
+    int compress(const CompressRequest& request);
 
     void cancelAll(); // every queued and running job stops within one network evaluation
     bool busy() const { return !m_pending.empty(); }
+    // A tokenizer's job (its progress counts whole evaluations, never the model's blocks).
+    bool isTokenizerJob(int job) const { return m_tokenizerJobs.count(job) > 0; }
     const ModelInfo& model() const { return m_model; } // the last model loaded successfully
+    const TokenizerInfo& tokenizer() const { return m_tokenizer; } // the last tokenizer loaded successfully
     bool hasModel() const { return !m_model.path.isEmpty(); }
 
   signals:
     void modelLoaded(const ModelInfo& info);
+    void tokenizerLoaded(int job, const TokenizerInfo& info);
     void importInspected(int job, const ImportReport& report);
     void progress(int job, long done, long total);
     void finished(const JobResult& result);
@@ -66,5 +74,7 @@ class Engine : public QObject {
     int m_nextJob = 1;
     std::map<int, CancelPtr> m_pending; // queued or running jobs and their cancel flags
     std::map<int, bool> m_liveJobs;
+    std::set<int> m_tokenizerJobs;
     ModelInfo m_model;
+    TokenizerInfo m_tokenizer;
 };

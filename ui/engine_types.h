@@ -39,7 +39,54 @@ struct ModelInfo {
     int recommendedHeunPoints = 0;
 };
 
-enum class JobKind { LoadModel, InspectImport, Generate, Chain, Edit, Denoise, Interpolate };
+enum class JobKind { LoadModel, InspectImport, Generate, Chain, Edit, Denoise, Interpolate, LoadTokenizer, Compress };
+
+// What the GUI shows of a loaded tokenizer (core/tokenizer/tokenizer_card.h, flattened).
+struct TokenizerInfo {
+    QString path;
+    QString name; // file name without ".safetensors"
+    int imageSize = 0;
+    int channels = 1;
+    int tokens = 0;
+    int bitsPerToken = 0;
+    int codeBits = 0;
+    double bitsPerPixel = 0;
+    bool oneStepDecoder = false; // a consistency model distilled from the flow decoder is in the file
+    int defaultSteps = 25;       // the flow sampler's steps on the card
+    QStringList stages;          // "1a", "1b", "one-step"
+    QString dataset;
+    qint64 parameters = 0;
+};
+
+// A Compress job: encode `image` (at the tokenizer's size and channels) and decode its code, or, without
+// an image, decode `code` (hex). Every decoder of the list runs on the same code and seed.
+struct CompressRequest {
+    QImage image;
+    QString code;
+    int steps = 25;   // the flow decoder's Euler steps (the N of "1 step and N steps")
+    quint64 seed = 0; // the decoders' starting noise
+};
+
+// One decoder's image of a code: the one-step decoder, the N-step flow decoder (and, later, baselines at
+// the same bit count). psnr < 0: no original to compare with (a pasted code).
+struct Reconstruction {
+    enum Decoder { OneStep, SingleEulerStep, Flow };
+    Decoder decoder = Flow;
+    int steps = 0;
+    int evaluations = 0;
+    QImage image;
+    double psnr = -1;
+    double seconds = 0;
+};
+
+struct CodeResult {
+    QString hex;
+    QVector<quint8> bits; // token-major, as core/tokenizer/token_code.h
+    int bitsPerToken = 0;
+    double bitsPerPixel = 0;
+    QImage original; // what was encoded (null for a pasted code)
+    QVector<Reconstruction> reconstructions;
+};
 
 // What the engine made of a foreign model file (a PyTorch `.pt`, a diffusers folder) before opening it.
 struct ImportReport {
@@ -63,8 +110,10 @@ struct JobResult {
     int nfe = 0;
     double seconds = 0;
     QVariantMap settings; // seed, sampler, sigmas, task...: what the PNG text chunks record
+    CodeResult code;      // Compress
 };
 
 Q_DECLARE_METATYPE(ModelInfo)
 Q_DECLARE_METATYPE(ImportReport)
 Q_DECLARE_METATYPE(JobResult)
+Q_DECLARE_METATYPE(TokenizerInfo)

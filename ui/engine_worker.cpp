@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/model_card.h"
+#include "core/tokenizer/tokenizer_evaluation.h"
 
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -290,6 +291,107 @@ void EngineWorker::interpolate(int job, const cm::InterpolationParams& params, c
         result.settings["frames"] = params.frames;
         result.settings["class"] = params.conditioning.sharedClass();
         if (!params.conditioningB.classLabels.empty()) result.settings["classB"] = params.conditioningB.sharedClass();
+        return result;
+    });
+}
+
+void EngineWorker::loadTokenizer(int job, const QString& path) {
+    try {
+        cm::Tokenizer tokenizer = cm::Tokenizer::load(path.toStdString());
+        const cm::TokenizerCard& card = tokenizer.card();
+        TokenizerInfo info;
+        info.path = path;
+        info.name = QFileInfo(path).completeBaseName();
+        info.imageSize = card.config.imageSize;
+        info.channels = card.config.channels;
+        info.tokens = card.config.tokens;
+        info.bitsPerToken = card.config.bitsPerToken;
+        info.codeBits = card.config.codeBits();
+        info.bitsPerPixel = card.config.bitsPerPixel();
+        info.oneStepDecoder = card.hasOneStepDecoder();
+        info.defaultSteps = card.sampling.steps;
+        for (const std::string& stage : card.stages) info.stages << QString::fromStdString(stage);
+        info.dataset = QString::fromStdString(card.dataset);
+        info.parameters = tokenizer.parameterCount();
+        m_tokenizer = std::move(tokenizer);
+        emit tokenizerLoaded(job, info);
+    } catch (const std::exception& error) {
+        // The previous tokenizer stays loaded.
+        emit failed(job, JobKind::LoadTokenizer, QString::fromStdString(error.what()));
+    }
+}
+
+void EngineWorker::compress(int job, const CompressRequest& request, const Cancel& cancel) {
+    run(job, JobKind::Compress, cancel, [&] {
+        if (!m_tokenizer) throw cm::Error(cm::ErrorKind::InvalidArgument, "no tokenizer is loaded");
+        const cm::Tokenizer& tokenizer = *m_tokenizer;
+        const cm::TokenizerConfig& config = tokenizer.card().config;
+        JobResult result;
+        CodeResult& out = result.code;
+        cv::Mat original;
+        cm::TokenCode code;
+        if (!request.image.isNull()) {
+            if (request.image.width() != config.imageSize || request.image.height() != config.imageSize)
+                throw cm::Error(cm::ErrorKind::Shape, "the image is " + std::to_string(request.image.width()) + " x " +
+                                                          std::to_string(request.image.height()) +
+                                                          " but the tokenizer encodes " +
+                                                          std::to_string(config.imageSize) + " x " +
+                                                          std::to_string(config.imageSize));
+            original = qImageToMat(request.image, config.channels);
+            code = tokenizer.encode({original}).front();
+            out.original = matToQImage(original);
+        } else {
+            code = cm::codeFromHex(request.code.toStdString(), config.codeBits(), "the pasted code");
+        }
+        out.hex = QString::fromStdString(cm::codeToHex(code));
+        out.bits = QVector<quint8>(code.bits.begin(), code.bits.end());
+        out.bitsPerToken = config.bitsPerToken;
+        out.bitsPerPixel = config.bitsPerPixel();
+
+        // The decoders in the order they are shown; one progress bar over all of them. A decoder's
+        // evaluation count is known once it starts (guidance adds evaluations), so what is still to run is
+        // counted at one evaluation per step until then.
+        struct Pass {
+            Reconstruction::Decoder decoder;
+            int steps;
+        };
+        const int steps = std::max(1, request.steps);
+        const std::vector<Pass> passes = {
+            {tokenizer.card().hasOneStepDecoder() ? Reconstruction::OneStep : Reconstruction::SingleEulerStep, 1},
+            {Reconstruction::Flow, steps}};
+        long finished = 0;
+        for (std::size_t i = 0; i < passes.size(); ++i) {
+            long later = 0;
+            for (std::size_t j = i + 1; j < passes.size(); ++j) later += passes[j].steps;
+            long passTotal = passes[i].steps;
+            cm::DecodeParams params;
+            params.steps = passes[i].steps;
+            params.seed = request.seed;
+            QElapsedTimer timer;
+            timer.start();
+            const std::vector<cv::Mat> images = tokenizer.decode(
+                {code}, params,
+                [&](long done, long total) {
+                    passTotal = total;
+                    emit progress(job, finished + done, finished + total + later);
+                },
+                &cancel);
+            Reconstruction reconstruction;
+            reconstruction.decoder = passes[i].decoder;
+            reconstruction.steps = passes[i].steps;
+            reconstruction.seconds = timer.nsecsElapsed() * 1e-9;
+            reconstruction.evaluations = int(passTotal);
+            reconstruction.image = matToQImage(images.front());
+            if (!original.empty()) reconstruction.psnr = cm::psnrFromMse(cm::reconstructionMse(original, images.front()));
+            out.reconstructions.push_back(reconstruction);
+            finished += passTotal;
+        }
+        result.images = {out.reconstructions.back().image};
+        result.nfe = int(finished);
+        result.settings["tokenizer"] = QFileInfo(QString::fromStdString(tokenizer.path())).completeBaseName();
+        result.settings["code"] = out.hex;
+        result.settings["seed"] = QString::number(request.seed);
+        result.settings["steps"] = steps;
         return result;
     });
 }

@@ -8,6 +8,7 @@
 #include "core/model.h"
 #include "core/model_import.h"
 #include "core/sampler.h"
+#include "core/tokenizer/tokenizer.h"
 
 #include <QObject>
 
@@ -31,9 +32,14 @@ class EngineWorker : public QObject {
     void denoise(int job, const QVector<QImage>& images, double sigma, double addNoiseSigma, quint64 seed,
                  const cm::Conditioning& conditioning, const Cancel& cancel);
     void interpolate(int job, const cm::InterpolationParams& params, const Cancel& cancel);
+    void loadTokenizer(int job, const QString& path);
+    // Encodes (or parses) the code, then decodes it with the one-step decoder (or one Euler step when the
+    // file has none) and with the N-step flow sampler; progress counts the evaluations of both.
+    void compress(int job, const CompressRequest& request, const Cancel& cancel);
 
   signals:
     void modelLoaded(int job, const ModelInfo& info);
+    void tokenizerLoaded(int job, const TokenizerInfo& info);
     void importInspected(int job, const ImportReport& report);
     void progress(int job, long done, long total);
     void finished(const JobResult& result);
@@ -55,4 +61,5 @@ class EngineWorker : public QObject {
     };
     std::optional<Inspected> m_inspected; // the last inspection's tensors: opening it reads nothing again
     ModelInfo m_info; // of the loaded model
+    std::optional<cm::Tokenizer> m_tokenizer;
 };

@@ -1,5 +1,6 @@
 #include "main_window.h"
 
+#include "compress_view.h"
 #include "edit_view.h"
 #include "engine.h"
 #include "generate_view.h"
@@ -76,12 +77,15 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
     m_edit = new EditView(m_engine);
     m_interpolate = new InterpolationView(m_engine);
     m_training = new TrainingView;
+    m_compress = new CompressView(m_engine);
     m_interpolate->setGallery(m_generate->gallery());
+    m_compress->setGallery(m_generate->gallery());
     m_tabs = new QTabWidget;
     m_tabs->addTab(m_generate, tr("Generate"));
     m_tabs->addTab(m_edit, tr("Edit"));
     m_tabs->addTab(m_interpolate, tr("Interpolate"));
     m_tabs->addTab(m_training, tr("Training"));
+    m_tabs->addTab(m_compress, tr("Compress"));
 
     auto* central = new QWidget;
     auto* layout = new QVBoxLayout(central);
@@ -156,6 +160,11 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
     connect(m_edit, &EditView::errorResolved, this, &MainWindow::dismissError);
     connect(m_interpolate, &InterpolationView::errorOccurred, this, &MainWindow::showError);
     connect(m_training, &TrainingView::errorOccurred, this, &MainWindow::showError);
+    connect(m_compress, &CompressView::errorOccurred, this, &MainWindow::showError);
+    connect(m_compress, &CompressView::errorResolved, this, &MainWindow::dismissError);
+    connect(m_compress, &CompressView::resultReady, this, [this](const CodeResult& result) {
+        statusBar()->showMessage(tr("Code of %n bit(s): %1", "", int(result.bits.size())).arg(result.hex), 8000);
+    });
     // Errors go to the error bar, once: no message box of the view's own on top of it.
     m_training->setInteractive(false);
     connect(m_training, &TrainingView::otherFilesDropped, this, &MainWindow::openDropped);
@@ -268,7 +277,7 @@ void MainWindow::buildMenus() {
     });
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    const QStringList names = {tr("Generate"), tr("Edit"), tr("Interpolate"), tr("Training")};
+    const QStringList names = {tr("Generate"), tr("Edit"), tr("Interpolate"), tr("Training"), tr("Compress")};
     for (int i = 0; i < names.size(); ++i)
         view->addAction(names[i], QKeySequence(QString("Ctrl+%1").arg(i + 1)), this, [this, i] { showTab(i); });
 
@@ -673,7 +682,7 @@ void MainWindow::onProgress(int job, long done, long total) {
     m_progress->setMaximum(int(total));
     m_progress->setValue(int(done));
     // A large network reports between its blocks: whole evaluations and the share of the current one.
-    const int units = std::max(1, m_engine->model().progressUnitsPerEvaluation);
+    const int units = m_engine->isTokenizerJob(job) ? 1 : std::max(1, m_engine->model().progressUnitsPerEvaluation);
     if (units == 1)
         m_progress->setFormat(tr("%1 of %2 evaluations").arg(done).arg(total));
     else

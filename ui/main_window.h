@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QMainWindow>
 
+class CompressView;
 class EditView;
 class Engine;
 class GenerateView;
@@ -41,6 +42,7 @@ class MainWindow : public QMainWindow {
     EditView* editView() const { return m_edit; }
     InterpolationView* interpolationView() const { return m_interpolate; }
     TrainingView* trainingView() const { return m_training; }
+    CompressView* compressView() const { return m_compress; }
     ModelPanel* modelPanel() const { return m_modelPanel; }
     QTabWidget* tabs() const { return m_tabs; }
     QString lastError() const { return m_lastError; }
@@ -48,7 +50,7 @@ class MainWindow : public QMainWindow {
     QVariantMap pendingSettings() const { return m_pendingSettings; }
     QString shortcutsHtml() const; // the table Help › Keyboard Shortcuts shows
 
-    enum Tab { GenerateTab, EditTab, InterpolateTab, TrainingTab };
+    enum Tab { GenerateTab, EditTab, InterpolateTab, TrainingTab, CompressTab };
 
   public slots:
     void reuseSettings();
@@ -103,6 +105,7 @@ class MainWindow : public QMainWindow {
     EditView* m_edit = nullptr;
     InterpolationView* m_interpolate = nullptr;
     TrainingView* m_training = nullptr;
+    CompressView* m_compress = nullptr;
 
     QLabel* m_errorBar = nullptr;
     QString m_lastError;

@@ -180,11 +180,30 @@ std::vector<cv::Mat> Tokenizer::decode(const std::vector<TokenCode>& codes, cons
     const auto signs = detail::signsFromCodes(codes, config.tokens, config.bitsPerToken);
     c10::InferenceMode inference;
     detail::PerImageNoise noise(params.seed, int(codes.size()), config.itemShape());
-    if (params.steps == 1 && m_impl->networks->oneStep) {
+    if (m_impl->card.isDeterministic()) {
         detail::EvaluationTicker ticker{&progress, cancel, 0, 1};
         ticker.checkCancel();
-        const auto image = detail::oneStepDecode(*m_impl->networks->oneStep, config, noise.next(), signs);
+        const auto zeros = torch::zeros_like(noise.next());
+        const auto image = detail::oneStepDecode(*m_impl->networks->decoder, config, zeros, signs);
         ticker.tick();
+        return toImages(image);
+    }
+    if ((params.steps == 1 || params.steps == 2) && m_impl->networks->oneStep) {
+        if (!(params.twoStepTime > 0 && params.twoStepTime < 1))
+            throw Error(ErrorKind::InvalidArgument, "the two-step decoder's middle time must be in (0, 1)");
+        detail::EvaluationTicker ticker{&progress, cancel, 0, params.steps};
+        ticker.checkCancel();
+        auto image = detail::oneStepDecode(*m_impl->networks->oneStep, config, noise.next(), signs);
+        ticker.tick();
+        if (params.steps == 2) {
+            ticker.checkCancel();
+            const double t = params.twoStepTime;
+            const auto renoised = t * noise.next() + (1 - t) * image;
+            image = detail::consistencyEstimate(*m_impl->networks->oneStep, config, renoised,
+                                                torch::full({renoised.size(0)}, t, torch::kFloat32), signs)
+                        .clamp(-1, 1);
+            ticker.tick();
+        }
         return toImages(image);
     }
     detail::EvaluationTicker ticker{&progress, cancel, 0, flowEvaluations(times, guidance)};
@@ -194,6 +213,12 @@ std::vector<cv::Mat> Tokenizer::decode(const std::vector<TokenCode>& codes, cons
         ticker.checkCancel();
     });
     return toImages(images);
+}
+
+int Tokenizer::decodeEvaluations(const DecodeParams& params) const {
+    if (m_impl->card.isDeterministic()) return 1;
+    if ((params.steps == 1 || params.steps == 2) && m_impl->networks->oneStep) return params.steps;
+    return flowEvaluations(detail::decodeTimes(m_impl->card, params), detail::decodeGuidance(m_impl->card, params));
 }
 
 std::vector<cv::Mat> Tokenizer::velocity(const std::vector<cv::Mat>& noisy, double t,

@@ -23,6 +23,9 @@ struct DecodeParams {
     double rho = 0;    // 0: the card's (4); t_i = (i / steps)^rho
     double guidance = -1; // < 0: the card's weight (1.5), applied inside the card's interval of t
     uint64_t seed = 0; // image j starts from the noise of seed + j
+    // steps = 2 with a one-step decoder: its estimate from noise at t = 1 is put back on the straight line at
+    // this t with fresh noise and estimated again (consistency models' multistep sampling).
+    double twoStepTime = 0.5;
 };
 
 class Tokenizer {
@@ -47,12 +50,16 @@ class Tokenizer {
     std::vector<TokenCode> encode(const std::vector<cv::Mat>& images) const;
     // Integrates the decoder's flow from noise to an image for each code (Error(InvalidArgument) for a code
     // of the wrong bit count). With steps = 1 and a one-step decoder in the file (card().hasOneStepDecoder()),
-    // one evaluation of that consistency model instead. Progress counts network evaluations.
+    // one evaluation of that consistency model instead; steps = 2, two (params.twoStepTime). A deterministic
+    // autoencoder (card().isDeterministic()) decodes in one evaluation whatever the steps. Progress counts
+    // network evaluations.
     std::vector<cv::Mat> decode(const std::vector<TokenCode>& codes, const DecodeParams& params = {},
                                 const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr) const;
     // One decoder evaluation: the velocity v = z - x at x_t = `noisy`, time t in [0, 1], for each image's
     // conditioning.tokenCodes (one per image); an empty code means "dropped" (the unconditional velocity
     // guidance mixes in).
+    // Decoder evaluations per image that decode(params) spends.
+    int decodeEvaluations(const DecodeParams& params) const;
     std::vector<cv::Mat> velocity(const std::vector<cv::Mat>& noisy, double t, const Conditioning& conditioning) const;
 
     struct Impl;

@@ -214,6 +214,8 @@ TokenizerCard TokenizerCard::fromMetadata(const std::map<std::string, std::strin
     const auto format = metadata.find("format");
     if (format != metadata.end() && format->second == "cmstudio-model")
         fail(origin, "this is a CM Studio model (an image generator), not a tokenizer");
+    if (format != metadata.end() && format->second == "cmstudio-code-generator")
+        fail(origin, "this is a CM Studio code generator (stage 2), not a tokenizer");
     const std::string& formatText = require(metadata, "format", origin);
     if (formatText != kTokenizerFormat)
         fail(origin, "\"format\" is \"" + describeUntrusted(formatText) + "\", expected \"" + kTokenizerFormat +
@@ -232,9 +234,10 @@ TokenizerCard TokenizerCard::fromMetadata(const std::map<std::string, std::strin
         fail(origin, "\"code_bits\" is " + std::to_string(bits) + " but the tokenizer's sizes give " +
                          std::to_string(card.config.codeBits()));
     card.parameterisation = require(metadata, "parameterisation", origin);
-    if (card.parameterisation != kRectifiedFlowVelocity)
+    if (card.parameterisation != kRectifiedFlowVelocity && card.parameterisation != kDeterministicDecoder)
         fail(origin, "the decoder's parameterisation \"" + describeUntrusted(card.parameterisation) +
-                         "\" is unknown (this engine implements \"" + kRectifiedFlowVelocity + "\")");
+                         "\" is unknown (this engine implements \"" + kRectifiedFlowVelocity + "\" and \"" +
+                         kDeterministicDecoder + "\")");
     const json s = parseUntrustedJson(require(metadata, "sampling", origin), origin + ": \"sampling\"");
     if (!s.is_object()) fail(origin, "\"sampling\" must be a JSON object");
     const std::string samplingOrigin = origin + ": \"sampling\"";
@@ -254,8 +257,9 @@ TokenizerCard TokenizerCard::fromMetadata(const std::map<std::string, std::strin
     }
     card.stages = parseStringList(require(metadata, "stages", origin), "stages", origin);
     for (const auto& stage : card.stages)
-        if (stage != "1a" && stage != "1b" && stage != "one-step")
-            fail(origin, "unknown stage \"" + describeUntrusted(stage) + "\" (expected 1a, 1b or one-step)");
+        if (stage != "1a" && stage != "1b" && stage != "one-step" && stage != "autoencoder")
+            fail(origin, "unknown stage \"" + describeUntrusted(stage) +
+                             "\" (expected 1a, 1b, one-step or autoencoder)");
     card.trainingJson = optional(metadata, "training", "{}");
     if (card.trainingJson.empty()) card.trainingJson = "{}";
     if (!parseUntrustedJson(card.trainingJson, origin + ": \"training\"").is_object())

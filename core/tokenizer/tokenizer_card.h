@@ -46,6 +46,9 @@ TokenizerConfig tokenizerPreset(const std::string& bitRate, int imageSize, int c
 
 // The parameterisation the decoder's output is read with: x_t = t z + (1 - t) x, output v = z - x.
 constexpr const char* kRectifiedFlowVelocity = "rectified-flow-velocity";
+// The deterministic-autoencoder baseline: the same networks, the decoder evaluated once at x_t = 0, t = 1
+// and read as the estimate x_hat = x_t - t v (trained on MSE + the perceptual term, not on the flow).
+constexpr const char* kDeterministicDecoder = "deterministic";
 
 struct TokenizerSampling {
     int steps = 25;
@@ -57,7 +60,9 @@ struct TokenizerCard {
     TokenizerConfig config;
     std::string parameterisation = kRectifiedFlowVelocity;
     TokenizerSampling sampling;
-    std::vector<std::string> stages; // trained stages in order: "1a", "1b", "one-step" (the distilled decoder)
+    // trained stages in order: "1a", "1b", "one-step" (the distilled decoder); "autoencoder" for the
+    // deterministic baseline
+    std::vector<std::string> stages;
     std::string trainingJson = "{}";
     std::string dataset;
     std::vector<std::string> classNames;
@@ -67,6 +72,7 @@ struct TokenizerCard {
 
     // Whether the file holds a one-step decoder (a consistency model distilled from the flow decoder).
     bool hasOneStepDecoder() const;
+    bool isDeterministic() const { return parameterisation == kDeterministicDecoder; }
     int64_t parameterCount() const; // encoder, decoder and the one-step decoder when there is one
 
     std::map<std::string, std::string> toMetadata() const;

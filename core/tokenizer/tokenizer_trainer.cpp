@@ -19,6 +19,7 @@
 #include "core/training/run_files.h"
 #include "core/untrusted_json.h"
 #include "detail/lfq.h"
+#include "detail/perceptual_distance.h"
 #include "detail/tokenizer_impl.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -210,17 +211,7 @@ void TokenizerRun::prepare(const Dataset& data) {
     m_card.dataset = data.description;
     m_card.classNames = data.classNames;
 
-    if (!p.perceptualNet.empty()) {
-        const FeatureNet net = FeatureNet::load(p.perceptualNet);
-        if (net.card().itemShape != shape)
-            throw Error(ErrorKind::Shape, p.perceptualNet + ": the perceptual network takes images of shape " +
-                                              detail::shapeString(net.card().itemShape) + ", not " +
-                                              detail::shapeString(shape));
-        m_perceptual = net.impl().network;
-        m_perceptual->eval();
-        for (auto& parameter : m_perceptual->parameters())
-            parameter.set_requires_grad(false);
-    }
+    if (!p.perceptualNet.empty()) m_perceptual = detail::loadPerceptualNetwork(p.perceptualNet, shape);
 
     auto& networks = *m_tokenizer.impl().networks;
     networks.train();
@@ -270,15 +261,7 @@ training::ReplicatedState TokenizerRun::replicatedState() {
 // A learned perceptual distance: squared distance of unit-normalised features of the project's own feature
 // network (no ImageNet weights exist here), per sample.
 torch::Tensor TokenizerRun::perceptual(const torch::Tensor& estimate, const torch::Tensor& target) {
-    if (!m_perceptual) return torch::zeros({estimate.size(0)});
-    auto a = m_perceptual->features(estimate);
-    torch::Tensor b;
-    {
-        torch::NoGradGuard noGrad;
-        b = m_perceptual->features(target);
-    }
-    auto unit = [](const torch::Tensor& f) { return f / (f.norm(2, 1, true) + 1e-6); };
-    return (unit(a) - unit(b)).pow(2).sum(1);
+    return detail::perceptualDistance(m_perceptual.get(), estimate, target);
 }
 
 // FlowMo's thick-tailed logit-normal: sigmoid(N(0, 1)), replaced by U(0, 1) for a share of samples.
@@ -572,6 +555,7 @@ TokenizerTrainSummary TokenizerRun::runSteps(const std::function<void(const Toke
             if (writes) {
                 saveCheckpoint();
                 saveTokenizer();
+                if (p.afterSave) p.afterSave(m_step, p.outputPath);
             }
             saved = true;
         }

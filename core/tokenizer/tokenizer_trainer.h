@@ -56,6 +56,9 @@ struct TokenizerTrainParams {
     bool overwrite = false;
     // Data-parallel (as cm::train): worldSize ranks share every global batch of batchSize; rank 0 writes.
     DistributedParams distributed;
+    // Called after each checkpoint's tokenizer is written (step, outputPath): held-out checkpoint selection
+    // (checkpoint_selection.h) measures it there.
+    std::function<void(long, const std::string&)> afterSave;
 };
 
 struct TokenizerTrainStatus {

@@ -1,0 +1,35 @@
+// One optimisation step of the small single-process trainers (the deterministic-autoencoder baseline, the
+// stage-2 code generator). Private to core/.
+#pragma once
+
+#include "core/detail/optimizer.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace cm::detail {
+
+// The gradients of `loss` (cleared first), one optimiser step, then the weights' average updated at
+// `emaRate`, warmed up over the first steps (min(rate, (step + 1) / (step + 10))) so a short run is not
+// dominated by the initial weights. Returns the gradient's norm.
+inline double optimisationStep(const torch::Tensor& loss, const std::vector<torch::Tensor>& parameters,
+                               Optimizer& optimizer, double learningRate, std::vector<torch::Tensor>& ema,
+                               double emaRate, long step) {
+    for (auto parameter : parameters)
+        parameter.mutable_grad() = torch::Tensor();
+    loss.backward();
+    double gradSquared = 0;
+    for (const auto& parameter : parameters)
+        if (parameter.grad().defined()) gradSquared += parameter.grad().pow(2).sum().item<double>();
+    optimizer.step(learningRate);
+    torch::NoGradGuard noGrad;
+    const double rate = std::min(emaRate, double(step + 1) / double(step + 10));
+    for (std::size_t i = 0; i < ema.size(); ++i)
+        ema[i].mul_(rate).add_(parameters[i].detach(), 1 - rate);
+    return std::sqrt(gradSquared);
+}
+
+} // namespace cm::detail

@@ -1,0 +1,271 @@
+// The Compress view (ui/compress_view.h) driven as a user drives it, offscreen, with the real engine
+// thread and a tiny tokenizer trained here in seconds (tests/tokenizer_fixtures.h): the code it shows is the engine's code bit for bit,
+// the reconstructions are the tokenizer's own decodes at 1 and N steps with their measured PSNR, a pasted
+// code decodes to the same images, bad codes and wrong files are one error each, and a long decode cancels.
+#include "core/image_util.h"
+#include "core/model.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/tokenizer/tokenizer_evaluation.h"
+#include "core/tokenizer/tokenizer_trainer.h"
+#include "test_support.h"
+#include "tokenizer_fixtures.h"
+#include "ui/compress_view.h"
+#include "ui/engine.h"
+#include "ui/image_convert.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QComboBox>
+#include <QLineEdit>
+#include <QMimeData>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+namespace {
+
+using cmtest::kSize;
+constexpr int kTimeoutMs = 5 * 60 * 1000;
+
+bool sameImage(const QImage& a, const QImage& b) {
+    if (a.size() != b.size() || a.format() != b.format()) return false;
+    for (int y = 0; y < a.height(); ++y)
+        if (memcmp(a.constScanLine(y), b.constScanLine(y), size_t(a.width() * a.depth() / 8)) != 0) return false;
+    return true;
+}
+
+} // namespace
+
+class TestCompressView : public QObject {
+    Q_OBJECT
+  private:
+    QTemporaryDir m_dir;
+    QString m_flowOnly, m_distilled, m_generator, m_square, m_wide;
+    std::unique_ptr<Engine> m_engine;
+    std::unique_ptr<CompressView> m_view;
+
+    bool load(const QString& path) {
+        QSignalSpy ready(m_view.get(), &CompressView::tokenizerReady);
+        m_view->loadTokenizer(path);
+        return ready.wait(kTimeoutMs);
+    }
+    bool click(QPushButton* button) {
+        QSignalSpy done(m_view.get(), &CompressView::resultReady);
+        QTest::mouseClick(button, Qt::LeftButton);
+        return done.wait(kTimeoutMs);
+    }
+
+  private slots:
+    void initTestCase() {
+        QStandardPaths::setTestModeEnabled(true);
+        QVERIFY(m_dir.isValid());
+        const cm::Dataset data = cmtest::squares();
+        auto flow = cmtest::tinyParams(m_dir, "flow.safetensors");
+        flow.totalSteps = 60;
+        cm::trainTokenizer(flow, data);
+        m_flowOnly = QString::fromStdString(flow.outputPath);
+        auto distil = cmtest::tinyParams(m_dir, "distilled.safetensors");
+        distil.stage = cm::TokenizerStage::OneStep;
+        distil.initFrom = flow.outputPath;
+        distil.totalSteps = 20;
+        cm::trainTokenizer(distil, data);
+        m_distilled = QString::fromStdString(distil.outputPath);
+        m_generator = m_dir.filePath("generator.safetensors");
+        cm::Model::create(cmtest::tinyUNetCard(cm::ModelKind::Consistency), 1).save(m_generator.toStdString());
+
+        cv::Mat square(kSize, kSize, CV_8UC1, cv::Scalar(0));
+        square(cv::Rect(8, 0, 8, 8)).setTo(255);
+        m_square = m_dir.filePath("square.png");
+        cm::writeImageAtomically(m_square.toStdString(), square);
+        cv::Mat wide(30, 40, CV_8UC1, cv::Scalar(0));
+        wide(cv::Rect(12, 0, 20, 15)).setTo(255);
+        m_wide = m_dir.filePath("wide.png");
+        cm::writeImageAtomically(m_wide.toStdString(), wide);
+
+        m_engine = std::make_unique<Engine>();
+        m_view = std::make_unique<CompressView>(m_engine.get());
+        m_view->resize(1000, 600);
+        m_view->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_view.get()));
+    }
+
+    void theTokenizerLoadsWithItsBitRate() {
+        QVERIFY(load(m_flowOnly));
+        const cm::Tokenizer tokenizer = cm::Tokenizer::load(m_flowOnly.toStdString());
+        QCOMPARE(m_view->tokenizer().codeBits, tokenizer.card().config.codeBits());
+        QCOMPARE(m_view->tokenizer().imageSize, kSize);
+        QVERIFY(!m_view->tokenizer().oneStepDecoder);
+        QVERIFY(m_view->tokenizerPicker()->findData(m_flowOnly) >= 0); // remembered in the list
+        QVERIFY(!m_view->compressButton()->isEnabled()); // no image yet
+        QVERIFY(m_view->decodeButton()->isEnabled());
+    }
+
+    // The code shown is the engine's code of the image, bit for bit; the two columns are the tokenizer's
+    // own decodes (one Euler step: this file has no distilled decoder; N steps) with their PSNR.
+    void compressShowsTheCodeAndBothDecoders() {
+        QString error;
+        QVERIFY2(m_view->openImageFile(m_square, &error), qPrintable(error));
+        QVERIFY(m_view->compressButton()->isEnabled());
+        m_view->steps()->setValue(6);
+        m_view->seed()->setValue(5);
+        QVERIFY(click(m_view->compressButton()));
+
+        const cm::Tokenizer tokenizer = cm::Tokenizer::load(m_flowOnly.toStdString());
+        const cv::Mat original = cm::readImageFile(m_square.toStdString());
+        const cv::Mat input = qImageToMat(matToQImage(original), 1);
+        const cm::TokenCode code = tokenizer.encode({input}).front();
+        QCOMPARE(m_view->hexText(), QString::fromStdString(cm::codeToHex(code)));
+        QString bits;
+        for (uint8_t bit : code.bits) bits += bit ? '1' : '0';
+        QCOMPARE(m_view->bitsText().remove(' '), bits);
+        QCOMPARE(m_view->bitsText().count(' '), tokenizer.card().config.tokens - 1); // one group per token
+
+        const CodeResult& result = m_view->result();
+        QCOMPARE(result.reconstructions.size(), 2);
+        QCOMPARE(result.reconstructions[0].decoder, Reconstruction::SingleEulerStep);
+        QCOMPARE(result.reconstructions[1].decoder, Reconstruction::Flow);
+        QCOMPARE(result.reconstructions[1].steps, 6);
+        for (int i = 0; i < 2; ++i) {
+            cm::DecodeParams params;
+            params.steps = i == 0 ? 1 : 6;
+            params.seed = 5;
+            long evaluations = 0;
+            const cv::Mat decoded =
+                tokenizer.decode({code}, params, [&](long, long total) { evaluations = total; }).front();
+            QVERIFY2(sameImage(result.reconstructions[i].image, matToQImage(decoded)), "not the tokenizer's decode");
+            QCOMPARE(result.reconstructions[i].evaluations, int(evaluations));
+            QCOMPARE(result.reconstructions[i].psnr, cm::psnrFromMse(cm::reconstructionMse(input, decoded)));
+        }
+        const QStringList captions = m_view->columnCaptions();
+        QCOMPARE(captions.size(), 3); // original, 1 step, N steps
+        QCOMPARE(captions[0], QString("Original"));
+        QVERIFY2(captions[1].contains("no distilled decoder"), qPrintable(captions[1]));
+        QVERIFY2(captions[2].startsWith("6 step"), qPrintable(captions[2]));
+        QVERIFY2(m_view->columnFigures()[2].contains(
+                     QString("PSNR %1 dB").arg(QLocale().toString(result.reconstructions[1].psnr, 'f', 2))),
+                 qPrintable(m_view->columnFigures()[2]));
+
+        m_view->copyCode();
+        QCOMPARE(QApplication::clipboard()->text(), m_view->hexText());
+    }
+
+    // A code pasted back decodes to the same images (same code, same seed); there is no original to
+    // compare with.
+    void aPastedCodeDecodesToTheSameImages() {
+        const CodeResult encoded = m_view->result();
+        QVERIFY(!encoded.hex.isEmpty());
+        m_view->codeInput()->setText("  " + encoded.hex.toLower() + "\n");
+        QVERIFY(click(m_view->decodeButton()));
+        const CodeResult& decoded = m_view->result();
+        QCOMPARE(decoded.hex, encoded.hex);
+        QVERIFY(decoded.original.isNull());
+        QCOMPARE(decoded.reconstructions.size(), encoded.reconstructions.size());
+        for (int i = 0; i < decoded.reconstructions.size(); ++i) {
+            QVERIFY(sameImage(decoded.reconstructions[i].image, encoded.reconstructions[i].image));
+            QVERIFY(decoded.reconstructions[i].psnr < 0);
+        }
+        QCOMPARE(m_view->columnCaptions().size(), 2);
+        QVERIFY(m_view->columnFigures()[1].contains("no original"));
+    }
+
+    void badCodesAreOneErrorEach_data() {
+        QTest::addColumn<QString>("code");
+        QTest::addColumn<QString>("mention");
+        QTest::newRow("not hex") << "zz12" << "the pasted code";
+        QTest::newRow("too short") << "ab" << "the pasted code";
+        QTest::newRow("empty") << "" << "the pasted code";
+    }
+    void badCodesAreOneErrorEach() {
+        QFETCH(QString, code);
+        QFETCH(QString, mention);
+        QSignalSpy errors(m_view.get(), &CompressView::errorOccurred);
+        QSignalSpy busy(m_engine.get(), &Engine::busyChanged);
+        m_view->codeInput()->setText(code);
+        QTest::mouseClick(m_view->decodeButton(), Qt::LeftButton);
+        QCOMPARE(errors.count(), 1);
+        QVERIFY2(errors.front().front().toString().contains(mention), qPrintable(errors.front().front().toString()));
+        QCOMPARE(busy.count(), 0); // refused before any work was queued
+        QVERIFY(m_view->decodeButton()->isEnabled());
+    }
+
+    // A generator's file given as a tokenizer: one error naming it; the loaded tokenizer stays.
+    void aGeneratorIsRefusedAndTheTokenizerKept() {
+        QSignalSpy errors(m_view.get(), &CompressView::errorOccurred);
+        m_view->loadTokenizer(m_generator);
+        QVERIFY(errors.wait(kTimeoutMs));
+        QTest::qWait(50);
+        QCOMPARE(errors.count(), 1);
+        QVERIFY2(errors.front().front().toString().contains("generator.safetensors"),
+                 qPrintable(errors.front().front().toString()));
+        QCOMPARE(m_view->tokenizer().path, m_flowOnly);
+        QCOMPARE(m_view->tokenizerPicker()->currentData().toString(), m_flowOnly);
+        QVERIFY(m_view->compressButton()->isEnabled());
+    }
+
+    // An image of another size is encoded as its centre square at the tokenizer's size, and says so.
+    void anImageOfAnotherSizeIsFitted() {
+        QString error;
+        QVERIFY(m_view->openImageFile(m_wide, &error));
+        QCOMPARE(m_view->sourceImage().size(), QSize(40, 30));
+        QCOMPARE(m_view->encodedImage().size(), QSize(kSize, kSize));
+        QVERIFY(click(m_view->compressButton()));
+        QCOMPARE(m_view->result().original.size(), QSize(kSize, kSize));
+        QVERIFY(!m_view->openImageFile(m_generator, &error)); // not an image: a message, nothing replaced
+        QVERIFY2(error.contains("generator.safetensors"), qPrintable(error));
+        QCOMPARE(m_view->sourceImage().size(), QSize(40, 30));
+    }
+
+    // With a distilled decoder in the file, "1 step" is that decoder, one evaluation.
+    void theDistilledDecoderIsTheOneStepColumn() {
+        QVERIFY(load(m_distilled));
+        QVERIFY(m_view->tokenizer().oneStepDecoder);
+        QVERIFY(m_view->result().reconstructions.isEmpty()); // the other tokenizer's results are gone
+        QVERIFY(click(m_view->compressButton()));
+        const Reconstruction& one = m_view->result().reconstructions.front();
+        QCOMPARE(one.decoder, Reconstruction::OneStep);
+        QCOMPARE(one.evaluations, 1);
+        QVERIFY2(m_view->columnCaptions()[1].contains("distilled decoder"), qPrintable(m_view->columnCaptions()[1]));
+    }
+
+    // An image file dropped on the view becomes the image to encode.
+    void aDroppedImageIsOpened() {
+        QMimeData data;
+        data.setUrls({QUrl::fromLocalFile(m_square)});
+        QDragEnterEvent enter(QPoint(20, 20), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(m_view.get(), &enter);
+        QDropEvent drop(QPointF(20, 20), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(m_view.get(), &drop);
+        QCOMPARE(m_view->sourceImage().size(), QSize(kSize, kSize));
+    }
+
+    // A long decode stops within one evaluation of Cancel, and the view takes the next request.
+    void aLongDecodeCancels() {
+        m_view->steps()->setValue(1000);
+        QSignalSpy progress(m_engine.get(), &Engine::progress);
+        QSignalSpy cancelled(m_engine.get(), &Engine::cancelled);
+        QTest::mouseClick(m_view->compressButton(), Qt::LeftButton);
+        QVERIFY(!m_view->compressButton()->isEnabled()); // one run at a time
+        QVERIFY(progress.wait(kTimeoutMs));
+        const long total = progress.last().at(2).toLongLong();
+        QVERIFY2(total >= 1000, qPrintable(QString::number(total)));
+        m_engine->cancelAll();
+        QVERIFY(cancelled.wait(kTimeoutMs));
+        QVERIFY(progress.last().at(1).toLongLong() < total);
+        QVERIFY(m_view->compressButton()->isEnabled());
+        m_view->steps()->setValue(4);
+        QVERIFY(click(m_view->compressButton()));
+    }
+
+    void cleanupTestCase() {
+        m_view.reset();
+        m_engine.reset();
+    }
+};
+
+QTEST_MAIN(TestCompressView)
+#include "test_compress_view.moc"

@@ -1,0 +1,544 @@
+#include "compress_view.h"
+
+#include "engine.h"
+#include "image_convert.h"
+#include "mask_document.h"
+#include "sample_gallery.h"
+
+#include "core/edit_input.h"
+#include "core/model_locator.h"
+#include "core/tokenizer/token_code.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QComboBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QMimeData>
+#include <QPainter>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+namespace {
+
+constexpr int kMaxRecentTokenizers = 8;
+
+// An image drawn as large as its cell allows, pixels kept square (nearest neighbour): a 28-pixel
+// reconstruction is read pixel by pixel.
+class PixelImage : public QWidget {
+  public:
+    explicit PixelImage(const QImage& image) : m_image(image) {
+        setMinimumSize(96, 96);
+        setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
+    }
+    QSize sizeHint() const override { return {224, 224}; }
+
+  protected:
+    void paintEvent(QPaintEvent*) override {
+        QPainter painter(this);
+        painter.fillRect(rect(), palette().window());
+        if (m_image.isNull()) return;
+        const double fit = std::min(double(width()) / m_image.width(), double(height()) / m_image.height());
+        const double zoom = fit; // not whole pixels: the columns' images are then the same size
+        const QSizeF size(m_image.width() * zoom, m_image.height() * zoom);
+        const QRectF target(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2), size);
+        painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
+        painter.drawImage(target, m_image);
+        painter.setPen(palette().mid().color());
+        painter.drawRect(target.adjusted(-0.5, -0.5, 0.5, 0.5));
+    }
+
+  private:
+    QImage m_image;
+};
+
+bool isTokenizerFile(const QString& path) { return path.endsWith(".safetensors", Qt::CaseInsensitive); }
+
+} // namespace
+
+CompressView::CompressView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(engine) {
+    setAcceptDrops(true);
+    for (const std::string& path :
+         cm::scanBundledModels(QCoreApplication::applicationDirPath().toStdString()).tokenizers)
+        m_bundled << QString::fromStdString(path);
+
+    // The tokenizer (and so the bit rate).
+    m_picker = new QComboBox;
+    m_picker->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_picker->setMinimumContentsLength(12);
+    m_picker->setToolTip(tr("The tokenizer: its code length (bits per image) is the bit rate"));
+    auto* openTokenizer = new QPushButton(tr("Open…"));
+    openTokenizer->setToolTip(tr("Open a tokenizer file (.safetensors, trained by cmstudio-cli train-tokenizer)"));
+    auto* pickerRow = new QHBoxLayout;
+    pickerRow->addWidget(m_picker, 1);
+    pickerRow->addWidget(openTokenizer);
+    m_tokenizerInfo = new QLabel(tr("No tokenizer loaded: pick one or open a tokenizer file."));
+    m_tokenizerInfo->setWordWrap(true);
+
+    // The image.
+    auto* openImage = new QPushButton(tr("Open image…"));
+    openImage->setToolTip(tr("An image to encode (or drop one here); it is fitted to the tokenizer's size"));
+    m_useSelected = new QPushButton(tr("Use selected sample"));
+    m_useSelected->setToolTip(tr("The sample selected in the Generate tab's gallery"));
+    auto* imageRow = new QHBoxLayout;
+    imageRow->addWidget(openImage);
+    imageRow->addWidget(m_useSelected);
+    m_sourceInfo = new QLabel(tr("Open, drop or pick an image."));
+    m_sourceInfo->setWordWrap(true);
+
+    // The decoders.
+    m_steps = new QSpinBox;
+    m_steps->setRange(1, 1000);
+    m_steps->setValue(QSettings().value("compress/steps", 25).toInt());
+    m_steps->setToolTip(tr("Euler steps of the flow decoder, shown beside the one-step decoder"));
+    m_seed = new QSpinBox;
+    m_seed->setRange(0, std::numeric_limits<int>::max());
+    m_seed->setValue(QSettings().value("compress/seed", 0).toInt());
+    m_seed->setToolTip(tr("The decoders' starting noise: the same code and seed give the same image"));
+    auto* form = new QFormLayout;
+    form->addRow(tr("Tokenizer"), pickerRow);
+    form->addRow(m_tokenizerInfo);
+    form->addRow(tr("Image"), imageRow);
+    form->addRow(m_sourceInfo);
+    form->addRow(tr("Flow steps"), m_steps);
+    form->addRow(tr("Seed"), m_seed);
+
+    m_compress = new QPushButton(tr("Compress"));
+    m_compress->setToolTip(tr("Encode the image into its code and decode the code with both decoders"));
+    m_compress->setMinimumHeight(34);
+    // A stage-2 model's "Generate codes" belongs in this row.
+    m_actions = new QHBoxLayout;
+    m_actions->addWidget(m_compress, 1);
+
+    // The code.
+    auto* codeBox = new QGroupBox(tr("Code"));
+    const QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    m_hex = new QLineEdit;
+    m_hex->setReadOnly(true);
+    m_hex->setFont(mono);
+    m_hex->setPlaceholderText(tr("the code in hexadecimal"));
+    auto* copy = new QPushButton(tr("Copy"));
+    copy->setToolTip(tr("Copy the hexadecimal code"));
+    auto* hexRow = new QHBoxLayout;
+    hexRow->addWidget(m_hex, 1);
+    hexRow->addWidget(copy);
+    m_bits = new QPlainTextEdit;
+    m_bits->setReadOnly(true);
+    m_bits->setFont(mono);
+    m_bits->setPlaceholderText(tr("the code's bits, one group per token"));
+    m_bits->setMinimumHeight(QFontMetrics(mono).lineSpacing() * 3 + 12);
+    m_bits->setMaximumHeight(QFontMetrics(mono).lineSpacing() * 6 + 12);
+    m_codeInfo = new QLabel;
+    m_codeInfo->setWordWrap(true);
+    m_codeInput = new QLineEdit;
+    m_codeInput->setFont(mono);
+    m_codeInput->setPlaceholderText(tr("paste a code (hex) to decode it"));
+    m_codeInput->setClearButtonEnabled(true);
+    m_decode = new QPushButton(tr("Decode"));
+    m_decode->setToolTip(tr("Decode the pasted code with both decoders"));
+    auto* pasteRow = new QHBoxLayout;
+    pasteRow->addWidget(m_codeInput, 1);
+    pasteRow->addWidget(m_decode);
+    auto* codeLayout = new QVBoxLayout(codeBox);
+    codeLayout->addLayout(hexRow);
+    codeLayout->addWidget(m_bits);
+    codeLayout->addWidget(m_codeInfo);
+    codeLayout->addLayout(pasteRow);
+
+    auto* controls = new QWidget;
+    auto* controlsLayout = new QVBoxLayout(controls);
+    controlsLayout->addLayout(form);
+    controlsLayout->addLayout(m_actions);
+    controlsLayout->addWidget(codeBox);
+    controlsLayout->addStretch(1);
+    auto* controlsScroll = new QScrollArea;
+    controlsScroll->setWidget(controls);
+    controlsScroll->setWidgetResizable(true);
+    controlsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    controlsScroll->setMinimumWidth(280);
+
+    // The images side by side: the original, then one column per reconstruction.
+    auto* results = new QWidget;
+    m_columns = new QGridLayout(results);
+    m_columns->setRowStretch(0, 1);
+
+    auto* splitter = new QSplitter;
+    splitter->addWidget(controlsScroll);
+    splitter->addWidget(results);
+    splitter->setChildrenCollapsible(false);
+    splitter->setStretchFactor(0, 0);
+    splitter->setStretchFactor(1, 1);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(splitter);
+
+    connect(openTokenizer, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open tokenizer"),
+                                                          QSettings().value("folders/tokenizers").toString(),
+                                                          tr("Tokenizers (*.safetensors);;All files (*)"));
+        if (path.isEmpty()) return;
+        QSettings().setValue("folders/tokenizers", QFileInfo(path).absolutePath());
+        loadTokenizer(path);
+    });
+    connect(m_picker, QOverload<int>::of(&QComboBox::activated), this, [this](int index) {
+        const QString path = m_picker->itemData(index).toString();
+        if (!path.isEmpty() && path != m_tokenizer.path) loadTokenizer(path);
+    });
+    connect(openImage, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open image"), QSettings().value("folders/images").toString(),
+                                                          tr("Images (*.png *.jpg *.jpeg *.webp *.bmp);;All files (*)"));
+        if (path.isEmpty()) return;
+        QString error;
+        if (!openImageFile(path, &error)) emit errorOccurred(error);
+    });
+    connect(m_useSelected, &QPushButton::clicked, this, &CompressView::useSelectedSample);
+    connect(m_compress, &QPushButton::clicked, this, &CompressView::compress);
+    connect(m_decode, &QPushButton::clicked, this, &CompressView::decodePasted);
+    connect(m_codeInput, &QLineEdit::returnPressed, this, &CompressView::decodePasted);
+    connect(copy, &QPushButton::clicked, this, &CompressView::copyCode);
+    connect(m_steps, QOverload<int>::of(&QSpinBox::valueChanged), this,
+            [](int steps) { QSettings().setValue("compress/steps", steps); });
+    connect(m_seed, QOverload<int>::of(&QSpinBox::valueChanged), this,
+            [](int seed) { QSettings().setValue("compress/seed", seed); });
+
+    connect(m_engine, &Engine::tokenizerLoaded, this, &CompressView::onTokenizerLoaded);
+    connect(m_engine, &Engine::finished, this, &CompressView::onFinished);
+    connect(m_engine, &Engine::failed, this, [this](int job, JobKind, const QString& message) {
+        if (job != m_job && job != m_loadJob) return;
+        if (job == m_loadJob) rebuildPicker(); // back to the tokenizer still loaded
+        m_job = job == m_job ? 0 : m_job;
+        m_loadJob = job == m_loadJob ? 0 : m_loadJob;
+        m_lastError = message;
+        updateControls();
+        emit errorOccurred(message);
+    });
+    connect(m_engine, &Engine::cancelled, this, [this](int job, JobKind) {
+        if (job != m_job) return;
+        m_job = 0;
+        updateControls();
+    });
+
+    rebuildPicker();
+    showSource();
+    updateControls();
+    // The last tokenizer loads when the tab is first shown (a job at start-up would show the progress bar).
+}
+
+void CompressView::setGallery(SampleGallery* gallery) { m_gallery = gallery; }
+
+void CompressView::loadTokenizer(const QString& path) {
+    m_loadJob = m_engine->loadTokenizer(path);
+    updateControls();
+}
+
+void CompressView::onTokenizerLoaded(int job, const TokenizerInfo& info) {
+    if (job != m_loadJob) return;
+    m_loadJob = 0;
+    m_tokenizer = info;
+    QSettings().setValue("compress/tokenizer", info.path);
+    rememberTokenizer(info.path);
+    QStringList decoders;
+    decoders << (info.oneStepDecoder ? tr("one-step decoder (distilled)") : tr("no one-step decoder"));
+    m_tokenizerInfo->setText(tr("%1 × %1 %2, %3 tokens × %4 bits = %5 bits (%6 bits per pixel); stages %7; %8")
+                                 .arg(info.imageSize)
+                                 .arg(info.channels == 1 ? tr("grey") : tr("RGB"))
+                                 .arg(info.tokens)
+                                 .arg(info.bitsPerToken)
+                                 .arg(info.codeBits)
+                                 .arg(QLocale().toString(info.bitsPerPixel, 'f', 3))
+                                 .arg(info.stages.join(", "))
+                                 .arg(decoders.join(", ")));
+    m_tokenizerInfo->setToolTip(tr("%1\n%2 parameters; data: %3")
+                                    .arg(info.path, QLocale().toString(info.parameters), info.dataset));
+    m_codeInput->setPlaceholderText(tr("paste a code of %n hex digit(s) to decode it", "",
+                                       cm::hexDigitsForBits(info.codeBits)));
+    // The columns showed another tokenizer's code.
+    m_result = CodeResult();
+    m_hex->clear();
+    m_bits->clear();
+    m_codeInfo->clear();
+    showSource();
+    updateControls();
+    emit tokenizerReady(info);
+}
+
+bool CompressView::openImageFile(const QString& path, QString* error) {
+    // The editor's reader: the same checks and messages, a large photo reduced while it is decoded.
+    MaskDocument reader;
+    if (!reader.loadImageFile(path, error)) return false;
+    setImage(reader.image());
+    QSettings().setValue("folders/images", QFileInfo(path).absolutePath());
+    return true;
+}
+
+void CompressView::setImage(const QImage& image) {
+    m_source = image;
+    m_result = CodeResult();
+    m_hex->clear();
+    m_bits->clear();
+    m_codeInfo->clear();
+    showSource();
+    updateControls();
+}
+
+void CompressView::useSelectedSample() {
+    const int row = m_gallery ? m_gallery->currentIndex() : -1;
+    if (row < 0) {
+        emit errorOccurred(tr("Select a sample in the Generate tab's gallery first"));
+        return;
+    }
+    setImage(m_gallery->image(row));
+}
+
+QImage CompressView::encodedImage() const {
+    if (m_source.isNull() || m_tokenizer.imageSize <= 0) return {};
+    // The engine's one rule for fitting: the shorter side resized, the centre cropped.
+    return matToQImage(cm::fitSquare(qImageTo8U(m_source, m_tokenizer.channels), m_tokenizer.imageSize));
+}
+
+void CompressView::showSource() {
+    if (m_source.isNull()) {
+        m_sourceInfo->setText(tr("Open, drop or pick an image."));
+    } else if (m_tokenizer.imageSize > 0 &&
+               (m_source.width() != m_tokenizer.imageSize || m_source.height() != m_tokenizer.imageSize)) {
+        m_sourceInfo->setText(tr("%1 × %2, encoded as its centre square at %3 × %3")
+                                  .arg(m_source.width())
+                                  .arg(m_source.height())
+                                  .arg(m_tokenizer.imageSize));
+    } else {
+        m_sourceInfo->setText(tr("%1 × %2").arg(m_source.width()).arg(m_source.height()));
+    }
+    if (!m_result.reconstructions.isEmpty()) return;
+    clearColumns();
+    const QImage encoded = encodedImage();
+    if (!encoded.isNull()) {
+        addColumn(encoded, tr("Original"), tr("not encoded yet"));
+    } else if (!m_source.isNull()) {
+        addColumn(m_source, tr("Original"), tr("load a tokenizer to encode it"));
+    } else {
+        auto* hint = new QLabel(tr("The original and its reconstructions appear here: compress an image, or "
+                                   "decode a pasted code."));
+        hint->setWordWrap(true);
+        hint->setAlignment(Qt::AlignCenter);
+        hint->setEnabled(false);
+        m_columns->addWidget(hint, 0, 0);
+    }
+}
+
+void CompressView::updateControls() {
+    const bool running = m_job != 0 || m_loadJob != 0;
+    const bool ready = !m_tokenizer.path.isEmpty() && !running;
+    m_compress->setEnabled(ready && !m_source.isNull());
+    m_decode->setEnabled(ready);
+    m_useSelected->setEnabled(m_gallery != nullptr);
+    m_picker->setEnabled(!running);
+}
+
+void CompressView::compress() {
+    if (m_job) return; // one run at a time
+    if (m_tokenizer.path.isEmpty()) {
+        emit errorOccurred(tr("Load a tokenizer first"));
+        return;
+    }
+    if (m_source.isNull()) {
+        emit errorOccurred(tr("Open, drop or pick an image to compress first"));
+        return;
+    }
+    CompressRequest request;
+    request.image = encodedImage();
+    run(request);
+}
+
+void CompressView::decodePasted() {
+    if (m_job) return;
+    if (m_tokenizer.path.isEmpty()) {
+        emit errorOccurred(tr("Load a tokenizer first"));
+        return;
+    }
+    const QString text = m_codeInput->text().trimmed();
+    try {
+        // Checked here at once: a typo is reported before any work is queued.
+        (void)cm::codeFromHex(text.toStdString(), m_tokenizer.codeBits, tr("the pasted code").toStdString());
+    } catch (const std::exception& error) {
+        m_lastError = QString::fromStdString(error.what());
+        emit errorOccurred(m_lastError);
+        return;
+    }
+    CompressRequest request;
+    request.code = text;
+    run(request);
+}
+
+void CompressView::run(const CompressRequest& base) {
+    CompressRequest request = base;
+    request.steps = m_steps->value();
+    request.seed = quint64(m_seed->value());
+    if (!m_lastError.isEmpty()) emit errorResolved(std::exchange(m_lastError, QString()));
+    m_job = m_engine->compress(request);
+    updateControls();
+}
+
+void CompressView::onFinished(const JobResult& result) {
+    if (result.job != m_job || result.kind != JobKind::Compress) return;
+    m_job = 0;
+    showResult(result.code);
+    updateControls();
+    emit resultReady(result.code);
+}
+
+QString CompressView::hexText() const { return m_hex->text(); }
+QString CompressView::bitsText() const { return m_bits->toPlainText(); }
+
+void CompressView::showResult(const CodeResult& result) {
+    m_result = result;
+    m_hex->setText(result.hex);
+    QStringList tokens;
+    const int per = std::max(1, result.bitsPerToken);
+    for (int start = 0; start < result.bits.size(); start += per) {
+        QString token;
+        for (int b = start; b < std::min<int>(start + per, result.bits.size()); ++b) token += result.bits[b] ? '1' : '0';
+        tokens << token;
+    }
+    m_bits->setPlainText(tokens.join(' '));
+    m_codeInfo->setText(tr("%n bit(s) in %1 hex digits; %2 bits per pixel", "", int(result.bits.size()))
+                            .arg(result.hex.size())
+                            .arg(QLocale().toString(result.bitsPerPixel, 'f', 3)));
+    clearColumns();
+    if (!result.original.isNull())
+        addColumn(result.original, tr("Original"),
+                  tr("%1 × %1 px encoded in %2 bits").arg(result.original.width()).arg(result.bits.size()));
+    for (const Reconstruction& reconstruction : result.reconstructions)
+        addColumn(reconstruction.image, reconstructionCaption(reconstruction), figuresText(reconstruction));
+}
+
+QString CompressView::reconstructionCaption(const Reconstruction& reconstruction) const {
+    switch (reconstruction.decoder) {
+    case Reconstruction::OneStep: return tr("1 step: distilled decoder");
+    case Reconstruction::SingleEulerStep: return tr("1 Euler step (this tokenizer has no distilled decoder)");
+    case Reconstruction::Flow: return tr("%n step(s): flow decoder", "", reconstruction.steps);
+    }
+    return {};
+}
+
+QString CompressView::figuresText(const Reconstruction& reconstruction) const {
+    const QString psnr = reconstruction.psnr < 0
+                             ? tr("no original to compare with")
+                             : tr("PSNR %1 dB").arg(QLocale().toString(reconstruction.psnr, 'f', 2));
+    return tr("%1\n%n evaluation(s)\n%2 ms", "", reconstruction.evaluations)
+        .arg(psnr)
+        .arg(QLocale().toString(reconstruction.seconds * 1000, 'f', 1));
+}
+
+QStringList CompressView::columnCaptions() const { return m_captions; }
+QStringList CompressView::columnFigures() const { return m_figures; }
+
+void CompressView::clearColumns() {
+    while (QLayoutItem* item = m_columns->takeAt(0)) {
+        delete item->widget();
+        delete item;
+    }
+    m_captions.clear();
+    m_figures.clear();
+}
+
+void CompressView::addColumn(const QImage& image, const QString& caption, const QString& figures) {
+    const int column = int(m_captions.size());
+    auto* title = new QLabel(QString("<b>%1</b>").arg(caption.toHtmlEscaped()));
+    title->setWordWrap(true);
+    title->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
+    auto* numbers = new QLabel(figures);
+    numbers->setWordWrap(true);
+    numbers->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
+    numbers->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Every column as wide as the others, whatever its caption: the images are then the same size.
+    for (QLabel* label : {title, numbers}) label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    auto* picture = new PixelImage(image);
+    picture->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Expanding);
+    m_columns->addWidget(picture, 0, column);
+    m_columns->addWidget(title, 1, column);
+    m_columns->addWidget(numbers, 2, column);
+    m_columns->setColumnStretch(column, 1);
+    m_captions << caption;
+    m_figures << figures;
+}
+
+void CompressView::copyCode() const {
+    if (!m_hex->text().isEmpty()) QApplication::clipboard()->setText(m_hex->text());
+}
+
+void CompressView::rememberTokenizer(const QString& path) {
+    QSettings settings;
+    QStringList recent = settings.value("recentTokenizers").toStringList();
+    recent.removeAll(path);
+    recent.prepend(path);
+    while (recent.size() > kMaxRecentTokenizers) recent.removeLast();
+    settings.setValue("recentTokenizers", recent);
+    rebuildPicker();
+}
+
+void CompressView::rebuildPicker() {
+    QStringList paths = m_bundled;
+    for (const QString& path : QSettings().value("recentTokenizers").toStringList())
+        if (!paths.contains(path) && QFileInfo::exists(path)) paths << path;
+    m_picker->clear();
+    if (paths.isEmpty()) m_picker->addItem(tr("(no tokenizer yet: Open…)"));
+    for (const QString& path : paths) {
+        m_picker->addItem(QFileInfo(path).completeBaseName(), path);
+        m_picker->setItemData(m_picker->count() - 1, path, Qt::ToolTipRole);
+    }
+    const int current = m_picker->findData(m_tokenizer.path);
+    m_picker->setCurrentIndex(std::max(0, current));
+}
+
+void CompressView::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    if (!m_tokenizer.path.isEmpty() || m_loadJob) return;
+    const QString last = QSettings().value("compress/tokenizer").toString();
+    if (!last.isEmpty() && QFileInfo::exists(last))
+        loadTokenizer(last);
+    else if (!m_bundled.isEmpty())
+        loadTokenizer(m_bundled.front());
+}
+
+void CompressView::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls() || event->mimeData()->hasImage()) event->acceptProposedAction();
+}
+
+void CompressView::dropEvent(QDropEvent* event) {
+    const QMimeData* data = event->mimeData();
+    event->acceptProposedAction();
+    if (data->hasImage() && !data->hasUrls()) {
+        setImage(qvariant_cast<QImage>(data->imageData()));
+        return;
+    }
+    for (const QUrl& url : data->urls()) {
+        const QString path = url.toLocalFile();
+        if (path.isEmpty()) continue;
+        if (isTokenizerFile(path)) {
+            loadTokenizer(path); // a generator's file is refused by the tokenizer's reader, by name
+            return;
+        }
+        QString error;
+        if (!openImageFile(path, &error)) emit errorOccurred(error);
+        return; // one document at a time
+    }
+}

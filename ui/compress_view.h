@@ -1,0 +1,110 @@
+// The Compress tab: an image as a tokenizer's few dozen bits and back (core/tokenizer). An image (opened,
+// dropped, or the gallery's selected sample) is fitted to the tokenizer's size and encoded; the code shows
+// as bits and hex (copyable); its reconstructions by the one-step decoder and by the N-step flow decoder
+// stand beside the original with their figures (bits, bits per pixel, PSNR, evaluations, time). A pasted
+// code is decoded the same way. All network work runs on the engine's worker thread.
+//
+// Extending it: one result column per Reconstruction the engine returns, so baselines at the same bit
+// count (a deterministic autoencoder, k-means VQ) are more entries of CodeResult::reconstructions with a
+// caption in reconstructionCaption(); a stage-2 "Generate codes" action goes into actionRow().
+#pragma once
+
+#include "engine_types.h"
+
+#include <QWidget>
+
+class Engine;
+class QComboBox;
+class QGridLayout;
+class QHBoxLayout;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+class SampleGallery;
+
+class CompressView : public QWidget {
+    Q_OBJECT
+  public:
+    explicit CompressView(Engine* engine, QWidget* parent = nullptr);
+
+    void setGallery(SampleGallery* gallery); // the source of "Use selected sample"
+    void loadTokenizer(const QString& path);
+    // The image to encode: kept as given, and fitted (centre square, resized) to the tokenizer's size
+    // and channels when it is encoded. False with a message for a file that is not an image.
+    bool openImageFile(const QString& path, QString* error);
+    void setImage(const QImage& image);
+    void useSelectedSample();
+    void compress();     // encode the image and decode its code
+    void decodePasted(); // decode the hex code typed or pasted into the code field
+    void copyCode() const;
+
+    const TokenizerInfo& tokenizer() const { return m_tokenizer; }
+    QImage sourceImage() const { return m_source; }
+    QImage encodedImage() const; // the source as the tokenizer sees it (null without both)
+    const CodeResult& result() const { return m_result; }
+    QString hexText() const;
+    QString bitsText() const;
+    QString reconstructionCaption(const Reconstruction& reconstruction) const;
+    QString figuresText(const Reconstruction& reconstruction) const;
+    // The result columns as shown: caption and figures under each image (original first).
+    QStringList columnCaptions() const;
+    QStringList columnFigures() const;
+
+    QComboBox* tokenizerPicker() const { return m_picker; }
+    QSpinBox* steps() const { return m_steps; }
+    QSpinBox* seed() const { return m_seed; }
+    QPushButton* compressButton() const { return m_compress; }
+    QPushButton* decodeButton() const { return m_decode; }
+    QLineEdit* codeInput() const { return m_codeInput; }
+    QHBoxLayout* actionRow() const { return m_actions; }
+
+  signals:
+    void errorOccurred(const QString& message);
+    void errorResolved(const QString& message);
+    void tokenizerReady(const TokenizerInfo& info);
+    void resultReady(const CodeResult& result);
+
+  protected:
+    void showEvent(QShowEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+  private:
+    void onTokenizerLoaded(int job, const TokenizerInfo& info);
+    void onFinished(const JobResult& result);
+    void showResult(const CodeResult& result);
+    void showSource();
+    void updateControls();
+    void run(const CompressRequest& request);
+    void rememberTokenizer(const QString& path);
+    void rebuildPicker();
+    void clearColumns();
+    void addColumn(const QImage& image, const QString& caption, const QString& figures);
+
+    Engine* m_engine;
+    SampleGallery* m_gallery = nullptr;
+    TokenizerInfo m_tokenizer;
+    QStringList m_bundled;
+    QImage m_source;
+    CodeResult m_result;
+    int m_loadJob = 0, m_job = 0;
+    QString m_lastError;
+
+    QComboBox* m_picker = nullptr;
+    QLabel* m_tokenizerInfo = nullptr;
+    QLabel* m_sourceInfo = nullptr;
+    QSpinBox* m_steps = nullptr;
+    QSpinBox* m_seed = nullptr;
+    QPushButton* m_compress = nullptr;
+    QPushButton* m_decode = nullptr;
+    QPushButton* m_useSelected = nullptr;
+    QLineEdit* m_hex = nullptr;
+    QPlainTextEdit* m_bits = nullptr;
+    QLineEdit* m_codeInput = nullptr;
+    QLabel* m_codeInfo = nullptr;
+    QHBoxLayout* m_actions = nullptr;
+    QGridLayout* m_columns = nullptr;
+    QStringList m_captions, m_figures;
+};
