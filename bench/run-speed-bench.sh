@@ -5,9 +5,10 @@
 # and in plain float32, for the default UNet (28x28x1, 32x32x3; batch 1 and 64), optionally the ADM
 # ImageNet 64 network (random weights, one-step sampling), and the iCT training step (batch 64).
 #
-# usage: bench/run-speed-bench.sh [--adm] [--no-training] [--threads N] [OUT_DIR]
-#   --adm          also ImageNet 64 (writes a 1.2 GB .pt into OUT_DIR first; batches ADM_BATCHES, default 1)
-#   --no-training  skip the training rows
+# usage: bench/run-speed-bench.sh [--adm] [--no-training] [--training-only] [--threads N] [OUT_DIR]
+#   --adm            also ImageNet 64 (writes a 1.2 GB .pt into OUT_DIR first; batches ADM_BATCHES, default 1)
+#   --no-training    skip the training rows
+#   --training-only  only the training rows (no peak, no sampling rows); TRAIN_STEPS timed steps (default 6)
 # Environment: BUILD_DIR (default <repo>/build, configured with the benchmarks), PYTHON (/usr/bin/python3).
 # Every program runs in its own process with OMP_WAIT_POLICY=PASSIVE and the same thread count; the
 # machine is shared, so compare the ratios of one run (each side alternates with the other).
@@ -18,13 +19,15 @@ python=${PYTHON:-/usr/bin/python3}
 threads=2
 adm=0
 training=1
+networks=1
 out=""
 while (($#)); do
     case $1 in
         --adm) adm=1; shift ;;
         --no-training) training=0; shift ;;
+        --training-only) networks=0; adm=0; shift ;;
         --threads) threads=$2; shift 2 ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         -*) echo "run-speed-bench: unknown option $1" >&2; exit 2 ;;
         *) out=$1; shift ;;
     esac
@@ -35,8 +38,8 @@ export OMP_WAIT_POLICY=PASSIVE
 log=$out/speed.log
 : >"$log"
 
-"$python" "$root/bench/peak_throughput.py" --threads "$threads" | tee -a "$log"
-for config in 28x28x1 32x32x3; do
+((networks)) && "$python" "$root/bench/peak_throughput.py" --threads "$threads" | tee -a "$log"
+((networks)) && for config in 28x28x1 32x32x3; do
     for precision in bf16 fp32; do
         "$build/bench/bench_network" "$out" --config "$config" --threads "$threads" --precision "$precision" | tee -a "$log"
         flag=()
@@ -59,11 +62,11 @@ if ((adm)); then
 fi
 if ((training)); then
     for precision in bf16 fp32; do
-        CMSTUDIO_PRECISION=$precision "$build/bench/bench_training" "$out" --threads "$threads" --steps 6 --warmup 2 |
+        CMSTUDIO_PRECISION=$precision "$build/bench/bench_training" "$out" --threads "$threads" --steps "${TRAIN_STEPS:-6}" --warmup 2 |
             sed "s/\$/ precision=$precision/" | tee -a "$log"
         flag=()
         [[ $precision == bf16 ]] && flag=(--bf16)
-        "$python" "$root/bench/pytorch_training_reference.py" "$out" --threads "$threads" --steps 6 --warmup 2 "${flag[@]}" |
+        "$python" "$root/bench/pytorch_training_reference.py" "$out" --threads "$threads" --steps "${TRAIN_STEPS:-6}" --warmup 2 "${flag[@]}" |
             sed "s/^python-bf16 /python /; s/\$/ precision=$precision/" | tee -a "$log"
     done
 fi
@@ -85,9 +88,9 @@ function field(line, key,   i, n, kv) { n = split(line, parts, " ")
 }
 / ict / { ms[$1, field($0, "precision"), "ict"] = field($0, "median_ms"); train = 1 }
 END {
-    printf "measured peak: bf16 %s GFLOP/s, fp32 %s GFLOP/s\n\n", peak, peak32
-    print "| network | batch | engine bf16 ms/image | PyTorch bf16 ms/image | engine / PyTorch | engine GFLOP/s | of bf16 peak | engine fp32 ms/image | PyTorch fp32 ms/image | bf16 speed-up over fp32 |"
-    print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    if (rows) printf "measured peak: bf16 %s GFLOP/s, fp32 %s GFLOP/s\n\n", peak, peak32
+    if (rows) print "| network | batch | engine bf16 ms/image | PyTorch bf16 ms/image | engine / PyTorch | engine GFLOP/s | of bf16 peak | engine fp32 ms/image | PyTorch fp32 ms/image | bf16 speed-up over fp32 |"
+    if (rows) print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for (r = 1; r <= rows; ++r) {
         key = order[r]; split(key, kp, " "); e = ms["cpp", "bf16", key]; q = ms["python", "bf16", key]
         g = (e > 0 && flop[kp[1]] != "") ? flop[kp[1]] / (e / 1000) : 0

@@ -3,6 +3,8 @@
 #include "core/precision.h"
 #include "fused_group_norm.h"
 
+#include <omp.h>
+
 #include <mutex>
 #include <unordered_map>
 
@@ -74,13 +76,14 @@ torch::Tensor bf16Weight(const torch::Tensor& weight) {
 // because of one measured cost: oneDNN's bfloat16 weight-gradient kernel waits on its threads, and on a
 // shared 2-core machine one preempted thread stalls it (a 64-channel 14x14 batch-64 weight gradient:
 // 24 ms on one thread, a median of 1,174 ms on two), so that one kernel runs on the calling thread alone.
-// The bias gradient is summed in float32.
 struct Bf16TrainingConv : torch::autograd::Function<Bf16TrainingConv> {
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
                                  const torch::Tensor& weight, const torch::Tensor& bias, std::vector<int64_t> stride,
                                  std::vector<int64_t> padding, std::vector<int64_t> dilation, int64_t groups) {
-        const auto low = weight.to(torch::kBFloat16).contiguous(kChannelsLast);
-        const auto lowBias = bias.defined() ? bias.to(torch::kBFloat16) : bias;
+        // The cached copy: converted once per optimizer step (the version counter moves), shared with the
+        // no-grad evaluations of the same step (the consistency target), not once per use.
+        const auto low = weightCache().get(weight);
+        const auto lowBias = bias.defined() ? weightCache().get(bias) : bias;
         ctx->save_for_backward({x, low});
         ctx->saved_data["stride"] = stride;
         ctx->saved_data["padding"] = padding;
@@ -104,21 +107,26 @@ struct Bf16TrainingConv : torch::autograd::Function<Bf16TrainingConv> {
         if (x.requires_grad())
             gradInput = std::get<0>(at::convolution_backward(grad, x, low, c10::nullopt, stride, padding, dilation,
                                                              false, {0, 0}, groups, {true, false, false}));
+        const bool hasBias = ctx->saved_data["bias"].toBool();
+        torch::Tensor gradBias;
         {
-            const int threads = at::get_num_threads();
-            at::set_num_threads(1);
+            // omp_set_num_threads, not at::set_num_threads: the latter also rebuilds LibTorch's pthreadpool
+            // on every call, which cost more than the kernel itself (profiled: ~10 ms per convolution).
+            // The bias gradient comes from the same pass over the output gradient.
+            const int threads = omp_get_max_threads();
+            omp_set_num_threads(1);
             try {
-                gradWeight = std::get<1>(at::convolution_backward(grad, x, low, c10::nullopt, stride, padding,
-                                                                  dilation, false, {0, 0}, groups, {false, true, false}));
+                const auto biasSizes = hasBias ? c10::optional<at::IntArrayRef>(at::IntArrayRef(low.sizes().data(), 1))
+                                               : c10::nullopt;
+                std::tie(std::ignore, gradWeight, gradBias) = at::convolution_backward(
+                    grad, x, low, biasSizes, stride, padding, dilation, false, {0, 0}, groups, {false, true, hasBias});
             } catch (...) {
-                at::set_num_threads(threads);
+                omp_set_num_threads(threads);
                 throw;
             }
-            at::set_num_threads(threads);
+            omp_set_num_threads(threads);
         }
-        torch::Tensor gradBias;
-        if (ctx->saved_data["bias"].toBool()) gradBias = grad.sum({0, 2, 3}, false, torch::kFloat32);
-        return {gradInput, gradWeight.to(torch::kFloat32), gradBias, {}, {}, {}, {}};
+        return {gradInput, gradWeight.to(torch::kFloat32), hasBias ? gradBias.to(torch::kFloat32) : gradBias, {}, {}, {}, {}};
     }
 };
 
@@ -128,8 +136,21 @@ torch::Tensor perChannel(const torch::Tensor& values, const torch::Tensor& like)
 
 } // namespace
 
+namespace {
+thread_local bool t_forceFloat32 = false;
+} // namespace
+
 torch::ScalarType computeDtype() {
+    if (t_forceFloat32) return torch::kFloat32;
     return activePrecision() == Precision::Bf16 ? torch::kBFloat16 : torch::kFloat32;
+}
+
+Float32Scope::Float32Scope(bool active) : m_previous(t_forceFloat32) {
+    t_forceFloat32 = t_forceFloat32 || active;
+}
+
+Float32Scope::~Float32Scope() {
+    t_forceFloat32 = m_previous;
 }
 
 torch::Tensor toCompute(const torch::Tensor& x, torch::ScalarType dtype) {
@@ -162,7 +183,7 @@ torch::Tensor linearFloat32(torch::nn::LinearImpl& linear, const torch::Tensor& 
 torch::Tensor groupNormFloat32(torch::nn::GroupNormImpl& norm, const torch::Tensor& x, const NormAct& act) {
     const auto& o = norm.options;
     const bool low = x.scalar_type() != torch::kFloat32;
-    if (low && x.dim() == 4 && !torch::GradMode::is_enabled() && fusedGroupNormAvailable())
+    if (low && x.dim() == 4 && fusedGroupNormAvailable())
         return fusedGroupNormBf16(x, int(o.num_groups()), norm.weight, norm.bias, o.eps(), act.preShift, act.scale,
                                   act.shift, act.silu);
     auto h = low ? x.to(torch::kFloat32) : x;

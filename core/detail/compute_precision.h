@@ -13,6 +13,19 @@ namespace cm::detail {
 // The dtype a forward that starts now computes in (kFloat32 or kBFloat16).
 torch::ScalarType computeDtype();
 
+// While one lives, the forwards this thread starts compute in float32 whatever the active precision
+// (nests; `active` false makes it a no-op).
+class Float32Scope {
+  public:
+    explicit Float32Scope(bool active = true);
+    ~Float32Scope();
+    Float32Scope(const Float32Scope&) = delete;
+    Float32Scope& operator=(const Float32Scope&) = delete;
+
+  private:
+    bool m_previous;
+};
+
 // The network input in the compute format: float32 unchanged; bfloat16 channels-last for images.
 torch::Tensor toCompute(const torch::Tensor& x, torch::ScalarType dtype);
 // The network output as the API's float32, in the default layout.

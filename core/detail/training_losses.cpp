@@ -1,5 +1,7 @@
 #include "training_losses.h"
 
+#include "compute_precision.h"
+
 #include <cmath>
 
 namespace cm::detail {
@@ -20,8 +22,11 @@ torch::Tensor distance(const torch::Tensor& a, const torch::Tensor& b, DistanceM
 }
 
 std::pair<torch::Tensor, torch::Tensor>
-evaluateWithSharedDropout(const std::function<torch::Tensor()>& online,
+evaluateWithSharedDropout(const torch::Tensor& sigmaHigh, const torch::Tensor& sigmaLow,
+                          const std::function<torch::Tensor()>& online,
                           const std::function<torch::Tensor()>& target) {
+    const double smallestGap = ((sigmaHigh - sigmaLow) / sigmaHigh).min().item<double>();
+    const Float32Scope exact(smallestGap < kBf16MinRelativeGap);
     auto generator = at::detail::getDefaultCPUGenerator();
     torch::Tensor before;
     {

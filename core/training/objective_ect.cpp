@@ -29,8 +29,8 @@ LossTerms ectLoss(const ObjectiveInputs& in, const torch::Tensor& x, const torch
     auto t = torch::exp(logT).clamp(2 * noise.sigmaMin, noise.sigmaMax);
     auto r = detail::mapPerSample(
         t, [&](double tValue) { return ectR(tValue, stage, p.ectQ, p.ectK, p.ectB, noise.sigmaMin); });
-    auto [pred, target] = detail::evaluateWithSharedDropout([&] { return online(x + expand(t) * z, t); },
-                                                            [&] { return online(x + expand(r) * z, r); });
+    auto [pred, target] = detail::evaluateWithSharedDropout(t, r, [&] { return online(x + expand(t) * z, t); },
+                                                               [&] { return online(x + expand(r) * z, r); });
     LossTerms terms;
     terms.position = detail::normalCdf((torch::log(t) - p.ictPMean) / p.ictPStd);
     terms.perSample = detail::distance(pred, target, p.metric, p.huberC) / (t - r).to(torch::kFloat32);

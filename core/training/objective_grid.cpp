@@ -80,7 +80,7 @@ LossTerms gridLoss(const ObjectiveInputs& in, const torch::Tensor& x, const torc
         return online(xLow, sigmaLow);
     };
     auto [pred, target] =
-        detail::evaluateWithSharedDropout([&] { return online(xHigh, sigmaHigh); }, targetFn);
+        detail::evaluateWithSharedDropout(sigmaHigh, sigmaLow, [&] { return online(xHigh, sigmaHigh); }, targetFn);
     auto weight = torch::ones({x.size(0)}, torch::kFloat32);
     if (p.mode == TrainMode::Ict) weight = (1.0 / (sigmaHigh - sigmaLow)).to(torch::kFloat32);
 
