@@ -1,4 +1,5 @@
 #include "tokenizer_trainer.h"
+#include "core/training/ema_rate.h"
 
 #include "core/atomic_file.h"
 #include "core/detail/denoiser.h"
@@ -407,7 +408,7 @@ double TokenizerRun::finishStep(const torch::Tensor& loss, torch::Tensor sums, d
     {
         torch::NoGradGuard noGrad;
         // Warm-up of the averaging rate, so a short run is not dominated by the initial weights.
-        const double rate = std::min(p.emaRate, double(m_step + 1) / double(m_step + 10));
+        const double rate = training::warmedUpEmaRate(p.emaRate, m_step);
         for (std::size_t i = 0; i < m_ema[0].size(); ++i)
             if (m_online[i].requires_grad()) // a frozen weight stays bit-exact (rate x + (1 - rate) x need not be x)
                 m_ema[0][i].mul_(rate).add_(m_online[i].detach(), 1 - rate);

@@ -1,4 +1,5 @@
 #include "training_run.h"
+#include "core/training/ema_rate.h"
 
 #include "batch_draws.h"
 #include "checkpoint.h"
@@ -298,7 +299,7 @@ double TrainingRun::trainStep(long step, TrainStatus& status) {
     if (m_target) emaUpdate(m_targetParams, m_onlineParams, status.targetEma);
     for (std::size_t i = 0; i < m_ema.size(); ++i) {
         // Warm-up of the averaging rate, so short runs are not dominated by the initial weights.
-        const double rate = std::min(p.emaRates[i], double(step + 1) / double(step + 10));
+        const double rate = warmedUpEmaRate(p.emaRates[i], step);
         emaUpdate(m_ema[i], m_onlineParams, rate);
     }
 

@@ -2,6 +2,7 @@
 // stage-2 code generator). Private to core/.
 #pragma once
 
+#include "core/training/ema_rate.h"
 #include "core/detail/optimizer.h"
 
 #include <torch/torch.h>
@@ -13,8 +14,7 @@
 namespace cm::detail {
 
 // The gradients of `loss` (cleared first), one optimiser step, then the weights' average updated at
-// `emaRate`, warmed up over the first steps (min(rate, (step + 1) / (step + 10))) so a short run is not
-// dominated by the initial weights. Returns the gradient's norm.
+// `emaRate`, warmed up (training::warmedUpEmaRate). Returns the gradient's norm.
 inline double optimisationStep(const torch::Tensor& loss, const std::vector<torch::Tensor>& parameters,
                                Optimizer& optimizer, double learningRate, std::vector<torch::Tensor>& ema,
                                double emaRate, long step) {
@@ -26,7 +26,7 @@ inline double optimisationStep(const torch::Tensor& loss, const std::vector<torc
         if (parameter.grad().defined()) gradSquared += parameter.grad().pow(2).sum().item<double>();
     optimizer.step(learningRate);
     torch::NoGradGuard noGrad;
-    const double rate = std::min(emaRate, double(step + 1) / double(step + 10));
+    const double rate = training::warmedUpEmaRate(emaRate, step);
     for (std::size_t i = 0; i < ema.size(); ++i)
         ema[i].mul_(rate).add_(parameters[i].detach(), 1 - rate);
     return std::sqrt(gradSquared);
