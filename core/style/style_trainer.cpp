@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/metadata_fields.h"
 #include "core/training/checkpoint.h"
+#include "core/training/data_parallel_run.h"
 #include "core/training/log_writer.h"
 #include "core/training/run_files.h"
 #include "style_objective.h"
@@ -17,6 +18,7 @@
 #include <cmath>
 #include <filesystem>
 #include <algorithm>
+#include <optional>
 
 namespace cm {
 
@@ -34,13 +36,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void checkParams(StyleTrainParams& p) {
+void checkParams(StyleTrainParams& p, bool writes) {
     auto require = [](bool ok, const std::string& message) {
         if (!ok) throw Error(ErrorKind::InvalidArgument, message);
     };
     require(!p.outputPath.empty(), "the style trainer needs an output path");
     require(p.totalSteps >= 1, "total steps must be at least 1");
     require(p.batchSize >= 1 && p.batchSize <= 4096, "batch size must be in 1..4096");
+    require(p.batchSize >= p.distributed.worldSize, "a batch of " + std::to_string(p.batchSize) +
+                                                        " cannot be shared by " +
+                                                        std::to_string(p.distributed.worldSize) + " processes");
     require(p.learningRate > 0 && std::isfinite(p.learningRate), "the learning rate must be positive");
     require(p.emaRate >= 0 && p.emaRate < 1, "the EMA rate must be in [0, 1)");
     require(p.promptDropout >= 0 && p.promptDropout < 1, "prompt dropout must be in [0, 1)");
@@ -52,7 +57,8 @@ void checkParams(StyleTrainParams& p) {
     if (p.checkpointPath.empty()) p.checkpointPath = p.outputPath + ".ckpt";
     if (p.logPath.empty()) p.logPath = p.outputPath + ".csv";
     const bool extractors = p.stage == StyleStage::Extractors;
-    training::checkRunFiles({{"the base", extractors ? p.basePath : std::string()},
+    if (writes) // rank 0 alone writes
+        training::checkRunFiles({{"the base", extractors ? p.basePath : std::string()},
                              {"the feature network", extractors ? p.featureNetPath : std::string()},
                              {"the output model", p.outputPath},
                              {"the checkpoint", p.checkpointPath},
@@ -62,8 +68,19 @@ void checkParams(StyleTrainParams& p) {
 
 class StyleRun {
   public:
-    StyleRun(StyleTrainParams params, const StyleWorld& world) : m_params(std::move(params)), m_world(world) {
-        checkParams(m_params);
+    StyleRun(StyleTrainParams params, const StyleWorld& world)
+        : m_params(std::move(params)), m_world(world), m_parallel(m_params.distributed) {
+        m_parallel.start([&] { prepare(); }, [&] { return settingsFingerprint(); }, [&] { return replicatedState(); },
+                         [&] { return m_trainable; }, m_params.seed);
+    }
+
+    StyleTrainSummary run(const std::function<void(const StyleTrainStatus&)>& observe, const CancelFlag* cancel) {
+        return m_parallel.guard([&] { return runSteps(observe, cancel); });
+    }
+
+  private:
+    void prepare() {
+        checkParams(m_params, m_parallel.writes());
         if (m_params.threads > 0) torch::set_num_threads(m_params.threads);
         const auto& p = m_params;
         if (p.stage == StyleStage::Base) {
@@ -87,27 +104,57 @@ class StyleRun {
             m_ema[0].push_back(parameter.detach().clone());
         m_optimizer = std::make_unique<detail::Optimizer>(m_trainable, detail::Optimizer::Kind::Adam, 0.9, 0.999);
         m_generator = at::detail::createCPUGenerator(p.seed);
+        m_startingWeights = training::DataParallelRun::weightsFingerprint(m_network->parameters());
+        if (!m_parallel.writes()) return; // the other ranks take rank 0's state
         if (training::prepareRunFiles(p.checkpointPath, p.outputPath, p.logPath, p.resume, p.overwrite))
             loadCheckpoint();
     }
 
-    StyleTrainSummary run(const std::function<void(const StyleTrainStatus&)>& observe, const CancelFlag* cancel) {
+    // Everything the ranks must agree on: the settings, the world's garments and palettes, the networks.
+    std::string settingsFingerprint() const {
+        auto j = nlohmann::json::parse(runJson());
+        j["network"] = networkConfigToJson(m_model.card().network);
+        j["resume"] = m_params.resume;
+        j["world"] = m_world.description() + ", " + training::DataParallelRun::dataFingerprint(m_world.garments()) +
+                     ", " + std::to_string(m_world.palettes().size()) + " palettes";
+        j["starting_weights"] = m_startingWeights; // stage extractors: the same base and feature network
+        return j.dump();
+    }
+
+    training::ReplicatedState replicatedState() {
+        training::ReplicatedState s;
+        s.tensors = m_network->parameters();
+        s.tensors.insert(s.tensors.end(), m_ema[0].begin(), m_ema[0].end());
+        s.optimizer = m_optimizer.get();
+        s.sampling = &m_generator;
+        s.step = &m_step;
+        s.secondsBefore = &m_secondsBefore;
+        return s;
+    }
+
+    StyleTrainSummary runSteps(const std::function<void(const StyleTrainStatus&)>& observe, const CancelFlag* cancel) {
         const auto& p = m_params;
-        training::LogWriter log(p.logPath, trainLogColumns(), p.resume, m_step);
+        const bool writes = m_parallel.writes(); // rank 0 alone writes the log, the checkpoint and the model
+        std::optional<training::LogWriter> log;
+        if (writes) log.emplace(p.logPath, trainLogColumns(), p.resume, m_step);
         m_start = std::chrono::steady_clock::now();
         StyleTrainSummary summary;
         StyleTrainStatus status;
         status.totalSteps = p.totalSteps;
         bool saved = false;
         while (m_step < p.totalSteps) {
-            if (cancel && cancel->load()) {
+            const bool cancelled = cancel && cancel->load();
+            if (!m_parallel.active() && cancelled) {
                 summary.cancelled = true;
                 break;
             }
+            // In a group the flag travels with the step's sums, and every rank stops after the same step.
+            m_cancelRequested = cancelled;
             status.loss = step();
             ++m_step;
             status.step = m_step;
             status.seconds = elapsed();
+            m_parallel.verify(m_step, p.totalSteps, replicatedState(), p.checkpointPath);
             if (m_step % p.logEvery == 0 || m_step == p.totalSteps) {
                 training::LogRowValues values;
                 values.step = m_step;
@@ -116,21 +163,27 @@ class StyleRun {
                 values.learningRate = p.learningRate;
                 values.targetEma = p.emaRate;
                 values.seconds = status.seconds;
-                log.append(training::trainLogRow(m_window, values));
+                if (writes) log->append(training::trainLogRow(m_window, values));
                 summary.lastLoggedLoss = m_window.lossSum / double(std::max(1L, m_window.steps));
                 m_window = training::LogWindow{};
             }
             if (m_step % p.checkpointEvery == 0 || m_step == p.totalSteps) {
-                saveCheckpoint();
-                saveModel();
+                if (writes) {
+                    saveCheckpoint();
+                    saveModel();
+                }
                 saved = true;
             }
             if (observe) observe(status);
+            if (m_stopAgreed && m_step < p.totalSteps) {
+                summary.cancelled = true;
+                break;
+            }
         }
-        if (summary.cancelled) {
+        if (summary.cancelled && writes) {
             saveCheckpoint();
             saveModel();
-        } else if (!saved) {
+        } else if (!saved && writes) {
             saveModel(); // a finished run resumed: the model it reports must exist
         }
         summary.steps = m_step;
@@ -138,25 +191,37 @@ class StyleRun {
         return summary;
     }
 
-  private:
+    // Every rank draws the global batch and noise and trains on its slice, its mean weighted by its share,
+    // so that the gradients summed over the ranks are those of the global batch's mean.
     double step() {
         const auto& p = m_params;
         m_network->train();
-        const auto batch = style::drawStyleBatch(m_world, m_model.card().network, p, p.batchSize,
-                                                 style::stepSeed(p.seed, m_step));
-        training::BatchDraws draws(m_generator, p.batchSize, 0, p.batchSize);
+        const auto shard = m_parallel.shard(p.batchSize);
+        const auto batch = sliceOf(style::drawStyleBatch(m_world, m_model.card().network, p, p.batchSize,
+                                                         style::stepSeed(p.seed, m_step)),
+                                   shard);
+        training::BatchDraws draws(m_generator, shard.global, shard.begin, shard.count);
         torch::Tensor position;
         const auto perSample =
             style::styleLoss(*m_network, detail::Parameterisation::of(m_model.card()), batch, draws, p, position);
-        const auto loss = perSample.mean();
-        const double value = loss.item<double>();
+        const auto loss = shard.share() * perSample.mean();
+        // The logged sums of the global batch: the loss, then each noise quartile's loss sum and count.
+        const auto quartile = (position * 4).floor().clamp(0, 3).to(torch::kInt64);
+        auto sums = torch::zeros({9}, torch::kFloat64);
+        sums[0] = loss.item<double>();
+        sums.narrow(0, 1, 4).index_add_(0, quartile, perSample.detach().to(torch::kFloat64));
+        sums.narrow(0, 5, 4).index_add_(0, quartile, torch::ones({quartile.size(0)}, torch::kFloat64));
+        m_stopAgreed = m_parallel.sumStepValues(sums, m_cancelRequested);
+        const double value = sums[0].item<double>();
         if (!std::isfinite(value))
             throw Error(ErrorKind::Numeric, "the style training loss became " + std::to_string(value) + " at step " +
                                                 std::to_string(m_step + 1) + "; the last checkpoint (" +
                                                 p.checkpointPath + ") is kept");
         for (auto& parameter : m_trainable)
             if (parameter.grad().defined()) parameter.mutable_grad().zero_();
+        m_parallel.beginBackward();
         loss.backward();
+        m_parallel.finishBackward();
         double gradSquares = 0;
         for (const auto& parameter : m_trainable)
             if (parameter.grad().defined()) gradSquares += parameter.grad().pow(2).sum().item<double>();
@@ -170,13 +235,23 @@ class StyleRun {
         m_window.lossSum += value;
         m_window.gradSum += std::sqrt(gradSquares);
         ++m_window.steps;
-        const auto quartile = (position * 4).floor().clamp(0, 3).to(torch::kInt64);
-        for (int64_t j = 0; j < perSample.size(0); ++j) {
-            const auto q = quartile[j].item<int64_t>();
-            m_window.quartileSum[q] += perSample[j].item<double>();
-            ++m_window.quartileCount[q];
+        for (int q = 0; q < 4; ++q) {
+            m_window.quartileSum[q] += sums[1 + q].item<double>();
+            m_window.quartileCount[q] += long(sums[5 + q].item<double>());
         }
         return value;
+    }
+
+    static style::StyleBatch sliceOf(style::StyleBatch batch, const training::BatchShard& shard) {
+        auto slice = [&](torch::Tensor& t) {
+            if (t.defined()) t = t.narrow(0, shard.begin, shard.count);
+        };
+        for (auto* t : {&batch.targets, &batch.prompts, &batch.references, &batch.styleKeep, &batch.contentKeep})
+            slice(*t);
+        if (!batch.relations.empty())
+            batch.relations = std::vector<PairRelation>(batch.relations.begin() + shard.begin,
+                                                        batch.relations.begin() + shard.begin + shard.count);
+        return batch;
     }
 
     double parameterNorm() const {
@@ -267,6 +342,10 @@ class StyleRun {
     long m_step = 0;
     double m_secondsBefore = 0;
     std::chrono::steady_clock::time_point m_start;
+    std::string m_startingWeights; // a hash of the weights before any checkpoint was read
+    training::DataParallelRun m_parallel;
+    bool m_cancelRequested = false; // this process's cancel flag, sent with the step's sums
+    bool m_stopAgreed = false;      // some rank's cancel flag, seen by all at the same step
 };
 
 } // namespace

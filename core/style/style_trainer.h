@@ -3,10 +3,12 @@
 // the base frozen, the extractors (two Q-Formers and the image projections W_K^I, W_V^I) on pairs drawn
 // 1:1:1: same style (content tokens zeroed), same content (style tokens zeroed), reconstruction (both, empty
 // prompt); the image tokens of the first two dropped 15% of the time. Seeded and resumable from atomic
-// checkpoints (core/training/checkpoint.h), with the CSV log the Training view reads (trainLogColumns()).
+// checkpoints (core/training/checkpoint.h; on any world size), with the CSV log the Training view reads
+// (trainLogColumns()). Data-parallel as cm::train (DistributedParams).
 // Not thread-safe; one training per process.
 #pragma once
 
+#include "core/distributed.h"
 #include "core/network_config.h"
 #include "core/progress.h"
 #include "core/style/style_model.h"
@@ -47,6 +49,7 @@ struct StyleTrainParams {
     long checkpointEvery = 200;
     bool resume = false;
     bool overwrite = false;
+    DistributedParams distributed; // alone by default; one rank of a group (torchrun, --nproc)
 };
 
 struct StyleTrainStatus {
@@ -62,7 +65,7 @@ struct StyleTrainSummary {
 };
 
 // Draws from `world` as it is (restricted or not) with its training styles. Cancelling saves a checkpoint
-// and the model and returns cancelled = true. A non-finite loss throws Error(Numeric), the last good
+// and the model and returns cancelled = true (in a group: every rank stops after the same step). A non-finite loss throws Error(Numeric), the last good
 // checkpoint kept; bad parameters and files throw InvalidArgument naming them.
 StyleTrainSummary trainStyleModel(const StyleTrainParams& params, const StyleWorld& world,
                                   const std::function<void(const StyleTrainStatus&)>& observe = {},

@@ -1,12 +1,15 @@
 #include "code_generator_trainer.h"
 
-#include "core/atomic_file.h"
 #include "core/detail/optimizer.h"
 #include "core/detail/runtime_init.h"
-#include "core/detail/tensor_io.h"
 #include "core/error.h"
-#include "core/metadata_fields.h"
 #include "core/safetensors.h"
+#include "core/training/batch_draws.h"
+#include "core/training/checkpoint.h"
+#include "core/training/data_parallel_run.h"
+#include "core/training/log_writer.h"
+#include "core/training/run_description.h"
+#include "core/training/run_files.h"
 #include "detail/code_generator_network.h"
 #include "detail/optimisation_step.h"
 #include "tokenizer_evaluation.h"
@@ -14,18 +17,12 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
 
-#include <charconv>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <memory>
+#include <optional>
 
 namespace cm {
-
-namespace {
-constexpr const char* kCheckpointFormat = "cmstudio-code-generator-checkpoint";
-}
 
 const std::vector<std::string>& codeGeneratorLogColumns() {
     static const std::vector<std::string> columns = {"step", "samples", "loss", "bits_per_code", "grad_norm", "lr", "seconds"};
@@ -52,203 +49,254 @@ CodeSet encodeDataset(const Tokenizer& tokenizer, const Dataset& data, int batch
     return set;
 }
 
-CodeGeneratorTrainSummary trainCodeGenerator(const CodeGeneratorTrainParams& params, const CodeSet& codes,
-                                             const std::function<void(long, long, double)>& observe,
-                                             const CancelFlag* cancel) {
-    namespace fs = std::filesystem;
-    CodeGeneratorTrainParams p = params;
+namespace {
+
+using training::BatchDraws;
+using training::formatNumber;
+
+// One training run, alone or as one rank of a data-parallel group (training::DataParallelRun, as the
+// consistency-model and tokenizer trainers): each rank trains on its slice of every global batch, rank 0
+// alone reads the checkpoint and writes the files.
+class CodeGeneratorRun {
+  public:
+    CodeGeneratorRun(const CodeGeneratorTrainParams& params, const CodeSet& codes)
+        : m_params(params), m_codes(codes), m_parallel(params.distributed) {
+        m_parallel.start([&] { prepare(); }, [&] { return settingsFingerprint(); }, [&] { return replicatedState(); },
+                         [&] { return m_parameters; }, m_params.seed);
+    }
+
+    CodeGeneratorTrainSummary run(const std::function<void(long, long, double)>& observe, const CancelFlag* cancel) {
+        return m_parallel.guard([&] { return runSteps(observe, cancel); });
+    }
+
+  private:
+    void prepare();
+    std::string settingsFingerprint() const;
+    training::ReplicatedState replicatedState();
+    double step();
+    CodeGeneratorTrainSummary runSteps(const std::function<void(long, long, double)>& observe, const CancelFlag* cancel);
+    std::string runJson() const;
+    training::TrainingState state() {
+        return {m_parameters, nullptr, m_ema, *m_optimizer, m_random, at::detail::getDefaultCPUGenerator()};
+    }
+    training::CheckpointInfo checkpointInfo() const {
+        return {"code-generator", m_card.toMetadata().at("code_generator"), runJson(), m_step, elapsed()};
+    }
+    void saveGenerator();
+    double elapsed() const {
+        return m_secondsBefore + std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+    }
+
+    CodeGeneratorTrainParams m_params;
+    const CodeSet& m_codes;
+    CodeGeneratorCard m_card;
+    CodeGenerator m_generator;
+    torch::Tensor m_signs, m_labels; // every code's bits as +-1, and its label
+    std::vector<torch::Tensor> m_parameters;
+    std::vector<std::vector<torch::Tensor>> m_ema; // one EMA copy: the saved weights
+    std::unique_ptr<detail::Optimizer> m_optimizer;
+    at::Generator m_random;
+    long m_step = 0;
+    double m_secondsBefore = 0;
+    std::chrono::steady_clock::time_point m_start = std::chrono::steady_clock::now();
+    training::DataParallelRun m_parallel;
+    double m_lastGradNorm = 0;      // of the global batch's gradient
+    bool m_cancelRequested = false; // this process's cancel flag, sent with the step's sums
+    bool m_stopAgreed = false;      // some rank's cancel flag, seen by all at the same step
+};
+
+void CodeGeneratorRun::prepare() {
+    auto& p = m_params;
     if (p.outputPath.empty()) throw Error(ErrorKind::InvalidArgument, "no output code generator path given");
     if (p.checkpointPath.empty()) p.checkpointPath = p.outputPath + ".ckpt";
     if (p.logPath.empty()) p.logPath = p.outputPath + ".csv";
-    if (sameFile(p.outputPath, p.checkpointPath) || sameFile(p.outputPath, p.logPath) ||
-        sameFile(p.checkpointPath, p.logPath))
-        throw Error(ErrorKind::InvalidArgument, "the code generator, its checkpoint and its log must be different files");
-    if (codes.codes.size() < 2 || codes.labels.size() != codes.codes.size())
+    if (m_parallel.writes())
+        training::checkRunFiles({{"the code generator", p.outputPath},
+                                 {"the checkpoint", p.checkpointPath},
+                                 {"the training log", p.logPath}},
+                                "code generator", p.outputPath, p.resume, p.overwrite);
+    if (m_codes.codes.size() < 2 || m_codes.labels.size() != m_codes.codes.size())
         throw Error(ErrorKind::Data, "the code generator needs at least 2 codes, one label each");
     if (p.totalSteps < 1 || p.batchSize < 1 || p.batchSize > 65536 || !(p.learningRate > 0) ||
         !(p.emaRate >= 0 && p.emaRate < 1) || p.logEvery < 1 || p.checkpointEvery < 1)
         throw Error(ErrorKind::InvalidArgument, "steps, batch, learning rate, EMA rate [0, 1) and intervals must be valid");
-    if (!p.resume && !p.overwrite && (fs::exists(p.outputPath) || fs::exists(p.checkpointPath) || fs::exists(p.logPath)))
-        throw Error(ErrorKind::InvalidArgument, "the code generator " + p.outputPath +
-                                                    " or its run files already exist; resume the run, allow overwriting, "
-                                                    "or choose another output path");
-    if (p.resume && !fs::exists(p.checkpointPath))
-        throw Error(ErrorKind::Io, "cannot resume: there is no checkpoint at " + p.checkpointPath);
+    if (p.batchSize < m_parallel.worldSize())
+        throw Error(ErrorKind::InvalidArgument, "a batch of " + std::to_string(p.batchSize) + " cannot be shared by " +
+                                                    std::to_string(m_parallel.worldSize()) + " processes");
     detail::ensureRuntimeInitialised();
     if (p.threads > 0) torch::set_num_threads(p.threads);
 
-    CodeGeneratorCard card;
-    card.config.codeBits = codes.codes.front().bitCount();
-    card.config.classes = codes.classes();
-    card.config.width = p.width;
-    card.config.depth = p.depth;
-    card.config.validate();
-    card.classNames = codes.classNames;
-    card.tokenizer = p.tokenizerName;
-    card.dataset = codes.description;
-    for (auto label : codes.labels)
-        if (label < 0 || label >= card.config.classes) throw Error(ErrorKind::Data, "a label outside the class names");
-    const auto allSigns = detail::codeSigns(codes.codes, card.config.codeBits);
-    const auto allLabels = torch::tensor(codes.labels, torch::kInt64);
+    m_card.config.codeBits = m_codes.codes.front().bitCount();
+    m_card.config.classes = m_codes.classes();
+    m_card.config.width = p.width;
+    m_card.config.depth = p.depth;
+    m_card.config.validate();
+    m_card.classNames = m_codes.classNames;
+    m_card.tokenizer = p.tokenizerName;
+    m_card.dataset = m_codes.description;
+    for (auto label : m_codes.labels)
+        if (label < 0 || label >= m_card.config.classes) throw Error(ErrorKind::Data, "a label outside the class names");
+    m_signs = detail::codeSigns(m_codes.codes, m_card.config.codeBits);
+    m_labels = torch::tensor(m_codes.labels, torch::kInt64);
 
-    CodeGenerator generator = CodeGenerator::create(card, p.seed);
-    auto& network = *generator.impl().network;
-    network.train();
-    const auto parameters = network.parameters();
-    std::vector<torch::Tensor> ema;
-    for (const auto& parameter : parameters)
-        ema.push_back(parameter.detach().clone());
-    detail::Optimizer optimizer(parameters, detail::Optimizer::Kind::Adam, 0.9, 0.99);
-    at::Generator random = at::detail::createCPUGenerator(p.seed ^ 0x2545F4914F6CDD1DULL);
-    const std::string configJson = card.toMetadata().at("code_generator");
-    long step = 0;
-    double secondsBefore = 0;
+    m_generator = CodeGenerator::create(m_card, p.seed);
+    m_generator.impl().network->train();
+    m_parameters = m_generator.impl().network->parameters();
+    m_ema.emplace_back();
+    for (const auto& parameter : m_parameters)
+        m_ema[0].push_back(parameter.detach().clone());
+    m_optimizer = std::make_unique<detail::Optimizer>(m_parameters, detail::Optimizer::Kind::Adam, 0.9, 0.99);
+    m_random = at::detail::createCPUGenerator(p.seed ^ 0x2545F4914F6CDD1DULL);
+    if (!m_parallel.writes()) return; // the other ranks take rank 0's state
+    if (training::prepareRunFiles(p.checkpointPath, p.outputPath, p.logPath, p.resume, p.overwrite)) {
+        const SafetensorsFile file = readSafetensors(p.checkpointPath);
+        if (const auto it = file.metadata.find("format");
+            it != file.metadata.end() && it->second == "cmstudio-code-generator-checkpoint")
+            throw Error(ErrorKind::Format, p.checkpointPath + " is a code generator checkpoint of an earlier CM Studio "
+                                                              "(before it shared the other trainers' checkpoints) and "
+                                                              "cannot be resumed; train the code generator again");
+        auto restored = state();
+        const auto info = training::loadCheckpoint(p.checkpointPath, restored, checkpointInfo());
+        m_step = info.step;
+        m_secondsBefore = info.seconds;
+    }
+}
 
-    auto tensorList = [](SafetensorsFile& file, const std::string& prefix, const std::vector<torch::Tensor>& list) {
-        for (std::size_t i = 0; i < list.size(); ++i)
-            file.tensors[prefix + std::to_string(i)] = detail::toRecord(list[i], DType::F32);
-    };
-    const auto began = std::chrono::steady_clock::now();
-    auto seconds = [&] {
-        return secondsBefore + std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
-    };
-    auto saveCheckpoint = [&] {
-        SafetensorsFile file;
-        tensorList(file, "online.", parameters);
-        tensorList(file, "ema.", ema);
-        tensorList(file, "adam_m.", optimizer.firstMoments());
-        tensorList(file, "adam_v.", optimizer.secondMoments());
-        file.tensors["rng.sampling"] = detail::toRecord(random.get_state(), DType::U8);
-        file.metadata["format"] = kCheckpointFormat;
-        file.metadata["code_generator"] = configJson;
-        file.metadata["step"] = std::to_string(step);
-        file.metadata["optimizer_step"] = std::to_string(optimizer.stepCount());
-        file.metadata["seconds"] = metadata::formatExact(seconds());
-        writeSafetensors(p.checkpointPath, file);
-    };
-    auto saveGenerator = [&] {
-        CodeGeneratorCard saved = card;
-        saved.trainingSteps = step;
-        saved.trainingJson = nlohmann::json{{"steps", p.totalSteps},     {"steps_done", step},
-                                            {"batch_size", p.batchSize}, {"learning_rate", p.learningRate},
-                                            {"ema", p.emaRate},          {"seed", p.seed},
-                                            {"codes", codes.codes.size()}}
-                                 .dump();
-        saved.notes = "Stage 2 of a FlowMo tokenizer: MADE over the code bits, class-conditional. EMA weights. "
-                      "Trained by CM Studio.";
-        CodeGenerator out = CodeGenerator::create(saved, 0);
+std::string CodeGeneratorRun::runJson() const {
+    const auto& p = m_params;
+    return nlohmann::json{{"steps", p.totalSteps},     {"batch_size", p.batchSize}, {"learning_rate", p.learningRate},
+                          {"ema", p.emaRate},          {"seed", p.seed},            {"codes", m_codes.codes.size()}}
+        .dump();
+}
+
+std::string CodeGeneratorRun::settingsFingerprint() const {
+    auto j = nlohmann::json::parse(runJson());
+    j["code_generator"] = m_card.toMetadata().at("code_generator");
+    j["resume"] = m_params.resume;
+    j["codes"] = training::DataParallelRun::weightsFingerprint({m_signs, m_labels}); // the same codes and labels
+    return j.dump();
+}
+
+training::ReplicatedState CodeGeneratorRun::replicatedState() {
+    training::ReplicatedState s;
+    s.tensors = m_parameters;
+    s.tensors.insert(s.tensors.end(), m_ema[0].begin(), m_ema[0].end());
+    s.optimizer = m_optimizer.get();
+    s.sampling = &m_random;
+    s.step = &m_step;
+    s.secondsBefore = &m_secondsBefore;
+    return s;
+}
+
+// The draw covers the global batch (BatchDraws) and this rank trains on its slice, its mean weighted by its
+// share, so that the gradients summed over the ranks are those of the global batch's mean.
+double CodeGeneratorRun::step() {
+    const auto& p = m_params;
+    const auto shard = m_parallel.shard(p.batchSize);
+    BatchDraws draws(m_random, shard.global, shard.begin, shard.count);
+    const auto index = draws.integers(0, m_signs.size(0));
+    const auto signs = m_signs.index_select(0, index);
+    const auto labels = m_labels.index_select(0, index);
+    auto& network = *m_generator.impl().network;
+    const auto loss =
+        shard.share() * torch::binary_cross_entropy_with_logits(network.forward(signs, labels), (signs + 1) / 2);
+    auto sums = torch::tensor({loss.item<double>()}, torch::kFloat64);
+    m_stopAgreed = m_parallel.sumStepValues(sums, m_cancelRequested);
+    const double lossValue = sums[0].item<double>();
+    if (!std::isfinite(lossValue))
+        throw Error(ErrorKind::Numeric, "the loss became " + std::to_string(lossValue) + " at step " +
+                                            std::to_string(m_step) + "; the last good checkpoint is " + p.checkpointPath);
+    m_lastGradNorm = detail::optimisationStep(loss, m_parameters, *m_optimizer, p.learningRate, m_ema[0], p.emaRate,
+                                              m_step, &m_parallel);
+    return lossValue;
+}
+
+void CodeGeneratorRun::saveGenerator() {
+    const auto& p = m_params;
+    CodeGeneratorCard saved = m_card;
+    saved.trainingSteps = m_step;
+    auto record = nlohmann::json::parse(runJson());
+    record["steps_done"] = m_step;
+    saved.trainingJson = record.dump();
+    saved.notes = "Stage 2 of a FlowMo tokenizer: MADE over the code bits, class-conditional. EMA weights. "
+                  "Trained by CM Studio.";
+    CodeGenerator out = CodeGenerator::create(saved, 0);
+    {
         torch::NoGradGuard noGrad;
         const auto destination = out.impl().network->parameters();
         for (std::size_t i = 0; i < destination.size(); ++i)
-            destination[i].copy_(ema[i]);
-        out.save(p.outputPath);
-    };
-    if (p.resume) {
-        const SafetensorsFile file = readSafetensors(p.checkpointPath);
-        const std::string where = p.checkpointPath + ": checkpoint metadata";
-        if (metadata::require(file.metadata, "format", where) != kCheckpointFormat)
-            throw Error(ErrorKind::Format, p.checkpointPath + " is not a CM Studio code generator checkpoint");
-        if (metadata::require(file.metadata, "code_generator", where) != configJson)
-            throw Error(ErrorKind::InvalidArgument, p.checkpointPath + ": the checkpoint's sizes differ from the requested ones");
-        auto load = [&](const std::string& prefix, const std::vector<torch::Tensor>& list) {
-            torch::NoGradGuard noGrad;
-            for (std::size_t i = 0; i < list.size(); ++i) {
-                const auto it = file.tensors.find(prefix + std::to_string(i));
-                if (it == file.tensors.end())
-                    throw Error(ErrorKind::Format, p.checkpointPath + ": tensor '" + prefix + std::to_string(i) + "' is missing");
-                const auto value = detail::fromRecord(it->second);
-                if (value.sizes() != list[i].sizes())
-                    throw Error(ErrorKind::Shape, p.checkpointPath + ": tensor '" + prefix + std::to_string(i) + "' has the wrong shape");
-                list[i].copy_(value);
-            }
-        };
-        load("online.", parameters);
-        load("ema.", ema);
-        load("adam_m.", optimizer.firstMoments());
-        load("adam_v.", optimizer.secondMoments());
-        const auto rng = file.tensors.find("rng.sampling");
-        if (rng == file.tensors.end() || rng->second.dtype != DType::U8)
-            throw Error(ErrorKind::Format, p.checkpointPath + ": the generator state is missing");
-        random.set_state(detail::fromRecord(rng->second));
-        step = metadata::parseLong(metadata::require(file.metadata, "step", where), "step", where);
-        optimizer.setStepCount(metadata::parseLong(metadata::require(file.metadata, "optimizer_step", where), "optimizer_step", where));
-        secondsBefore = metadata::parseDouble(metadata::require(file.metadata, "seconds", where), "seconds", where);
+            destination[i].copy_(m_ema[0][i]);
     }
+    out.save(p.outputPath);
+}
 
-    // The log: the header and, on resume, the complete rows up to the checkpoint's step.
-    const auto& columns = codeGeneratorLogColumns();
-    std::string text;
-    for (const auto& column : columns)
-        text += (text.empty() ? "" : ",") + column;
-    text += "\n";
-    if (p.resume && fs::exists(p.logPath)) {
-        std::ifstream in(p.logPath);
-        std::string line;
-        std::getline(in, line);
-        while (std::getline(in, line)) {
-            long rowStep = 0;
-            const auto comma = line.find(',');
-            if (comma == std::string::npos || std::size_t(std::count(line.begin(), line.end(), ',')) + 1 != columns.size())
-                continue;
-            const auto parsed = std::from_chars(line.data(), line.data() + comma, rowStep);
-            if (parsed.ec == std::errc() && parsed.ptr == line.data() + comma && rowStep > 0 && rowStep <= step)
-                text += line + "\n";
-        }
-    }
-    writeFileAtomically(p.logPath, text);
-    std::ofstream log(p.logPath, std::ios::app);
-
+CodeGeneratorTrainSummary CodeGeneratorRun::runSteps(const std::function<void(long, long, double)>& observe,
+                                                     const CancelFlag* cancel) {
+    const auto& p = m_params;
+    const bool writes = m_parallel.writes(); // rank 0 alone writes the log, the checkpoint and the generator
+    std::optional<training::LogWriter> log;
+    if (writes) log.emplace(p.logPath, codeGeneratorLogColumns(), p.resume, m_step);
+    m_start = std::chrono::steady_clock::now();
     CodeGeneratorTrainSummary summary;
     double windowLoss = 0, windowGrad = 0;
     long windowSteps = 0;
     bool saved = false;
-    const double bitsPerNat = double(card.config.codeBits) / std::log(2.0);
-    while (step < p.totalSteps) {
-        if (cancel && cancel->load()) {
+    const double bitsPerNat = double(m_card.config.codeBits) / std::log(2.0);
+    auto save = [&] {
+        if (!writes) return;
+        training::saveCheckpoint(p.checkpointPath, state(), checkpointInfo());
+        saveGenerator();
+    };
+    while (m_step < p.totalSteps) {
+        const bool cancelled = cancel && cancel->load();
+        if (!m_parallel.active() && cancelled) {
             summary.cancelled = true;
             break;
         }
-        auto index = at::randint(0, allSigns.size(0), {p.batchSize}, random, torch::TensorOptions().dtype(torch::kInt64));
-        const auto signs = allSigns.index_select(0, index);
-        const auto labels = allLabels.index_select(0, index);
-        const auto loss = torch::binary_cross_entropy_with_logits(network.forward(signs, labels), (signs + 1) / 2);
-        const double lossValue = loss.item<double>();
-        if (!std::isfinite(lossValue))
-            throw Error(ErrorKind::Numeric, "the loss became " + std::to_string(lossValue) + " at step " + std::to_string(step));
-        const double gradNorm =
-            detail::optimisationStep(loss, parameters, optimizer, p.learningRate, ema, p.emaRate, step);
+        // In a group the flag travels with the step's sums, and every rank stops after the same step.
+        m_cancelRequested = cancelled;
+        const double lossValue = step();
         windowLoss += lossValue;
-        windowGrad += gradNorm;
+        windowGrad += m_lastGradNorm;
         ++windowSteps;
-        ++step;
-        if (step % p.logEvery == 0 || step == p.totalSteps) {
-            std::ostringstream row;
-            row.precision(8);
+        ++m_step;
+        m_parallel.verify(m_step, p.totalSteps, replicatedState(), p.checkpointPath);
+        if (m_step % p.logEvery == 0 || m_step == p.totalSteps) {
             const double mean = windowLoss / double(windowSteps);
-            row << step << ',' << step * long(p.batchSize) << ',' << mean << ',' << mean * bitsPerNat << ','
-                << windowGrad / double(windowSteps) << ',' << p.learningRate << ',' << seconds() << '\n';
-            log << row.str() << std::flush;
-            if (!log) throw Error(ErrorKind::Io, "writing the training log " + p.logPath + " failed (disk full?)");
+            if (writes)
+                log->append({std::to_string(m_step), std::to_string(m_step * long(p.batchSize)), formatNumber(mean),
+                             formatNumber(mean * bitsPerNat), formatNumber(windowGrad / double(windowSteps)),
+                             formatNumber(p.learningRate), formatNumber(elapsed())});
             summary.lastLoggedBitsPerCode = mean * bitsPerNat;
             windowLoss = windowGrad = 0;
             windowSteps = 0;
         }
-        if (step % p.checkpointEvery == 0 || step == p.totalSteps) {
-            saveCheckpoint();
-            saveGenerator();
+        if (m_step % p.checkpointEvery == 0 || m_step == p.totalSteps) {
+            save();
             saved = true;
         }
-        if (observe) observe(step, p.totalSteps, lossValue * bitsPerNat);
+        if (observe) observe(m_step, p.totalSteps, lossValue * bitsPerNat);
+        if (m_stopAgreed && m_step < p.totalSteps) {
+            summary.cancelled = true;
+            break;
+        }
     }
-    if (summary.cancelled) {
-        saveCheckpoint();
-        saveGenerator();
-    } else if (!saved) {
-        saveGenerator();
-    }
-    summary.steps = step;
-    summary.seconds = seconds();
+    if (summary.cancelled)
+        save();
+    else if (!saved && writes)
+        saveGenerator(); // a finished run resumed: the generator it reports must exist
+    summary.steps = m_step;
+    summary.seconds = elapsed();
     return summary;
+}
+
+} // namespace
+
+CodeGeneratorTrainSummary trainCodeGenerator(const CodeGeneratorTrainParams& params, const CodeSet& codes,
+                                             const std::function<void(long, long, double)>& observe,
+                                             const CancelFlag* cancel) {
+    CodeGeneratorRun run(params, codes);
+    return run.run(observe, cancel);
 }
 
 } // namespace cm

@@ -1,10 +1,12 @@
 // Training the stage-2 code generator (code_generator.h) on a tokenizer's codes of training images:
 // binary cross-entropy of each bit given the bits before it and the class, Adam, an EMA of the weights (the
-// saved file), atomic checkpoints (a resumed run reaches the same weights bit for bit) and a CSV log
-// (step, samples, loss, bits_per_code, grad_norm, lr, seconds). Not thread-safe; one training per process.
+// saved file), atomic checkpoints (core/training/checkpoint.h; a resumed run reaches the same weights bit for
+// bit, on any world size) and a CSV log (step, samples, loss, bits_per_code, grad_norm, lr, seconds).
+// Data-parallel as cm::train (DistributedParams). Not thread-safe; one training per process.
 #pragma once
 
 #include "core/dataset.h"
+#include "core/distributed.h"
 #include "core/progress.h"
 #include "core/tokenizer/code_generator.h"
 #include "core/tokenizer/tokenizer.h"
@@ -38,6 +40,7 @@ struct CodeGeneratorTrainParams {
     std::string outputPath, checkpointPath, logPath; // checkpoint / log default: OUT.ckpt / OUT.csv
     long logEvery = 50, checkpointEvery = 500;
     bool resume = false, overwrite = false;
+    DistributedParams distributed; // alone by default; one rank of a group (torchrun, --nproc)
 };
 
 struct CodeGeneratorTrainSummary {
@@ -48,7 +51,8 @@ struct CodeGeneratorTrainSummary {
 
 const std::vector<std::string>& codeGeneratorLogColumns();
 
-// Cancelling saves a checkpoint and the generator and returns cancelled = true.
+// Cancelling saves a checkpoint and the generator and returns cancelled = true (in a group: every rank
+// stops after the same step).
 CodeGeneratorTrainSummary trainCodeGenerator(const CodeGeneratorTrainParams& params, const CodeSet& codes,
                                              const std::function<void(long step, long total, double bitsPerCode)>& observe = {},
                                              const CancelFlag* cancel = nullptr);

@@ -4,6 +4,7 @@
 
 #include "core/training/ema_rate.h"
 #include "core/detail/optimizer.h"
+#include "core/training/data_parallel_run.h"
 
 #include <torch/torch.h>
 
@@ -14,13 +15,16 @@
 namespace cm::detail {
 
 // The gradients of `loss` (cleared first), one optimiser step, then the weights' average updated at
-// `emaRate`, warmed up (training::warmedUpEmaRate). Returns the gradient's norm.
+// `emaRate`, warmed up (training::warmedUpEmaRate). With `parallel`, the gradients are summed over its ranks
+// first (`loss` being this rank's share of the global batch's). Returns the gradient's norm.
 inline double optimisationStep(const torch::Tensor& loss, const std::vector<torch::Tensor>& parameters,
                                Optimizer& optimizer, double learningRate, std::vector<torch::Tensor>& ema,
-                               double emaRate, long step) {
+                               double emaRate, long step, training::DataParallelRun* parallel = nullptr) {
     for (auto parameter : parameters)
         parameter.mutable_grad() = torch::Tensor();
+    if (parallel) parallel->beginBackward();
     loss.backward();
+    if (parallel) parallel->finishBackward();
     double gradSquared = 0;
     for (const auto& parameter : parameters)
         if (parameter.grad().defined()) gradSquared += parameter.grad().pow(2).sum().item<double>();
