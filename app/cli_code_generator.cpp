@@ -1,6 +1,7 @@
 // cmstudio-cli train-code-generator and tokenize generate: FlowMo's stage 2 (a class-conditional model of a
 // tokenizer's code bits), and new images as code -> decoder.
 #include "cli_commands.h"
+#include "cli_distributed.h"
 #include "cli_images.h"
 #include "cli_options.h"
 #include "cli_progress.h"
@@ -48,9 +49,11 @@ int runTrainCodeGenerator(const QStringList& arguments) {
         Option("log-every", "Steps between log rows.", "N", QString::number(d.logEvery)),
         Option("checkpoint-every", "Steps between checkpoints.", "N", QString::number(d.checkpointEvery)),
     });
+    addDistributedOptions(p);
     if (!parseOrHelp(p, "train-code-generator", arguments)) return 0;
     if (!p.isSet("model")) throw UsageError{"train-code-generator needs --model TOKENIZER"};
     if (!p.isSet("out")) throw UsageError{"train-code-generator needs --out PATH for the code generator"};
+    if (const int code = launchLocalRanksIfAsked(p, "train-code-generator", arguments); code >= 0) return code;
     cm::CodeGeneratorTrainParams params;
     params.outputPath = str(p.value("out"));
     params.checkpointPath = str(p.value("checkpoint"));
@@ -67,6 +70,10 @@ int runTrainCodeGenerator(const QStringList& arguments) {
     params.threads = int(toLong(p, "threads", 0, 256));
     params.logEvery = toLong(p, "log-every", 1, 100000000);
     params.checkpointEvery = toLong(p, "checkpoint-every", 1, 100000000);
+    // One rank of a data-parallel run when torchrun's environment says so; every rank encodes the images (the
+    // ranks check that their codes agree).
+    params.distributed = readDistributedOptions(p);
+    const bool reports = params.distributed.rank == 0; // the other ranks keep quiet
     const cm::Tokenizer tokenizer = cm::Tokenizer::load(modelPath(p.value("model")));
     params.tokenizerName = QFileInfo(p.value("model")).fileName().toStdString();
     const auto& config = tokenizer.card().config;
@@ -77,21 +84,26 @@ int runTrainCodeGenerator(const QStringList& arguments) {
     else if (k > 1)
         data = cm::splitEveryKth(data, int(k)).first;
     CliProgress encoding("encode training images", "images");
-    const cm::CodeSet codes = cm::encodeDataset(tokenizer, data, 256, [&](long done, long total) { encoding.update(done, total); },
-                                                &g_interrupted);
-    encoding.finish();
-    std::fprintf(stderr, "training a code generator (%d bits, %d classes) on %zu codes of %s for %ld steps -> %s\n",
-                 config.codeBits(), codes.classes(), codes.codes.size(), data.description.c_str(), params.totalSteps,
-                 params.outputPath.c_str());
+    const cm::CodeSet codes = cm::encodeDataset(
+        tokenizer, data, 256, [&](long done, long total) { if (reports) encoding.update(done, total); }, &g_interrupted);
+    if (reports) {
+        encoding.finish();
+        std::fprintf(stderr, "training a code generator (%d bits, %d classes) on %zu codes of %s for %ld steps -> %s\n",
+                     config.codeBits(), codes.classes(), codes.codes.size(), data.description.c_str(),
+                     params.totalSteps, params.outputPath.c_str());
+        reportDataParallel(params.distributed, params.batchSize);
+    }
     CliProgress bar("train-code-generator", "steps");
     const auto summary = cm::trainCodeGenerator(
         params, codes,
         [&](long step, long total, double bits) {
+            if (!reports) return;
             char extra[96];
             std::snprintf(extra, sizeof extra, "%.2f bits per code", bits);
             bar.update(step, total, extra);
         },
         &g_interrupted);
+    if (!reports) return summary.cancelled ? 130 : 0;
     bar.finish();
     if (summary.cancelled) {
         std::fprintf(stderr, "interrupted at step %ld; checkpoint saved, continue with --resume\n", summary.steps);

@@ -163,9 +163,7 @@ int runTrain(const QStringList& arguments) {
         std::fprintf(stderr, "training %s on %s, %lld items, for %ld steps -> %s (compute: %s)\n",
                      cm::trainModeName(params.mode), data.description.c_str(), (long long)data.count(),
                      params.totalSteps, params.outputPath.c_str(), cm::precisionSummary().c_str());
-        if (params.distributed.worldSize > 1)
-            std::fprintf(stderr, "data-parallel: %d processes share each batch of %d\n",
-                         params.distributed.worldSize, params.batchSize);
+        reportDataParallel(params.distributed, params.batchSize);
         if (params.previewEvery > 0) // the app finds the grid by this line (or by the default name)
             std::fprintf(stderr, "preview: %s every %ld steps\n",
                          (params.previewPath.empty() ? params.outputPath + ".preview.png" : params.previewPath)

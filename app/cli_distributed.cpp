@@ -34,6 +34,11 @@ cm::DistributedParams readDistributedOptions(const QCommandLineParser& p) {
     return params;
 }
 
+void reportDataParallel(const cm::DistributedParams& params, int globalBatch) {
+    if (params.worldSize > 1)
+        std::fprintf(stderr, "data-parallel: %d processes share each batch of %d\n", params.worldSize, globalBatch);
+}
+
 int launchLocalRanksIfAsked(const QCommandLineParser& p, const QString& command, const QStringList& arguments) {
     const int processes = int(toLong(p, "nproc", 1, 256));
     if (processes <= 1) return -1;

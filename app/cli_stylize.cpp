@@ -1,6 +1,7 @@
 // cmstudio-cli train-style and stylize: DEADiff's style model (core/style): the feature network of the
 // style world, the prompt base, the extractors; and generating a prompted garment in a reference's style.
 #include "cli_commands.h"
+#include "cli_distributed.h"
 #include "cli_images.h"
 #include "cli_options.h"
 #include "cli_progress.h"
@@ -55,11 +56,15 @@ int runTrainStyle(const QStringList& arguments) {
         Option("emoji", "The emoji folder (scripts/make-emoji-folder.sh; default runs/noto-emoji).", "dir",
                "runs/noto-emoji"),
     });
+    addDistributedOptions(p);
     if (!parseOrHelp(p, "train-style", arguments)) return 0;
     if (!p.isSet("out")) throw UsageError{"train-style needs --out PATH"};
     const std::string stage = str(p.value("stage"));
     if (stage != "features" && stage != "base" && stage != "extractors")
         throw UsageError{"--stage must be features, base or extractors, got '" + p.value("stage") + "'"};
+    if (stage == "features" && (toLong(p, "nproc", 1, 256) > 1 || cm::distributedFromEnvironment().worldSize > 1))
+        throw UsageError{"the feature network (--stage features) trains in one process"};
+    if (const int code = launchLocalRanksIfAsked(p, "train-style", arguments); code >= 0) return code;
     const uint64_t seed = uint64_t(toLong(p, "seed", 0, 1L << 40));
     const std::string fashion = p.isSet("fashion") ? str(p.value("fashion")) : cm::defaultFashionMnistDirectory();
     if (stage == "features") {
@@ -109,18 +114,26 @@ int runTrainStyle(const QStringList& arguments) {
     params.threads = int(toLong(p, "threads", 0, 256));
     params.logEvery = toLong(p, "log-every", 1, 100000000);
     params.checkpointEvery = toLong(p, "checkpoint-every", 1, 100000000);
+    // One rank of a data-parallel run when torchrun's environment says so.
+    params.distributed = readDistributedOptions(p);
+    const bool reports = params.distributed.rank == 0; // the other ranks keep quiet
     const cm::StyleWorld world = cm::StyleWorld::load(fashion, cm::Split::Train, str(p.value("emoji")));
-    std::fprintf(stderr, "training the style model's %s for %ld steps -> %s\n", cm::styleStageName(params.stage),
-                 params.totalSteps, params.outputPath.c_str());
+    if (reports) {
+        std::fprintf(stderr, "training the style model's %s for %ld steps -> %s\n", cm::styleStageName(params.stage),
+                     params.totalSteps, params.outputPath.c_str());
+        reportDataParallel(params.distributed, params.batchSize);
+    }
     CliProgress bar("train-style", "steps");
     const auto summary = cm::trainStyleModel(
         params, world,
         [&](const cm::StyleTrainStatus& s) {
+            if (!reports) return;
             char extra[64];
             std::snprintf(extra, sizeof extra, "loss %.4g", s.loss);
             bar.update(s.step, s.totalSteps, extra);
         },
         &g_interrupted);
+    if (!reports) return summary.cancelled ? 130 : 0;
     bar.finish();
     if (summary.cancelled) {
         std::fprintf(stderr, "interrupted at step %ld; checkpoint saved, continue with --resume\n", summary.steps);

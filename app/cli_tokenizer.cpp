@@ -426,9 +426,7 @@ int runTrainTokenizer(const QStringList& arguments) {
         std::fprintf(stderr, "training tokenizer stage %s (%d bits) on %s, %lld items, for %ld steps -> %s\n",
                      autoencoder ? "autoencoder" : cm::tokenizerStageName(params.stage), config.codeBits(),
                      data.description.c_str(), (long long)data.count(), params.totalSteps, params.outputPath.c_str());
-        if (params.distributed.worldSize > 1)
-            std::fprintf(stderr, "data-parallel: %d processes share each batch of %d\n", params.distributed.worldSize,
-                         params.batchSize);
+        reportDataParallel(params.distributed, params.batchSize);
     }
     CliProgress bar("train-tokenizer", "steps");
     const auto observe = [&](const cm::TokenizerTrainStatus& s) {

@@ -1,19 +1,28 @@
 // The processes of a data-parallel test (tests/test_distributed*.cpp): ranks of a group on 127.0.0.1, each
 // this test executable started again in its child mode (`--rank-child ARGS...`, handled by its main()), with
 // torchrun's environment and a port found free at run time; every process is killed and reaped when the
-// test ends. And the comparison of two runs' checkpoints.
+// test ends. The comparison of two runs' checkpoints, and the checks every data-parallel trainer passes
+// (equivalence with one rank, resume on another world size, a lost rank, mismatched settings, --nproc),
+// written once for all trainers: a suite gives its trainer's settings as a function of output and steps.
+// Needs CMSTUDIO_CLI_PATH (cli_runner.h).
 #pragma once
 
+#include "cli_runner.h"
+#include "core/distributed.h"
+#include "core/error.h"
+#include "core/progress.h"
 #include "core/safetensors.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QMap>
 #include <QProcess>
 #include <QtTest>
 
 #include <arpa/inet.h>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstring>
@@ -24,6 +33,7 @@
 #include <netinet/in.h>
 #include <string>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -158,33 +168,101 @@ inline void runGroup(int world, const QStringList& args) {
     }
 }
 
-// Starts 2 ranks of `args` (which must write a checkpoint soon and then run long), waits for the checkpoint
+// A suite's child settings for output `out` and `steps` steps (key=value arguments of its child mode).
+using Settings = std::function<QStringList(const QString& out, int steps)>;
+
+// 1 rank x the whole batch, `world` ranks x their slices and 1 rank with `otherSeed` added (files `stem`-1,
+// -n, -seed): the first two end with the same state (largestDifference <= 1e-5) and optimizer step, the
+// third far off (the tolerance means something); rank 0 alone wrote one log, of the global samples
+// (`batch` a step) and the same loss (column 3).
+inline void checkEqualsOneRank(const Settings& settings, const QString& stem, int world, int steps, int batch,
+                               int logEvery, const QString& otherSeed) {
+    const QString one = stem + "-1.safetensors", many = stem + "-n.safetensors", other = stem + "-seed.safetensors";
+    runGroup(1, settings(one, steps));
+    if (QTest::currentTestFailed()) return;
+    runGroup(world, settings(many, steps));
+    if (QTest::currentTestFailed()) return;
+    runGroup(1, settings(other, steps) << otherSeed);
+    if (QTest::currentTestFailed()) return;
+    std::string where;
+    const double difference = largestDifference(one + ".ckpt", many + ".ckpt", &where);
+    qInfo("%s: largest difference 1 rank x %d vs %d ranks after %d steps: %.3g (%s)",
+          qPrintable(QFileInfo(stem).fileName()), batch, world, steps, difference, where.c_str());
+    QVERIFY2(difference <= 1e-5, qPrintable(QString::number(difference)));
+    QCOMPARE(metadataOf(many + ".ckpt", "step"), std::to_string(steps));
+    QCOMPARE(metadataOf(many + ".ckpt", "optimizer_step"), metadataOf(one + ".ckpt", "optimizer_step"));
+    const double otherSeedDifference = largestDifference(one + ".ckpt", other + ".ckpt");
+    QVERIFY2(otherSeedDifference > 1e-3, qPrintable(QString::number(otherSeedDifference)));
+    QFile log(many + ".csv"), oneLog(one + ".csv");
+    QVERIFY(log.open(QIODevice::ReadOnly) && oneLog.open(QIODevice::ReadOnly));
+    const auto rows = QString(log.readAll()).split('\n', Qt::SkipEmptyParts);
+    const auto oneRows = QString(oneLog.readAll()).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(rows.size(), 1 + steps / logEvery);
+    QVERIFY2(rows.last().startsWith(QString("%1,%2,").arg(steps).arg(steps * batch)), qPrintable(rows.last()));
+    const double loss = rows.last().section(',', 2, 2).toDouble(), oneLoss = oneRows.last().section(',', 2, 2).toDouble();
+    QVERIFY2(std::abs(loss - oneLoss) <= 1e-5 * std::abs(oneLoss), qPrintable(rows.last() + " vs " + oneRows.last()));
+}
+
+// A run of `before` ranks stopped at step `stopAt` (a group learns of one rank's stop with the next step's
+// sums: all stop one step later) and resumed on `after` ranks ends where a straight 1-rank run of `steps`
+// does (files `stem`-straight, `stem`-resumed).
+inline void checkResumesOnAnotherWorldSize(const Settings& settings, const QString& stem, int before, int after,
+                                           int steps, int stopAt) {
+    const QString straight = stem + "-straight.safetensors", resumed = stem + "-resumed.safetensors";
+    runGroup(1, settings(straight, steps));
+    if (QTest::currentTestFailed()) return;
+    runGroup(before, settings(resumed, steps) << "stop-at=" + QString::number(stopAt));
+    if (QTest::currentTestFailed()) return;
+    QCOMPARE(metadataOf(resumed + ".ckpt", "step"), std::to_string(before == 1 ? stopAt : stopAt + 1));
+    QVERIFY(largestDifference(straight + ".ckpt", resumed + ".ckpt") > 1e-4); // halfway is not the end
+    runGroup(after, settings(resumed, steps) << "resume=1");
+    if (QTest::currentTestFailed()) return;
+    QCOMPARE(metadataOf(resumed + ".ckpt", "step"), std::to_string(steps));
+    std::string where;
+    const double difference = largestDifference(straight + ".ckpt", resumed + ".ckpt", &where);
+    qInfo("%s %d -> %d: largest difference to the straight run: %.3g (%s)", qPrintable(QFileInfo(stem).fileName()),
+          before, after, difference, where.c_str());
+    QVERIFY2(difference <= 1e-5, qPrintable(QString::number(difference)));
+}
+
+// Starts 2 ranks of a long run checkpointing every `checkpointEvery` steps, waits for the checkpoint
 // `out`.ckpt, SIGKILLs rank `victim` (`hang`: SIGSTOPs it) and checks that the other stops non-zero within
-// `timeout` seconds (+1 for a busy machine), naming it in a communication error. Every process is ended.
-inline void checkLostRankIsNamed(const QStringList& args, const QString& out, int victim, bool hang, int timeout) {
-    Ranks ranks;
-    ranks.start(2, args);
-    QElapsedTimer wait;
-    wait.start();
-    while (!QFile::exists(out + ".ckpt") && wait.elapsed() < 60000)
-        QTest::qWait(50);
-    QVERIFY2(QFile::exists(out + ".ckpt"), "no checkpoint was written");
-    QTest::qWait(300);
-    ::kill(pid_t(ranks.rank(victim).processId()), hang ? SIGSTOP : SIGKILL);
-    QElapsedTimer stopped;
-    stopped.start();
-    const int survivor = 1 - victim;
-    QVERIFY2(ranks.rank(survivor).waitForFinished((timeout + 10) * 1000), "the survivor hangs");
-    const double seconds = stopped.elapsed() / 1000.0;
-    const QString errors = ranks.errors(survivor);
-    qInfo("survivor stopped %.1f s after rank %d was %s; it said: %s", seconds, victim, hang ? "stopped" : "killed",
-          qPrintable(errors.trimmed().section('\n', -1)));
-    QVERIFY2(seconds <= timeout + 1, qPrintable(QString::number(seconds)));
-    QVERIFY(ranks.rank(survivor).exitCode() != 0);
-    QVERIFY2(errors.contains(QString("rank %1").arg(victim)), qPrintable(errors));
-    QVERIFY2(errors.contains("communication error"), qPrintable(errors));
-    ::kill(pid_t(ranks.rank(victim).processId()), SIGKILL);
-    ranks.rank(victim).waitForFinished(5000);
+// `timeout` seconds (+1 for a busy machine), naming it in a communication error; then that the last
+// checkpoint is whole: a resume on one rank continues from it. Every process is ended.
+inline void checkLostRankIsNamed(const Settings& settings, const QString& out, int victim, bool hang, int timeout,
+                                 int checkpointEvery) {
+    {
+        Ranks ranks;
+        ranks.start(2, settings(out, 100000) << "checkpoint-every=" + QString::number(checkpointEvery)
+                                             << "slow-ms=20"
+                                             << "timeout=" + QString::number(timeout));
+        QElapsedTimer wait;
+        wait.start();
+        while (!QFile::exists(out + ".ckpt") && wait.elapsed() < 60000)
+            QTest::qWait(50);
+        QVERIFY2(QFile::exists(out + ".ckpt"), "no checkpoint was written");
+        QTest::qWait(300);
+        ::kill(pid_t(ranks.rank(victim).processId()), hang ? SIGSTOP : SIGKILL);
+        QElapsedTimer stopped;
+        stopped.start();
+        const int survivor = 1 - victim;
+        QVERIFY2(ranks.rank(survivor).waitForFinished((timeout + 10) * 1000), "the survivor hangs");
+        const double seconds = stopped.elapsed() / 1000.0;
+        const QString errors = ranks.errors(survivor);
+        qInfo("survivor stopped %.1f s after rank %d was %s; it said: %s", seconds, victim, hang ? "stopped" : "killed",
+              qPrintable(errors.trimmed().section('\n', -1)));
+        QVERIFY2(seconds <= timeout + 1, qPrintable(QString::number(seconds)));
+        QVERIFY(ranks.rank(survivor).exitCode() != 0);
+        QVERIFY2(errors.contains(QString("rank %1").arg(victim)), qPrintable(errors));
+        QVERIFY2(errors.contains("communication error"), qPrintable(errors));
+        ::kill(pid_t(ranks.rank(victim).processId()), SIGKILL);
+        ranks.rank(victim).waitForFinished(5000);
+    }
+    const long step = std::stol(metadataOf(out + ".ckpt", "step"));
+    QVERIFY(step >= checkpointEvery);
+    runGroup(1, settings(out, int(step) + 2) << "resume=1");
+    if (QTest::currentTestFailed()) return;
+    QCOMPARE(metadataOf(out + ".ckpt", "step"), std::to_string(step + 2));
 }
 
 // Starts 2 ranks of `args`, rank 1 with `change` added, and checks that both refuse to start, naming
@@ -204,6 +282,76 @@ inline void checkMismatchIsRefused(const QStringList& args, const QString& chang
                  qPrintable(errors));
     }
     QVERIFY(!QFile::exists(out + ".ckpt"));
+}
+
+// cmstudio-cli `common` (a training command of `steps` steps of `batch`, without -o) alone and with
+// --nproc 2 (in `directory`): the same code path as torchrun, rank 0 alone reports, the result of one process.
+inline void checkNprocEqualsOneProcess(const QStringList& common, const QString& directory, int batch, int steps) {
+    auto environment = QProcessEnvironment::systemEnvironment();
+    environment.insert("OMP_NUM_THREADS", "1");
+    const QString one = directory + "/cli-1.safetensors", two = directory + "/cli-2.safetensors";
+    auto run = runCli(common + QStringList{"-o", one}, directory, 300000, environment);
+    QVERIFY2(run.exitCode == 0 && !run.crashed, qPrintable(run.err));
+    run = runCli(common + QStringList{"-o", two, "--nproc", "2"}, directory, 300000, environment);
+    QVERIFY2(run.exitCode == 0 && !run.crashed, qPrintable(run.err));
+    QVERIFY2(run.err.contains(QString("data-parallel: 2 processes share each batch of %1").arg(batch)),
+             qPrintable(run.err));
+    QCOMPARE(run.err.count(QString("done: %1 steps").arg(steps)), 1); // rank 0 alone reports
+    const double difference = largestDifference(one + ".ckpt", two + ".ckpt");
+    qInfo("cmstudio-cli %s --nproc 2 vs one process: %.3g", qPrintable(common.first()), difference);
+    QVERIFY2(difference <= 1e-5, qPrintable(QString::number(difference)));
+}
+
+// ---- The child side: one rank, its settings from the command line, its rank from the environment. ----
+
+// torchrun's environment, with the child's timeout (`timeout`, default 30 s) and a check every 3 steps.
+inline cm::DistributedParams childDistributed(const QMap<QString, QString>& settings) {
+    cm::DistributedParams params = cm::distributedFromEnvironment();
+    params.timeoutSeconds = settings.value("timeout", "30").toDouble();
+    params.verifyEvery = 3;
+    return params;
+}
+
+// The settings every trainer's child takes alike: out, steps, seed, resume (else overwrite), checkpoint-every
+// (default: none) and the group's (childDistributed); one thread, a log row every 2 steps.
+template <typename Params>
+void readChildRunSettings(Params& p, const QMap<QString, QString>& settings, long steps, uint64_t seed) {
+    p.totalSteps = settings.value("steps", QString::number(steps)).toLong();
+    p.seed = settings.value("seed", QString::number(seed)).toULongLong();
+    p.threads = 1;
+    p.outputPath = settings.value("out").toStdString();
+    p.resume = settings.value("resume") == "1";
+    p.overwrite = !p.resume;
+    p.logEvery = 2;
+    p.checkpointEvery = settings.value("checkpoint-every", "1000").toLong();
+    p.distributed = childDistributed(settings);
+}
+
+struct ChildRun {
+    long steps = 0;
+    bool cancelled = false;
+};
+
+// The child's run: `train(afterStep, cancel)`, which calls afterStep(step) after each step: that asks to stop
+// at the settings' `stop-at` and pauses `slow-ms` (so that a test can act mid-run). Prints how it ended;
+// returns the exit code (1 for an Error, printed with its kind).
+template <typename Train> int runChildTraining(const QMap<QString, QString>& settings, Train train) {
+    const long stopAt = settings.value("stop-at", "0").toLong();
+    const int slowMs = settings.value("slow-ms", "0").toInt();
+    cm::CancelFlag cancel{false};
+    const std::function<void(long)> afterStep = [&](long step) {
+        if (stopAt && step >= stopAt) cancel = true;
+        if (slowMs) std::this_thread::sleep_for(std::chrono::milliseconds(slowMs));
+    };
+    try {
+        const ChildRun run = train(afterStep, &cancel);
+        std::fprintf(stderr, "child rank %s: %ld steps%s\n", qgetenv("RANK").constData(), run.steps,
+                     run.cancelled ? " (stopped)" : "");
+        return 0;
+    } catch (const cm::Error& e) {
+        std::fprintf(stderr, "child error (%s): %s\n", cm::errorKindName(e.kind()), e.what());
+        return 1;
+    }
 }
 
 // In a test's main(): the child's settings (`--rank-child key=value...`) when this process is a rank, else

@@ -7,38 +7,18 @@
 #include "core/tokenizer/code_generator.h"
 #include "core/tokenizer/code_generator_trainer.h"
 #include "core/tokenizer/tokenizer.h"
+#include "code_set_fixtures.h"
 #include "expect_error.h"
 
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <random>
-
 namespace {
 
-constexpr int kBits = 12;
-
-// Class c's bit i is 1 with probability kP[c][i], except bit 1, which copies bit 0.
-constexpr double kP[2][kBits] = {{0.9, 0, 0.1, 0.9, 0.1, 0.9, 0.5, 0.1, 0.1, 0.9, 0.9, 0.2},
-                                 {0.1, 0, 0.9, 0.1, 0.9, 0.1, 0.5, 0.9, 0.9, 0.1, 0.2, 0.9}};
-
-cm::CodeSet tinyCodes(int perClass) {
-    cm::CodeSet set;
-    set.classNames = {"a", "b"};
-    set.description = "two classes of 12-bit codes";
-    std::mt19937 random(5);
-    std::uniform_real_distribution<double> u(0, 1);
-    for (int c = 0; c < 2; ++c)
-        for (int n = 0; n < perClass; ++n) {
-            cm::TokenCode code;
-            for (int i = 0; i < kBits; ++i)
-                code.bits.push_back(i == 1 ? code.bits[0] : uint8_t(u(random) < kP[c][i]));
-            set.codes.push_back(code);
-            set.labels.push_back(c);
-        }
-    return set;
-}
+using cmtest::tinyCodes;
+constexpr int kBits = cmtest::kCodeBits;
+constexpr auto& kP = cmtest::kBitProbability;
 
 cm::CodeGeneratorTrainParams tinyParams(const QTemporaryDir& dir, const char* name, long steps) {
     cm::CodeGeneratorTrainParams p;

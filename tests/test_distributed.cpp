@@ -23,41 +23,17 @@ int runChild(const QMap<QString, QString>& a) {
     cm::TrainParams p;
     p.mode = cm::trainModeFromName(a.value("mode", "ict").toStdString());
     p.network = cmtest::pointMlp(a.value("dropout", "0").toDouble());
-    p.totalSteps = a.value("steps", "8").toLong();
+    cmtest::readChildRunSettings(p, a, 8, 5);
     p.batchSize = a.value("batch", "64").toInt();
     p.learningRate = a.value("lr", "1e-3").toDouble();
     p.emaRates = {0.99, 0.9};
-    p.seed = a.value("seed", "5").toULongLong();
-    p.threads = 1;
-    p.outputPath = a.value("out").toStdString();
     p.teacherPath = a.value("teacher").toStdString();
-    p.resume = a.value("resume") == "1";
-    p.overwrite = !p.resume;
-    p.logEvery = 2;
-    p.checkpointEvery = a.value("checkpoint-every", "1000").toLong();
     p.ectStageSteps = 4;
-    p.distributed = cm::distributedFromEnvironment();
-    p.distributed.timeoutSeconds = a.value("timeout", "30").toDouble();
-    p.distributed.verifyEvery = 3;
-    const long stopAt = a.value("stop-at", "0").toLong();
-    const int slowMs = a.value("slow-ms", "0").toInt();
-    cm::CancelFlag cancel{false};
-    try {
+    return cmtest::runChildTraining(a, [&](const std::function<void(long)>& afterStep, cm::CancelFlag* cancel) {
         const auto data = cmtest::eightGaussians(2000, a.value("data-seed", "1").toUInt());
-        const auto summary = cm::train(
-            p, data,
-            [&](const cm::TrainStatus& s) {
-                if (stopAt && s.step >= stopAt) cancel = true;
-                if (slowMs) std::this_thread::sleep_for(std::chrono::milliseconds(slowMs));
-            },
-            &cancel);
-        std::fprintf(stderr, "child rank %d: %ld steps%s\n", p.distributed.rank, summary.steps,
-                     summary.cancelled ? " (stopped)" : "");
-        return 0;
-    } catch (const cm::Error& e) {
-        std::fprintf(stderr, "child error (%s): %s\n", cm::errorKindName(e.kind()), e.what());
-        return 1;
-    }
+        const auto summary = cm::train(p, data, [&](const cm::TrainStatus& s) { afterStep(s.step); }, cancel);
+        return cmtest::ChildRun{summary.steps, summary.cancelled};
+    });
 }
 
 } // namespace
@@ -80,6 +56,9 @@ class TestDistributed : public QObject {
         QStringList args{"mode=" + mode, "out=" + out, "steps=" + QString::number(steps)};
         if (mode == "ect" || mode == "cd") args << "teacher=" + m_teacher;
         return args;
+    }
+    cmtest::Settings settingsOf(const QString& mode) const {
+        return [this, mode](const QString& out, int steps) { return settings(mode, out, steps); };
     }
 
   private slots:
@@ -108,27 +87,7 @@ class TestDistributed : public QObject {
     }
     void twoRanksEqualOneRank() {
         QFETCH(QString, mode);
-        const int steps = 8;
-        const QString one = path(mode + "-1.safetensors"), two = path(mode + "-2.safetensors");
-        const QString other = path(mode + "-seed.safetensors");
-        runGroup(1, settings(mode, one, steps));
-        runGroup(2, settings(mode, two, steps));
-        runGroup(1, settings(mode, other, steps) << "seed=6");
-        std::string where;
-        const double difference = largestDifference(one + ".ckpt", two + ".ckpt", &where);
-        qInfo("%s: largest difference 1 rank x 64 vs 2 ranks x 32 after %d steps: %.3g (%s)",
-              qPrintable(mode), steps, difference, where.c_str());
-        QVERIFY2(difference <= 1e-5, qPrintable(QString::number(difference)));
-        QCOMPARE(metadataOf(two + ".ckpt", "step"), std::string("8"));
-        QCOMPARE(metadataOf(two + ".ckpt", "optimizer_step"), metadataOf(one + ".ckpt", "optimizer_step"));
-        // The tolerance means something: another seed is far off.
-        QVERIFY(largestDifference(one + ".ckpt", other + ".ckpt") > 1e-3);
-        // Rank 0 alone wrote: one log with the global samples.
-        QFile log(two + ".csv");
-        QVERIFY(log.open(QIODevice::ReadOnly));
-        const auto rows = QString(log.readAll()).split('\n', Qt::SkipEmptyParts);
-        QCOMPARE(rows.size(), 1 + steps / 2);
-        QVERIFY(rows.last().startsWith("8,512,"));
+        cmtest::checkEqualsOneRank(settingsOf(mode), path(mode), 2, 8, 64, 2, "seed=6");
     }
 
     // A batch that does not divide by the world size is still one global batch (slices of 21 and 22).
@@ -152,21 +111,8 @@ class TestDistributed : public QObject {
         QFETCH(QString, mode);
         QFETCH(int, before);
         QFETCH(int, after);
-        const QString tag = QString("%1-%2to%3").arg(mode).arg(before).arg(after);
-        const QString straight = path(tag + "-straight.safetensors"), resumed = path(tag + ".safetensors");
-        runGroup(1, settings(mode, straight, 10));
-        runGroup(before, settings(mode, resumed, 10) << "stop-at=5");
-        // A group learns of one rank's stop with the next step's sums, and all stop after it.
-        const std::string stoppedAt = metadataOf(resumed + ".ckpt", "step");
-        QVERIFY2(stoppedAt == (before == 1 ? "5" : "6"), stoppedAt.c_str());
-        QVERIFY(largestDifference(straight + ".ckpt", resumed + ".ckpt") > 1e-4); // halfway is not the end
-        runGroup(after, settings(mode, resumed, 10) << "resume=1");
-        QCOMPARE(metadataOf(resumed + ".ckpt", "step"), std::string("10"));
-        std::string where;
-        const double difference = largestDifference(straight + ".ckpt", resumed + ".ckpt", &where);
-        qInfo("%s: largest difference to the straight run: %.3g (%s)", qPrintable(tag), difference,
-              where.c_str());
-        QVERIFY2(difference <= 1e-5, qPrintable(QString::number(difference)));
+        const QString stem = path(QString("%1-%2to%3").arg(mode).arg(before).arg(after));
+        cmtest::checkResumesOnAnotherWorldSize(settingsOf(mode), stem, before, after, 10, 5);
     }
 
     // SIGKILL one rank (or SIGSTOP it: a hang): the survivor stops within the timeout and names it; the
@@ -181,18 +127,8 @@ class TestDistributed : public QObject {
     void aLostRankStopsTheOthers() {
         QFETCH(int, victim);
         QFETCH(bool, hang);
-        const int timeout = 6;
         const QString out = path(QString("lost-%1-%2.safetensors").arg(victim).arg(hang));
-        cmtest::checkLostRankIsNamed(settings("ict", out, 100000) << "checkpoint-every=5"
-                                                                  << "slow-ms=20"
-                                                                  << "timeout=" + QString::number(timeout),
-                                     out, victim, hang, timeout);
-        if (QTest::currentTestFailed()) return;
-        // The checkpoint is whole: a resume on one rank continues from it.
-        const long step = std::stol(metadataOf(out + ".ckpt", "step"));
-        QVERIFY(step >= 5);
-        runGroup(1, settings("ict", out, int(step) + 2) << "resume=1");
-        QCOMPARE(metadataOf(out + ".ckpt", "step"), std::to_string(step + 2));
+        cmtest::checkLostRankIsNamed(settingsOf("ict"), out, victim, hang, 6, 5);
     }
 
     // Settings that differ between ranks are refused at start-up by every rank, naming what differs.
@@ -278,19 +214,13 @@ class TestDistributed : public QObject {
     }
 
     void nprocAndTorchrunEqualOneProcess() {
-        const QString one = path("cli-1.safetensors"), nproc = path("cli-nproc.safetensors");
+        auto common = cliTraining(QString(), 6);
+        common.resize(common.size() - 2); // without -o
+        cmtest::checkNprocEqualsOneProcess(common, m_dir.path(), 16, 6);
+        if (QTest::currentTestFailed()) return;
+        const QString one = path("cli-1.safetensors"); // the one-process run
         int code = -1;
-        QString errors = runCli(cliTraining(one, 6), CMSTUDIO_CLI_PATH, &code);
-        QVERIFY2(code == 0, qPrintable(errors));
-        errors = runCli(cliTraining(nproc, 6) << "--nproc"
-                                              << "2",
-                        CMSTUDIO_CLI_PATH, &code);
-        QVERIFY2(code == 0, qPrintable(errors));
-        QVERIFY2(errors.contains("data-parallel: 2 processes share each batch of 16"), qPrintable(errors));
-        QCOMPARE(errors.count("done: 6 steps"), 1); // rank 0 alone reports
-        const double difference = largestDifference(one + ".ckpt", nproc + ".ckpt");
-        qInfo("cmstudio-cli --nproc 2 vs one process: %.3g", difference);
-        QVERIFY(difference <= 1e-5);
+        QString errors;
 
         const QString torchrun = QStandardPaths::findExecutable("torchrun");
         if (torchrun.isEmpty()) QSKIP("torchrun (python3-torch) is not installed");

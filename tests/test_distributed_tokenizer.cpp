@@ -48,6 +48,7 @@ cm::Dataset blocks(unsigned seed) {
 
 cm::TokenizerTrainParams childParams(const QMap<QString, QString>& a) {
     cm::TokenizerTrainParams p;
+    cmtest::readChildRunSettings(p, a, 4, 3);
     p.stage = cm::tokenizerStageFromName(a.value("stage", "1a").toStdString());
     p.config = cm::tokenizerPreset("lo", kSize, 1);
     p.config.encoderWidth = 16;
@@ -57,46 +58,21 @@ cm::TokenizerTrainParams childParams(const QMap<QString, QString>& a) {
     p.config.heads = 2;
     p.initFrom = a.value("init").toStdString();
     p.perceptualNet = a.value("perceptual").toStdString();
-    p.totalSteps = a.value("steps", "4").toLong();
     p.batchSize = a.value("batch", "8").toInt();
     p.learningRate = a.value("lr", "2e-3").toDouble();
     p.emaRate = 0.9;
     p.chainSteps = 3;
-    p.seed = a.value("seed", "3").toULongLong();
-    p.threads = a.value("threads", "1").toInt();
     p.entropyWeight = a.value("entropy-weight", QString::number(p.entropyWeight)).toDouble();
-    p.outputPath = a.value("out").toStdString();
-    p.resume = a.value("resume") == "1";
-    p.overwrite = !p.resume;
-    p.logEvery = 2;
-    p.checkpointEvery = a.value("checkpoint-every", "1000").toLong();
-    p.distributed = cm::distributedFromEnvironment();
-    p.distributed.timeoutSeconds = a.value("timeout", "30").toDouble();
-    p.distributed.verifyEvery = 3;
     return p;
 }
 
 // ---- The child: one rank, its settings from the command line, its rank from the environment. ----
 int runChild(const QMap<QString, QString>& a) {
-    const long stopAt = a.value("stop-at", "0").toLong();
-    const int slowMs = a.value("slow-ms", "0").toInt();
-    cm::CancelFlag cancel{false};
-    try {
-        const auto p = childParams(a);
-        const auto summary = cm::trainTokenizer(
-            p, blocks(a.value("data-seed", "1").toUInt()),
-            [&](const cm::TokenizerTrainStatus& s) {
-                if (stopAt && s.step >= stopAt) cancel = true;
-                if (slowMs) std::this_thread::sleep_for(std::chrono::milliseconds(slowMs));
-            },
-            &cancel);
-        std::fprintf(stderr, "child rank %d: %ld steps%s\n", p.distributed.rank, summary.steps,
-                     summary.cancelled ? " (stopped)" : "");
-        return 0;
-    } catch (const cm::Error& e) {
-        std::fprintf(stderr, "child error (%s): %s\n", cm::errorKindName(e.kind()), e.what());
-        return 1;
-    }
+    return cmtest::runChildTraining(a, [&](const std::function<void(long)>& afterStep, cm::CancelFlag* cancel) {
+        const auto summary = cm::trainTokenizer(childParams(a), blocks(a.value("data-seed", "1").toUInt()),
+                                                [&](const cm::TokenizerTrainStatus& s) { afterStep(s.step); }, cancel);
+        return cmtest::ChildRun{summary.steps, summary.cancelled};
+    });
 }
 
 } // namespace
@@ -115,6 +91,9 @@ class TestDistributedTokenizer : public QObject {
                          "perceptual=" + m_perceptual};
         if (stage != "1a") args << "init=" + m_stage1a;
         return args;
+    }
+    cmtest::Settings settingsOf(const QString& stage) const {
+        return [this, stage](const QString& out, int steps) { return settings(stage, out, steps); };
     }
 
   private slots:
@@ -148,33 +127,11 @@ class TestDistributedTokenizer : public QObject {
         QFETCH(QString, stage);
         QFETCH(int, world);
         QFETCH(int, steps);
-        const QString tag = stage + "-" + QString::number(world);
-        const QString one = path(tag + "-1.safetensors"), many = path(tag + "-n.safetensors");
-        const QString other = path(tag + "-seed.safetensors");
-        runGroup(1, settings(stage, one, steps));
-        runGroup(world, settings(stage, many, steps));
-        runGroup(1, settings(stage, other, steps) << "seed=4");
-        std::string where;
-        const double difference = largestDifference(one + ".ckpt", many + ".ckpt", &where);
-        qInfo("%s: largest difference 1 rank x 8 vs %d ranks after %d steps: %.3g (%s)", qPrintable(stage), world,
-              steps, difference, where.c_str());
-        QVERIFY2(difference <= 1e-5, qPrintable(QString::number(difference)));
-        QCOMPARE(metadataOf(many + ".ckpt", "step"), std::to_string(steps));
-        QCOMPARE(metadataOf(many + ".ckpt", "optimizer_step"), metadataOf(one + ".ckpt", "optimizer_step"));
-        // The tolerance means something: another seed is far off.
-        const double otherSeed = largestDifference(one + ".ckpt", other + ".ckpt");
-        QVERIFY2(otherSeed > 1e-3, qPrintable(QString::number(otherSeed)));
-        // Rank 0 alone wrote: one log with the global samples, and the same logged losses.
-        QFile log(many + ".csv"), oneLog(one + ".csv");
-        QVERIFY(log.open(QIODevice::ReadOnly) && oneLog.open(QIODevice::ReadOnly));
-        const auto rows = QString(log.readAll()).split('\n', Qt::SkipEmptyParts);
-        const auto oneRows = QString(oneLog.readAll()).split('\n', Qt::SkipEmptyParts);
-        QCOMPARE(rows.size(), 1 + steps / 2);
-        QVERIFY(rows.last().startsWith(QString("%1,%2,").arg(steps).arg(steps * 8)));
-        const double loss = rows.last().section(',', 2, 2).toDouble(), oneLoss = oneRows.last().section(',', 2, 2).toDouble();
-        QVERIFY2(std::abs(loss - oneLoss) <= 1e-5 * std::abs(oneLoss), qPrintable(rows.last() + " vs " + oneRows.last()));
+        const QString stem = path(stage + "-" + QString::number(world));
+        cmtest::checkEqualsOneRank(settingsOf(stage), stem, world, steps, 8, 2, "seed=4");
+        if (QTest::currentTestFailed()) return;
         // The tokenizer file is the EMA, as alone.
-        QVERIFY(cm::Tokenizer::load(many.toStdString()).card().stages.back() == stage.toStdString());
+        QVERIFY(cm::Tokenizer::load((stem + "-n.safetensors").toStdString()).card().stages.back() == stage.toStdString());
     }
 
     // Stop a 2-rank run halfway, resume it on 1 rank: the end state of a straight 1-rank run.
@@ -185,35 +142,12 @@ class TestDistributedTokenizer : public QObject {
     }
     void resumesOnAnotherWorldSize() {
         QFETCH(QString, stage);
-        const QString straight = path(stage + "-straight.safetensors"), resumed = path(stage + "-resumed.safetensors");
-        runGroup(1, settings(stage, straight, 8));
-        runGroup(2, settings(stage, resumed, 8) << "stop-at=3");
-        // A group learns of one rank's stop with the next step's sums, and all stop after it.
-        QCOMPARE(metadataOf(resumed + ".ckpt", "step"), std::string("4"));
-        QVERIFY(largestDifference(straight + ".ckpt", resumed + ".ckpt") > 1e-4); // halfway is not the end
-        runGroup(1, settings(stage, resumed, 8) << "resume=1");
-        QCOMPARE(metadataOf(resumed + ".ckpt", "step"), std::string("8"));
-        std::string where;
-        const double difference = largestDifference(straight + ".ckpt", resumed + ".ckpt", &where);
-        qInfo("%s 2 -> 1: largest difference to the straight run: %.3g (%s)", qPrintable(stage), difference,
-              where.c_str());
-        QVERIFY2(difference <= 1e-5, qPrintable(QString::number(difference)));
+        cmtest::checkResumesOnAnotherWorldSize(settingsOf(stage), path(stage), 2, 1, 8, 3);
     }
 
     // SIGKILL rank 1: rank 0 stops within the timeout and names it; the last checkpoint resumes.
     void aKilledRankIsNamed() {
-        const int timeout = 6;
-        const QString out = path("killed.safetensors");
-        cmtest::checkLostRankIsNamed(settings("1a", out, 100000) << "checkpoint-every=2"
-                                                                 << "slow-ms=20"
-                                                                 << "timeout=" + QString::number(timeout),
-                                     out, 1, false, timeout);
-        if (QTest::currentTestFailed()) return;
-        // The checkpoint is whole: a resume on one rank continues from it.
-        const long step = std::stol(metadataOf(out + ".ckpt", "step"));
-        QVERIFY(step >= 2);
-        runGroup(1, settings("1a", out, int(step) + 2) << "resume=1");
-        QCOMPARE(metadataOf(out + ".ckpt", "step"), std::to_string(step + 2));
+        cmtest::checkLostRankIsNamed(settingsOf("1a"), path("killed.safetensors"), 1, false, 6, 2);
     }
 
     // Settings that differ between ranks are refused at start-up by every rank, naming what differs.
@@ -277,18 +211,7 @@ class TestDistributedTokenizer : public QObject {
                                     "--encoder-width", "16", "--encoder-depth", "1", "--decoder-width", "16",
                                     "--decoder-depth", "1", "--heads", "2", "--threads", "1", "--steps", "3",
                                     "--log-every", "1", "--timeout", "20"};
-        auto environment = QProcessEnvironment::systemEnvironment();
-        environment.insert("OMP_NUM_THREADS", "1");
-        const QString one = path("cli-1.safetensors"), two = path("cli-2.safetensors");
-        auto run = cmtest::runCli(common + QStringList{"-o", one}, m_dir.path(), 300000, environment);
-        QVERIFY2(run.exitCode == 0 && !run.crashed, qPrintable(run.err));
-        run = cmtest::runCli(common + QStringList{"-o", two, "--nproc", "2"}, m_dir.path(), 300000, environment);
-        QVERIFY2(run.exitCode == 0 && !run.crashed, qPrintable(run.err));
-        QVERIFY2(run.err.contains("data-parallel: 2 processes share each batch of 8"), qPrintable(run.err));
-        QCOMPARE(run.err.count("done: 3 steps"), 1); // rank 0 alone reports
-        const double difference = largestDifference(one + ".ckpt", two + ".ckpt");
-        qInfo("cmstudio-cli train-tokenizer --nproc 2 vs one process: %.3g", difference);
-        QVERIFY(difference <= 1e-5);
+        cmtest::checkNprocEqualsOneProcess(common, m_dir.path(), 8, 3);
     }
 };
 

@@ -122,14 +122,8 @@ class StyleRun {
     }
 
     training::ReplicatedState replicatedState() {
-        training::ReplicatedState s;
-        s.tensors = m_network->parameters();
-        s.tensors.insert(s.tensors.end(), m_ema[0].begin(), m_ema[0].end());
-        s.optimizer = m_optimizer.get();
-        s.sampling = &m_generator;
-        s.step = &m_step;
-        s.secondsBefore = &m_secondsBefore;
-        return s;
+        return training::ReplicatedState::of({m_network->parameters(), m_ema[0]}, *m_optimizer, m_generator, m_step,
+                                             m_secondsBefore);
     }
 
     StyleTrainSummary runSteps(const std::function<void(const StyleTrainStatus&)>& observe, const CancelFlag* cancel) {

@@ -178,14 +178,7 @@ std::string CodeGeneratorRun::settingsFingerprint() const {
 }
 
 training::ReplicatedState CodeGeneratorRun::replicatedState() {
-    training::ReplicatedState s;
-    s.tensors = m_parameters;
-    s.tensors.insert(s.tensors.end(), m_ema[0].begin(), m_ema[0].end());
-    s.optimizer = m_optimizer.get();
-    s.sampling = &m_random;
-    s.step = &m_step;
-    s.secondsBefore = &m_secondsBefore;
-    return s;
+    return training::ReplicatedState::of({m_parameters, m_ema[0]}, *m_optimizer, m_random, m_step, m_secondsBefore);
 }
 
 // The draw covers the global batch (BatchDraws) and this rank trains on its slice, its mean weighted by its

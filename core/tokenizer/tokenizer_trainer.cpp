@@ -249,14 +249,7 @@ std::string TokenizerRun::settingsFingerprint(const Dataset& data) const {
 }
 
 training::ReplicatedState TokenizerRun::replicatedState() {
-    training::ReplicatedState s;
-    s.tensors = m_online;
-    s.tensors.insert(s.tensors.end(), m_ema[0].begin(), m_ema[0].end());
-    s.optimizer = m_optimizer.get();
-    s.sampling = &m_generator;
-    s.step = &m_step;
-    s.secondsBefore = &m_secondsBefore;
-    return s;
+    return training::ReplicatedState::of({m_online, m_ema[0]}, *m_optimizer, m_generator, m_step, m_secondsBefore);
 }
 
 // A learned perceptual distance: squared distance of unit-normalised features of the project's own feature

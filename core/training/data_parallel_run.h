@@ -39,6 +39,19 @@ struct ReplicatedState {
     at::Generator* sampling = nullptr;       // the generator of the global batch draws (BatchDraws)
     long* step = nullptr;
     double* secondsBefore = nullptr;         // wall time of the earlier segments of a resumed run
+
+    // The tensors of `lists` in order (e.g. the weights, then each EMA copy) and the rest.
+    static ReplicatedState of(const std::vector<std::vector<torch::Tensor>>& lists, detail::Optimizer& optimizer,
+                              at::Generator& sampling, long& step, double& secondsBefore) {
+        ReplicatedState s;
+        for (const auto& list : lists)
+            s.tensors.insert(s.tensors.end(), list.begin(), list.end());
+        s.optimizer = &optimizer;
+        s.sampling = &sampling;
+        s.step = &step;
+        s.secondsBefore = &secondsBefore;
+        return s;
+    }
 };
 
 // This rank's contiguous slice [begin, begin + count) of a global batch; slices differ by at most one.

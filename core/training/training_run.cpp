@@ -209,16 +209,9 @@ std::string TrainingRun::settingsFingerprint(const Dataset& data) const {
 }
 
 ReplicatedState TrainingRun::replicatedState() {
-    ReplicatedState s;
-    s.tensors = m_onlineParams;
-    s.tensors.insert(s.tensors.end(), m_targetParams.begin(), m_targetParams.end());
-    for (const auto& ema : m_ema)
-        s.tensors.insert(s.tensors.end(), ema.begin(), ema.end());
-    s.optimizer = m_optimizer.get();
-    s.sampling = &m_generator;
-    s.step = &m_step;
-    s.secondsBefore = &m_secondsBefore;
-    return s;
+    std::vector<std::vector<torch::Tensor>> lists{m_onlineParams, m_targetParams};
+    lists.insert(lists.end(), m_ema.begin(), m_ema.end());
+    return ReplicatedState::of(lists, *m_optimizer, m_generator, m_step, m_secondsBefore);
 }
 
 TrainingState TrainingRun::state() {
