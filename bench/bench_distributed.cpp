@@ -7,10 +7,17 @@
 // With --trainer tokenizer: the FlowMo tokenizer trainer instead (stage 1a, its default sizes and batch 32,
 // Fashion-MNIST at 55 bits, the bundled Fashion-MNIST classifier as its perceptual network, as
 // `cmstudio-cli train-tokenizer --data fashion-mnist` trains), and the all-reduce of its gradient.
+// With --trainer style: DEADiff's style trainer, stage base (the CLI's default: the small prompt UNet,
+// batch 32) on the style world. With --trainer code-generator: FlowMo's stage-2 trainer (the CLI's defaults:
+// width 512, depth 2, batch 128) on the 55-bit codes of the first 2048 Fashion-MNIST training images under
+// a fresh 'lo' tokenizer (the codes' values do not change the work of a step). These two print the step
+// times only.
 //
-// Usage: bench_distributed [--trainer ict|tokenizer] [--steps N] [--warmup N] [--data DIR]
+// Usage: bench_distributed [--trainer ict|tokenizer|style|code-generator] [--steps N] [--warmup N]
+//                          [--data DIR] [--emoji DIR]
 //   --steps   timed steps per configuration (default 12), after --warmup untimed ones (default 3)
 //   --data    Fashion-MNIST folder (default: cm::defaultFashionMnistDirectory())
+//   --emoji   the style world's emoji folder (scripts/make-emoji-folder.sh; default runs/noto-emoji)
 //
 // Output (stdout), one line per measurement, e.g.
 //   train trainer=ict processes=1 threads=2 samples_per_s=71.2 step_ms=898.8 comm_ms_per_step=0.000 steps=12
@@ -25,11 +32,16 @@
 #include "core/model.h"
 #include "core/model_card.h"
 #include "core/model_locator.h"
+#include "core/style/style_model.h"
+#include "core/style/style_trainer.h"
+#include "core/style_world.h"
+#include "core/tokenizer/code_generator_trainer.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/tokenizer_trainer.h"
 #include "core/trainer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -65,9 +77,14 @@ cm::NetworkConfig cliDefaultNetwork(const cm::Dataset& data) {
 
 struct Options {
     int steps = 12, warmup = 3;
-    std::string data;
-    bool tokenizer = false; // the tokenizer trainer instead of iCT
-    int batch() const { return tokenizer ? kTokenizerBatch : kBatch; }
+    std::string data, emoji = "runs/noto-emoji";
+    std::string trainer = "ict"; // or tokenizer, style, code-generator
+    bool tokenizer() const { return trainer == "tokenizer"; }
+    int batch() const {
+        if (trainer == "style") return cm::StyleTrainParams().batchSize;
+        if (trainer == "code-generator") return cm::CodeGeneratorTrainParams().batchSize;
+        return tokenizer() ? kTokenizerBatch : kBatch;
+    }
 };
 
 cm::TokenizerConfig tokenizerConfig(const cm::Dataset& data) {
@@ -116,6 +133,61 @@ int trainTokenizerChild(const Options& o, int threads, const std::string& result
     return 0;
 }
 
+int trainStyleChild(const Options& o, int threads, const std::string& result, const std::string& scratch) {
+    const cm::StyleWorld world = cm::StyleWorld::load(o.data, cm::Split::Train, o.emoji);
+    cm::StyleTrainParams p; // stage base, the small network, batch 32: the CLI's defaults
+    p.threads = threads;
+    p.totalSteps = 10000;
+    p.logEvery = p.checkpointEvery = 1000000;
+    p.distributed = cm::distributedFromEnvironment();
+    p.distributed.timeoutSeconds = 600;
+    p.distributed.verifyEvery = 1000000;
+    p.outputPath = scratch + "/bench-style.safetensors";
+    p.overwrite = true;
+    cm::CancelFlag cancel{false};
+    std::vector<double> at;
+    const auto summary = cm::trainStyleModel(
+        p, world,
+        [&](const cm::StyleTrainStatus& s) {
+            at.push_back(s.seconds);
+            if (s.step >= o.warmup + o.steps) cancel = true;
+        },
+        &cancel);
+    if (p.distributed.rank == 0) writeStepTimes(o, at, summary.communicationSeconds, result);
+    return 0;
+}
+
+int trainCodeGeneratorChild(const Options& o, int threads, const std::string& result, const std::string& scratch) {
+    cm::Dataset data = cm::loadFashionMnist(o.data, cm::Split::Train);
+    data.values.resize(std::size_t(2048 * data.itemSize())); // the first 2048 images
+    data.labels.resize(2048);
+    cm::TokenizerCard card;
+    card.config = tokenizerConfig(data);
+    card.stages = {"1a"};
+    const cm::CodeSet codes = cm::encodeDataset(cm::Tokenizer::create(card, 0), data);
+    cm::CodeGeneratorTrainParams p; // the CLI's defaults
+    p.threads = threads;
+    p.totalSteps = 100000;
+    p.logEvery = p.checkpointEvery = 1000000;
+    p.distributed = cm::distributedFromEnvironment();
+    p.distributed.timeoutSeconds = 600;
+    p.distributed.verifyEvery = 1000000;
+    p.outputPath = scratch + "/bench-code-generator.safetensors";
+    p.overwrite = true;
+    cm::CancelFlag cancel{false};
+    std::vector<double> at;
+    const auto began = std::chrono::steady_clock::now();
+    const auto summary = cm::trainCodeGenerator(
+        p, codes,
+        [&](long step, long, double) {
+            at.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+            if (step >= o.warmup + o.steps) cancel = true;
+        },
+        &cancel);
+    if (p.distributed.rank == 0) writeStepTimes(o, at, summary.communicationSeconds, result);
+    return 0;
+}
+
 // One rank (or the single process): trains warmup + steps, writes "step_ms comm_ms_per_step" to `result`.
 int trainChild(const Options& o, int threads, const std::string& result, const std::string& scratch) {
     const cm::Dataset data = cm::loadFashionMnist(o.data, cm::Split::Train);
@@ -146,7 +218,7 @@ int trainChild(const Options& o, int threads, const std::string& result, const s
 
 long gradientFloats(const Options& o) {
     const cm::Dataset data = cm::loadFashionMnist(o.data, cm::Split::Train);
-    if (o.tokenizer) { // stage 1a trains every weight
+    if (o.tokenizer()) { // stage 1a trains every weight
         cm::TokenizerCard card;
         card.config = tokenizerConfig(data);
         return long(cm::Tokenizer::create(card, 0).parameterCount());
@@ -191,13 +263,14 @@ int main(int argc, char** argv) {
             o.warmup = std::max(1, std::atoi(next().c_str()));
         else if (args[i] == "--data")
             o.data = next();
+        else if (args[i] == "--emoji")
+            o.emoji = next();
         else if (args[i] == "--trainer") {
-            const std::string trainer = next();
-            if (trainer != "ict" && trainer != "tokenizer") {
-                std::fprintf(stderr, "bench_distributed: --trainer is ict or tokenizer\n");
+            o.trainer = next();
+            if (o.trainer != "ict" && o.trainer != "tokenizer" && o.trainer != "style" && o.trainer != "code-generator") {
+                std::fprintf(stderr, "bench_distributed: --trainer is ict, tokenizer, style or code-generator\n");
                 return 2;
             }
-            o.tokenizer = trainer == "tokenizer";
         }
         else if (args[i] == "--child")
             child = next();
@@ -216,8 +289,11 @@ int main(int argc, char** argv) {
     }
     if (o.data.empty()) o.data = cm::defaultFashionMnistDirectory();
     try {
-        if (child == "train")
-            return o.tokenizer ? trainTokenizerChild(o, threads, result, scratch) : trainChild(o, threads, result, scratch);
+        if (child == "train") {
+            if (o.trainer == "style") return trainStyleChild(o, threads, result, scratch);
+            if (o.trainer == "code-generator") return trainCodeGeneratorChild(o, threads, result, scratch);
+            return o.tokenizer() ? trainTokenizerChild(o, threads, result, scratch) : trainChild(o, threads, result, scratch);
+        }
         if (child == "allreduce") return allReduceChild(floats, result);
 
         // As cmstudio-cli does: libgomp's busy-waiting makes every step many times slower when another
@@ -228,7 +304,7 @@ int main(int argc, char** argv) {
         const std::string self = fs::canonical("/proc/self/exe").string();
         const std::vector<std::string> common{
             "--steps", std::to_string(o.steps), "--warmup", std::to_string(o.warmup), "--data", o.data,
-            "--trainer", o.tokenizer ? "tokenizer" : "ict"};
+            "--emoji", fs::absolute(o.emoji).string(), "--trainer", o.trainer};
         for (const auto& [processes, perProcessThreads] : {std::pair{1, 2}, std::pair{2, 1}}) {
             const std::string out = (dir / ("train-" + std::to_string(processes))).string();
             const std::string work = (dir / ("work-" + std::to_string(processes))).string();
@@ -245,9 +321,13 @@ int main(int argc, char** argv) {
             }
             std::printf("train trainer=%s processes=%d threads=%d samples_per_s=%.1f step_ms=%.1f "
                         "comm_ms_per_step=%.3f steps=%d\n",
-                        o.tokenizer ? "tokenizer" : "ict", processes, perProcessThreads, o.batch() / v[0],
-                        v[0] * 1000, v[1] * 1000, int(v[2]));
+                        o.trainer.c_str(), processes, perProcessThreads, o.batch() / v[0], v[0] * 1000, v[1] * 1000,
+                        int(v[2]));
             std::fflush(stdout);
+        }
+        if (o.trainer == "style" || o.trainer == "code-generator") {
+            fs::remove_all(dir);
+            return 0;
         }
         const long count = gradientFloats(o);
         const std::string out = (dir / "allreduce").string();

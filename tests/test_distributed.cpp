@@ -1,12 +1,16 @@
 // Tests data-parallel training (core/training/data_parallel.*, the distributed parts of core/trainer.*):
 // W processes sharing each global batch reproduce one process; a checkpoint resumes on another world size;
-// a killed or hung rank stops the others within the timeout, named; mismatched settings are refused.
+// a killed or hung rank stops the others within the timeout, named; a rank whose state drifts is caught by the
+// periodic cross-rank check; mismatched settings are refused.
 // The ranks are real processes on 127.0.0.1: this executable started again in its child mode (below), or
 // cmstudio-cli itself (--nproc, torchrun). Ports are found free at run time; every process is ended.
 #include "core/error.h"
 #include "core/trainer.h"
+#include "core/training/data_parallel_run.h"
 #include "rank_processes.h"
 #include "test_support.h"
+
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <QDir>
 #include <QStandardPaths>
@@ -19,7 +23,35 @@ namespace {
 
 // ---- The child: one rank, its settings from the command line, its rank from the environment. ----
 
+// A rank whose state drifts: DataParallelRun's periodic check (every 3 steps), which every trainer calls
+// after each step, on a weight that rank 1 changes by 1e-6 after step `drift-at` (as a rank computing
+// differently would). Each rank prints the step it stopped at.
+int runDriftChild(const QMap<QString, QString>& a) {
+    return cmtest::runChildTraining(a, [&](const std::function<void(long)>&, cm::CancelFlag*) {
+        cm::training::DataParallelRun run(cmtest::childDistributed(a));
+        auto weight = torch::zeros({4}, torch::requires_grad());
+        cm::detail::Optimizer optimizer({weight}, cm::detail::Optimizer::Kind::Adam, 0.9, 0.999);
+        at::Generator sampling = at::detail::createCPUGenerator(1);
+        long step = 0;
+        double seconds = 0;
+        auto state = [&] { return cm::training::ReplicatedState::of({{weight}}, optimizer, sampling, step, seconds); };
+        run.start([] {}, [] { return std::string("{}"); }, state, [&] { return std::vector<torch::Tensor>{weight}; }, 0);
+        const long driftAt = a.value("drift-at").toLong();
+        while (step < 9) {
+            ++step;
+            if (run.rank() == 1 && step == driftAt) {
+                torch::NoGradGuard noGrad;
+                weight[0] += 1e-6;
+            }
+            std::fprintf(stderr, "rank %d checks step %ld\n", run.rank(), step);
+            run.verify(step, 9, state(), "last.ckpt");
+        }
+        return cmtest::ChildRun{step, false};
+    });
+}
+
 int runChild(const QMap<QString, QString>& a) {
+    if (a.contains("drift-at")) return runDriftChild(a);
     cm::TrainParams p;
     p.mode = cm::trainModeFromName(a.value("mode", "ict").toStdString());
     p.network = cmtest::pointMlp(a.value("dropout", "0").toDouble());
@@ -282,6 +314,23 @@ class TestDistributed : public QObject {
                                       CMSTUDIO_CLI_PATH, &code);
         QVERIFY2(code == 0, qPrintable(errors));
         QCOMPARE(metadataOf(out + ".ckpt", "step"), std::to_string(step + 2));
+    }
+
+    // A rank whose weights drift is caught by the next periodic check, on every rank, naming the step and
+    // the last good checkpoint; without drift the same run ends.
+    void aDriftingRankIsCaught() {
+        runGroup(2, {"drift-at=100"});
+        if (QTest::currentTestFailed()) return;
+        Ranks ranks;
+        ranks.start(2, {"drift-at=4"});
+        QVERIFY(ranks.finish(60000));
+        for (int r = 0; r < 2; ++r) {
+            const QString errors = ranks.errors(r);
+            QVERIFY2(ranks.rank(r).exitCode() != 0, qPrintable(errors));
+            QVERIFY2(errors.contains("optimizer state differ at step 6") && errors.contains("last.ckpt"),
+                     qPrintable(errors));
+            QVERIFY2(!errors.contains("checks step 7"), qPrintable(errors)); // it stopped there
+        }
     }
 
     // A rank that cannot start (here rank 0: a resume without a checkpoint) stops every rank, named.

@@ -182,6 +182,7 @@ class StyleRun {
         }
         summary.steps = m_step;
         summary.seconds = elapsed();
+        summary.communicationSeconds = m_parallel.communicationSeconds();
         return summary;
     }
 

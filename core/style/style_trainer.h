@@ -62,6 +62,7 @@ struct StyleTrainSummary {
     double seconds = 0;
     double lastLoggedLoss = 0;
     bool cancelled = false;
+    double communicationSeconds = 0; // waiting for the other ranks (data-parallel)
 };
 
 // Draws from `world` as it is (restricted or not) with its training styles. Cancelling saves a checkpoint

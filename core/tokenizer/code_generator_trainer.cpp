@@ -280,6 +280,7 @@ CodeGeneratorTrainSummary CodeGeneratorRun::runSteps(const std::function<void(lo
         saveGenerator(); // a finished run resumed: the generator it reports must exist
     summary.steps = m_step;
     summary.seconds = elapsed();
+    summary.communicationSeconds = m_parallel.communicationSeconds();
     return summary;
 }
 

@@ -47,6 +47,7 @@ struct CodeGeneratorTrainSummary {
     long steps = 0;
     double seconds = 0, lastLoggedBitsPerCode = 0;
     bool cancelled = false;
+    double communicationSeconds = 0; // waiting for the other ranks (data-parallel)
 };
 
 const std::vector<std::string>& codeGeneratorLogColumns();
