@@ -156,13 +156,14 @@ inline std::string metadataOf(const QString& checkpoint, const std::string& key)
     return cm::readSafetensors(checkpoint.toStdString()).metadata.at(key);
 }
 
-// Runs a group to the end and checks that every rank succeeded.
-inline void runGroup(int world, const QStringList& args) {
+// Runs a group to the end and checks that every rank succeeded; `rank0Errors` receives what rank 0 said.
+inline void runGroup(int world, const QStringList& args, QString* rank0Errors = nullptr) {
     Ranks ranks;
     ranks.start(world, args);
     QVERIFY2(ranks.finish(), "a rank did not finish in time");
     for (int r = 0; r < world; ++r) {
         const QString errors = ranks.errors(r);
+        if (r == 0 && rank0Errors) *rank0Errors = errors;
         QVERIFY2(ranks.rank(r).exitStatus() == QProcess::NormalExit && ranks.rank(r).exitCode() == 0,
                  qPrintable(QString("rank %1: %2").arg(r).arg(errors)));
     }
@@ -204,8 +205,9 @@ inline void checkEqualsOneRank(const Settings& settings, const QString& stem, in
 }
 
 // A run of `before` ranks stopped at step `stopAt` (a group learns of one rank's stop with the next step's
-// sums: all stop one step later) and resumed on `after` ranks ends where a straight 1-rank run of `steps`
-// does (files `stem`-straight, `stem`-resumed).
+// sums: all stop one step later) and resumed on `after` ranks continues from the checkpoint's step (a
+// restart from scratch would end in the same state) and ends where a straight 1-rank run of `steps` does
+// (files `stem`-straight, `stem`-resumed).
 inline void checkResumesOnAnotherWorldSize(const Settings& settings, const QString& stem, int before, int after,
                                            int steps, int stopAt) {
     const QString straight = stem + "-straight.safetensors", resumed = stem + "-resumed.safetensors";
@@ -213,10 +215,13 @@ inline void checkResumesOnAnotherWorldSize(const Settings& settings, const QStri
     if (QTest::currentTestFailed()) return;
     runGroup(before, settings(resumed, steps) << "stop-at=" + QString::number(stopAt));
     if (QTest::currentTestFailed()) return;
-    QCOMPARE(metadataOf(resumed + ".ckpt", "step"), std::to_string(before == 1 ? stopAt : stopAt + 1));
+    const int stoppedAt = before == 1 ? stopAt : stopAt + 1;
+    QCOMPARE(metadataOf(resumed + ".ckpt", "step"), std::to_string(stoppedAt));
     QVERIFY(largestDifference(straight + ".ckpt", resumed + ".ckpt") > 1e-4); // halfway is not the end
-    runGroup(after, settings(resumed, steps) << "resume=1");
+    QString said;
+    runGroup(after, settings(resumed, steps) << "resume=1", &said);
     if (QTest::currentTestFailed()) return;
+    QVERIFY2(said.contains(QString("this run from step %1").arg(stoppedAt + 1)), qPrintable(said));
     QCOMPARE(metadataOf(resumed + ".ckpt", "step"), std::to_string(steps));
     std::string where;
     const double difference = largestDifference(straight + ".ckpt", resumed + ".ckpt", &where);
@@ -260,8 +265,10 @@ inline void checkLostRankIsNamed(const Settings& settings, const QString& out, i
     }
     const long step = std::stol(metadataOf(out + ".ckpt", "step"));
     QVERIFY(step >= checkpointEvery);
-    runGroup(1, settings(out, int(step) + 2) << "resume=1");
+    QString said;
+    runGroup(1, settings(out, int(step) + 2) << "resume=1", &said);
     if (QTest::currentTestFailed()) return;
+    QVERIFY2(said.contains(QString("this run from step %1").arg(step + 1)), qPrintable(said));
     QCOMPARE(metadataOf(out + ".ckpt", "step"), std::to_string(step + 2));
 }
 
@@ -333,20 +340,23 @@ struct ChildRun {
 };
 
 // The child's run: `train(afterStep, cancel)`, which calls afterStep(step) after each step: that asks to stop
-// at the settings' `stop-at` and pauses `slow-ms` (so that a test can act mid-run). Prints how it ended;
+// at the settings' `stop-at` and pauses `slow-ms` (so that a test can act mid-run). Prints how it ended and
+// the first step this run made ("this run from step N": a resumed run's first is the checkpoint's + 1);
 // returns the exit code (1 for an Error, printed with its kind).
 template <typename Train> int runChildTraining(const QMap<QString, QString>& settings, Train train) {
     const long stopAt = settings.value("stop-at", "0").toLong();
     const int slowMs = settings.value("slow-ms", "0").toInt();
     cm::CancelFlag cancel{false};
+    long firstStep = 0;
     const std::function<void(long)> afterStep = [&](long step) {
+        if (firstStep == 0) firstStep = step;
         if (stopAt && step >= stopAt) cancel = true;
         if (slowMs) std::this_thread::sleep_for(std::chrono::milliseconds(slowMs));
     };
     try {
         const ChildRun run = train(afterStep, &cancel);
-        std::fprintf(stderr, "child rank %s: %ld steps%s\n", qgetenv("RANK").constData(), run.steps,
-                     run.cancelled ? " (stopped)" : "");
+        std::fprintf(stderr, "child rank %s: %ld steps, this run from step %ld%s\n", qgetenv("RANK").constData(),
+                     run.steps, firstStep, run.cancelled ? " (stopped)" : "");
         return 0;
     } catch (const cm::Error& e) {
         std::fprintf(stderr, "child error (%s): %s\n", cm::errorKindName(e.kind()), e.what());
