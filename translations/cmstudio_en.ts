@@ -65,32 +65,6 @@
         </translation>
     </message>
     <message numerus="yes">
-        <source>%1
-%2 bits
-%n evaluation(s), %3</source>
-        <translation>
-            <numerusform>%1
-%2 bits
-%n evaluation, %3</numerusform>
-            <numerusform>%1
-%2 bits
-%n evaluations, %3</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <source>%1
-%2 bits (%n byte(s), quality %3)
-%4</source>
-        <translation>
-            <numerusform>%1
-%2 bits (%n byte, quality %3)
-%4</numerusform>
-            <numerusform>%1
-%2 bits (%n bytes, quality %3)
-%4</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
         <source>New codes from %1, each decoded with %n flow step(s)</source>
         <translation>
             <numerusform>New codes from %1, each decoded with %n flow step</numerusform>
@@ -105,6 +79,38 @@
 %n evaluation</numerusform>
             <numerusform>%1
 %n evaluations</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+%2 bits
+%n evaluation(s)
+%3</source>
+        <translation>
+            <numerusform>%1
+%2 bits
+%n evaluation
+%3</numerusform>
+            <numerusform>%1
+%2 bits
+%n evaluations
+%3</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+%2 bits
+%n byte(s)
+%3</source>
+        <translation>
+            <numerusform>%1
+%2 bits
+%n byte
+%3</numerusform>
+            <numerusform>%1
+%2 bits
+%n bytes
+%3</numerusform>
         </translation>
     </message>
 </context>

@@ -340,10 +340,6 @@
         <translation>图像数</translation>
     </message>
     <message>
-        <source>All classes (image j: class j mod %1)</source>
-        <translation>所有类别（第 j 张图像：类别 j mod %1）</translation>
-    </message>
-    <message>
         <source>class %1</source>
         <translation>类别 %1</translation>
     </message>
@@ -370,42 +366,8 @@
         <translation>未显示的基线：%1</translation>
     </message>
     <message>
-        <source>Deterministic autoencoder (same encoder and bits)</source>
-        <translation>确定性自编码器（相同编码器与比特数）</translation>
-    </message>
-    <message>
-        <source>k-means of %1 × %1 patches, K = %2</source>
-        <translation>%1 × %1 图块的 k-means，K = %2</translation>
-    </message>
-    <message>
-        <source>JPEG, smallest recognisable</source>
-        <translation>JPEG，最小可辨认文件</translation>
-    </message>
-    <message>
-        <source>JPEG: no quality stays recognisable</source>
-        <translation>JPEG：没有任何质量仍可辨认</translation>
-    </message>
-    <message>
-        <source>WebP, smallest recognisable</source>
-        <translation>WebP，最小可辨认文件</translation>
-    </message>
-    <message>
-        <source>WebP: no quality stays recognisable</source>
-        <translation>WebP：没有任何质量仍可辨认</translation>
-    </message>
-    <message>
         <source>%1 ms</source>
         <translation>%1 毫秒</translation>
-    </message>
-    <message numerus="yes">
-        <source>%1
-%2 bits
-%n evaluation(s), %3</source>
-        <translation>
-            <numerusform>%1
-%2 比特
-%n 次网络评估，%3</numerusform>
-        </translation>
     </message>
     <message>
         <source>%1
@@ -414,16 +376,6 @@
         <translation>%1
 %2 比特
 %3</translation>
-    </message>
-    <message numerus="yes">
-        <source>%1
-%2 bits (%n byte(s), quality %3)
-%4</source>
-        <translation>
-            <numerusform>%1
-%2 比特（%n 字节，质量 %3）
-%4</numerusform>
-        </translation>
     </message>
     <message numerus="yes">
         <source>New codes from %1, each decoded with %n flow step(s)</source>
@@ -442,6 +394,62 @@
             <numerusform>%1
 %n 次网络评估</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>All classes</source>
+        <translation>所有类别</translation>
+    </message>
+    <message>
+        <source>Image j is of class j mod %1</source>
+        <translation>第 j 张图像属于类别 j mod %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+%2 bits
+%n evaluation(s)
+%3</source>
+        <translation>
+            <numerusform>%1
+%2 比特
+%n 次网络评估
+%3</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+%2 bits
+%n byte(s)
+%3</source>
+        <translation>
+            <numerusform>%1
+%2 比特
+%n 字节
+%3</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Deterministic autoencoder</source>
+        <translation>确定性自编码器</translation>
+    </message>
+    <message>
+        <source>k-means: %1 × %1 patches, K = %2</source>
+        <translation>k-means：%1 × %1 图块，K = %2</translation>
+    </message>
+    <message>
+        <source>JPEG, quality %1</source>
+        <translation>JPEG，质量 %1</translation>
+    </message>
+    <message>
+        <source>JPEG, quality %1: not recognisable</source>
+        <translation>JPEG，质量 %1：不可辨认</translation>
+    </message>
+    <message>
+        <source>WebP, quality %1</source>
+        <translation>WebP，质量 %1</translation>
+    </message>
+    <message>
+        <source>WebP, quality %1: not recognisable</source>
+        <translation>WebP，质量 %1：不可辨认</translation>
     </message>
 </context>
 <context>

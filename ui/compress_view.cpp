@@ -28,7 +28,9 @@
 #include <QPainter>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
@@ -201,7 +203,10 @@ CompressView::CompressView(Engine* engine, QWidget* parent) : QWidget(parent), m
     controlsScroll->setWidget(controls);
     controlsScroll->setWidgetResizable(true);
     controlsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    controlsScroll->setMinimumWidth(280);
+    // As wide as the controls need (no horizontal scroll bar: a wider row would be cut off).
+    controlsScroll->setMinimumWidth(std::max(280, controls->minimumSizeHint().width() +
+                                                      controlsScroll->verticalScrollBar()->sizeHint().width() +
+                                                      2 * controlsScroll->frameWidth()));
 
     // The images side by side: the original, then one column per reconstruction; the baselines below.
     auto* results = new QWidget;
@@ -312,8 +317,11 @@ void CompressView::onTokenizerLoaded(int job, const TokenizerInfo& info) {
     m_codeInput->setPlaceholderText(tr("paste a code of %n hex digit(s) to decode it", "",
                                        cm::hexDigitsForBits(info.codeBits)));
     m_generateClass->clear();
-    if (info.generatorClasses.size() > 1)
-        m_generateClass->addItem(tr("All classes (image j: class j mod %1)").arg(info.generatorClasses.size()), -1);
+    if (info.generatorClasses.size() > 1) {
+        m_generateClass->addItem(tr("All classes"), -1);
+        m_generateClass->setItemData(0, tr("Image j is of class j mod %1").arg(info.generatorClasses.size()),
+                                     Qt::ToolTipRole);
+    }
     for (int c = 0; c < info.generatorClasses.size(); ++c)
         m_generateClass->addItem(info.generatorClasses[c].isEmpty() ? tr("class %1").arg(c) : info.generatorClasses[c], c);
     m_generateInfo->setText(info.codeGenerator.isEmpty()
@@ -430,7 +438,9 @@ void CompressView::decodePasted() {
         emit errorOccurred(tr("Load a tokenizer first"));
         return;
     }
-    const QString text = m_codeInput->text().trimmed();
+    // White space anywhere is dropped: codes are shown in groups (generated codes, the bits view).
+    QString text = m_codeInput->text();
+    text.remove(QRegularExpression(QStringLiteral("\\s")));
     try {
         // Checked here at once: a typo is reported before any work is queued.
         (void)cm::codeFromHex(text.toStdString(), m_tokenizer.codeBits, tr("the pasted code").toStdString());
@@ -523,32 +533,33 @@ void CompressView::showResult(const CodeResult& result) {
 
 QString CompressView::baselineCaption(const BaselineImage& baseline) const {
     switch (baseline.kind) {
-    case BaselineImage::Autoencoder: return tr("Deterministic autoencoder (same encoder and bits)");
+    case BaselineImage::Autoencoder: return tr("Deterministic autoencoder");
     case BaselineImage::PatchVq:
-        return tr("k-means of %1 × %1 patches, K = %2").arg(baseline.patchSize).arg(baseline.codebookSize);
+        return tr("k-means: %1 × %1 patches, K = %2").arg(baseline.patchSize).arg(baseline.codebookSize);
     case BaselineImage::Jpeg:
-        return baseline.recognisable ? tr("JPEG, smallest recognisable") : tr("JPEG: no quality stays recognisable");
+        return baseline.recognisable ? tr("JPEG, quality %1").arg(baseline.quality)
+                                     : tr("JPEG, quality %1: not recognisable").arg(baseline.quality);
     case BaselineImage::Webp:
-        return baseline.recognisable ? tr("WebP, smallest recognisable") : tr("WebP: no quality stays recognisable");
+        return baseline.recognisable ? tr("WebP, quality %1").arg(baseline.quality)
+                                     : tr("WebP, quality %1: not recognisable").arg(baseline.quality);
     }
     return {};
 }
 
 QString CompressView::baselineFigures(const BaselineImage& baseline) const {
     const QString psnr = tr("PSNR %1 dB").arg(QLocale().toString(baseline.psnr, 'f', 2));
-    const QString ms = tr("%1 ms").arg(QLocale().toString(baseline.seconds * 1000, 'f', 1));
+    const double milliseconds = baseline.seconds * 1000; // k-means takes a few microseconds: 2 decimals then
+    const QString ms = tr("%1 ms").arg(QLocale().toString(milliseconds, 'f', milliseconds < 1 ? 2 : 1));
     switch (baseline.kind) {
     case BaselineImage::Autoencoder:
-        return tr("%1\n%2 bits\n%n evaluation(s), %3", "", baseline.evaluations)
+        return tr("%1\n%2 bits\n%n evaluation(s)\n%3", "", baseline.evaluations)
             .arg(psnr, QLocale().toString(baseline.bits, 'f', 0), ms);
     case BaselineImage::PatchVq:
         return tr("%1\n%2 bits\n%3").arg(psnr, QLocale().toString(baseline.bits, 'f', 2), ms);
     case BaselineImage::Jpeg:
     case BaselineImage::Webp:
-        return tr("%1\n%2 bits (%n byte(s), quality %3)\n%4", "", int(baseline.bytes))
-            .arg(psnr, QLocale().toString(baseline.bits, 'f', 0))
-            .arg(baseline.quality)
-            .arg(ms);
+        return tr("%1\n%2 bits\n%n byte(s)\n%3", "", int(baseline.bytes))
+            .arg(psnr, QLocale().toString(baseline.bits, 'f', 0), ms);
     }
     return {};
 }
@@ -571,9 +582,15 @@ void CompressView::showGenerated(const GeneratedCodes& generated) {
         const QString caption = tr("%1, seed %2")
                                     .arg(name.isEmpty() ? tr("class %1").arg(c) : name)
                                     .arg(generated.seed + quint64(j));
-        addColumn(generated.images[j], caption,
-                  tr("%1\n%n evaluation(s)", "", generated.evaluations).arg(generated.hex.value(j)), j / kPerRow,
-                  j % kPerRow);
+        // The hex in lines of two groups of four digits: a narrow column shows it whole (a pasted code may
+        // keep the spaces and line breaks).
+        const QString digits = generated.hex.value(j);
+        QStringList lines;
+        for (int at = 0; at < digits.size(); at += 8)
+            lines << (digits.mid(at, 4) + ' ' + digits.mid(at + 4, 4)).trimmed();
+        const QString hex = lines.join('\n');
+        addColumn(generated.images[j], caption, tr("%1\n%n evaluation(s)", "", generated.evaluations).arg(hex),
+                  j / kPerRow, j % kPerRow);
     }
 }
 
@@ -630,10 +647,14 @@ void CompressView::addColumn(const QImage& image, const QString& caption, const 
     auto* title = new QLabel(QString("<b>%1</b>").arg(caption.toHtmlEscaped()));
     title->setWordWrap(true);
     title->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
+    // Room for a caption wrapped onto three lines in a narrow column (the grid under-estimates it).
+    title->setMinimumHeight(title->fontMetrics().lineSpacing() * 3);
     auto* numbers = new QLabel(figures);
     numbers->setWordWrap(true);
     numbers->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
     numbers->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Every line of the figures visible however the grid shares its height out (the lines are short).
+    numbers->setMinimumHeight(numbers->fontMetrics().lineSpacing() * int(figures.count('\n') + 1));
     // Every column as wide as the others, whatever its caption: the images are then the same size.
     for (QLabel* label : {title, numbers}) label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     auto* picture = new PixelImage(image);
