@@ -159,7 +159,7 @@ int runGenerateCodes(const QStringList& arguments) {
     const double temperature = toDouble(p, "temperature");
     cm::DecodeParams params;
     params.steps = int(toLong(p, "steps", 0, 10000));
-    CliProgress bar("decode", "images");
+    CliProgress bar("decode", "evaluations");
     const cm::GeneratedImages generated = cm::generateImages(
         tokenizer, generator, classIndex, n, seed, temperature, params,
         [&](long done, long total) { bar.update(done, total); }, &g_interrupted);

@@ -388,6 +388,26 @@ class TestCompressView : public QObject {
         QVERIFY(sameImage(m_view->generated().images[1], first.images[2]));
     }
 
+    // Generating is cancellable within its decode, and the view takes the next request.
+    void generatingCancels() {
+        m_view->steps()->setValue(1000);
+        m_view->generateCount()->setValue(4);
+        QSignalSpy progress(m_engine.get(), &Engine::progress);
+        QSignalSpy cancelled(m_engine.get(), &Engine::cancelled);
+        QTest::mouseClick(m_view->generateButton(), Qt::LeftButton);
+        QVERIFY(!m_view->generateButton()->isEnabled()); // one run at a time
+        QVERIFY(progress.wait(kTimeoutMs));
+        const long total = progress.last().at(2).toLongLong();
+        QVERIFY2(total >= 1000, qPrintable(QString::number(total)));
+        m_engine->cancelAll();
+        QVERIFY(cancelled.wait(kTimeoutMs));
+        QVERIFY(progress.last().at(1).toLongLong() < total);
+        QVERIFY(m_view->generateButton()->isEnabled());
+        m_view->steps()->setValue(3);
+        QVERIFY(generate());
+        QCOMPARE(m_view->generated().images.size(), 4);
+    }
+
     // An image file dropped on the view becomes the image to encode.
     void aDroppedImageIsOpened() {
         QMimeData data;

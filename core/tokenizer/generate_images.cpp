@@ -34,13 +34,17 @@ GeneratedImages generateImages(const Tokenizer& tokenizer, const CodeGenerator& 
     }
     DecodeParams chunkParams = params;
     out.evaluations = tokenizer.decodeEvaluations(params);
+    const long batches = (count + kDecodeBatch - 1) / kDecodeBatch;
     for (int start = 0; start < count; start += kDecodeBatch) {
         const int end = std::min(count, start + kDecodeBatch);
         const std::vector<TokenCode> chunk(out.codes.begin() + start, out.codes.begin() + end);
         chunkParams.seed = seed + uint64_t(start);
-        for (auto& image : tokenizer.decode(chunk, chunkParams, {}, cancel))
+        const long before = long(start / kDecodeBatch);
+        const ProgressFn chunkProgress = [&](long done, long total) {
+            if (progress) progress(before * total + done, batches * total);
+        };
+        for (auto& image : tokenizer.decode(chunk, chunkParams, chunkProgress, cancel))
             out.images.push_back(std::move(image));
-        if (progress) progress(end, count);
     }
     return out;
 }

@@ -22,7 +22,8 @@ struct GeneratedImages {
 // `count` images: code j of class `classIndex` (or, for classIndex < 0, class j mod classes) drawn from the
 // generator of seed + j at `temperature`, and decoded with `params` from the noise of seed + j (params.seed
 // is ignored), so image j depends on seed + j alone. Error(InvalidArgument) for a generator whose codes are
-// not the tokenizer's bit count, a class outside the generator's, or count < 1. Progress counts images.
+// not the tokenizer's bit count, a class outside the generator's, or count < 1. Progress counts decoder
+// evaluations (each decodes a batch of up to 100 images).
 GeneratedImages generateImages(const Tokenizer& tokenizer, const CodeGenerator& generator, int classIndex, int count,
                                uint64_t seed, double temperature, const DecodeParams& params,
                                const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
