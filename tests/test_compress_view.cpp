@@ -332,6 +332,8 @@ class TestCompressView : public QObject {
         QCOMPARE(m_view->result().baselines[0].kind, BaselineImage::PatchVq);
         QVERIFY2(m_view->notesText().contains("no deterministic autoencoder of 22 bits at 16 px beside flow.safetensors"),
                  qPrintable(m_view->notesText()));
+        m_view->setImage(m_view->sourceImage()); // a new image: the note about the old columns goes
+        QVERIFY(m_view->notesText().isEmpty());
         QSignalSpy errors(m_view.get(), &CompressView::errorOccurred);
         m_view->generateCodes();
         QCOMPARE(errors.count(), 1);

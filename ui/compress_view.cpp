@@ -570,7 +570,6 @@ void CompressView::showGenerated(const GeneratedCodes& generated) {
     m_hex->clear();
     m_bits->clear();
     m_codeInfo->clear();
-    m_notes->clear();
     clearColumns();
     addHeading(tr("New codes from %1, each decoded with %n flow step(s)", "", generated.steps)
                    .arg(QFileInfo(m_tokenizer.codeGenerator).completeBaseName()),
@@ -627,6 +626,7 @@ void CompressView::clearColumns() {
     m_captions.clear();
     m_figures.clear();
     m_blockColumns.clear();
+    m_notes->clear(); // it spoke of the columns removed
 }
 
 void CompressView::addHeading(const QString& text, int block) {
