@@ -106,20 +106,27 @@ void writeStepTimes(const Options& o, const std::vector<double>& at, double comm
     std::ofstream(result) << median << ' ' << communicationSeconds / double(at.size()) << ' ' << steps.size() << '\n';
 }
 
+// The settings every benchmarked run shares: `threads`, no logging or checkpoints worth the name, one rank
+// of torchrun's group (or alone), output in `scratch`.
+template <typename Params>
+void benchRunSettings(Params& p, int threads, const std::string& scratch, const std::string& name) {
+    p.threads = threads;
+    p.totalSteps = 100000; // stopped after warmup + steps
+    p.logEvery = p.checkpointEvery = 1000000;
+    p.distributed = cm::distributedFromEnvironment();
+    p.distributed.timeoutSeconds = 600;
+    p.distributed.verifyEvery = 1000000;
+    p.outputPath = scratch + "/" + name;
+    p.overwrite = true;
+}
+
 int trainTokenizerChild(const Options& o, int threads, const std::string& result, const std::string& scratch) {
     const cm::Dataset data = cm::loadFashionMnist(o.data, cm::Split::Train);
     cm::TokenizerTrainParams p;
     p.config = tokenizerConfig(data);
     p.perceptualNet = cm::resolveModelPath("fashion-mnist-classifier", selfDirectory());
     p.batchSize = kTokenizerBatch;
-    p.threads = threads;
-    p.totalSteps = 10000;
-    p.logEvery = p.checkpointEvery = 1000000;
-    p.distributed = cm::distributedFromEnvironment();
-    p.distributed.timeoutSeconds = 600;
-    p.distributed.verifyEvery = 1000000;
-    p.outputPath = scratch + "/bench-tokenizer.safetensors";
-    p.overwrite = true;
+    benchRunSettings(p, threads, scratch, "bench-tokenizer.safetensors");
     cm::CancelFlag cancel{false};
     std::vector<double> at;
     const auto summary = cm::trainTokenizer(
@@ -136,14 +143,7 @@ int trainTokenizerChild(const Options& o, int threads, const std::string& result
 int trainStyleChild(const Options& o, int threads, const std::string& result, const std::string& scratch) {
     const cm::StyleWorld world = cm::StyleWorld::load(o.data, cm::Split::Train, o.emoji);
     cm::StyleTrainParams p; // stage base, the small network, batch 32: the CLI's defaults
-    p.threads = threads;
-    p.totalSteps = 10000;
-    p.logEvery = p.checkpointEvery = 1000000;
-    p.distributed = cm::distributedFromEnvironment();
-    p.distributed.timeoutSeconds = 600;
-    p.distributed.verifyEvery = 1000000;
-    p.outputPath = scratch + "/bench-style.safetensors";
-    p.overwrite = true;
+    benchRunSettings(p, threads, scratch, "bench-style.safetensors");
     cm::CancelFlag cancel{false};
     std::vector<double> at;
     const auto summary = cm::trainStyleModel(
@@ -166,14 +166,7 @@ int trainCodeGeneratorChild(const Options& o, int threads, const std::string& re
     card.stages = {"1a"};
     const cm::CodeSet codes = cm::encodeDataset(cm::Tokenizer::create(card, 0), data);
     cm::CodeGeneratorTrainParams p; // the CLI's defaults
-    p.threads = threads;
-    p.totalSteps = 100000;
-    p.logEvery = p.checkpointEvery = 1000000;
-    p.distributed = cm::distributedFromEnvironment();
-    p.distributed.timeoutSeconds = 600;
-    p.distributed.verifyEvery = 1000000;
-    p.outputPath = scratch + "/bench-code-generator.safetensors";
-    p.overwrite = true;
+    benchRunSettings(p, threads, scratch, "bench-code-generator.safetensors");
     cm::CancelFlag cancel{false};
     std::vector<double> at;
     const auto began = std::chrono::steady_clock::now();
@@ -195,14 +188,7 @@ int trainChild(const Options& o, int threads, const std::string& result, const s
     p.mode = cm::TrainMode::Ict;
     p.network = cliDefaultNetwork(data);
     p.batchSize = kBatch;
-    p.threads = threads;
-    p.totalSteps = 10000;
-    p.logEvery = p.checkpointEvery = 1000000;
-    p.distributed = cm::distributedFromEnvironment();
-    p.distributed.timeoutSeconds = 600;
-    p.distributed.verifyEvery = 1000000;
-    p.outputPath = scratch + "/bench.safetensors";
-    p.overwrite = true;
+    benchRunSettings(p, threads, scratch, "bench.safetensors");
     cm::CancelFlag cancel{false};
     std::vector<double> at; // seconds after each step
     const auto summary = cm::train(
