@@ -11,6 +11,7 @@
 #include "core/image_util.h"
 #include "core/tokenizer/code_generator.h"
 #include "core/tokenizer/code_generator_trainer.h"
+#include "core/tokenizer/generate_images.h"
 #include "core/tokenizer/tokenizer.h"
 
 #include <QFileInfo>
@@ -156,22 +157,14 @@ int runGenerateCodes(const QStringList& arguments) {
     const int n = int(toLong(p, "n", 1, 100000));
     const uint64_t seed = uint64_t(toLong(p, "seed", 0, 1L << 40));
     const double temperature = toDouble(p, "temperature");
-    std::vector<cm::TokenCode> codes;
-    for (int j = 0; j < n; ++j)
-        codes.push_back(generator.sample(classIndex >= 0 ? classIndex : j % classes, 1, seed + uint64_t(j), temperature)[0]);
     cm::DecodeParams params;
     params.steps = int(toLong(p, "steps", 0, 10000));
-    params.seed = seed;
     CliProgress bar("decode", "evaluations");
-    std::vector<cv::Mat> images;
-    for (int start = 0; start < n; start += 100) {
-        const std::vector<cm::TokenCode> chunk(codes.begin() + start, codes.begin() + std::min(n, start + 100));
-        params.seed = seed + uint64_t(start);
-        for (auto& image : tokenizer.decode(chunk, params, {}, &g_interrupted))
-            images.push_back(std::move(image));
-        bar.update(start + long(chunk.size()), n);
-    }
+    const cm::GeneratedImages generated = cm::generateImages(
+        tokenizer, generator, classIndex, n, seed, temperature, params,
+        [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
     bar.finish();
+    const std::vector<cv::Mat>& images = generated.images;
     std::vector<cv::Mat> tiles;
     const int zoom = int(toLong(p, "zoom", 1, 64));
     for (const auto& image : images) {
@@ -191,7 +184,7 @@ int runGenerateCodes(const QStringList& arguments) {
         const double fd = cm::frechetDistance(cm::featureStatistics(a.features, a.count, evaluator.card().featureDim),
                                               cm::featureStatistics(b.features, b.count, evaluator.card().featureDim));
         std::printf("{\"images\":%d,\"reference\":%lld,\"fd\":%.6g,\"nfe\":%d}\n", n, (long long)b.count, fd,
-                    tokenizer.decodeEvaluations(params));
+                    generated.evaluations);
     }
     return 0;
 }

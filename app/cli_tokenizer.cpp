@@ -237,15 +237,7 @@ int runMeasure(const QStringList& arguments) {
         if (holdOut > 1) training = cm::splitEveryKth(training, int(holdOut)).first;
         const auto vqConfig = cm::patchVqForBits(config.codeBits(), config.imageSize, config.channels);
         const cm::PatchVq vq = cm::PatchVq::train(vqConfig, training, params.seed);
-        cm::ReconstructionMethod m;
-        m.bits = vqConfig.codeBits();
-        m.reconstruct = [&](const std::vector<cv::Mat>& originals, uint64_t, std::vector<double>&) {
-            std::vector<cv::Mat> out;
-            for (const auto& image : originals)
-                out.push_back(vq.decode(vq.encode(image)));
-            return out;
-        };
-        r = cm::measureReconstructions(m, evaluator, heldOut, params.seed, batch, onProgress, &g_interrupted);
+        r = cm::measureReconstructions(cm::patchVqMethod(vq), evaluator, heldOut, params.seed, batch, onProgress, &g_interrupted);
         method = "kmeans";
         extra = ",\"patch\":" + std::to_string(vqConfig.patchSize) + ",\"codebook\":" +
                 std::to_string(vqConfig.codebookSize);

@@ -24,39 +24,10 @@ enum class FileKind { Model, Evaluator, Tokenizer, Unreadable };
 // Evaluators (feature nets) sit next to the generative models; the card's "format" field tells them apart,
 // and reading just the header keeps listing cheap. `reason` says why a file is Unreadable.
 FileKind classify(const fs::path& path, std::string& reason) {
-    std::ifstream in(path, std::ios::binary);
-    uint8_t lengthBytes[8] = {};
-    if (!in.read(reinterpret_cast<char*>(lengthBytes), 8)) {
-        reason = "too short for a safetensors header";
-        return FileKind::Unreadable;
-    }
-    uint64_t length = 0;
-    for (int i = 7; i >= 0; --i)
-        length = (length << 8) | lengthBytes[i];
-    if (length == 0 || length > kMaxHeaderBytes) {
-        reason = "not a safetensors file (header length " + std::to_string(length) + ")";
-        return FileKind::Unreadable;
-    }
-    std::string header(length, '\0');
-    if (!in.read(header.data(), static_cast<std::streamsize>(length))) {
-        reason = "truncated header";
-        return FileKind::Unreadable;
-    }
-    nlohmann::json json;
-    try {
-        json = parseUntrustedJson(header, "header");
-    } catch (const Error& e) {
-        reason = e.what();
-        return FileKind::Unreadable;
-    }
-    const auto metadata = json.is_object() ? json.find("__metadata__") : json.end();
-    if (!json.is_object() || metadata == json.end() || !metadata->is_object()) {
-        reason = "no \"__metadata__\" object (not a CM Studio file)";
-        return FileKind::Unreadable;
-    }
+    const auto metadata = readHeaderMetadata(path.string(), reason);
+    if (!metadata) return FileKind::Unreadable;
     const auto format = metadata->find("format");
-    const std::string formatName =
-        format != metadata->end() && format->is_string() ? format->get<std::string>() : "";
+    const std::string formatName = format != metadata->end() ? format->second : "";
     if (formatName == "cmstudio-model") return FileKind::Model;
     if (formatName == "cmstudio-feature-net") return FileKind::Evaluator;
     if (formatName == "cmstudio-tokenizer") return FileKind::Tokenizer;
@@ -65,6 +36,43 @@ FileKind classify(const fs::path& path, std::string& reason) {
 }
 
 } // namespace
+
+std::optional<std::map<std::string, std::string>> readHeaderMetadata(const std::string& file, std::string& reason) {
+    std::ifstream in(file, std::ios::binary);
+    uint8_t lengthBytes[8] = {};
+    if (!in.read(reinterpret_cast<char*>(lengthBytes), 8)) {
+        reason = "too short for a safetensors header";
+        return std::nullopt;
+    }
+    uint64_t length = 0;
+    for (int i = 7; i >= 0; --i)
+        length = (length << 8) | lengthBytes[i];
+    if (length == 0 || length > kMaxHeaderBytes) {
+        reason = "not a safetensors file (header length " + std::to_string(length) + ")";
+        return std::nullopt;
+    }
+    std::string header(length, '\0');
+    if (!in.read(header.data(), static_cast<std::streamsize>(length))) {
+        reason = "truncated header";
+        return std::nullopt;
+    }
+    nlohmann::json json;
+    try {
+        json = parseUntrustedJson(header, "header");
+    } catch (const Error& e) {
+        reason = e.what();
+        return std::nullopt;
+    }
+    const auto metadata = json.is_object() ? json.find("__metadata__") : json.end();
+    if (!json.is_object() || metadata == json.end() || !metadata->is_object()) {
+        reason = "no \"__metadata__\" object (not a CM Studio file)";
+        return std::nullopt;
+    }
+    std::map<std::string, std::string> out;
+    for (auto it = metadata->begin(); it != metadata->end(); ++it)
+        if (it->is_string()) out[it.key()] = it->get<std::string>();
+    return out;
+}
 
 std::vector<std::string> bundledModelDirectories(const std::string& executableDir) {
     std::vector<fs::path> candidates;
@@ -108,6 +116,7 @@ BundledModels scanBundledModels(const std::string& executableDir) {
                 found.tokenizers.push_back(path.string());
                 break;
             case FileKind::Evaluator:
+                found.evaluators.push_back(path.string());
                 break;
             }
         }
@@ -117,6 +126,7 @@ BundledModels scanBundledModels(const std::string& executableDir) {
     };
     std::sort(found.models.begin(), found.models.end(), byName);
     std::sort(found.tokenizers.begin(), found.tokenizers.end(), byName);
+    std::sort(found.evaluators.begin(), found.evaluators.end(), byName);
     return found;
 }
 

@@ -2,6 +2,8 @@
 // <prefix>/share/cmstudio/models once installed. Plain functions; thread-safe.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,14 +16,20 @@ std::vector<std::string> bundledModelDirectories(const std::string& executableDi
 // What the model folders hold: the generative models (*.safetensors whose card says "cmstudio-model"),
 // sorted by name, first folder wins for a name found twice; the tokenizers (card format
 // "cmstudio-tokenizer"), sorted the same way; and the files that were left out because they cannot be
-// read as a model card, as "path: reason" lines. Evaluators are none of these. Never throws for a bad
-// file: one broken download must not stop the app from starting.
+// read as a model card, as "path: reason" lines; and the evaluators (card format "cmstudio-feature-net"),
+// listed apart. Never throws for a bad file: one broken download must not stop the app from starting.
 struct BundledModels {
     std::vector<std::string> models;
     std::vector<std::string> tokenizers;
+    std::vector<std::string> evaluators;
     std::vector<std::string> skipped;
 };
 BundledModels scanBundledModels(const std::string& executableDir);
+
+// The "__metadata__" of a safetensors file read from its header alone (what a card is parsed from; values
+// that are not strings are left out). nullopt with `reason` set when the file is not a readable
+// safetensors file with metadata. Never throws.
+std::optional<std::map<std::string, std::string>> readHeaderMetadata(const std::string& file, std::string& reason);
 
 // scanBundledModels(executableDir).models
 std::vector<std::string> bundledModelFiles(const std::string& executableDir);

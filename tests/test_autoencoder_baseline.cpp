@@ -14,26 +14,6 @@
 
 namespace {
 
-cm::TokenizerTrainParams tinyParams(const QTemporaryDir& dir, const char* name) {
-    cm::TokenizerTrainParams p;
-    p.config = cm::tokenizerPreset("lo", 16, 1);
-    p.config.encoderWidth = 32;
-    p.config.encoderDepth = 1;
-    p.config.decoderWidth = 32;
-    p.config.decoderDepth = 2;
-    p.config.heads = 2;
-    p.totalSteps = 600;
-    p.batchSize = 8;
-    p.learningRate = 4e-3;
-    p.emaRate = 0.9;
-    p.seed = 3;
-    p.threads = 1;
-    p.logEvery = 50;
-    p.checkpointEvery = 50;
-    p.outputPath = dir.filePath(name).toStdString();
-    return p;
-}
-
 QByteArray fileBytes(const std::string& path) {
     QFile file(QString::fromStdString(path));
     file.open(QIODevice::ReadOnly);
@@ -48,7 +28,7 @@ class TestAutoencoderBaseline : public QObject {
     void beatsTheMeanImage() {
         QTemporaryDir dir;
         const auto data = cmtest::squares();
-        const auto params = tinyParams(dir, "ae.safetensors");
+        const auto params = cmtest::tinyAutoencoderParams(dir, "ae.safetensors");
         const auto summary = cm::trainDeterministicAutoencoder(params, data);
         QCOMPARE(summary.steps, 600L);
         const auto tokenizer = cm::Tokenizer::load(params.outputPath);
@@ -70,7 +50,7 @@ class TestAutoencoderBaseline : public QObject {
         QCOMPARE(log.size(), 1 + 12);
         QCOMPARE(log[0], QString("step,samples,loss,mse,perceptual,commitment,entropy,grad_norm,lr,seconds"));
         // Seeded: the same short run twice writes the same file.
-        auto a = tinyParams(dir, "a.safetensors"), b = tinyParams(dir, "b.safetensors");
+        auto a = cmtest::tinyAutoencoderParams(dir, "a.safetensors"), b = cmtest::tinyAutoencoderParams(dir, "b.safetensors");
         a.totalSteps = b.totalSteps = 20;
         cm::trainDeterministicAutoencoder(a, data);
         cm::trainDeterministicAutoencoder(b, data);
@@ -80,7 +60,7 @@ class TestAutoencoderBaseline : public QObject {
     void badRunsAreRefused() {
         QTemporaryDir dir;
         const auto data = cmtest::squares();
-        auto params = tinyParams(dir, "ae.safetensors");
+        auto params = cmtest::tinyAutoencoderParams(dir, "ae.safetensors");
         params.totalSteps = 1;
         cm::trainDeterministicAutoencoder(params, data);
         QCOMPARE(cmtest::expectError([&] { cm::trainDeterministicAutoencoder(params, data); }).kind(),

@@ -8,6 +8,7 @@
 #include "core/tokenizer/code_generator_trainer.h"
 #include "core/tokenizer/tokenizer.h"
 #include "expect_error.h"
+#include "tokenizer_fixtures.h"
 
 #include <QFile>
 #include <QTemporaryDir>
@@ -38,22 +39,6 @@ cm::CodeSet tinyCodes(int perClass) {
             set.labels.push_back(c);
         }
     return set;
-}
-
-cm::CodeGeneratorTrainParams tinyParams(const QTemporaryDir& dir, const char* name, long steps) {
-    cm::CodeGeneratorTrainParams p;
-    p.width = 32;
-    p.depth = 2;
-    p.totalSteps = steps;
-    p.batchSize = 64;
-    p.learningRate = 3e-3;
-    p.emaRate = 0.9;
-    p.seed = 2;
-    p.threads = 1;
-    p.logEvery = 10;
-    p.checkpointEvery = 10;
-    p.outputPath = dir.filePath(name).toStdString();
-    return p;
 }
 
 QByteArray fileBytes(const std::string& path) {
@@ -90,7 +75,7 @@ class TestCodeGenerator : public QObject {
     void reproducesTheClassConditionalBitStatistics() {
         QTemporaryDir dir;
         const auto data = tinyCodes(400);
-        const auto summary = cm::trainCodeGenerator(tinyParams(dir, "g.safetensors", 1000), data);
+        const auto summary = cm::trainCodeGenerator(cmtest::tinyCodeGeneratorParams(dir, "g.safetensors", 1000), data);
         QCOMPARE(summary.steps, 1000L);
         const auto generator = cm::CodeGenerator::load(dir.filePath("g.safetensors").toStdString());
         QCOMPARE(generator.card().config.classes, 2);
@@ -123,9 +108,9 @@ class TestCodeGenerator : public QObject {
     void resumesToTheSameWeights() {
         QTemporaryDir dir;
         const auto data = tinyCodes(50);
-        cm::trainCodeGenerator(tinyParams(dir, "whole.safetensors", 30), data);
+        cm::trainCodeGenerator(cmtest::tinyCodeGeneratorParams(dir, "whole.safetensors", 30), data);
         std::atomic<bool> cancel{false};
-        auto params = tinyParams(dir, "parts.safetensors", 30);
+        auto params = cmtest::tinyCodeGeneratorParams(dir, "parts.safetensors", 30);
         const auto first = cm::trainCodeGenerator(params, data, [&](long step, long, double) {
             if (step == 15) cancel = true;
         }, &cancel);

@@ -1,9 +1,20 @@
 // The Compress view (ui/compress_view.h) driven as a user drives it, offscreen, with the real engine
-// thread and a tiny tokenizer trained here in seconds (tests/tokenizer_fixtures.h): the code it shows is the engine's code bit for bit,
-// the reconstructions are the tokenizer's own decodes at 1 and N steps with their measured PSNR, a pasted
-// code decodes to the same images, bad codes and wrong files are one error each, and a long decode cancels.
+// thread and tiny models trained here in seconds (tests/tokenizer_fixtures.h): a tokenizer, its
+// deterministic autoencoder and its code generator, on a folder of 24 rectangles, and an untrained
+// classifier as the bundled judge of JPEG and WebP. The code it shows is the engine's code bit for bit, the
+// reconstructions are the tokenizer's own decodes at 1 and N steps with their measured PSNR, the baselines
+// are the autoencoder's, k-means' and the codecs' own results at their bits, a missing baseline says why,
+// generated codes are the core's seeded draws, a pasted code decodes to the same images, bad codes and
+// wrong files are one error each, and a long decode cancels.
+#include "core/feature_net.h"
 #include "core/image_util.h"
 #include "core/model.h"
+#include "core/tokenizer/autoencoder_baseline.h"
+#include "core/tokenizer/code_generator_trainer.h"
+#include "core/tokenizer/codec_baseline.h"
+#include "core/tokenizer/generate_images.h"
+#include "core/tokenizer/patch_vq.h"
+#include "core/tokenizer/tokenizer_companions.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/tokenizer/tokenizer_evaluation.h"
 #include "core/tokenizer/tokenizer_trainer.h"
@@ -16,6 +27,8 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QComboBox>
+#include <QDir>
+#include <QFile>
 #include <QLineEdit>
 #include <QMimeData>
 #include <QPushButton>
@@ -45,7 +58,7 @@ class TestCompressView : public QObject {
     Q_OBJECT
   private:
     QTemporaryDir m_dir;
-    QString m_flowOnly, m_distilled, m_generator, m_square, m_wide;
+    QString m_flowOnly, m_distilled, m_autoencoder, m_codes, m_classifier, m_generator, m_square, m_wide;
     std::unique_ptr<Engine> m_engine;
     std::unique_ptr<CompressView> m_view;
 
@@ -53,6 +66,11 @@ class TestCompressView : public QObject {
         QSignalSpy ready(m_view.get(), &CompressView::tokenizerReady);
         m_view->loadTokenizer(path);
         return ready.wait(kTimeoutMs);
+    }
+    bool generate() {
+        QSignalSpy done(m_view.get(), &CompressView::codesGenerated);
+        QTest::mouseClick(m_view->generateButton(), Qt::LeftButton);
+        return done.wait(kTimeoutMs);
     }
     bool click(QPushButton* button) {
         QSignalSpy done(m_view.get(), &CompressView::resultReady);
@@ -64,7 +82,11 @@ class TestCompressView : public QObject {
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);
         QVERIFY(m_dir.isValid());
-        const cm::Dataset data = cmtest::squares();
+        // Training images on disk: the k-means baseline learns its codebook from the card's data set.
+        cm::ImageFolderOptions folder;
+        folder.size = kSize;
+        folder.channels = 1;
+        const cm::Dataset data = cm::loadImageFolder(cmtest::writeRectangleFolder(m_dir, "rectangles").toStdString(), folder);
         auto flow = cmtest::tinyParams(m_dir, "flow.safetensors");
         flow.totalSteps = 60;
         cm::trainTokenizer(flow, data);
@@ -75,6 +97,25 @@ class TestCompressView : public QObject {
         distil.totalSteps = 20;
         cm::trainTokenizer(distil, data);
         m_distilled = QString::fromStdString(distil.outputPath);
+        auto autoencoder = cmtest::tinyAutoencoderParams(m_dir, "autoencoder.safetensors");
+        autoencoder.totalSteps = 60;
+        cm::trainDeterministicAutoencoder(autoencoder, data);
+        m_autoencoder = QString::fromStdString(autoencoder.outputPath);
+        // The code generator of the distilled tokenizer (its card names that file).
+        auto codes = cmtest::tinyCodeGeneratorParams(m_dir, "codes.safetensors", 40);
+        codes.tokenizerName = "distilled.safetensors";
+        cm::trainCodeGenerator(codes, cm::encodeDataset(cm::Tokenizer::load(distil.outputPath), data));
+        m_codes = QString::fromStdString(codes.outputPath);
+        // The bundled models' folder holds a classifier of the tokenizers' image shape.
+        QDir().mkpath(m_dir.filePath("models"));
+        cm::FeatureNetCard judge;
+        judge.itemShape = {1, kSize, kSize};
+        judge.width = 8;
+        judge.featureDim = 8;
+        judge.classNames = {"dark", "bright"};
+        m_classifier = m_dir.filePath("models/judge.safetensors");
+        cm::FeatureNet::create(judge, 2).save(m_classifier.toStdString());
+        qputenv("CMSTUDIO_MODELS_DIR", m_dir.filePath("models").toLocal8Bit());
         m_generator = m_dir.filePath("generator.safetensors");
         cm::Model::create(cmtest::tinyUNetCard(cm::ModelKind::Consistency), 1).save(m_generator.toStdString());
 
@@ -142,7 +183,7 @@ class TestCompressView : public QObject {
             QCOMPARE(result.reconstructions[i].psnr, cm::psnrFromMse(cm::reconstructionMse(input, decoded)));
         }
         const QStringList captions = m_view->columnCaptions();
-        QCOMPARE(captions.size(), 3); // original, 1 step, N steps
+        QCOMPARE(captions.size(), 3 + 4); // original, 1 step, N steps; then the four baselines
         QCOMPARE(captions[0], QString("Original"));
         QVERIFY2(captions[1].contains("no distilled decoder"), qPrintable(captions[1]));
         QVERIFY2(captions[2].startsWith("6 step"), qPrintable(captions[2]));
@@ -154,12 +195,67 @@ class TestCompressView : public QObject {
         QCOMPARE(QApplication::clipboard()->text(), m_view->hexText());
     }
 
+    // Under the tokenizer's columns, for the same original: the deterministic autoencoder's and k-means'
+    // reconstructions at the same bits and the codecs' smallest recognisable files, each the baseline's own
+    // result, with the PSNR of tokenizer_evaluation.h and its bits.
+    void theBaselinesAreTheirOwnResultsAtTheirBits() {
+        const cm::Tokenizer tokenizer = cm::Tokenizer::load(m_flowOnly.toStdString());
+        const cv::Mat input = qImageToMat(matToQImage(cm::readImageFile(m_square.toStdString())), 1);
+        const QVector<BaselineImage>& baselines = m_view->result().baselines;
+        QCOMPARE(baselines.size(), 4);
+        QCOMPARE(baselines[0].kind, BaselineImage::Autoencoder);
+        QCOMPARE(baselines[1].kind, BaselineImage::PatchVq);
+        QCOMPARE(baselines[2].kind, BaselineImage::Jpeg);
+        QCOMPARE(baselines[3].kind, BaselineImage::Webp);
+        QVERIFY2(m_view->notesText().isEmpty(), qPrintable(m_view->notesText()));
+        const auto check = [&](const BaselineImage& shown, const cv::Mat& expected, double bits) {
+            QVERIFY(sameImage(shown.image, matToQImage(expected)));
+            QCOMPARE(shown.bits, bits);
+            QCOMPARE(shown.psnr, cm::psnrFromMse(cm::reconstructionMse(input, expected)));
+        };
+
+        const cm::Tokenizer autoencoder = cm::Tokenizer::load(m_autoencoder.toStdString());
+        check(baselines[0], autoencoder.decode(autoencoder.encode({input})).front(), tokenizer.card().config.codeBits());
+        QCOMPARE(baselines[0].evaluations, 1);
+
+        const auto vqConfig = cm::patchVqForBits(tokenizer.card().config.codeBits(), kSize, 1);
+        const cm::PatchVq vq = cm::PatchVq::train(vqConfig, cm::tokenizerTrainingImages(tokenizer.card(), 5000), 0);
+        check(baselines[1], vq.decode(vq.encode(input)), vqConfig.codeBits());
+        QCOMPARE(baselines[1].patchSize, 8);
+        QCOMPARE(baselines[1].codebookSize, 45);
+
+        const cm::FeatureNet judge = cm::FeatureNet::load(m_classifier.toStdString());
+        for (int i = 0; i < 2; ++i) {
+            const auto choice =
+                cm::smallestRecognisableFiles(i == 0 ? cm::ImageCodec::Jpeg : cm::ImageCodec::Webp, {input}, judge).front();
+            check(baselines[2 + i], choice.decoded, 8.0 * double(choice.bytes));
+            QCOMPARE(baselines[2 + i].bytes, choice.bytes);
+            QCOMPARE(baselines[2 + i].quality, choice.quality);
+            QCOMPARE(baselines[2 + i].recognisable, choice.recognisable);
+        }
+
+        const QStringList captions = m_view->columnCaptions(), figures = m_view->columnFigures();
+        QVERIFY2(captions[3].contains("autoencoder"), qPrintable(captions[3]));
+        QVERIFY2(captions[4].contains("k-means: 8 × 8 patches, K = 45"), qPrintable(captions[4]));
+        QVERIFY2(captions[5].startsWith("JPEG") && captions[6].startsWith("WebP"), qPrintable(captions.join('|')));
+        QVERIFY2(figures[3].contains(QString("%1 bits").arg(tokenizer.card().config.codeBits())), qPrintable(figures[3]));
+        QVERIFY2(figures[4].contains(QLocale().toString(vqConfig.codeBits(), 'f', 2) + " bits"), qPrintable(figures[4]));
+        QVERIFY2(figures[5].contains(QString("%1 bits\n%2 byte").arg(QLocale().toString(8 * baselines[2].bytes)).arg(baselines[2].bytes)),
+                 qPrintable(figures[5]));
+        QVERIFY2(captions[5].contains(QString("quality %1").arg(baselines[2].quality)), qPrintable(captions[5]));
+        for (int i = 3; i < 7; ++i)
+            QVERIFY2(figures[i].contains(QString("PSNR %1 dB").arg(QLocale().toString(baselines[i - 3].psnr, 'f', 2))),
+                     qPrintable(figures[i]));
+    }
+
     // A code pasted back decodes to the same images (same code, same seed); there is no original to
     // compare with.
     void aPastedCodeDecodesToTheSameImages() {
         const CodeResult encoded = m_view->result();
         QVERIFY(!encoded.hex.isEmpty());
-        m_view->codeInput()->setText("  " + encoded.hex.toLower() + "\n");
+        QString grouped = encoded.hex.toLower();
+        grouped.insert(4, ' ').insert(9, "\n"); // as the generated codes are shown
+        m_view->codeInput()->setText("  " + grouped + "\n");
         QVERIFY(click(m_view->decodeButton()));
         const CodeResult& decoded = m_view->result();
         QCOMPARE(decoded.hex, encoded.hex);
@@ -220,6 +316,32 @@ class TestCompressView : public QObject {
         QCOMPARE(m_view->sourceImage().size(), QSize(40, 30));
     }
 
+    // A tokenizer alone in its folder: no autoencoder and no code generator; the view says why, and the
+    // other baselines are still shown.
+    void missingCompanionsSayWhy() {
+        QDir().mkpath(m_dir.filePath("alone"));
+        const QString alone = m_dir.filePath("alone/flow.safetensors");
+        QVERIFY(QFile::copy(m_flowOnly, alone));
+        QVERIFY(load(alone));
+        QVERIFY(m_view->tokenizer().autoencoder.isEmpty());
+        QVERIFY(!m_view->generateButton()->isEnabled());
+        QString error;
+        QVERIFY(m_view->openImageFile(m_square, &error));
+        QVERIFY(click(m_view->compressButton()));
+        QCOMPARE(m_view->result().baselines.size(), 3);
+        QCOMPARE(m_view->result().baselines[0].kind, BaselineImage::PatchVq);
+        QVERIFY2(m_view->notesText().contains("no deterministic autoencoder of 22 bits at 16 px beside flow.safetensors"),
+                 qPrintable(m_view->notesText()));
+        m_view->setImage(m_view->sourceImage()); // a new image: the note about the old columns goes
+        QVERIFY(m_view->notesText().isEmpty());
+        QSignalSpy errors(m_view.get(), &CompressView::errorOccurred);
+        m_view->generateCodes();
+        QCOMPARE(errors.count(), 1);
+        QVERIFY2(errors.front().front().toString().contains("no code generator of flow.safetensors"),
+                 qPrintable(errors.front().front().toString()));
+        QVERIFY(load(m_flowOnly));
+    }
+
     // With a distilled decoder in the file, "1 step" is that decoder, one evaluation.
     void theDistilledDecoderIsTheOneStepColumn() {
         QVERIFY(load(m_distilled));
@@ -230,6 +352,62 @@ class TestCompressView : public QObject {
         QCOMPARE(one.decoder, Reconstruction::OneStep);
         QCOMPARE(one.evaluations, 1);
         QVERIFY2(m_view->columnCaptions()[1].contains("distilled decoder"), qPrintable(m_view->columnCaptions()[1]));
+    }
+
+    // The distilled tokenizer has a code generator beside it: "Generate codes" shows the core's draws for the
+    // seed shown (code j from seed + j, decoded with the flow steps), the same seed gives the same images,
+    // and image j depends on seed + j alone.
+    void generatedCodesAreSeeded() {
+        QVERIFY(m_view->generateButton()->isEnabled());
+        QCOMPARE(m_view->tokenizer().codeGenerator, m_codes);
+        m_view->steps()->setValue(3);
+        m_view->generateCount()->setValue(3);
+        m_view->generateSeed()->setValue(7);
+        QVERIFY(generate());
+        const GeneratedCodes first = m_view->generated();
+        QCOMPARE(first.images.size(), 3);
+        const cm::Tokenizer tokenizer = cm::Tokenizer::load(m_distilled.toStdString());
+        cm::DecodeParams params;
+        params.steps = 3;
+        const cm::GeneratedImages expected = cm::generateImages(
+            tokenizer, cm::CodeGenerator::load(m_codes.toStdString()), m_view->generateClass()->currentData().toInt(), 3,
+            7, 1, params);
+        for (int j = 0; j < 3; ++j) {
+            QVERIFY(sameImage(first.images[j], matToQImage(expected.images[std::size_t(j)])));
+            QCOMPARE(first.hex[j], QString::fromStdString(cm::codeToHex(expected.codes[std::size_t(j)])));
+            QVERIFY2(m_view->columnCaptions()[j].endsWith(QString("seed %1").arg(7 + j)), qPrintable(m_view->columnCaptions()[j]));
+            // Shown in lines of groups of hex digits, the evaluations last.
+            const QString figures = m_view->columnFigures()[j];
+            QCOMPARE(figures.left(figures.lastIndexOf('\n')).remove(' ').remove('\n'), first.hex[j]);
+        }
+        QVERIFY(m_view->hexText().isEmpty()); // the code box showed an encoded image's code
+        QVERIFY(generate());
+        for (int j = 0; j < 3; ++j)
+            QVERIFY(sameImage(m_view->generated().images[j], first.images[j]));
+        m_view->generateSeed()->setValue(8);
+        QVERIFY(generate());
+        QVERIFY(sameImage(m_view->generated().images[0], first.images[1]));
+        QVERIFY(sameImage(m_view->generated().images[1], first.images[2]));
+    }
+
+    // Generating is cancellable within its decode, and the view takes the next request.
+    void generatingCancels() {
+        m_view->steps()->setValue(1000);
+        m_view->generateCount()->setValue(4);
+        QSignalSpy progress(m_engine.get(), &Engine::progress);
+        QSignalSpy cancelled(m_engine.get(), &Engine::cancelled);
+        QTest::mouseClick(m_view->generateButton(), Qt::LeftButton);
+        QVERIFY(!m_view->generateButton()->isEnabled()); // one run at a time
+        QVERIFY(progress.wait(kTimeoutMs));
+        const long total = progress.last().at(2).toLongLong();
+        QVERIFY2(total >= 1000, qPrintable(QString::number(total)));
+        m_engine->cancelAll();
+        QVERIFY(cancelled.wait(kTimeoutMs));
+        QVERIFY(progress.last().at(1).toLongLong() < total);
+        QVERIFY(m_view->generateButton()->isEnabled());
+        m_view->steps()->setValue(3);
+        QVERIFY(generate());
+        QCOMPARE(m_view->generated().images.size(), 4);
     }
 
     // An image file dropped on the view becomes the image to encode.

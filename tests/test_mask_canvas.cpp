@@ -4,6 +4,7 @@
 #include "ui/image_inspector.h"
 #include "ui/mask_canvas.h"
 #include "ui/mask_document.h"
+#include "test_images.h"
 
 #include <QApplication>
 #include <QLabel>
@@ -20,34 +21,15 @@
 
 namespace {
 
+using cmtest::filledMask;
+using cmtest::greyPattern;
+using cmtest::rgbPattern;
+
 constexpr int kZoom = 10;
 
 // The widget position of the centre of image pixel (x, y) on a canvas at zoom 10 with no margin.
 QPoint at(int x, int y) {
     return {x * kZoom + kZoom / 2, y * kZoom + kZoom / 2};
-}
-
-// A grey test image whose neighbouring pixels differ, so a wrong pixel cannot pass for a right one.
-QImage greyPattern(int w = 28, int h = 28) {
-    QImage image(w, h, QImage::Format_Grayscale8);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            image.scanLine(y)[x] = uchar((x * 9 + y * 5) % 256);
-    return image;
-}
-
-QImage rgbPattern(int w = 32, int h = 32) {
-    QImage image(w, h, QImage::Format_RGB888);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            image.setPixelColor(x, y, QColor((x * 8) % 256, (y * 8) % 256, (x * y) % 256));
-    return image;
-}
-
-QImage filledMask(const QSize& size, int value) {
-    QImage mask(size, QImage::Format_Grayscale8);
-    mask.fill(value);
-    return mask;
 }
 
 int maskAt(const QImage& mask, int x, int y) {

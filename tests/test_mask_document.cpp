@@ -2,6 +2,7 @@
 // rectangles that become one undo command each (or none when they change nothing), cancelled edits,
 // results and masks set from outside, and undo that restores the exact bytes of both layers.
 #include "ui/mask_document.h"
+#include "test_images.h"
 
 #include <QFile>
 #include <QSignalSpy>
@@ -13,32 +14,10 @@
 
 namespace {
 
-QImage greyPattern(int w = 28, int h = 28) {
-    QImage image(w, h, QImage::Format_Grayscale8);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            image.scanLine(y)[x] = uchar((x * 9 + y * 5) % 256);
-    return image;
-}
-
-QImage rgbPattern(int w = 32, int h = 32) {
-    QImage image(w, h, QImage::Format_RGB888);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            image.setPixelColor(x, y, QColor((x * 8) % 256, (y * 8) % 256, (x * y) % 256));
-    return image;
-}
-
-QImage filledMask(const QSize& size, int value) {
-    QImage mask(size, QImage::Format_Grayscale8);
-    mask.fill(value);
-    return mask;
-}
-
-bool sameBytes(const QImage& a, const QImage& b) {
-    return a.size() == b.size() && a.format() == b.format() && a.sizeInBytes() == b.sizeInBytes() &&
-           std::memcmp(a.constBits(), b.constBits(), size_t(a.sizeInBytes())) == 0;
-}
+using cmtest::filledMask;
+using cmtest::greyPattern;
+using cmtest::rgbPattern;
+using cmtest::sameBytes;
 
 // A stroke of `brush` along `centres` (image coordinates), committed.
 void stroke(MaskDocument& document, BrushStroke::Effect effect, const Brush& brush,

@@ -57,6 +57,62 @@
 %2 ms</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>%1: %n bit(s) per image</source>
+        <translation>
+            <numerusform>%1: %n bit per image</numerusform>
+            <numerusform>%1: %n bits per image</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>New codes from %1, each decoded with %n flow step(s)</source>
+        <translation>
+            <numerusform>New codes from %1, each decoded with %n flow step</numerusform>
+            <numerusform>New codes from %1, each decoded with %n flow steps</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+%n evaluation(s)</source>
+        <translation>
+            <numerusform>%1
+%n evaluation</numerusform>
+            <numerusform>%1
+%n evaluations</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+%2 bits
+%n evaluation(s)
+%3</source>
+        <translation>
+            <numerusform>%1
+%2 bits
+%n evaluation
+%3</numerusform>
+            <numerusform>%1
+%2 bits
+%n evaluations
+%3</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+%2 bits
+%n byte(s)
+%3</source>
+        <translation>
+            <numerusform>%1
+%2 bits
+%n byte
+%3</numerusform>
+            <numerusform>%1
+%2 bits
+%n bytes
+%3</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>GenerateView</name>

@@ -307,6 +307,150 @@
         <source>The original and its reconstructions appear here: compress an image, or decode a pasted code.</source>
         <translation>原图及其重建结果显示在这里：压缩一张图像，或解码粘贴的编码。</translation>
     </message>
+    <message>
+        <source>Generate codes (stage 2)</source>
+        <translation>生成编码（第 2 阶段）</translation>
+    </message>
+    <message>
+        <source>The class the code generator draws codes of</source>
+        <translation>编码生成器为其抽取编码的类别</translation>
+    </message>
+    <message>
+        <source>How many new codes to draw and decode</source>
+        <translation>抽取并解码多少个新编码</translation>
+    </message>
+    <message>
+        <source>Code j is drawn from seed + j and decoded from that seed&apos;s noise: the same seed gives the same images</source>
+        <translation>第 j 个编码由种子 + j 抽取，并从该种子的噪声解码：相同的种子得到相同的图像</translation>
+    </message>
+    <message>
+        <source>Generate codes</source>
+        <translation>生成编码</translation>
+    </message>
+    <message>
+        <source>Draw new codes from the code generator and decode them with the flow decoder</source>
+        <translation>从编码生成器抽取新编码，并用流解码器解码</translation>
+    </message>
+    <message>
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>图像数</translation>
+    </message>
+    <message>
+        <source>class %1</source>
+        <translation>类别 %1</translation>
+    </message>
+    <message>
+        <source>No code generator for this tokenizer: %1</source>
+        <translation>此分词器没有编码生成器：%1</translation>
+    </message>
+    <message>
+        <source>Code generator: %1</source>
+        <translation>编码生成器：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1: %n bit(s) per image</source>
+        <translation>
+            <numerusform>%1：每张图像 %n 比特</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Baselines: the same bits, and JPEG and WebP at their smallest recognisable file</source>
+        <translation>基线：相同比特数，以及 JPEG 和 WebP 仍可辨认的最小文件</translation>
+    </message>
+    <message>
+        <source>Baselines not shown: %1</source>
+        <translation>未显示的基线：%1</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 毫秒</translation>
+    </message>
+    <message>
+        <source>%1
+%2 bits
+%3</source>
+        <translation>%1
+%2 比特
+%3</translation>
+    </message>
+    <message numerus="yes">
+        <source>New codes from %1, each decoded with %n flow step(s)</source>
+        <translation>
+            <numerusform>来自 %1 的新编码，每个用 %n 个流步骤解码</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1, seed %2</source>
+        <translation>%1，种子 %2</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+%n evaluation(s)</source>
+        <translation>
+            <numerusform>%1
+%n 次网络评估</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>All classes</source>
+        <translation>所有类别</translation>
+    </message>
+    <message>
+        <source>Image j is of class j mod %1</source>
+        <translation>第 j 张图像属于类别 j mod %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+%2 bits
+%n evaluation(s)
+%3</source>
+        <translation>
+            <numerusform>%1
+%2 比特
+%n 次网络评估
+%3</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1
+%2 bits
+%n byte(s)
+%3</source>
+        <translation>
+            <numerusform>%1
+%2 比特
+%n 字节
+%3</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Deterministic autoencoder</source>
+        <translation>确定性自编码器</translation>
+    </message>
+    <message>
+        <source>k-means: %1 × %1 patches, K = %2</source>
+        <translation>k-means：%1 × %1 图块，K = %2</translation>
+    </message>
+    <message>
+        <source>JPEG, quality %1</source>
+        <translation>JPEG，质量 %1</translation>
+    </message>
+    <message>
+        <source>JPEG, quality %1: not recognisable</source>
+        <translation>JPEG，质量 %1：不可辨认</translation>
+    </message>
+    <message>
+        <source>WebP, quality %1</source>
+        <translation>WebP，质量 %1</translation>
+    </message>
+    <message>
+        <source>WebP, quality %1: not recognisable</source>
+        <translation>WebP，质量 %1：不可辨认</translation>
+    </message>
 </context>
 <context>
     <name>CurvePlot</name>

@@ -28,7 +28,9 @@
 #include <QPainter>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QSpinBox>
 #include <QSplitter>
@@ -164,22 +166,60 @@ CompressView::CompressView(Engine* engine, QWidget* parent) : QWidget(parent), m
     codeLayout->addWidget(m_codeInfo);
     codeLayout->addLayout(pasteRow);
 
+    // Stage 2: new codes from the tokenizer's code generator.
+    auto* generateBox = new QGroupBox(tr("Generate codes (stage 2)"));
+    m_generateClass = new QComboBox;
+    m_generateClass->setToolTip(tr("The class the code generator draws codes of"));
+    m_generateCount = new QSpinBox;
+    m_generateCount->setRange(1, 16);
+    m_generateCount->setValue(QSettings().value("compress/generateCount", 4).toInt());
+    m_generateCount->setToolTip(tr("How many new codes to draw and decode"));
+    m_generateSeed = new QSpinBox;
+    m_generateSeed->setRange(0, std::numeric_limits<int>::max());
+    m_generateSeed->setValue(QSettings().value("compress/generateSeed", 0).toInt());
+    m_generateSeed->setToolTip(tr("Code j is drawn from seed + j and decoded from that seed's noise: the same seed "
+                                  "gives the same images"));
+    m_generate = new QPushButton(tr("Generate codes"));
+    m_generate->setToolTip(tr("Draw new codes from the code generator and decode them with the flow decoder"));
+    m_generateInfo = new QLabel;
+    m_generateInfo->setWordWrap(true);
+    auto* generateForm = new QFormLayout;
+    generateForm->addRow(tr("Class"), m_generateClass);
+    generateForm->addRow(tr("Images"), m_generateCount);
+    generateForm->addRow(tr("Seed"), m_generateSeed);
+    auto* generateLayout = new QVBoxLayout(generateBox);
+    generateLayout->addLayout(generateForm);
+    generateLayout->addWidget(m_generate);
+    generateLayout->addWidget(m_generateInfo);
+
     auto* controls = new QWidget;
     auto* controlsLayout = new QVBoxLayout(controls);
     controlsLayout->addLayout(form);
     controlsLayout->addLayout(m_actions);
     controlsLayout->addWidget(codeBox);
+    controlsLayout->addWidget(generateBox);
     controlsLayout->addStretch(1);
     auto* controlsScroll = new QScrollArea;
     controlsScroll->setWidget(controls);
     controlsScroll->setWidgetResizable(true);
     controlsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    controlsScroll->setMinimumWidth(280);
+    // As wide as the controls need (no horizontal scroll bar: a wider row would be cut off).
+    controlsScroll->setMinimumWidth(std::max(280, controls->minimumSizeHint().width() +
+                                                      controlsScroll->verticalScrollBar()->sizeHint().width() +
+                                                      2 * controlsScroll->frameWidth()));
 
-    // The images side by side: the original, then one column per reconstruction.
+    // The images side by side: the original, then one column per reconstruction; the baselines below.
     auto* results = new QWidget;
-    m_columns = new QGridLayout(results);
-    m_columns->setRowStretch(0, 1);
+    auto* resultsLayout = new QVBoxLayout(results);
+    auto* grid = new QWidget;
+    m_columns = new QGridLayout(grid);
+    m_columns->setContentsMargins(0, 0, 0, 0);
+    resultsLayout->addWidget(grid, 1);
+    m_notes = new QLabel;
+    m_notes->setWordWrap(true);
+    m_notes->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_notes->setForegroundRole(QPalette::PlaceholderText);
+    resultsLayout->addWidget(m_notes);
 
     auto* splitter = new QSplitter;
     splitter->addWidget(controlsScroll);
@@ -215,6 +255,11 @@ CompressView::CompressView(Engine* engine, QWidget* parent) : QWidget(parent), m
     connect(m_decode, &QPushButton::clicked, this, &CompressView::decodePasted);
     connect(m_codeInput, &QLineEdit::returnPressed, this, &CompressView::decodePasted);
     connect(copy, &QPushButton::clicked, this, &CompressView::copyCode);
+    connect(m_generate, &QPushButton::clicked, this, &CompressView::generateCodes);
+    connect(m_generateCount, QOverload<int>::of(&QSpinBox::valueChanged), this,
+            [](int count) { QSettings().setValue("compress/generateCount", count); });
+    connect(m_generateSeed, QOverload<int>::of(&QSpinBox::valueChanged), this,
+            [](int seed) { QSettings().setValue("compress/generateSeed", seed); });
     connect(m_steps, QOverload<int>::of(&QSpinBox::valueChanged), this,
             [](int steps) { QSettings().setValue("compress/steps", steps); });
     connect(m_seed, QOverload<int>::of(&QSpinBox::valueChanged), this,
@@ -271,8 +316,21 @@ void CompressView::onTokenizerLoaded(int job, const TokenizerInfo& info) {
                                     .arg(info.path, QLocale().toString(info.parameters), info.dataset));
     m_codeInput->setPlaceholderText(tr("paste a code of %n hex digit(s) to decode it", "",
                                        cm::hexDigitsForBits(info.codeBits)));
+    m_generateClass->clear();
+    if (info.generatorClasses.size() > 1) {
+        m_generateClass->addItem(tr("All classes"), -1);
+        m_generateClass->setItemData(0, tr("Image j is of class j mod %1").arg(info.generatorClasses.size()),
+                                     Qt::ToolTipRole);
+    }
+    for (int c = 0; c < info.generatorClasses.size(); ++c)
+        m_generateClass->addItem(info.generatorClasses[c].isEmpty() ? tr("class %1").arg(c) : info.generatorClasses[c], c);
+    m_generateInfo->setText(info.codeGenerator.isEmpty()
+                                ? tr("No code generator for this tokenizer: %1").arg(info.codeGeneratorMissing)
+                                : tr("Code generator: %1").arg(QFileInfo(info.codeGenerator).fileName()));
+    m_generateInfo->setToolTip(info.codeGenerator);
     // The columns showed another tokenizer's code.
     m_result = CodeResult();
+    m_generated = GeneratedCodes();
     m_hex->clear();
     m_bits->clear();
     m_codeInfo->clear();
@@ -293,6 +351,7 @@ bool CompressView::openImageFile(const QString& path, QString* error) {
 void CompressView::setImage(const QImage& image) {
     m_source = image;
     m_result = CodeResult();
+    m_generated = GeneratedCodes();
     m_hex->clear();
     m_bits->clear();
     m_codeInfo->clear();
@@ -327,7 +386,7 @@ void CompressView::showSource() {
     } else {
         m_sourceInfo->setText(tr("%1 × %2").arg(m_source.width()).arg(m_source.height()));
     }
-    if (!m_result.reconstructions.isEmpty()) return;
+    if (!m_result.reconstructions.isEmpty() || !m_generated.images.isEmpty()) return;
     clearColumns();
     const QImage encoded = encodedImage();
     if (!encoded.isNull()) {
@@ -340,7 +399,8 @@ void CompressView::showSource() {
         hint->setWordWrap(true);
         hint->setAlignment(Qt::AlignCenter);
         hint->setEnabled(false);
-        m_columns->addWidget(hint, 0, 0);
+        m_columns->addWidget(hint, 1, 0);
+        m_columns->setRowStretch(1, 1);
     }
 }
 
@@ -351,6 +411,10 @@ void CompressView::updateControls() {
     m_decode->setEnabled(ready);
     m_useSelected->setEnabled(m_gallery != nullptr);
     m_picker->setEnabled(!running);
+    const bool canGenerate = ready && !m_tokenizer.codeGenerator.isEmpty();
+    m_generate->setEnabled(canGenerate);
+    for (QWidget* control : std::initializer_list<QWidget*>{m_generateClass, m_generateCount, m_generateSeed})
+        control->setEnabled(!m_tokenizer.codeGenerator.isEmpty());
 }
 
 void CompressView::compress() {
@@ -374,7 +438,9 @@ void CompressView::decodePasted() {
         emit errorOccurred(tr("Load a tokenizer first"));
         return;
     }
-    const QString text = m_codeInput->text().trimmed();
+    // White space anywhere is dropped: codes are shown in groups (generated codes, the bits view).
+    QString text = m_codeInput->text();
+    text.remove(QRegularExpression(QStringLiteral("\\s")));
     try {
         // Checked here at once: a typo is reported before any work is queued.
         (void)cm::codeFromHex(text.toStdString(), m_tokenizer.codeBits, tr("the pasted code").toStdString());
@@ -397,12 +463,38 @@ void CompressView::run(const CompressRequest& base) {
     updateControls();
 }
 
-void CompressView::onFinished(const JobResult& result) {
-    if (result.job != m_job || result.kind != JobKind::Compress) return;
-    m_job = 0;
-    showResult(result.code);
+void CompressView::generateCodes() {
+    if (m_job) return;
+    if (m_tokenizer.codeGenerator.isEmpty()) {
+        emit errorOccurred(m_tokenizer.path.isEmpty() ? tr("Load a tokenizer first")
+                                                      : tr("No code generator for this tokenizer: %1")
+                                                            .arg(m_tokenizer.codeGeneratorMissing));
+        return;
+    }
+    GenerateCodesRequest request;
+    request.classIndex = m_generateClass->currentData().isValid() ? m_generateClass->currentData().toInt() : -1;
+    request.count = m_generateCount->value();
+    request.seed = quint64(m_generateSeed->value());
+    request.steps = m_steps->value();
+    if (!m_lastError.isEmpty()) emit errorResolved(std::exchange(m_lastError, QString()));
+    m_job = m_engine->generateCodes(request);
     updateControls();
-    emit resultReady(result.code);
+}
+
+void CompressView::onFinished(const JobResult& result) {
+    if (result.job != m_job) return;
+    if (result.kind == JobKind::Compress) {
+        m_job = 0;
+        m_generated = GeneratedCodes();
+        showResult(result.code);
+        updateControls();
+        emit resultReady(result.code);
+    } else if (result.kind == JobKind::GenerateCodes) {
+        m_job = 0;
+        showGenerated(result.generated);
+        updateControls();
+        emit codesGenerated(result.generated);
+    }
 }
 
 QString CompressView::hexText() const { return m_hex->text(); }
@@ -423,12 +515,85 @@ void CompressView::showResult(const CodeResult& result) {
                             .arg(result.hex.size())
                             .arg(QLocale().toString(result.bitsPerPixel, 'f', 3)));
     clearColumns();
+    addHeading(tr("%1: %n bit(s) per image", "", int(result.bits.size())).arg(m_tokenizer.name), 0);
     if (!result.original.isNull())
         addColumn(result.original, tr("Original"),
                   tr("%1 × %1 px encoded in %2 bits").arg(result.original.width()).arg(result.bits.size()));
     for (const Reconstruction& reconstruction : result.reconstructions)
         addColumn(reconstruction.image, reconstructionCaption(reconstruction), figuresText(reconstruction));
+    if (!result.baselines.isEmpty()) {
+        addHeading(tr("Baselines: the same bits, and JPEG and WebP at their smallest recognisable file"), 1);
+        for (const BaselineImage& baseline : result.baselines)
+            addColumn(baseline.image, baselineCaption(baseline), baselineFigures(baseline), 1);
+    }
+    m_notes->setText(result.missingBaselines.isEmpty()
+                         ? QString()
+                         : tr("Baselines not shown: %1").arg(result.missingBaselines.join(QStringLiteral("; "))));
 }
+
+QString CompressView::baselineCaption(const BaselineImage& baseline) const {
+    switch (baseline.kind) {
+    case BaselineImage::Autoencoder: return tr("Deterministic autoencoder");
+    case BaselineImage::PatchVq:
+        return tr("k-means: %1 × %1 patches, K = %2").arg(baseline.patchSize).arg(baseline.codebookSize);
+    case BaselineImage::Jpeg:
+        return baseline.recognisable ? tr("JPEG, quality %1").arg(baseline.quality)
+                                     : tr("JPEG, quality %1: not recognisable").arg(baseline.quality);
+    case BaselineImage::Webp:
+        return baseline.recognisable ? tr("WebP, quality %1").arg(baseline.quality)
+                                     : tr("WebP, quality %1: not recognisable").arg(baseline.quality);
+    }
+    return {};
+}
+
+QString CompressView::baselineFigures(const BaselineImage& baseline) const {
+    const QString psnr = tr("PSNR %1 dB").arg(QLocale().toString(baseline.psnr, 'f', 2));
+    const double milliseconds = baseline.seconds * 1000; // k-means takes a few microseconds: 2 decimals then
+    const QString ms = tr("%1 ms").arg(QLocale().toString(milliseconds, 'f', milliseconds < 1 ? 2 : 1));
+    switch (baseline.kind) {
+    case BaselineImage::Autoencoder:
+        return tr("%1\n%2 bits\n%n evaluation(s)\n%3", "", baseline.evaluations)
+            .arg(psnr, QLocale().toString(baseline.bits, 'f', 0), ms);
+    case BaselineImage::PatchVq:
+        return tr("%1\n%2 bits\n%3").arg(psnr, QLocale().toString(baseline.bits, 'f', 2), ms);
+    case BaselineImage::Jpeg:
+    case BaselineImage::Webp:
+        return tr("%1\n%2 bits\n%n byte(s)\n%3", "", int(baseline.bytes))
+            .arg(psnr, QLocale().toString(baseline.bits, 'f', 0), ms);
+    }
+    return {};
+}
+
+void CompressView::showGenerated(const GeneratedCodes& generated) {
+    m_generated = generated;
+    m_result = CodeResult();
+    m_hex->clear();
+    m_bits->clear();
+    m_codeInfo->clear();
+    clearColumns();
+    addHeading(tr("New codes from %1, each decoded with %n flow step(s)", "", generated.steps)
+                   .arg(QFileInfo(m_tokenizer.codeGenerator).completeBaseName()),
+               0);
+    constexpr int kPerRow = 4;
+    for (int j = 0; j < generated.images.size(); ++j) {
+        const int c = generated.classes.value(j);
+        const QString name = m_tokenizer.generatorClasses.value(c);
+        const QString caption = tr("%1, seed %2")
+                                    .arg(name.isEmpty() ? tr("class %1").arg(c) : name)
+                                    .arg(generated.seed + quint64(j));
+        // The hex in lines of two groups of four digits: a narrow column shows it whole (a pasted code may
+        // keep the spaces and line breaks).
+        const QString digits = generated.hex.value(j);
+        QStringList lines;
+        for (int at = 0; at < digits.size(); at += 8)
+            lines << (digits.mid(at, 4) + ' ' + digits.mid(at + 4, 4)).trimmed();
+        const QString hex = lines.join('\n');
+        addColumn(generated.images[j], caption, tr("%1\n%n evaluation(s)", "", generated.evaluations).arg(hex),
+                  j / kPerRow, j % kPerRow);
+    }
+}
+
+QString CompressView::notesText() const { return m_notes->text(); }
 
 QString CompressView::reconstructionCaption(const Reconstruction& reconstruction) const {
     switch (reconstruction.decoder) {
@@ -456,26 +621,48 @@ void CompressView::clearColumns() {
         delete item->widget();
         delete item;
     }
+    for (int row = 0; row < m_columns->rowCount(); ++row) m_columns->setRowStretch(row, 0);
+    for (int column = 0; column < m_columns->columnCount(); ++column) m_columns->setColumnStretch(column, 0);
     m_captions.clear();
     m_figures.clear();
+    m_blockColumns.clear();
+    m_notes->clear(); // it spoke of the columns removed
 }
 
-void CompressView::addColumn(const QImage& image, const QString& caption, const QString& figures) {
-    const int column = int(m_captions.size());
+void CompressView::addHeading(const QString& text, int block) {
+    auto* heading = new QLabel(text);
+    heading->setWordWrap(true);
+    heading->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    QFont font = heading->font();
+    font.setBold(true);
+    heading->setFont(font);
+    m_columns->addWidget(heading, 4 * block, 0, 1, -1);
+}
+
+void CompressView::addColumn(const QImage& image, const QString& caption, const QString& figures, int block,
+                             int column) {
+    if (column < 0) column = m_blockColumns[block];
+    m_blockColumns[block] = std::max(m_blockColumns[block], column + 1);
+    const int top = 4 * block + 1;
     auto* title = new QLabel(QString("<b>%1</b>").arg(caption.toHtmlEscaped()));
     title->setWordWrap(true);
     title->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
+    // Room for a caption wrapped onto three lines in a narrow column (the grid under-estimates it).
+    title->setMinimumHeight(title->fontMetrics().lineSpacing() * 3);
     auto* numbers = new QLabel(figures);
     numbers->setWordWrap(true);
     numbers->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
     numbers->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Every line of the figures visible however the grid shares its height out (the lines are short).
+    numbers->setMinimumHeight(numbers->fontMetrics().lineSpacing() * int(figures.count('\n') + 1));
     // Every column as wide as the others, whatever its caption: the images are then the same size.
     for (QLabel* label : {title, numbers}) label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     auto* picture = new PixelImage(image);
     picture->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Expanding);
-    m_columns->addWidget(picture, 0, column);
-    m_columns->addWidget(title, 1, column);
-    m_columns->addWidget(numbers, 2, column);
+    m_columns->addWidget(picture, top, column);
+    m_columns->addWidget(title, top + 1, column);
+    m_columns->addWidget(numbers, top + 2, column);
+    m_columns->setRowStretch(top, 1);
     m_columns->setColumnStretch(column, 1);
     m_captions << caption;
     m_figures << figures;

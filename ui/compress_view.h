@@ -4,14 +4,17 @@
 // stand beside the original with their figures (bits, bits per pixel, PSNR, evaluations, time). A pasted
 // code is decoded the same way. All network work runs on the engine's worker thread.
 //
-// Extending it: one result column per Reconstruction the engine returns, so baselines at the same bit
-// count (a deterministic autoencoder, k-means VQ) are more entries of CodeResult::reconstructions with a
-// caption in reconstructionCaption(); a stage-2 "Generate codes" action goes into actionRow().
+// Under them, for an encoded image, the baselines at the same bit count the engine found for the tokenizer
+// (the deterministic autoencoder, k-means of patches) and JPEG and WebP at their smallest recognisable file,
+// each with its PSNR and bits; what is missing says why. "Generate codes" draws new codes from the
+// tokenizer's stage-2 code generator (seeded) and shows their decodes in the same place.
 #pragma once
 
 #include "engine_types.h"
 
 #include <QWidget>
+
+#include <map>
 
 class Engine;
 class QComboBox;
@@ -39,6 +42,7 @@ class CompressView : public QWidget {
     void compress();     // encode the image and decode its code
     void decodePasted(); // decode the hex code typed or pasted into the code field
     void copyCode() const;
+    void generateCodes(); // new images from the code generator (enabled when the tokenizer has one)
 
     const TokenizerInfo& tokenizer() const { return m_tokenizer; }
     QImage sourceImage() const { return m_source; }
@@ -48,6 +52,10 @@ class CompressView : public QWidget {
     QString bitsText() const;
     QString reconstructionCaption(const Reconstruction& reconstruction) const;
     QString figuresText(const Reconstruction& reconstruction) const;
+    QString baselineCaption(const BaselineImage& baseline) const;
+    QString baselineFigures(const BaselineImage& baseline) const;
+    const GeneratedCodes& generated() const { return m_generated; }
+    QString notesText() const; // under the columns: the baselines left out and why
     // The result columns as shown: caption and figures under each image (original first).
     QStringList columnCaptions() const;
     QStringList columnFigures() const;
@@ -59,12 +67,17 @@ class CompressView : public QWidget {
     QPushButton* decodeButton() const { return m_decode; }
     QLineEdit* codeInput() const { return m_codeInput; }
     QHBoxLayout* actionRow() const { return m_actions; }
+    QPushButton* generateButton() const { return m_generate; }
+    QSpinBox* generateSeed() const { return m_generateSeed; }
+    QSpinBox* generateCount() const { return m_generateCount; }
+    QComboBox* generateClass() const { return m_generateClass; }
 
   signals:
     void errorOccurred(const QString& message);
     void errorResolved(const QString& message);
     void tokenizerReady(const TokenizerInfo& info);
     void resultReady(const CodeResult& result);
+    void codesGenerated(const GeneratedCodes& generated);
 
   protected:
     void showEvent(QShowEvent* event) override;
@@ -81,7 +94,11 @@ class CompressView : public QWidget {
     void rememberTokenizer(const QString& path);
     void rebuildPicker();
     void clearColumns();
-    void addColumn(const QImage& image, const QString& caption, const QString& figures);
+    // Column `column` of block `block` (a heading row, then image, caption and figures rows).
+    void addColumn(const QImage& image, const QString& caption, const QString& figures, int block = 0,
+                   int column = -1);
+    void addHeading(const QString& text, int block);
+    void showGenerated(const GeneratedCodes& generated);
 
     Engine* m_engine;
     SampleGallery* m_gallery = nullptr;
@@ -89,6 +106,7 @@ class CompressView : public QWidget {
     QStringList m_bundled;
     QImage m_source;
     CodeResult m_result;
+    GeneratedCodes m_generated;
     int m_loadJob = 0, m_job = 0;
     QString m_lastError;
 
@@ -106,5 +124,12 @@ class CompressView : public QWidget {
     QLabel* m_codeInfo = nullptr;
     QHBoxLayout* m_actions = nullptr;
     QGridLayout* m_columns = nullptr;
+    QLabel* m_notes = nullptr;
+    QPushButton* m_generate = nullptr;
+    QSpinBox* m_generateSeed = nullptr;
+    QSpinBox* m_generateCount = nullptr;
+    QComboBox* m_generateClass = nullptr;
+    QLabel* m_generateInfo = nullptr;
     QStringList m_captions, m_figures;
+    std::map<int, int> m_blockColumns; // columns used per block of the grid
 };

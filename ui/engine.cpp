@@ -172,6 +172,15 @@ int Engine::compress(const CompressRequest& request) {
     return job;
 }
 
+int Engine::generateCodes(const GenerateCodesRequest& request) {
+    const CancelPtr cancel = startJob(false);
+    const int job = m_nextJob++;
+    m_tokenizerJobs.insert(job);
+    QMetaObject::invokeMethod(m_worker,
+                              [w = m_worker, job, request, cancel] { w->generateCodes(job, request, *cancel); });
+    return job;
+}
+
 void Engine::cancelAll() {
     for (auto& [job, flag] : m_pending) *flag = true;
 }

@@ -45,6 +45,7 @@ class Engine : public QObject {
     // The Compress view's tokenizer, held beside the model (loading one does not unload the other).
     int loadTokenizer(const QString& path);
     int compress(const CompressRequest& request);
+    int generateCodes(const GenerateCodesRequest& request); // with the loaded tokenizer's code generator
 
     void cancelAll(); // every queued and running job stops within one network evaluation
     bool busy() const { return !m_pending.empty(); }

@@ -39,7 +39,7 @@ struct ModelInfo {
     int recommendedHeunPoints = 0;
 };
 
-enum class JobKind { LoadModel, InspectImport, Generate, Chain, Edit, Denoise, Interpolate, LoadTokenizer, Compress };
+enum class JobKind { LoadModel, InspectImport, Generate, Chain, Edit, Denoise, Interpolate, LoadTokenizer, Compress, GenerateCodes };
 
 // What the GUI shows of a loaded tokenizer (core/tokenizer/tokenizer_card.h, flattened).
 struct TokenizerInfo {
@@ -56,6 +56,12 @@ struct TokenizerInfo {
     QStringList stages;          // "1a", "1b", "one-step"
     QString dataset;
     qint64 parameters = 0;
+    // What goes with it (core/tokenizer/tokenizer_companions.h): a file path, or "" with the reason in
+    // ...Missing. The k-means codebook is learned from the card's dataset at the first Compress.
+    QString autoencoder, autoencoderMissing;   // the deterministic autoencoder at the same bits
+    QString codeGenerator, codeGeneratorMissing; // the stage-2 model of this tokenizer's codes
+    QStringList generatorClasses;              // its class names (one "" per class when it has none)
+    QString classifier, classifierMissing;     // the judge of JPEG's and WebP's "recognisable"
 };
 
 // A Compress job: encode `image` (at the tokenizer's size and channels) and decode its code, or, without
@@ -79,6 +85,22 @@ struct Reconstruction {
     double seconds = 0;
 };
 
+// A baseline's image of the same original (core/tokenizer/equal_bits_baselines.h): at the tokenizer's bit
+// count (autoencoder, k-means) or at its smallest recognisable file (JPEG, WebP).
+struct BaselineImage {
+    enum Kind { Autoencoder, PatchVq, Jpeg, Webp };
+    Kind kind = Autoencoder;
+    QImage image;
+    double bits = 0;
+    double psnr = 0;
+    int evaluations = 0;
+    double seconds = 0;
+    long bytes = 0;           // codecs
+    int quality = 0;          // codecs
+    bool recognisable = true; // codecs
+    int patchSize = 0, codebookSize = 0; // k-means
+};
+
 struct CodeResult {
     QString hex;
     QVector<quint8> bits; // token-major, as core/tokenizer/token_code.h
@@ -86,6 +108,27 @@ struct CodeResult {
     double bitsPerPixel = 0;
     QImage original; // what was encoded (null for a pasted code)
     QVector<Reconstruction> reconstructions;
+    QVector<BaselineImage> baselines; // only for an encoded image (a pasted code has no original)
+    QStringList missingBaselines;     // one line per baseline left out, saying why
+};
+
+// Stage 2: `count` codes drawn from the tokenizer's code generator (code j of class classIndex, or of
+// class j mod classes for -1, from seed + j) and decoded with `steps` flow steps.
+struct GenerateCodesRequest {
+    int classIndex = -1;
+    int count = 4;
+    quint64 seed = 0;
+    int steps = 25;
+    double temperature = 1;
+};
+
+struct GeneratedCodes {
+    quint64 seed = 0;
+    int steps = 0;
+    int evaluations = 0; // per image
+    QVector<QImage> images;
+    QStringList hex;
+    QVector<int> classes;
 };
 
 // What the engine made of a foreign model file (a PyTorch `.pt`, a diffusers folder) before opening it.
@@ -111,6 +154,7 @@ struct JobResult {
     double seconds = 0;
     QVariantMap settings; // seed, sampler, sigmas, task...: what the PNG text chunks record
     CodeResult code;      // Compress
+    GeneratedCodes generated; // GenerateCodes
 };
 
 Q_DECLARE_METATYPE(ModelInfo)

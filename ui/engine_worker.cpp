@@ -5,13 +5,20 @@
 
 #include "core/error.h"
 #include "core/model_card.h"
+#include "core/tokenizer/generate_images.h"
+#include "core/tokenizer/tokenizer_companions.h"
 #include "core/tokenizer/tokenizer_evaluation.h"
+
+#include <QCoreApplication>
 
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QLocale>
 
 namespace {
+
+// Training images k-means learns its codebook from (as `tokenize eval --baseline kmeans`'s --train-n).
+constexpr long kPatchVqTrainingImages = 5000;
 
 QVector<QImage> toQImages(const std::vector<cv::Mat>& images) {
     QVector<QImage> out;
@@ -313,7 +320,42 @@ void EngineWorker::loadTokenizer(int job, const QString& path) {
         for (const std::string& stage : card.stages) info.stages << QString::fromStdString(stage);
         info.dataset = QString::fromStdString(card.dataset);
         info.parameters = tokenizer.parameterCount();
+        // What goes with it: files beside it, read now (small); a damaged one is left out with its error.
+        const cm::TokenizerCompanions companions = cm::findTokenizerCompanions(
+            path.toStdString(), card, QCoreApplication::applicationDirPath().toStdString());
+        cm::EqualBitsBaselines baselines;
+        std::optional<cm::CodeGenerator> generator;
+        // Each file is loaded on its own: a damaged one is left out, its error the reason shown.
+        const auto loadCompanion = [](const std::string& file, const std::string& missing, QString& loaded,
+                                      QString& why, const auto& load) {
+            why = QString::fromStdString(missing);
+            if (file.empty()) return;
+            try {
+                load(file);
+                loaded = QString::fromStdString(file);
+            } catch (const std::exception& error) {
+                why = QString::fromStdString(error.what());
+            }
+        };
+        loadCompanion(companions.autoencoder, companions.autoencoderMissing, info.autoencoder, info.autoencoderMissing,
+                      [&](const std::string& file) { baselines.autoencoder = cm::Tokenizer::load(file); });
+        loadCompanion(companions.classifier, companions.classifierMissing, info.classifier, info.classifierMissing,
+                      [&](const std::string& file) { baselines.classifier = cm::FeatureNet::load(file); });
+        loadCompanion(companions.codeGenerator, companions.codeGeneratorMissing, info.codeGenerator,
+                      info.codeGeneratorMissing, [&](const std::string& file) {
+                          generator = cm::CodeGenerator::load(file);
+                          const cm::CodeGeneratorCard& generatorCard = generator->card();
+                          for (int c = 0; c < generatorCard.config.classes; ++c)
+                              info.generatorClasses << (std::size_t(c) < generatorCard.classNames.size()
+                                                            ? QString::fromStdString(generatorCard.classNames[std::size_t(c)])
+                                                            : QString());
+                      });
         m_tokenizer = std::move(tokenizer);
+        m_baselines = std::move(baselines);
+        m_generator = std::move(generator);
+        m_patchVqTried = false;
+        m_patchVqMissing.clear();
+        m_tokenizerInfo = info;
         emit tokenizerLoaded(job, info);
     } catch (const std::exception& error) {
         // The previous tokenizer stays loaded.
@@ -386,12 +428,77 @@ void EngineWorker::compress(int job, const CompressRequest& request, const Cance
             out.reconstructions.push_back(reconstruction);
             finished += passTotal;
         }
+        if (!original.empty()) {
+            emit progress(job, finished, finished + 1); // the baselines: short, counted as one unit
+            if (!m_patchVqTried) {
+                m_patchVqTried = true;
+                try {
+                    const cm::TokenizerCard& card = tokenizer.card();
+                    m_baselines.patchVq = cm::PatchVq::train(
+                        cm::patchVqForBits(config.codeBits(), config.imageSize, config.channels),
+                        cm::tokenizerTrainingImages(card, kPatchVqTrainingImages), 0);
+                } catch (const cm::Error& error) {
+                    m_patchVqMissing = QString::fromStdString(error.what());
+                }
+            }
+            for (const cm::BaselineReconstruction& b : cm::reconstructWithBaselines(original, m_baselines, &cancel)) {
+                BaselineImage image;
+                image.kind = BaselineImage::Kind(int(b.kind));
+                image.image = matToQImage(b.image);
+                image.bits = b.bits;
+                image.psnr = b.psnr;
+                image.evaluations = b.evaluations;
+                image.seconds = b.seconds;
+                image.bytes = b.bytes;
+                image.quality = b.quality;
+                image.recognisable = b.recognisable;
+                if (b.kind == cm::BaselineReconstruction::PatchVq) {
+                    image.patchSize = m_baselines.patchVq->config().patchSize;
+                    image.codebookSize = m_baselines.patchVq->config().codebookSize;
+                }
+                out.baselines.push_back(image);
+            }
+            for (const QString& missing : {m_tokenizerInfo.autoencoderMissing, m_patchVqMissing,
+                                           m_tokenizerInfo.classifierMissing})
+                if (!missing.isEmpty()) out.missingBaselines << missing;
+            emit progress(job, finished + 1, finished + 1);
+        }
         result.images = {out.reconstructions.back().image};
         result.nfe = int(finished);
         result.settings["tokenizer"] = QFileInfo(QString::fromStdString(tokenizer.path())).completeBaseName();
         result.settings["code"] = out.hex;
         result.settings["seed"] = QString::number(request.seed);
         result.settings["steps"] = steps;
+        return result;
+    });
+}
+
+void EngineWorker::generateCodes(int job, const GenerateCodesRequest& request, const Cancel& cancel) {
+    run(job, JobKind::GenerateCodes, cancel, [&] {
+        if (!m_tokenizer) throw cm::Error(cm::ErrorKind::InvalidArgument, "no tokenizer is loaded");
+        if (!m_generator)
+            throw cm::Error(cm::ErrorKind::InvalidArgument, m_tokenizerInfo.codeGeneratorMissing.toStdString());
+        cm::DecodeParams params;
+        params.steps = std::max(1, request.steps);
+        const cm::GeneratedImages generated = cm::generateImages(
+            *m_tokenizer, *m_generator, request.classIndex, request.count, request.seed, request.temperature, params,
+            [&](long done, long total) { emit progress(job, done, total); }, &cancel);
+        JobResult result;
+        GeneratedCodes& out = result.generated;
+        out.seed = request.seed;
+        out.steps = params.steps;
+        out.evaluations = generated.evaluations;
+        for (std::size_t j = 0; j < generated.images.size(); ++j) {
+            out.images << matToQImage(generated.images[j]);
+            out.hex << QString::fromStdString(cm::codeToHex(generated.codes[j]));
+            out.classes << generated.classes[j];
+        }
+        result.images = out.images;
+        result.nfe = generated.evaluations;
+        result.settings["tokenizer"] = m_tokenizerInfo.name;
+        result.settings["generator"] = QFileInfo(m_tokenizerInfo.codeGenerator).completeBaseName();
+        result.settings["seed"] = QString::number(request.seed);
+        result.settings["steps"] = params.steps;
         return result;
     });
 }

@@ -8,6 +8,8 @@
 #include "core/model.h"
 #include "core/model_import.h"
 #include "core/sampler.h"
+#include "core/tokenizer/code_generator.h"
+#include "core/tokenizer/equal_bits_baselines.h"
 #include "core/tokenizer/tokenizer.h"
 
 #include <QObject>
@@ -35,7 +37,10 @@ class EngineWorker : public QObject {
     void loadTokenizer(int job, const QString& path);
     // Encodes (or parses) the code, then decodes it with the one-step decoder (or one Euler step when the
     // file has none) and with the N-step flow sampler; progress counts the evaluations of both.
+    // With an image, also its baselines at the same bits (those found for the tokenizer); the k-means
+    // codebook is learned from the tokenizer's training images at the first image (seed 0, 5,000 images).
     void compress(int job, const CompressRequest& request, const Cancel& cancel);
+    void generateCodes(int job, const GenerateCodesRequest& request, const Cancel& cancel);
 
   signals:
     void modelLoaded(int job, const ModelInfo& info);
@@ -62,4 +67,10 @@ class EngineWorker : public QObject {
     std::optional<Inspected> m_inspected; // the last inspection's tensors: opening it reads nothing again
     ModelInfo m_info; // of the loaded model
     std::optional<cm::Tokenizer> m_tokenizer;
+    // Beside the tokenizer: its baselines (the codebook learned lazily: m_patchVqTried) and code generator.
+    cm::EqualBitsBaselines m_baselines;
+    bool m_patchVqTried = false;
+    QString m_patchVqMissing;
+    std::optional<cm::CodeGenerator> m_generator;
+    TokenizerInfo m_tokenizerInfo;
 };

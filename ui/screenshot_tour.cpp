@@ -1,5 +1,6 @@
 #include "screenshot_tour.h"
 
+#include "compress_view.h"
 #include "edit_view.h"
 #include "engine.h"
 #include "generate_view.h"
@@ -12,6 +13,7 @@
 
 #include <QApplication>
 #include <QCheckBox>
+#include <QPushButton>
 #include <QDir>
 #include <QEventLoop>
 #include <QSlider>
@@ -96,7 +98,27 @@ bool tour(MainWindow& window, const QString& folder) {
     for (const QString& name : logs.entryList({"*.csv"}, QDir::Files)) training->addLog(logs.filePath(name));
     while (training->isReading()) // the logs are read on the view's worker thread
         if (!waitFor(training, &TrainingView::logRead)) return false;
-    return shoot(window, folder + "/training.png");
+    if (!shoot(window, folder + "/training.png")) return false;
+
+    // The Compress view needs a tokenizer (none is bundled yet): $CMSTUDIO_SCREENSHOT_TOKENIZER names one,
+    // shown at the app's smallest size with its baselines, encoding the generated sample shot above.
+    const QString tokenizer = qEnvironmentVariable("CMSTUDIO_SCREENSHOT_TOKENIZER");
+    if (tokenizer.isEmpty()) return true;
+    CompressView* compress = window.compressView();
+    window.showTab(MainWindow::CompressTab);
+    window.resize(1024, 700);
+    compress->loadTokenizer(tokenizer);
+    if (!waitFor(compress, &CompressView::tokenizerReady)) return false;
+    compress->setImage(generate->gallery()->image(3));
+    compress->compress();
+    if (!waitFor(compress, &CompressView::resultReady)) return false;
+    if (!shoot(window, folder + "/compress.png")) return false;
+    if (!compress->generateButton()->isEnabled()) return true; // no code generator beside the tokenizer
+    compress->generateSeed()->setValue(0);
+    compress->generateCount()->setValue(8);
+    compress->generateCodes();
+    if (!waitFor(compress, &CompressView::codesGenerated)) return false;
+    return shoot(window, folder + "/compress-generate.png");
 }
 
 } // namespace

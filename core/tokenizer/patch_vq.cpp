@@ -105,4 +105,16 @@ cv::Mat PatchVq::decode(const std::vector<int>& indices) const {
     return image;
 }
 
+ReconstructionMethod patchVqMethod(const PatchVq& vq) {
+    ReconstructionMethod method;
+    method.bits = vq.config().codeBits();
+    method.reconstruct = [vq](const std::vector<cv::Mat>& originals, uint64_t, std::vector<double>&) {
+        std::vector<cv::Mat> out;
+        for (const auto& image : originals)
+            out.push_back(vq.decode(vq.encode(image)));
+        return out;
+    };
+    return method;
+}
+
 } // namespace cm

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/dataset.h"
+#include "core/tokenizer/tokenizer_evaluation.h"
 
 #include <opencv2/core.hpp>
 
@@ -43,5 +44,9 @@ class PatchVq {
     PatchVqConfig m_config;
     cv::Mat m_centroids; // K x (patch * patch * channels), float
 };
+
+// The codebook as a measurable method: each image encoded and decoded, bits = config().codeBits(). The
+// method holds a copy of the codebook.
+ReconstructionMethod patchVqMethod(const PatchVq& vq);
 
 } // namespace cm

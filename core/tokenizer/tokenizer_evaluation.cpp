@@ -83,20 +83,26 @@ ReconstructionResult measureReconstructions(const ReconstructionMethod& method, 
     return result;
 }
 
+ReconstructionMethod tokenizerMethod(const Tokenizer& tokenizer, const DecodeParams& params, const CancelFlag* cancel) {
+    ReconstructionMethod method;
+    method.bits = tokenizer.card().config.codeBits();
+    method.evaluations = tokenizer.decodeEvaluations(params);
+    method.reconstruct = [tokenizer, params, cancel](const std::vector<cv::Mat>& originals, uint64_t seed,
+                                                     std::vector<double>&) {
+        DecodeParams chunk = params;
+        chunk.seed = seed;
+        return tokenizer.decode(tokenizer.encode(originals), chunk, {}, cancel);
+    };
+    return method;
+}
+
 ReconstructionResult measureReconstructions(const Tokenizer& tokenizer, const FeatureNet& evaluator,
                                             const Dataset& heldOut, const DecodeParams& params, int batch,
                                             const ProgressFn& progress, const CancelFlag* cancel) {
     if (heldOut.itemShape != tokenizer.card().config.itemShape())
         throw Error(ErrorKind::Shape, "the tokenizer, the evaluator and the held-out images must have one image shape");
-    ReconstructionMethod method;
-    method.bits = tokenizer.card().config.codeBits();
-    method.evaluations = tokenizer.decodeEvaluations(params);
-    method.reconstruct = [&](const std::vector<cv::Mat>& originals, uint64_t seed, std::vector<double>&) {
-        DecodeParams chunk = params;
-        chunk.seed = seed;
-        return tokenizer.decode(tokenizer.encode(originals), chunk, {}, cancel);
-    };
-    return measureReconstructions(method, evaluator, heldOut, params.seed, batch, progress, cancel);
+    return measureReconstructions(tokenizerMethod(tokenizer, params, cancel), evaluator, heldOut, params.seed, batch,
+                                  progress, cancel);
 }
 
 } // namespace cm

@@ -49,6 +49,11 @@ ReconstructionResult measureReconstructions(const ReconstructionMethod& method, 
                                             const Dataset& heldOut, uint64_t seed, int batch = 100,
                                             const ProgressFn& progress = {}, const CancelFlag* cancel = nullptr);
 
+// A tokenizer (or the deterministic-autoencoder baseline, which is one) as a method: encode, then
+// decode(params) with the noise of the given seed. Bits: the card's.
+ReconstructionMethod tokenizerMethod(const Tokenizer& tokenizer, const DecodeParams& params,
+                                     const CancelFlag* cancel = nullptr);
+
 // The tokenizer's encode then decode(params); its shape must be the held-out images' too.
 ReconstructionResult measureReconstructions(const Tokenizer& tokenizer, const FeatureNet& evaluator,
                                             const Dataset& heldOut, const DecodeParams& params, int batch = 100,
