@@ -45,7 +45,7 @@ int runTrainStyle(const QStringList& arguments) {
         Option("batch", "Batch size.", "N", QString::number(d.batchSize)),
         Option("lr", "Adam learning rate.", "x", QString::number(d.learningRate)),
         Option("ema", "EMA rate of the saved weights.", "x", QString::number(d.emaRate)),
-        Option("p-mean", "Mean of ln sigma (default -1.2 for the base, 0.4 for the extractors: the reference "
+        Option("p-mean", "Mean of ln sigma (default -1.2 for the base, 2.0 for the extractors: the reference "
                          "matters where the noisy image does not show its colours).",
                "x"),
         Option("seed", "Random seed.", "N", "0"),
@@ -109,7 +109,9 @@ int runTrainStyle(const QStringList& arguments) {
     params.batchSize = int(toLong(p, "batch", 1, 4096));
     params.learningRate = toDouble(p, "lr");
     params.emaRate = toDouble(p, "ema");
-    params.pMean = p.isSet("p-mean") ? toDouble(p, "p-mean") : params.stage == cm::StyleStage::Base ? -1.2 : 0.4;
+    const cm::NoiseLevels levels = cm::defaultNoiseLevels(params.stage);
+    params.pMean = p.isSet("p-mean") ? toDouble(p, "p-mean") : levels.mean;
+    params.pStd = levels.std;
     params.seed = seed;
     params.threads = int(toLong(p, "threads", 0, 256));
     params.logEvery = toLong(p, "log-every", 1, 100000000);

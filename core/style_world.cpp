@@ -257,6 +257,39 @@ const std::vector<TextureSetting>& textureSettings() {
     return table;
 }
 
+namespace {
+constexpr const char* kColourWords[] = {"red", "yellow", "green", "cyan", "blue", "magenta", "grey"};
+constexpr int kColourWordCount = 7, kTextureKinds = 5;
+} // namespace
+
+const std::vector<std::string>& styleWords() {
+    static const std::vector<std::string> words = [] {
+        std::vector<std::string> w(std::begin(kColourWords), std::end(kColourWords));
+        for (int k = 0; k < kTextureKinds; ++k) w.push_back(textureKindName(TextureKind(k)));
+        for (int b = 0; b < kBackgroundKinds; ++b) w.push_back(backgroundKindName(BackgroundKind(b)));
+        return w;
+    }();
+    return words;
+}
+
+std::array<int, 3> styleWordsOf(const StyleSpec& style, const Palette& palette) {
+    const auto [a, b] = textureColours(palette);
+    const cv::Vec3d mean = (a + b) * 0.5;
+    const double high = std::max({mean[0], mean[1], mean[2]}), low = std::min({mean[0], mean[1], mean[2]});
+    int colour = kColourWordCount - 1; // grey
+    if (high - low >= 40) {
+        // The hue's sextant (0 red, 60 yellow, 120 green, ...), rounded to the nearest of the six.
+        double hue;
+        if (high == mean[0]) hue = 60 * (mean[1] - mean[2]) / (high - low);
+        else if (high == mean[1]) hue = 120 + 60 * (mean[2] - mean[0]) / (high - low);
+        else hue = 240 + 60 * (mean[0] - mean[1]) / (high - low);
+        if (hue < 0) hue += 360;
+        colour = int(std::lround(hue / 60)) % 6;
+    }
+    const int texture = int(textureSettings().at(std::size_t(style.texture)).kind);
+    return {colour, kColourWordCount + texture, kColourWordCount + kTextureKinds + int(style.background)};
+}
+
 std::string describeStyle(const StyleSpec& style) {
     const TextureSetting& t = textureSettings().at(std::size_t(style.texture));
     std::string texture = textureKindName(t.kind);

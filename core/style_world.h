@@ -81,6 +81,19 @@ cv::Mat renderStyled(const cv::Mat& garment28, const Palette& palette, const Sty
 // The silhouette of a garment on the 32x32 canvas (CV_8UC1, 255 inside), as renderStyled places it.
 cv::Mat garmentSilhouette(const cv::Mat& garment28);
 
+// ---- style words: what a caption may say about a render's style ----------------------------------
+// DEADiff's frozen base is a text-to-image model whose text already names styles (Stable Diffusion's
+// captions say "watercolour", "neon"); the image tokens steer it through the directions those words
+// opened in its cross-attention. The miniature's base learns them from captions of these words.
+
+// The style vocabulary, in order: 7 colour words (the hue of the palette's two texture colours: red,
+// yellow, green, cyan, blue, magenta; grey when they are unsaturated), the 5 texture kinds, the 4
+// backgrounds.
+const std::vector<std::string>& styleWords();
+// The three words that describe `style` drawn with `palette`: colour, texture kind, background (indices
+// into styleWords()).
+std::array<int, 3> styleWordsOf(const StyleSpec& style, const Palette& palette);
+
 // ---- the world and its splits -------------------------------------------------------------------
 
 enum class StyleSplit { Train, HeldOut };

@@ -192,6 +192,26 @@ class TestStyleWorld : public QObject {
         QVERIFY(closest > 40);
     }
 
+    void styleWordsNameColourTextureAndBackground() {
+        QCOMPARE(styleWords().size(), std::size_t(16));
+        auto wordsOf = [](cv::Vec3b a, cv::Vec3b b, int texture, BackgroundKind background) {
+            Palette p;
+            p.colours = {a, cv::Vec3b((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2), b};
+            const auto w = styleWordsOf({0, texture, background}, p);
+            return styleWords()[std::size_t(w[0])] + " " + styleWords()[std::size_t(w[1])] + " " +
+                   styleWords()[std::size_t(w[2])];
+        };
+        int dots = 0;
+        while (textureSettings()[std::size_t(dots)].kind != TextureKind::Dots) ++dots;
+        QCOMPARE(wordsOf({120, 0, 0}, {255, 60, 60}, 0, BackgroundKind::White), std::string("red stripes white"));
+        QCOMPARE(wordsOf({0, 0, 120}, {60, 60, 255}, dots, BackgroundKind::Black), std::string("blue dots black"));
+        QCOMPARE(wordsOf({0, 100, 0}, {100, 255, 100}, 0, BackgroundKind::Tint), std::string("green stripes tint"));
+        QCOMPARE(wordsOf({40, 40, 40}, {220, 220, 220}, 0, BackgroundKind::Shade), std::string("grey stripes shade"));
+        // Colour, texture and background words are disjoint ranges of the vocabulary.
+        const auto w = styleWordsOf({0, dots, BackgroundKind::Black}, Palette{});
+        QVERIFY(w[0] < 7 && w[1] >= 7 && w[1] < 12 && w[2] >= 12 && w[2] < 16);
+    }
+
     void renderIsDeterministicAndKeepsTheSilhouette() {
         if (!haveFashionMnist()) QSKIP("dataset-fashion-mnist is not installed");
         const StyleWorld& w = world();

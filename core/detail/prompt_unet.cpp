@@ -5,6 +5,7 @@
 #include "qformer.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace cm::detail {
 
@@ -28,7 +29,8 @@ class JointCrossAttention : public torch::nn::Module {
     }
 
     // h: [N, C, H, W]; prompt: [N, L, ctx]; image: [N, M, ctx] or undefined (the base alone).
-    torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& prompt, const torch::Tensor& image) {
+    torch::Tensor forward(const torch::Tensor& h, const torch::Tensor& prompt, const torch::Tensor& image,
+                          double* imageAttention = nullptr) {
         const auto n = h.size(0), c = h.size(1), height = h.size(2), width = h.size(3);
         const auto x = groupNormFloat32(*norm, h).to(torch::kFloat32).flatten(2).transpose(1, 2); // [N, HW, C]
         auto k = toK->forward(prompt), v = toV->forward(prompt);
@@ -36,7 +38,15 @@ class JointCrossAttention : public torch::nn::Module {
             k = torch::cat({k, toKImage->forward(image)}, 1);
             v = torch::cat({v, toVImage->forward(image)}, 1);
         }
-        const auto out = proj->forward(multiHeadAttention(toQ->forward(x), k, v, m_heads));
+        const auto q = toQ->forward(x);
+        if (imageAttention) {
+            const int64_t lp = prompt.size(1), hd = c / m_heads;
+            const auto qs = q.reshape({n, -1, m_heads, hd}).transpose(1, 2);
+            const auto ks = k.reshape({n, k.size(1), m_heads, hd}).transpose(1, 2);
+            const auto w = torch::softmax(torch::matmul(qs, ks.transpose(2, 3)) / std::sqrt(double(hd)), -1);
+            *imageAttention = k.size(1) > lp ? w.narrow(3, lp, k.size(1) - lp).sum(3).mean().item<double>() : 0.0;
+        }
+        const auto out = proj->forward(multiHeadAttention(q, k, v, m_heads));
         return h + out.transpose(1, 2).reshape({n, c, height, width}).to(h.scalar_type());
     }
 
@@ -203,7 +213,9 @@ torch::Tensor PromptUNet::run(Element& element, torch::Tensor h, const torch::Te
         probe.outputs.at(index) = out;
         return out;
     }
-    auto out = element.cross->forward(h, prompt, image);
+    double share = 0;
+    auto out = element.cross->forward(h, prompt, image, &share);
+    probe.imageAttention.push_back(share);
     probe.inputs.push_back(h);
     probe.outputs.push_back(out);
     probe.resolutions.push_back(element.resolution);
@@ -217,7 +229,8 @@ torch::Tensor PromptUNet::forward(const torch::Tensor& x, const torch::Tensor& n
     const auto prompt = promptContext(conditioning.promptTokens, n);
     torch::Tensor styleTokens, contentTokens;
     if (m_styleExtractor && conditioning.references.defined()) {
-        std::tie(styleTokens, contentTokens) = imageTokens(conditioning.references);
+        std::tie(styleTokens, contentTokens) =
+            tokenOverride ? tokenOverride(conditioning) : imageTokens(conditioning.references);
         // Zeroed tokens, not absent ones: the dropped and the "style only" cases as DEADiff trains them.
         auto keep = [&](const torch::Tensor& factor) {
             return factor.defined() ? factor.to(torch::kFloat32).view({n, 1, 1}) : torch::ones({n, 1, 1});

@@ -10,6 +10,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <vector>
 
 namespace cm::detail {
@@ -23,6 +24,8 @@ struct CrossAttentionProbe {
     bool replay = false;
     std::vector<torch::Tensor> inputs, outputs;
     std::vector<int> resolutions;
+    // Per layer, the share of the softmax's mass on the image tokens (mean over pixels, heads and images).
+    std::vector<double> imageAttention;
     std::size_t next = 0;
 };
 
@@ -50,6 +53,8 @@ class PromptUNet : public NetworkBase {
     torch::nn::Sequential& referenceEncoder() { return m_referenceEncoder; }
 
     void setProbe(CrossAttentionProbe* probe) { m_probe = probe; }
+    // Diagnostics: replaces the extractors' output (style, content tokens) by a function of the batch.
+    std::function<std::pair<torch::Tensor, torch::Tensor>(const NetworkConditioning&)> tokenOverride;
 
   private:
     struct Element {

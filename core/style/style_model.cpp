@@ -30,13 +30,17 @@ std::vector<int> promptTokens(const std::string& prompt) {
     return {parseGarmentPrompt(prompt)};
 }
 
+int styleWordToken(int styleWord) {
+    return int(garmentPrompts().size()) + styleWord;
+}
+
 NetworkConfig styleBaseConfig(const std::string& size) {
     NetworkConfig c;
     c.type = NetworkType::PromptUNet;
     c.imageSize = kStyledImageSize;
     c.channels = 3;
-    c.promptVocabulary = int(garmentPrompts().size());
-    c.promptLength = 2;
+    c.promptVocabulary = styleWordToken(int(styleWords().size()));
+    c.promptLength = 4; // garment, colour, texture, background
     if (size == "tiny") {
         c.baseWidth = 16;
         c.channelMult = {1, 2};

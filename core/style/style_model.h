@@ -23,6 +23,9 @@ namespace cm {
 // per prompt; parseGarmentPrompt), so "a dress" is {3}. An unknown word is Error(InvalidArgument) listing
 // the vocabulary.
 std::vector<int> promptTokens(const std::string& prompt);
+// The prompt vocabulary of a style base: the ten garment words, then the style words (styleWords()) that the
+// base's training captions add after the garment (colour, texture, background: a prompt of 4 tokens).
+int styleWordToken(int styleWord);
 
 // The base's architecture: "tiny" (the end-to-end tests: width 16, two levels, cross-attention at 32 and
 // 16 px) or "small" (width 32, levels 32/16/8 px, cross-attention at all three). Error(InvalidArgument)

@@ -1,6 +1,7 @@
 #include "style_objective.h"
 
 #include "core/detail/networks.h"
+#include "core/style/style_model.h"
 #include "core/detail/sampling.h"
 #include "core/detail/training_losses.h"
 #include "core/schedule.h"
@@ -41,6 +42,11 @@ StyleBatch drawStyleBatch(const StyleWorld& world, const NetworkConfig& network,
             const StyleSpec style = world.drawStyle(StyleSplit::Train, rng);
             targets.push_back(renderTensor(world.render(item, style, rng())));
             if (unit(rng) >= params.promptDropout) batch.prompts[j][0] = int64_t(world.garmentClass(item));
+            const auto words = styleWordsOf(style, world.palettes().at(std::size_t(style.palette)));
+            if (network.promptLength > int(words.size()))
+                for (std::size_t w = 0; w < words.size(); ++w)
+                    if (unit(rng) < params.styleWordRate)
+                        batch.prompts[j][int64_t(1 + w)] = int64_t(styleWordToken(words[w]));
         }
         batch.targets = torch::stack(targets);
         return batch;

@@ -32,6 +32,10 @@ StyleStage styleStageFromName(const std::string& name) {
     throw Error(ErrorKind::InvalidArgument, "style stage must be \"base\" or \"extractors\", got \"" + name + "\"");
 }
 
+NoiseLevels defaultNoiseLevels(StyleStage stage) {
+    return stage == StyleStage::Base ? NoiseLevels{-1.2, 1.2} : NoiseLevels{2.0, 1.0};
+}
+
 namespace {
 
 namespace fs = std::filesystem;
