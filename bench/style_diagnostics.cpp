@@ -14,6 +14,7 @@
 #include "core/style/style_objective.h"
 #include "core/style/style_trainer.h"
 #include "core/style_world.h"
+#include "tests/tiny_style_world.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -27,27 +28,10 @@ using namespace cm;
 
 namespace {
 
-constexpr int kTrouser = 1, kBag = 8;
-
-std::vector<Palette> tinyPalettes() {
-    std::vector<Palette> palettes;
-    for (int i = 0; i < 10; ++i) {
-        Palette p;
-        p.sourceImage = i;
-        const int v = 20 * i;
-        p.colours = {cv::Vec3b(uchar(v), 40, 40), cv::Vec3b(120, uchar(v), 120), cv::Vec3b(200, 200, uchar(v))};
-        palettes.push_back(p);
-    }
-    palettes[0].colours = {cv::Vec3b(130, 20, 20), cv::Vec3b(230, 110, 30), cv::Vec3b(250, 220, 80)};
-    palettes[1].colours = {cv::Vec3b(20, 40, 140), cv::Vec3b(30, 170, 160), cv::Vec3b(150, 230, 240)};
-    return palettes;
-}
-
-int firstTexture(TextureKind kind) {
-    for (std::size_t i = 0; i < textureSettings().size(); ++i)
-        if (textureSettings()[i].kind == kind && !StyleWorld::isHeldOutTexture(int(i))) return int(i);
-    return -1;
-}
+using cmtest::firstTexture;
+using cmtest::kBag;
+using cmtest::kTrouser;
+using cmtest::tinyPalettes;
 
 struct Tiny {
     StyleWorld world;
