@@ -379,12 +379,17 @@ void evaluateStyle(const Tiny& t, const Model& style, torch::Tensor& styleIds, t
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 3) return 2;
+    const std::string cmd = argc > 1 ? argv[1] : "";
+    if (argc < 3 || !(cmd == "prep" || cmd == "probe" || (cmd == "train" && argc >= 5))) {
+        std::fprintf(stderr, "usage: style_diagnostics prep DIR [STEPS] | probe DIR | "
+                             "train DIR qformer|oracle|trainer STEPS [lr p_mean p_std]\n");
+        return 2;
+    }
     torch::set_num_threads(1);
-    const std::string cmd = argv[1], dir = argv[2];
+    const std::string dir = argv[2];
     if (cmd == "prep") prep(dir, argc > 3 ? std::atol(argv[3]) : 500);
     else if (cmd == "probe") probe(dir);
-    else if (cmd == "train")
+    else
         train(dir, argv[3], std::atol(argv[4]), argc > 5 ? std::atof(argv[5]) : 2e-3, argc > 6 ? std::atof(argv[6]) : 0.4,
               argc > 7 ? std::atof(argv[7]) : 1.2);
     return 0;
