@@ -99,12 +99,17 @@ SampleGallery::SampleGallery(QWidget* parent) : QWidget(parent) {
     m_list->viewport()->installEventFilter(this);
     connect(m_list, &QListWidget::currentRowChanged, this, &SampleGallery::currentChanged);
     connect(m_list, &QListWidget::itemDoubleClicked, this,
-            [this](QListWidgetItem* item) { emit refineRequested(m_list->row(item)); });
+            [this](QListWidgetItem* item) {
+                if (m_refineOffered)
+                    emit refineRequested(m_list->row(item));
+                else
+                    emit sendToEditorRequested(m_list->row(item));
+            });
     connect(m_list, &QListWidget::customContextMenuRequested, this, [this](const QPoint& at) {
         const int row = m_list->indexAt(at).row();
         if (row < 0) return;
         QMenu menu(this);
-        menu.addAction(tr("Refine and inspect"), this, [this, row] { emit refineRequested(row); });
+        if (m_refineOffered) menu.addAction(tr("Refine and inspect"), this, [this, row] { emit refineRequested(row); });
         menu.addAction(tr("Send to editor"), this, [this, row] { emit sendToEditorRequested(row); });
         menu.addSeparator();
         menu.addAction(tr("Save selected…"), this, &SampleGallery::saveSelectedRequested);
@@ -120,7 +125,10 @@ void SampleGallery::setSamples(const QVector<QImage>& images, const QVector<QVar
     m_list->clear();
     for (int i = 0; i < images.size(); ++i) {
         auto* item = new QListWidgetItem;
-        item->setToolTip(tr("Seed %1").arg(m_settings[i].value("seed").toString()));
+        // The Style view's images name their prompt first.
+        const QString name = m_settings[i].value("prompt").toString();
+        item->setToolTip(name.isEmpty() ? tr("Seed %1").arg(m_settings[i].value("seed").toString())
+                                        : tr("%1, seed %2").arg(name, m_settings[i].value("seed").toString()));
         m_list->addItem(item);
     }
     const int zoomBefore = m_zoom->value();

@@ -34,6 +34,8 @@ class SampleGallery : public QWidget {
     static int fittingZoom(QSize image, int count, QSize area);
     static constexpr int kMaxZoom = 16;
     static constexpr int kSpacing = 2;
+    // Off: no "Refine and inspect" (the Style view's results), and a double-click sends to the editor.
+    void setRefineOffered(bool offered) { m_refineOffered = offered; }
 
   signals:
     void currentChanged(int index);
@@ -59,4 +61,5 @@ class SampleGallery : public QWidget {
     QVector<QImage> m_images;
     QVector<QVariantMap> m_settings;
     int m_nextIcon = 0;
+    bool m_refineOffered = true;
 };
