@@ -32,6 +32,7 @@
 #include <QListWidget>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSlider>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -249,6 +250,17 @@ class TestStyleView : public QObject {
         QCOMPARE(result.images.size(), 2);
         QCOMPARE(result.images[0].size(), 2);
         QCOMPARE(m_view->results()->count(), 4);
+        // One row per prompt, however wide the gallery is.
+        auto* list = m_view->results()->findChild<QListWidget*>();
+        QVERIFY(list);
+        m_view->results()->findChild<QSlider*>()->setValue(1); // small thumbnails: room for many in a row
+        QTest::qWait(50);
+        const QRect first = list->visualItemRect(list->item(0)), second = list->visualItemRect(list->item(1)),
+                    third = list->visualItemRect(list->item(2));
+        QVERIFY(list->viewport()->width() > 4 * (list->iconSize().width() + 8)); // room for more than two in a row
+        QCOMPARE(second.top(), first.top());
+        QVERIFY(third.top() > first.top());
+        QCOMPARE(third.left(), first.left());
         QCOMPARE(result.evaluations, heunEvaluations(6));
         // The engine's images are core's stylize bit for bit (same seeds for both prompts).
         StylizeParams params;

@@ -227,10 +227,10 @@
         </translation>
     </message>
     <message numerus="yes">
-        <source>Run %1 of %2: %3; %n image(s) each from seed %4; evaluations per image: %5</source>
+        <source>Run %1 of %2, one row per prompt: %3; %n image(s) each from seed %4; evaluations per image: %5</source>
         <translation>
-            <numerusform>Run %1 of %2: %3; %n image each from seed %4; evaluations per image: %5</numerusform>
-            <numerusform>Run %1 of %2: %3; %n images each from seed %4; evaluations per image: %5</numerusform>
+            <numerusform>Run %1 of %2, one row per prompt: %3; %n image each from seed %4; evaluations per image: %5</numerusform>
+            <numerusform>Run %1 of %2, one row per prompt: %3; %n images each from seed %4; evaluations per image: %5</numerusform>
         </translation>
     </message>
 </context>

@@ -2284,9 +2284,9 @@
         <translation>拖放的图像</translation>
     </message>
     <message numerus="yes">
-        <source>Run %1 of %2: %3; %n image(s) each from seed %4; evaluations per image: %5</source>
+        <source>Run %1 of %2, one row per prompt: %3; %n image(s) each from seed %4; evaluations per image: %5</source>
         <translation>
-            <numerusform>第 %1 次运行（共 %2 次）：%3；每种 %n 张图像，从种子 %4 开始；每张图像的评估次数：%5</numerusform>
+            <numerusform>第 %1 次运行（共 %2 次），每行一个提示词：%3；每种 %n 张图像，从种子 %4 开始；每张图像的评估次数：%5</numerusform>
         </translation>
     </message>
 </context>

@@ -139,16 +139,20 @@ void SampleGallery::setSamples(const QVector<QImage>& images, const QVector<QVar
 }
 
 bool SampleGallery::eventFilter(QObject* watched, QEvent* event) {
-    if (watched == m_list->viewport() && event->type() == QEvent::Resize && m_fit->isChecked()) fitZoom();
+    if (watched == m_list->viewport() && event->type() == QEvent::Resize) {
+        if (m_fit->isChecked()) fitZoom();
+        updateGrid();
+    }
     return QWidget::eventFilter(watched, event);
 }
 
-int SampleGallery::fittingZoom(QSize image, int count, QSize area) {
+int SampleGallery::fittingZoom(QSize image, int count, QSize area, int rowLength) {
     if (count <= 0 || image.isEmpty()) return 1;
     constexpr int kCellExtra = 2 * ThumbnailDelegate::kGap + 2 * kSpacing;
     for (int zoom = kMaxZoom; zoom > 1; --zoom) {
         const QSize thumbnail = thumbnailSize(image, zoom);
-        const int columns = area.width() / (thumbnail.width() + kCellExtra);
+        int columns = area.width() / (thumbnail.width() + kCellExtra);
+        if (rowLength > 0) columns = columns >= rowLength ? rowLength : 0;
         if (columns < 1) continue;
         const int rows = (count + columns - 1) / columns;
         if (rows * (thumbnail.height() + kCellExtra) <= area.height()) return zoom;
@@ -160,7 +164,7 @@ void SampleGallery::fitZoom() {
     if (m_images.isEmpty()) return;
     // Without scroll bars: the size the batch has if it fits.
     const QSize area = m_list->maximumViewportSize() - QSize(4, 4);
-    int zoom = fittingZoom(m_images.front().size(), int(m_images.size()), area);
+    int zoom = fittingZoom(m_images.front().size(), int(m_images.size()), area, m_rowLength);
     // A batch too large to fit scrolls, with thumbnails of at least 56 pixels (28 px images at 2x).
     if (zoom == 1 && m_images.front().width() < 64) zoom = std::clamp(56 / std::max(1, m_images.front().width()), 1, kMaxZoom);
     m_fitting = true;
@@ -185,8 +189,25 @@ void SampleGallery::refreshIcons() {
     if (m_images.isEmpty()) return;
     const QSize size = thumbnailSize(m_images.front().size(), m_zoom->value());
     m_list->setIconSize(size);
-    m_list->setGridSize(size + QSize(2 * ThumbnailDelegate::kGap, 2 * ThumbnailDelegate::kGap));
+    updateGrid();
     buildSomeIcons();
+}
+
+void SampleGallery::setRowLength(int length) {
+    m_rowLength = std::max(0, length);
+    if (m_fit->isChecked()) fitZoom();
+    updateGrid();
+}
+
+void SampleGallery::updateGrid() {
+    if (m_images.isEmpty()) return;
+    QSize cell = m_list->iconSize() + QSize(2 * ThumbnailDelegate::kGap, 2 * ThumbnailDelegate::kGap);
+    // Cells as wide as a row of m_rowLength allows: the list then wraps after exactly that many (the
+    // delegate centres each thumbnail in its cell). Each cell is followed by the list's spacing, and the
+    // row ends a margin before the viewport's edge.
+    if (m_rowLength > 0)
+        cell.setWidth(std::max(cell.width(), (m_list->viewport()->width() - 4 * kSpacing) / m_rowLength - 2 * kSpacing));
+    if (m_list->gridSize() != cell) m_list->setGridSize(cell);
 }
 
 void SampleGallery::buildSomeIcons() {
@@ -214,6 +235,7 @@ QVector<int> SampleGallery::selectedIndices() const {
 }
 
 int SampleGallery::columns() const {
+    if (m_rowLength > 0) return m_rowLength;
     return std::max(1, int(std::ceil(std::sqrt(double(m_images.size())))));
 }
 

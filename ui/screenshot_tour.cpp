@@ -140,9 +140,9 @@ bool styleTour(MainWindow& window, const QString& folder, const QString& styleMo
     window.resize(1024, 700);
     style->loadStyleModel(styleModel);
     if (!waitFor(style, &StyleView::styleModelReady)) return false;
-    if (style->swatchFiles().size() > 2) style->useSwatch(2);
+    if (style->swatchFiles().size() > 3) style->useSwatch(3);
     style->setPrompts({"dress", "bag"});
-    style->count()->setValue(6);
+    style->count()->setValue(4);
     style->seed()->setValue(0);
     style->generate();
     if (!waitFor(style, &StyleView::generated)) return false;

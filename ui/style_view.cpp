@@ -31,7 +31,6 @@
 #include <QScrollBar>
 #include <QSettings>
 #include <QSpinBox>
-#include <QSplitter>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -108,8 +107,8 @@ StyleView::StyleView(Engine* engine, QWidget* parent) : QWidget(parent), m_engin
         item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable);
         item->setCheckState(Qt::Unchecked);
     }
-    // Three rows of garments, no scroll bar at the controls' width.
-    m_promptList->setFixedHeight(3 * std::max(m_promptList->sizeHintForRow(0), m_promptList->fontMetrics().height() + 4) +
+    // Five rows of garments (two columns at the controls' width), no scroll bar.
+    m_promptList->setFixedHeight(5 * std::max(m_promptList->sizeHintForRow(0), m_promptList->fontMetrics().height() + 4) +
                                  2 * m_promptList->frameWidth() + 6);
     setPrompts(QSettings().value("style/prompts", QStringList{"dress"}).toStringList());
     connect(m_promptList, &QListWidget::itemChanged, this, [this] {
@@ -191,31 +190,24 @@ StyleView::StyleView(Engine* engine, QWidget* parent) : QWidget(parent), m_engin
     QFont bold = m_heading->font();
     bold.setBold(true);
     m_heading->setFont(bold);
-    auto* referenceBox = new QWidget;
-    auto* referenceLayout = new QVBoxLayout(referenceBox);
-    referenceLayout->setContentsMargins(0, 0, 0, 0);
+    // The reference above the results, beside its caption: the results get the whole width (one row of
+    // `Images each` per prompt).
+    auto* referencePicture = new QHBoxLayout;
     m_referenceImage = new PixelImage;
-    m_referenceImage->setMinimumSize(96, 96);
-    m_referenceImage->setMaximumSize(256, 256);
-    m_referenceImage->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Preferred);
+    m_referenceImage->setFixedSize(128, 128);
     m_referenceCaption = new QLabel;
     m_referenceCaption->setWordWrap(true);
-    m_referenceCaption->setAlignment(Qt::AlignHCenter | Qt::AlignTop);
-    referenceLayout->addWidget(m_referenceImage);
-    referenceLayout->addWidget(m_referenceCaption);
-    referenceLayout->addStretch(1); // the reference at the top, beside the first rows of results
+    m_referenceCaption->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_referenceCaption->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    referencePicture->addWidget(m_referenceImage);
+    referencePicture->addWidget(m_referenceCaption, 1);
     m_results = new SampleGallery;
     m_results->setRefineOffered(false);
-    auto* pictures = new QSplitter(Qt::Horizontal);
-    pictures->addWidget(referenceBox);
-    pictures->addWidget(m_results);
-    pictures->setStretchFactor(0, 0);
-    pictures->setStretchFactor(1, 1);
-    pictures->setSizes({180, 600});
     auto* resultsSide = new QWidget;
     auto* resultsLayout = new QVBoxLayout(resultsSide);
+    resultsLayout->addLayout(referencePicture);
     resultsLayout->addWidget(m_heading);
-    resultsLayout->addWidget(pictures, 1);
+    resultsLayout->addWidget(m_results, 1);
 
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(controlsScroll);
@@ -488,10 +480,11 @@ void StyleView::showRun(int index) {
             one["seed"] = QString::number(style.seed + quint64(j));
             settings << one;
         }
+    m_results->setRowLength(int(style.images.value(0).size())); // one row per prompt
     m_results->setSamples(images, settings);
     m_referenceImage->setImage(style.reference);
     m_referenceCaption->setText(tr("Reference: %1").arg(run.settings.value("reference").toString()));
-    m_heading->setText(tr("Run %1 of %2: %3; %n image(s) each from seed %4; evaluations per image: %5", "",
+    m_heading->setText(tr("Run %1 of %2, one row per prompt: %3; %n image(s) each from seed %4; evaluations per image: %5", "",
                           int(style.images.value(0).size()))
                            .arg(index + 1)
                            .arg(m_runs.size())
