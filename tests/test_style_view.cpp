@@ -125,39 +125,14 @@ class TestStyleView : public QObject {
         const StyleSpec cool{1, cmtest::firstTexture(TextureKind::Dots), BackgroundKind::Black};
         m_world->restrict({cmtest::kTrouser, cmtest::kBag}, {warm, cool});
         // Short runs (the test_style_model recipe, fewer steps): the reference has to change the images.
-        FeatureNetTrainParams features;
-        features.kind = FeatureNetKind::Autoencoder;
-        features.width = 8;
-        features.featureDim = 32;
-        features.epochs = 1;
-        features.batchSize = 64;
-        features.horizontalFlips = false;
-        features.seed = 3;
         const std::string featuresPath = path("features.safetensors").toStdString();
-        trainFeatureNet(m_world->renderDataset(512, StyleSplit::Train, 4), {}, features).save(featuresPath);
-        StyleTrainParams base;
-        base.stage = StyleStage::Base;
-        base.base = styleBaseConfig("tiny");
-        base.totalSteps = 120;
-        base.batchSize = 12;
-        base.learningRate = 2e-3;
-        base.emaRate = 0.9;
-        base.seed = 5;
-        base.outputPath = path("base.safetensors").toStdString();
-        base.logEvery = 100;
-        base.checkpointEvery = 1000;
+        trainFeatureNet(m_world->renderDataset(512, StyleSplit::Train, 4), {}, cmtest::tinyFeatureParams(1))
+            .save(featuresPath);
+        const StyleTrainParams base = cmtest::tinyBaseParams(120, 12, path("base.safetensors").toStdString());
         trainStyleModel(base, *m_world);
         m_basePath = QString::fromStdString(base.outputPath);
-        StyleTrainParams extractors = base;
-        extractors.stage = StyleStage::Extractors;
-        extractors.basePath = base.outputPath;
-        extractors.featureNetPath = featuresPath;
-        extractors.extractors = {8, 32, 1};
-        extractors.totalSteps = 60;
-        extractors.batchSize = 12;
-        extractors.pMean = defaultNoiseLevels(StyleStage::Extractors).mean;
-        extractors.pStd = defaultNoiseLevels(StyleStage::Extractors).std;
-        extractors.outputPath = path("style.safetensors").toStdString();
+        const StyleTrainParams extractors =
+            cmtest::tinyExtractorParams(base, featuresPath, {8, 32, 1}, 60, path("style.safetensors").toStdString());
         trainStyleModel(extractors, *m_world);
         m_stylePath = QString::fromStdString(extractors.outputPath);
 

@@ -4,6 +4,7 @@
 #include "image_convert.h"
 #include "mask_document.h"
 #include "pixel_image.h"
+#include "recent_files.h"
 #include "sample_gallery.h"
 
 #include "core/edit_input.h"
@@ -42,8 +43,6 @@
 #include <utility>
 
 namespace {
-
-constexpr int kMaxRecentTokenizers = 8;
 
 bool isTokenizerFile(const QString& path) { return path.endsWith(".safetensors", Qt::CaseInsensitive); }
 
@@ -645,27 +644,12 @@ void CompressView::copyCode() const {
 }
 
 void CompressView::rememberTokenizer(const QString& path) {
-    QSettings settings;
-    QStringList recent = settings.value("recentTokenizers").toStringList();
-    recent.removeAll(path);
-    recent.prepend(path);
-    while (recent.size() > kMaxRecentTokenizers) recent.removeLast();
-    settings.setValue("recentTokenizers", recent);
+    rememberRecentFile("recentTokenizers", path);
     rebuildPicker();
 }
 
 void CompressView::rebuildPicker() {
-    QStringList paths = m_bundled;
-    for (const QString& path : QSettings().value("recentTokenizers").toStringList())
-        if (!paths.contains(path) && QFileInfo::exists(path)) paths << path;
-    m_picker->clear();
-    if (paths.isEmpty()) m_picker->addItem(tr("(no tokenizer yet: Open…)"));
-    for (const QString& path : paths) {
-        m_picker->addItem(QFileInfo(path).completeBaseName(), path);
-        m_picker->setItemData(m_picker->count() - 1, path, Qt::ToolTipRole);
-    }
-    const int current = m_picker->findData(m_tokenizer.path);
-    m_picker->setCurrentIndex(std::max(0, current));
+    fillFilePicker(m_picker, m_bundled, "recentTokenizers", m_tokenizer.path, tr("(no tokenizer yet: Open…)"));
 }
 
 void CompressView::showEvent(QShowEvent* event) {

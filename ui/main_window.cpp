@@ -11,6 +11,7 @@
 #include "mask_document.h"
 #include "model_panel.h"
 #include "png_settings.h"
+#include "recent_files.h"
 #include "sample_gallery.h"
 #include "style_view.h"
 #include "training_view.h"
@@ -49,8 +50,6 @@
 #include <algorithm>
 
 namespace {
-
-constexpr int kMaxRecent = 8;
 
 QString durationText(double seconds) {
     const int s = int(seconds + 0.5);
@@ -458,12 +457,7 @@ void MainWindow::openDiffusersFolderDialog() {
 }
 
 void MainWindow::rememberRecent(const QString& path) {
-    QSettings settings;
-    QStringList recent = settings.value("recentModels").toStringList();
-    recent.removeAll(path);
-    recent.prepend(path);
-    while (recent.size() > kMaxRecent) recent.removeLast();
-    settings.setValue("recentModels", recent);
+    rememberRecentFile("recentModels", path);
     rebuildRecentMenu();
 }
 

@@ -4,6 +4,7 @@
 #include "image_convert.h"
 #include "mask_document.h"
 #include "pixel_image.h"
+#include "recent_files.h"
 #include "sample_gallery.h"
 
 #include "core/model_locator.h"
@@ -40,7 +41,6 @@
 
 namespace {
 
-constexpr int kMaxRecentStyleModels = 8;
 constexpr int kSwatchIcon = 40; // a 32-pixel swatch a little enlarged
 
 bool isModelFile(const QString& path) { return path.endsWith(".safetensors", Qt::CaseInsensitive); }
@@ -494,26 +494,12 @@ void StyleView::showRun(int index) {
 }
 
 void StyleView::rememberModel(const QString& path) {
-    QSettings settings;
-    QStringList recent = settings.value("recentStyleModels").toStringList();
-    recent.removeAll(path);
-    recent.prepend(path);
-    while (recent.size() > kMaxRecentStyleModels) recent.removeLast();
-    settings.setValue("recentStyleModels", recent);
+    rememberRecentFile("recentStyleModels", path);
     rebuildPicker();
 }
 
 void StyleView::rebuildPicker() {
-    QStringList paths = m_bundled;
-    for (const QString& path : QSettings().value("recentStyleModels").toStringList())
-        if (!paths.contains(path) && QFileInfo::exists(path)) paths << path;
-    m_picker->clear();
-    if (paths.isEmpty()) m_picker->addItem(tr("(no style model yet: Open…)"));
-    for (const QString& path : paths) {
-        m_picker->addItem(QFileInfo(path).completeBaseName(), path);
-        m_picker->setItemData(m_picker->count() - 1, path, Qt::ToolTipRole);
-    }
-    m_picker->setCurrentIndex(std::max(0, m_picker->findData(m_model.path)));
+    fillFilePicker(m_picker, m_bundled, "recentStyleModels", m_model.path, tr("(no style model yet: Open…)"));
 }
 
 void StyleView::showEvent(QShowEvent* event) {
