@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <QDir>
 
 using Option = QCommandLineOption;
 
@@ -27,14 +28,23 @@ int runStyleData(const QStringList& arguments) {
         Option("fashion", "The Fashion-MNIST folder (default Debian's).", "dir"),
         Option("emoji", "The emoji folder (scripts/make-emoji-folder.sh; default runs/noto-emoji).", "dir",
                "runs/noto-emoji"),
-        Option("overwrite", "Replace an existing output file."),
+        Option("save-each", "Single renders: also write each one, 32x32, as DIR/render-NN.png (the app's style "
+                            "swatches are made so: scripts/make-style-swatches.sh).",
+               "dir"),
+        Option("overwrite", "Replace existing output files."),
     });
     if (!parseOrHelp(p, "style-data", arguments)) return 0;
+    if (p.isSet("save-each") && p.isSet("pairs")) throw UsageError{"--save-each writes single renders, not pairs"};
+    const auto eachPath = [&](long i) {
+        return QDir(p.value("save-each")).filePath(QString("render-%1.png").arg(i + 1, 2, 10, QChar('0')));
+    };
     if (!p.isSet("out")) throw UsageError{"style-data needs --out FILE"};
     const QString out = p.value("out");
     requireImageExtension(out);
     refuseToOverwrite(out, p.isSet("overwrite"));
     const long n = toLong(p, "n", 1, 1024);
+    if (p.isSet("save-each"))
+        for (long i = 0; i < n; ++i) refuseToOverwrite(eachPath(i), p.isSet("overwrite"));
     const uint64_t seed = uint64_t(toLong(p, "seed", 0, 2147483647L));
     const bool heldOut = p.isSet("held-out");
     if (p.isSet("prompt") && p.isSet("pairs")) throw UsageError{"--prompt picks the garment of single renders; pairs choose their own"};
@@ -83,5 +93,13 @@ int runStyleData(const QStringList& arguments) {
     }
     cm::writeImageAtomically(str(out), cm::makeGrid(tiles, columns));
     std::printf("wrote %s\n", str(out).c_str());
+    if (p.isSet("save-each")) {
+        const QDir folder(p.value("save-each"));
+        if (!QDir().mkpath(folder.path())) throw UsageError{"cannot create " + folder.path()};
+        for (std::size_t i = 0; i < tiles.size(); ++i) {
+            cm::writeImageAtomically(str(eachPath(long(i))), tiles[i]);
+        }
+        std::printf("wrote %zu renders into %s\n", tiles.size(), str(folder.path()).c_str());
+    }
     return 0;
 }

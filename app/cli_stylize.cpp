@@ -13,6 +13,7 @@
 #include "core/style/style_evaluation.h"
 #include "core/style/style_model.h"
 #include "core/style/style_trainer.h"
+#include "core/style/stylize.h"
 #include "core/style_world.h"
 
 #include <cstdio>
@@ -188,19 +189,21 @@ int runStylize(const QStringList& arguments) {
     QCommandLineParser p;
     p.setApplicationDescription(
         "Generate the prompted garment in the style of a reference image with a DEADiff style model "
-        "(train-style). Writes one row: the reference, then the images.");
+        "(train-style). Writes one row per prompt: the reference, then the images.");
     p.addOptions({
         Option({"m", "model"}, "The style model (train-style --stage extractors).", "path"),
         Option("reference", "The reference image (PNG, JPEG, WebP); resized and centre-cropped to the model's size.",
                "path"),
         Option("prompt", "The garment, a word of the vocabulary (t-shirt, trouser, pullover, dress, coat, sandal, "
-                         "shirt, sneaker, bag, ankle boot).",
+                         "shirt, sneaker, bag, ankle boot); repeat it for several garments.",
                "word"),
-        Option("n", "How many images, 1..64.", "count", "8"),
-        Option("steps", "Heun sampling points (2 N - 1 evaluations).", "N", "18"),
+        Option("n", "How many images per prompt, 1..64.", "count", "8"),
+        Option("steps", "A consistency style model: evaluations (default 1); a denoiser: Heun sampling points, "
+                        "2 N - 1 evaluations (default the card's, else 18).",
+               "N"),
         Option("use", "Which tokens of the reference: style (DEADiff's style mode: content tokens zeroed) or both.",
                "style|both", "style"),
-        Option("seed", "Image j starts from the noise of seed + j.", "seed", "0"),
+        Option("seed", "Image j of every prompt starts from the noise of seed + j.", "seed", "0"),
         Option({"o", "out"}, "The PNG, JPEG or WebP to write.", "file"),
         Option("overwrite", "Replace an existing output file."),
     });
@@ -212,30 +215,30 @@ int runStylize(const QStringList& arguments) {
     refuseToOverwrite(out, p.isSet("overwrite"));
     const QString use = p.value("use");
     if (use != "style" && use != "both") throw UsageError{"--use must be style or both"};
-    cm::SampleParams params;
+    cm::StylizeParams params;
     params.count = int(toLong(p, "n", 1, 64));
-    params.edmPoints = int(toLong(p, "steps", 2, 1000));
+    if (p.isSet("steps")) params.steps = int(toLong(p, "steps", 1, 1000));
     params.seed = uint64_t(toLong(p, "seed", 0, 1L << 40));
-    params.sampler = cm::SamplerKind::Heun;
-    params.conditioning = cm::Conditioning::ofPrompt(cm::promptTokens(str(p.value("prompt"))));
+    for (const QString& prompt : p.values("prompt")) params.prompts.push_back(str(prompt));
+    params.use = use == "style" ? cm::Conditioning::ReferenceUse::StyleOnly
+                                : cm::Conditioning::ReferenceUse::StyleAndContent;
     const cm::Model model = cm::Model::load(str(p.value("model")));
-    if (!model.card().network.needsReference())
-        throw cm::Error(cm::ErrorKind::InvalidArgument, str(p.value("model")) +
-                                                            " is not a style model (train-style --stage extractors "
-                                                            "makes one); sample it with cmstudio-cli sample");
-    const int size = model.card().network.imageSize;
-    const cv::Mat reference = loadModelImage(p.value("reference"), size, 3, true);
-    params.conditioning.referenceImages = {reference};
-    params.conditioning.referenceUse =
-        use == "style" ? cm::Conditioning::ReferenceUse::StyleOnly : cm::Conditioning::ReferenceUse::StyleAndContent;
+    params.referenceOrigin = str(p.value("reference"));
+    params.reference = cm::readImageFile(params.referenceOrigin);
     CliProgress bar("stylize", "evaluations");
-    const auto result = cm::sample(model, params, [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
+    const cm::StylizeResult result =
+        cm::stylize(model, params, [&](long done, long total) { bar.update(done, total); }, &g_interrupted);
     bar.finish();
-    std::vector<cv::Mat> tiles{cm::toDisplay8U(reference)};
-    for (const cv::Mat& image : result.images)
-        tiles.push_back(cm::toDisplay8U(image));
-    cm::writeImageAtomically(str(out), cm::makeGrid(tiles, int(tiles.size())));
-    std::printf("wrote %s: the reference and %d images of '%s' (%d evaluations each)\n", str(out).c_str(),
-                params.count, str(p.value("prompt")).c_str(), result.nfe);
+    for (const std::string& note : result.notes) std::fprintf(stderr, "note: %s\n", note.c_str());
+    std::vector<cv::Mat> tiles;
+    for (const std::vector<cv::Mat>& row : result.images) {
+        tiles.push_back(cm::toDisplay8U(result.reference));
+        for (const cv::Mat& image : row) tiles.push_back(cm::toDisplay8U(image));
+    }
+    cm::writeImageAtomically(str(out), cm::makeGrid(tiles, params.count + 1));
+    QStringList prompts;
+    for (const std::string& prompt : result.prompts) prompts << QString::fromStdString(prompt);
+    std::printf("wrote %s: the reference and %d images of %s (%d evaluations each)\n", str(out).c_str(), params.count,
+                str(prompts.join(", ")).c_str(), result.nfe);
     return 0;
 }

@@ -1,6 +1,7 @@
 #include "model_locator.h"
 
 #include "error.h"
+#include "model_card.h"
 #include "untrusted_json.h"
 
 #include <algorithm>
@@ -19,7 +20,7 @@ constexpr const char* kExtension = ".safetensors";
 
 constexpr uint64_t kMaxHeaderBytes = 1u << 24; // real headers are kilobytes
 
-enum class FileKind { Model, Evaluator, Tokenizer, Unreadable };
+enum class FileKind { Model, StyleModel, Evaluator, Tokenizer, Unreadable };
 
 // Evaluators (feature nets) sit next to the generative models; the card's "format" field tells them apart,
 // and reading just the header keeps listing cheap. `reason` says why a file is Unreadable.
@@ -28,11 +29,40 @@ FileKind classify(const fs::path& path, std::string& reason) {
     if (!metadata) return FileKind::Unreadable;
     const auto format = metadata->find("format");
     const std::string formatName = format != metadata->end() ? format->second : "";
-    if (formatName == "cmstudio-model") return FileKind::Model;
+    if (formatName == "cmstudio-model") {
+        try {
+            if (ModelCard::fromMetadata(*metadata, path.string()).network.needsReference()) return FileKind::StyleModel;
+        } catch (const Error&) {
+            // A damaged card is the loader's to report, with the file, when someone opens it.
+        }
+        return FileKind::Model;
+    }
     if (formatName == "cmstudio-feature-net") return FileKind::Evaluator;
     if (formatName == "cmstudio-tokenizer") return FileKind::Tokenizer;
     reason = "\"format\" is not \"cmstudio-model\"";
     return FileKind::Unreadable;
+}
+
+// The candidates that are directories, canonical, each once, in order.
+std::vector<std::string> existingDirectories(const std::vector<fs::path>& candidates) {
+    std::vector<std::string> existing;
+    for (const fs::path& candidate : candidates) {
+        std::error_code ec;
+        if (!fs::is_directory(candidate, ec)) continue;
+        const std::string normal = fs::weakly_canonical(candidate, ec).string();
+        if (std::find(existing.begin(), existing.end(), normal) == existing.end()) existing.push_back(normal);
+    }
+    return existing;
+}
+
+// $environment, then <executableDir>/../share/cmstudio/<installed>, then the source tree's `source`.
+std::vector<std::string> resourceDirectories(const char* environment, const std::string& executableDir,
+                                             const char* installed, const char* source) {
+    std::vector<fs::path> candidates;
+    if (const char* env = std::getenv(environment); env && *env) candidates.emplace_back(env);
+    if (!executableDir.empty()) candidates.push_back(fs::path(executableDir) / ".." / "share" / "cmstudio" / installed);
+    if (source && *source) candidates.emplace_back(source);
+    return existingDirectories(candidates);
 }
 
 } // namespace
@@ -74,22 +104,31 @@ std::optional<std::map<std::string, std::string>> readHeaderMetadata(const std::
     return out;
 }
 
-std::vector<std::string> bundledModelDirectories(const std::string& executableDir) {
-    std::vector<fs::path> candidates;
-    if (const char* env = std::getenv("CMSTUDIO_MODELS_DIR"); env && *env) candidates.emplace_back(env);
-    if (!executableDir.empty())
-        candidates.push_back(fs::path(executableDir) / ".." / "share" / "cmstudio" / "models");
-#ifdef CMSTUDIO_SOURCE_MODELS_DIR
-    candidates.emplace_back(CMSTUDIO_SOURCE_MODELS_DIR);
+#ifndef CMSTUDIO_SOURCE_MODELS_DIR
+#define CMSTUDIO_SOURCE_MODELS_DIR ""
 #endif
-    std::vector<std::string> existing;
-    for (const fs::path& candidate : candidates) {
+#ifndef CMSTUDIO_SOURCE_SWATCHES_DIR
+#define CMSTUDIO_SOURCE_SWATCHES_DIR ""
+#endif
+
+std::vector<std::string> bundledModelDirectories(const std::string& executableDir) {
+    return resourceDirectories("CMSTUDIO_MODELS_DIR", executableDir, "models", CMSTUDIO_SOURCE_MODELS_DIR);
+}
+
+std::vector<std::string> bundledSwatchDirectories(const std::string& executableDir) {
+    return resourceDirectories("CMSTUDIO_SWATCHES_DIR", executableDir, "style-swatches", CMSTUDIO_SOURCE_SWATCHES_DIR);
+}
+
+std::vector<std::string> bundledSwatchFiles(const std::string& executableDir) {
+    for (const std::string& directory : bundledSwatchDirectories(executableDir)) {
+        std::vector<std::string> files;
         std::error_code ec;
-        if (!fs::is_directory(candidate, ec)) continue;
-        const std::string normal = fs::weakly_canonical(candidate, ec).string();
-        if (std::find(existing.begin(), existing.end(), normal) == existing.end()) existing.push_back(normal);
+        for (const auto& entry : fs::directory_iterator(directory, ec))
+            if (entry.is_regular_file(ec) && entry.path().extension() == ".png") files.push_back(entry.path().string());
+        std::sort(files.begin(), files.end());
+        if (!files.empty()) return files;
     }
-    return existing;
+    return {};
 }
 
 BundledModels scanBundledModels(const std::string& executableDir) {
@@ -109,6 +148,9 @@ BundledModels scanBundledModels(const std::string& executableDir) {
             case FileKind::Model:
                 found.models.push_back(path.string());
                 break;
+            case FileKind::StyleModel:
+                found.styleModels.push_back(path.string());
+                break;
             case FileKind::Unreadable:
                 found.skipped.push_back(describeUntrusted(path.string(), 400) + ": " + reason);
                 break;
@@ -125,9 +167,15 @@ BundledModels scanBundledModels(const std::string& executableDir) {
         return fs::path(a).filename() < fs::path(b).filename();
     };
     std::sort(found.models.begin(), found.models.end(), byName);
+    std::sort(found.styleModels.begin(), found.styleModels.end(), byName);
     std::sort(found.tokenizers.begin(), found.tokenizers.end(), byName);
     std::sort(found.evaluators.begin(), found.evaluators.end(), byName);
     return found;
+}
+
+bool isStyleModelFile(const std::string& file) {
+    std::string reason;
+    return classify(fs::path(file), reason) == FileKind::StyleModel;
 }
 
 std::vector<std::string> bundledModelFiles(const std::string& executableDir) {

@@ -14,6 +14,10 @@ set(_cmstudio_packaging ${CMAKE_CURRENT_LIST_DIR})
 install(DIRECTORY ${CMSTUDIO_SOURCE_MODELS_DIR}/ DESTINATION share/cmstudio/models
         FILES_MATCHING PATTERN "*.safetensors")
 
+# The Style view's reference swatches (scripts/make-style-swatches.sh), found the same way (style-swatches).
+install(DIRECTORY ${CMSTUDIO_SOURCE_SWATCHES_DIR}/ DESTINATION share/cmstudio/style-swatches
+        FILES_MATCHING PATTERN "*.png")
+
 install(FILES ${_cmstudio_packaging}/${CMSTUDIO_APP_ID}.desktop DESTINATION share/applications)
 install(FILES ${_cmstudio_packaging}/${CMSTUDIO_APP_ID}.metainfo.xml DESTINATION share/metainfo)
 # icons/hicolor mirrors the installed tree: scalable/apps/ID.svg and NxN/apps/ID.png (render-icons.sh).

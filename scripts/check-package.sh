@@ -123,6 +123,13 @@ for model in "$source_dir"/resources/models/*.safetensors; do
   cmp -s "$model" "$root/share/cmstudio/models/$(basename "$model")" ||
     fail "share/cmstudio/models/$(basename "$model") differs from resources/models/ or is missing"
 done
+swatches=("$source_dir"/resources/style-swatches/*.png)
+[ -e "${swatches[0]}" ] || fail "resources/style-swatches/ has no PNG (scripts/make-style-swatches.sh makes them)"
+for swatch in "${swatches[@]}"; do
+  expect+=("share/cmstudio/style-swatches/$(basename "$swatch")")
+  cmp -s "$swatch" "$root/share/cmstudio/style-swatches/$(basename "$swatch")" ||
+    fail "share/cmstudio/style-swatches/$(basename "$swatch") differs from resources/style-swatches/ or is missing"
+done
 for file in "${expect[@]}"; do
   [ -e "$root/$file" ] || fail "the package lacks /usr/$file"
 done

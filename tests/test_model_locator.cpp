@@ -1,11 +1,13 @@
 // Finding bundled models: the folders searched, evaluators and broken files left out, names resolved.
 #include "core/error.h"
+#include "core/model_card.h"
 #include "core/model_locator.h"
 #include "core/safetensors.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -23,6 +25,36 @@ void writeCard(const std::string& path, const std::string& format) {
     cm::SafetensorsFile file;
     file.metadata["format"] = format;
     file.metadata["notes"] = "mentions cmstudio-feature-net and cmstudio-model in free text";
+    cm::TensorRecord tensor;
+    tensor.shape = {1};
+    tensor.bytes.assign(4, 0);
+    file.tensors["w"] = tensor;
+    cm::writeSafetensors(path, file);
+}
+
+// A model file whose card is a prompt network: a style model (with image queries) or its base (without).
+void writePromptCard(const std::string& path, int imageQueries) {
+    cm::ModelCard card;
+    card.kind = cm::ModelKind::EdmDenoiser;
+    card.network.type = cm::NetworkType::PromptUNet;
+    card.network.imageSize = 32;
+    card.network.channels = 3;
+    card.network.promptVocabulary = 26;
+    card.network.promptLength = 4;
+    card.network.baseWidth = 16;
+    card.network.channelMult = {1, 2};
+    card.network.resBlocks = 1;
+    card.network.attentionResolutions = {};
+    card.network.crossAttentionResolutions = {32, 16};
+    card.network.headChannels = 16;
+    card.network.contextWidth = 32;
+    card.network.imageQueries = imageQueries;
+    card.network.qformerWidth = 32;
+    card.network.qformerLayers = 1;
+    card.network.referenceWidth = 32;
+    card.network.validate();
+    cm::SafetensorsFile file;
+    file.metadata = card.toMetadata();
     cm::TensorRecord tensor;
     tensor.shape = {1};
     tensor.bytes.assign(4, 0);
@@ -55,7 +87,42 @@ class TestModelLocator : public QObject {
                     "{\"__metadata__\": " + std::string(80000, '[') + std::string(80000, ']') + "}");
         writeHeader(at("twice.safetensors"),
                     R"({"__metadata__": {"format": "x", "format": "cmstudio-model"}})");
+        writePromptCard(at("y-style.safetensors"), 16);
+        writePromptCard(at("x-style.safetensors"), 8);
+        writePromptCard(at("prompt-base.safetensors"), 0);
         qputenv("CMSTUDIO_MODELS_DIR", m_dir.path().toLocal8Bit());
+    }
+
+    // Style models (the Style view's list) are listed apart from the generators, sorted; a prompt base is not one.
+    void listsStyleModelsApart() {
+        const auto found = cm::scanBundledModels("");
+        QCOMPARE(found.styleModels.size(), std::size_t(2));
+        QCOMPARE(std::filesystem::path(found.styleModels[0]).filename().string(), std::string("x-style.safetensors"));
+        QCOMPARE(std::filesystem::path(found.styleModels[1]).filename().string(), std::string("y-style.safetensors"));
+        for (const std::string& file : found.models) QVERIFY2(file.find("-style") == std::string::npos, file.c_str());
+        QVERIFY(std::any_of(found.models.begin(), found.models.end(),
+                            [](const std::string& f) { return f.find("prompt-base") != std::string::npos; }));
+        QVERIFY(cm::isStyleModelFile(at("y-style.safetensors")));
+        QVERIFY(!cm::isStyleModelFile(at("prompt-base.safetensors")));
+        QVERIFY(!cm::isStyleModelFile(at("a-model.safetensors")));
+        QVERIFY(!cm::isStyleModelFile(at("broken.safetensors")));
+        QVERIFY(!cm::isStyleModelFile(at("missing.safetensors")));
+    }
+
+    // The style swatches: $CMSTUDIO_SWATCHES_DIR first, its PNGs sorted; the source tree's otherwise.
+    void findsTheStyleSwatches() {
+        QTemporaryDir swatches;
+        for (const char* name : {"b.png", "a.png"}) std::ofstream((swatches.path() + "/" + name).toStdString()) << "png";
+        std::ofstream((swatches.path() + "/notes.txt").toStdString()) << "not a swatch";
+        qputenv("CMSTUDIO_SWATCHES_DIR", swatches.path().toLocal8Bit());
+        const auto files = cm::bundledSwatchFiles("");
+        qunsetenv("CMSTUDIO_SWATCHES_DIR");
+        QCOMPARE(files.size(), std::size_t(2));
+        QCOMPARE(std::filesystem::path(files[0]).filename().string(), std::string("a.png"));
+        QCOMPARE(std::filesystem::path(files[1]).filename().string(), std::string("b.png"));
+        const auto bundled = cm::bundledSwatchFiles("");
+        QVERIFY2(bundled.size() >= 4, "resources/style-swatches is missing");
+        QVERIFY(bundled.front().find("style-swatches") != std::string::npos);
     }
 
     void listsOnlyGenerativeModelsSorted() {

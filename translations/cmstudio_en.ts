@@ -175,6 +175,13 @@
             <numerusform>Code of %n bits: %1</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Stylised %n image(s)</source>
+        <translation>
+            <numerusform>Stylised %n image</numerusform>
+            <numerusform>Stylised %n images</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>ModelPanel</name>
@@ -207,6 +214,23 @@
         <translation>
             <numerusform>%n network evaluation per image</numerusform>
             <numerusform>%n network evaluations per image</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>StyleView</name>
+    <message numerus="yes">
+        <source>denoiser sampled with Heun: %n point(s) by default</source>
+        <translation>
+            <numerusform>denoiser sampled with Heun: %n point by default</numerusform>
+            <numerusform>denoiser sampled with Heun: %n points by default</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Run %1 of %2, one row per prompt: %3; %n image(s) each from seed %4; evaluations per image: %5</source>
+        <translation>
+            <numerusform>Run %1 of %2, one row per prompt: %3; %n image each from seed %4; evaluations per image: %5</numerusform>
+            <numerusform>Run %1 of %2, one row per prompt: %3; %n images each from seed %4; evaluations per image: %5</numerusform>
         </translation>
     </message>
 </context>

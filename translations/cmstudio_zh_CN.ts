@@ -1690,6 +1690,16 @@
             <numerusform>%n 比特的编码：%1</numerusform>
         </translation>
     </message>
+    <message>
+        <source>Style</source>
+        <translation>风格</translation>
+    </message>
+    <message numerus="yes">
+        <source>Stylised %n image(s)</source>
+        <translation>
+            <numerusform>已按风格生成 %n 张图像</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>MaskCanvas</name>
@@ -1943,6 +1953,10 @@
         <source>%1 px</source>
         <translation>%1 像素</translation>
     </message>
+    <message>
+        <source>%1, seed %2</source>
+        <translation>%1，种子 %2</translation>
+    </message>
 </context>
 <context>
     <name>ScheduleEditor</name>
@@ -2050,6 +2064,229 @@
         <source>%n network evaluation(s) per image</source>
         <translation>
             <numerusform>每张图像 %n 次网络评估</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>StyleView</name>
+    <message>
+        <source>The style model: a prompt base with DEADiff&apos;s style and content extractors</source>
+        <translation>风格模型：带有 DEADiff 风格与内容提取器的提示词基础模型</translation>
+    </message>
+    <message>
+        <source>Open…</source>
+        <translation>打开…</translation>
+    </message>
+    <message>
+        <source>Open a style model file (.safetensors, trained by cmstudio-cli train-style --stage extractors)</source>
+        <translation>打开风格模型文件（.safetensors，由 cmstudio-cli train-style --stage extractors 训练）</translation>
+    </message>
+    <message>
+        <source>No style model loaded: pick one or open a style model file.</source>
+        <translation>未加载风格模型：请选择一个，或打开风格模型文件。</translation>
+    </message>
+    <message>
+        <source>Open reference…</source>
+        <translation>打开参考图像…</translation>
+    </message>
+    <message>
+        <source>The image whose style the results take (or drop one here); it is fitted to the model&apos;s size</source>
+        <translation>结果所采用其风格的图像（也可拖放到此处）；会适配到模型的尺寸</translation>
+    </message>
+    <message>
+        <source>Use selected sample</source>
+        <translation>使用所选样本</translation>
+    </message>
+    <message>
+        <source>The sample selected in the Generate tab&apos;s gallery</source>
+        <translation>“生成”标签页图库中所选的样本</translation>
+    </message>
+    <message>
+        <source>Bundled style swatch: %1</source>
+        <translation>内置风格样例：%1</translation>
+    </message>
+    <message>
+        <source>Open, drop or pick a reference image.</source>
+        <translation>打开、拖放或选择一张参考图像。</translation>
+    </message>
+    <message>
+        <source>The garments to generate; each gets its own images, from the same seeds</source>
+        <translation>要生成的服装；每种各得一组图像，使用相同的种子</translation>
+    </message>
+    <message>
+        <source>Images of each prompt</source>
+        <translation>每个提示词的图像数</translation>
+    </message>
+    <message>
+        <source>Image j of every prompt starts from the noise of seed + j: the same seed, reference and prompt give the same image</source>
+        <translation>每个提示词的第 j 张图像从种子 + j 的噪声开始：相同的种子、参考图像和提示词得到相同的图像</translation>
+    </message>
+    <message>
+        <source>Randomise</source>
+        <translation>随机</translation>
+    </message>
+    <message>
+        <source>Draw a new random seed</source>
+        <translation>抽取一个新的随机种子</translation>
+    </message>
+    <message>
+        <source>A one-step (consistency) style model: evaluations per image, 1 by default. A denoiser: Heun points, 2 N - 1 evaluations</source>
+        <translation>单步（一致性）风格模型：每张图像的评估次数，默认 1。去噪器：Heun 点数，2 N - 1 次评估</translation>
+    </message>
+    <message>
+        <source>Also take the reference&apos;s content</source>
+        <translation>同时采用参考图像的内容</translation>
+    </message>
+    <message>
+        <source>Off: DEADiff&apos;s style mode, the content tokens left out, so the prompt alone decides the garment. On: both token sets of the reference</source>
+        <translation>关闭：DEADiff 的风格模式，不使用内容令牌，服装仅由提示词决定。开启：使用参考图像的两组令牌</translation>
+    </message>
+    <message>
+        <source>Style model</source>
+        <translation>风格模型</translation>
+    </message>
+    <message>
+        <source>Reference</source>
+        <translation>参考图像</translation>
+    </message>
+    <message>
+        <source>Swatches</source>
+        <translation>样例</translation>
+    </message>
+    <message>
+        <source>Prompts</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <source>Images each</source>
+        <translation>每种图像数</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>The checked garments in the reference&apos;s style</source>
+        <translation>以参考图像的风格生成所勾选的服装</translation>
+    </message>
+    <message>
+        <source>◀ Previous run</source>
+        <translation>◀ 上一次运行</translation>
+    </message>
+    <message>
+        <source>Show the run before this one (every run of this session is kept)</source>
+        <translation>显示上一次运行（本次会话的每次运行都会保留）</translation>
+    </message>
+    <message>
+        <source>Next run ▶</source>
+        <translation>下一次运行 ▶</translation>
+    </message>
+    <message>
+        <source>Show the run after this one</source>
+        <translation>显示下一次运行</translation>
+    </message>
+    <message>
+        <source>The reference and the results appear here: pick a reference and prompts, then Generate.</source>
+        <translation>参考图像和结果显示在这里：选择参考图像和提示词，然后点击“生成”。</translation>
+    </message>
+    <message>
+        <source>Open style model</source>
+        <translation>打开风格模型</translation>
+    </message>
+    <message>
+        <source>Style models (*.safetensors)</source>
+        <translation>风格模型 (*.safetensors)</translation>
+    </message>
+    <message>
+        <source>Open reference image</source>
+        <translation>打开参考图像</translation>
+    </message>
+    <message>
+        <source>Images (*.png *.jpg *.jpeg *.webp *.bmp)</source>
+        <translation>图像 (*.png *.jpg *.jpeg *.webp *.bmp)</translation>
+    </message>
+    <message>
+        <source>one-step (consistency) style model: 1 evaluation per image by default</source>
+        <translation>单步（一致性）风格模型：默认每张图像 1 次评估</translation>
+    </message>
+    <message numerus="yes">
+        <source>denoiser sampled with Heun: %n point(s) by default</source>
+        <translation>
+            <numerusform>用 Heun 采样的去噪器：默认 %n 个点</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 × %1 RGB, %2 queries per extractor, %3 parameters, %4 training steps; %5</source>
+        <translation>%1 × %1 RGB，每个提取器 %2 个查询，%3 个参数，%4 训练步；%5</translation>
+    </message>
+    <message>
+        <source>Select a sample in the Generate tab&apos;s gallery first</source>
+        <translation>请先在“生成”标签页的图库中选择一个样本</translation>
+    </message>
+    <message>
+        <source>sample %1, seed %2</source>
+        <translation>样本 %1，种子 %2</translation>
+    </message>
+    <message>
+        <source>%1: %2 × %3</source>
+        <translation>%1：%2 × %3</translation>
+    </message>
+    <message>
+        <source>, read as its centre square at %1 × %1</source>
+        <translation>，按其中心正方形读取为 %1 × %1</translation>
+    </message>
+    <message>
+        <source>, grey repeated in red, green and blue</source>
+        <translation>，灰度复制到红、绿、蓝三个通道</translation>
+    </message>
+    <message>
+        <source>Reference (load a style model to fit it)</source>
+        <translation>参考图像（加载风格模型后适配）</translation>
+    </message>
+    <message>
+        <source>New reference: Generate to use it</source>
+        <translation>新的参考图像：点击“生成”以使用</translation>
+    </message>
+    <message>
+        <source>Reference, as the model reads it</source>
+        <translation>参考图像（模型读取的样子）</translation>
+    </message>
+    <message>
+        <source>Load a style model first</source>
+        <translation>请先加载风格模型</translation>
+    </message>
+    <message>
+        <source>Open, drop or pick a reference image first</source>
+        <translation>请先打开、拖放或选择一张参考图像</translation>
+    </message>
+    <message>
+        <source>Check at least one garment to generate</source>
+        <translation>请至少勾选一种要生成的服装</translation>
+    </message>
+    <message>
+        <source>Reference: %1</source>
+        <translation>参考图像：%1</translation>
+    </message>
+    <message>
+        <source>(no style model yet: Open…)</source>
+        <translation>（尚无风格模型：打开…）</translation>
+    </message>
+    <message>
+        <source>dropped image</source>
+        <translation>拖放的图像</translation>
+    </message>
+    <message numerus="yes">
+        <source>Run %1 of %2, one row per prompt: %3; %n image(s) each from seed %4; evaluations per image: %5</source>
+        <translation>
+            <numerusform>第 %1 次运行（共 %2 次），每行一个提示词：%3；每种 %n 张图像，从种子 %4 开始；每张图像的评估次数：%5</numerusform>
         </translation>
     </message>
 </context>

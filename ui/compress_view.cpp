@@ -3,6 +3,8 @@
 #include "engine.h"
 #include "image_convert.h"
 #include "mask_document.h"
+#include "pixel_image.h"
+#include "recent_files.h"
 #include "sample_gallery.h"
 
 #include "core/edit_input.h"
@@ -41,37 +43,6 @@
 #include <utility>
 
 namespace {
-
-constexpr int kMaxRecentTokenizers = 8;
-
-// An image drawn as large as its cell allows, pixels kept square (nearest neighbour): a 28-pixel
-// reconstruction is read pixel by pixel.
-class PixelImage : public QWidget {
-  public:
-    explicit PixelImage(const QImage& image) : m_image(image) {
-        setMinimumSize(96, 96);
-        setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
-    }
-    QSize sizeHint() const override { return {224, 224}; }
-
-  protected:
-    void paintEvent(QPaintEvent*) override {
-        QPainter painter(this);
-        painter.fillRect(rect(), palette().window());
-        if (m_image.isNull()) return;
-        const double fit = std::min(double(width()) / m_image.width(), double(height()) / m_image.height());
-        const double zoom = fit; // not whole pixels: the columns' images are then the same size
-        const QSizeF size(m_image.width() * zoom, m_image.height() * zoom);
-        const QRectF target(QPointF((width() - size.width()) / 2, (height() - size.height()) / 2), size);
-        painter.setRenderHint(QPainter::SmoothPixmapTransform, false);
-        painter.drawImage(target, m_image);
-        painter.setPen(palette().mid().color());
-        painter.drawRect(target.adjusted(-0.5, -0.5, 0.5, 0.5));
-    }
-
-  private:
-    QImage m_image;
-};
 
 bool isTokenizerFile(const QString& path) { return path.endsWith(".safetensors", Qt::CaseInsensitive); }
 
@@ -673,27 +644,12 @@ void CompressView::copyCode() const {
 }
 
 void CompressView::rememberTokenizer(const QString& path) {
-    QSettings settings;
-    QStringList recent = settings.value("recentTokenizers").toStringList();
-    recent.removeAll(path);
-    recent.prepend(path);
-    while (recent.size() > kMaxRecentTokenizers) recent.removeLast();
-    settings.setValue("recentTokenizers", recent);
+    rememberRecentFile("recentTokenizers", path);
     rebuildPicker();
 }
 
 void CompressView::rebuildPicker() {
-    QStringList paths = m_bundled;
-    for (const QString& path : QSettings().value("recentTokenizers").toStringList())
-        if (!paths.contains(path) && QFileInfo::exists(path)) paths << path;
-    m_picker->clear();
-    if (paths.isEmpty()) m_picker->addItem(tr("(no tokenizer yet: Open…)"));
-    for (const QString& path : paths) {
-        m_picker->addItem(QFileInfo(path).completeBaseName(), path);
-        m_picker->setItemData(m_picker->count() - 1, path, Qt::ToolTipRole);
-    }
-    const int current = m_picker->findData(m_tokenizer.path);
-    m_picker->setCurrentIndex(std::max(0, current));
+    fillFilePicker(m_picker, m_bundled, "recentTokenizers", m_tokenizer.path, tr("(no tokenizer yet: Open…)"));
 }
 
 void CompressView::showEvent(QShowEvent* event) {

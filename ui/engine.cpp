@@ -19,6 +19,7 @@ void registerTypes() {
     qRegisterMetaType<JobResult>();
     qRegisterMetaType<JobKind>();
     qRegisterMetaType<TokenizerInfo>();
+    qRegisterMetaType<StyleModelInfo>();
 }
 
 } // namespace
@@ -38,6 +39,11 @@ Engine::Engine(QObject* parent) : QObject(parent) {
         m_tokenizer = info;
         endJob(job);
         emit tokenizerLoaded(job, info);
+    });
+    connect(m_worker, &EngineWorker::styleModelLoaded, this, [this](int job, const StyleModelInfo& info) {
+        m_styleModel = info;
+        endJob(job);
+        emit styleModelLoaded(job, info);
     });
     connect(m_worker, &EngineWorker::importInspected, this, [this](int job, const ImportReport& report) {
         endJob(job);
@@ -92,7 +98,7 @@ Engine::CancelPtr Engine::startJob(bool live) {
 void Engine::endJob(int job) {
     m_pending.erase(job);
     m_liveJobs.erase(job);
-    m_tokenizerJobs.erase(job);
+    m_sideModelJobs.erase(job);
     if (m_pending.empty()) emit busyChanged(false);
 }
 
@@ -158,7 +164,7 @@ int Engine::interpolate(const cm::InterpolationParams& params) {
 int Engine::loadTokenizer(const QString& path) {
     startJob(false);
     const int job = m_nextJob++;
-    m_tokenizerJobs.insert(job);
+    m_sideModelJobs.insert(job);
     QMetaObject::invokeMethod(m_worker, [w = m_worker, job, path] { w->loadTokenizer(job, path); });
     return job;
 }
@@ -166,7 +172,7 @@ int Engine::loadTokenizer(const QString& path) {
 int Engine::compress(const CompressRequest& request) {
     const CancelPtr cancel = startJob(false);
     const int job = m_nextJob++;
-    m_tokenizerJobs.insert(job);
+    m_sideModelJobs.insert(job);
     QMetaObject::invokeMethod(m_worker,
                               [w = m_worker, job, request, cancel] { w->compress(job, request, *cancel); });
     return job;
@@ -175,9 +181,25 @@ int Engine::compress(const CompressRequest& request) {
 int Engine::generateCodes(const GenerateCodesRequest& request) {
     const CancelPtr cancel = startJob(false);
     const int job = m_nextJob++;
-    m_tokenizerJobs.insert(job);
+    m_sideModelJobs.insert(job);
     QMetaObject::invokeMethod(m_worker,
                               [w = m_worker, job, request, cancel] { w->generateCodes(job, request, *cancel); });
+    return job;
+}
+
+int Engine::loadStyleModel(const QString& path) {
+    startJob(false);
+    const int job = m_nextJob++;
+    m_sideModelJobs.insert(job);
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, job, path] { w->loadStyleModel(job, path); });
+    return job;
+}
+
+int Engine::stylize(const StyleRequest& request) {
+    const CancelPtr cancel = startJob(false);
+    const int job = m_nextJob++;
+    m_sideModelJobs.insert(job);
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, job, request, cancel] { w->stylize(job, request, *cancel); });
     return job;
 }
 

@@ -46,18 +46,26 @@ class Engine : public QObject {
     int loadTokenizer(const QString& path);
     int compress(const CompressRequest& request);
     int generateCodes(const GenerateCodesRequest& request); // with the loaded tokenizer's code generator
+    // The Style view's style model, held beside the model and the tokenizer. A file that is not a style
+    // model fails with the core's message and the previous style model stays.
+    int loadStyleModel(const QString& path);
+    int stylize(const StyleRequest& request);
 
     void cancelAll(); // every queued and running job stops within one network evaluation
     bool busy() const { return !m_pending.empty(); }
     // A tokenizer's job (its progress counts whole evaluations, never the model's blocks).
-    bool isTokenizerJob(int job) const { return m_tokenizerJobs.count(job) > 0; }
+    // A job of a model held beside the main one (tokenizer, style model): its progress counts whole
+    // evaluations, never the main model's blocks.
+    bool countsWholeEvaluations(int job) const { return m_sideModelJobs.count(job) > 0; }
     const ModelInfo& model() const { return m_model; } // the last model loaded successfully
     const TokenizerInfo& tokenizer() const { return m_tokenizer; } // the last tokenizer loaded successfully
+    const StyleModelInfo& styleModel() const { return m_styleModel; } // the last style model loaded
     bool hasModel() const { return !m_model.path.isEmpty(); }
 
   signals:
     void modelLoaded(const ModelInfo& info);
     void tokenizerLoaded(int job, const TokenizerInfo& info);
+    void styleModelLoaded(int job, const StyleModelInfo& info);
     void importInspected(int job, const ImportReport& report);
     void progress(int job, long done, long total);
     void finished(const JobResult& result);
@@ -75,7 +83,8 @@ class Engine : public QObject {
     int m_nextJob = 1;
     std::map<int, CancelPtr> m_pending; // queued or running jobs and their cancel flags
     std::map<int, bool> m_liveJobs;
-    std::set<int> m_tokenizerJobs;
+    std::set<int> m_sideModelJobs;
     ModelInfo m_model;
     TokenizerInfo m_tokenizer;
+    StyleModelInfo m_styleModel;
 };

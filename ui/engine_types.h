@@ -39,7 +39,10 @@ struct ModelInfo {
     int recommendedHeunPoints = 0;
 };
 
-enum class JobKind { LoadModel, InspectImport, Generate, Chain, Edit, Denoise, Interpolate, LoadTokenizer, Compress, GenerateCodes };
+enum class JobKind {
+    LoadModel, InspectImport, Generate, Chain, Edit, Denoise, Interpolate, LoadTokenizer, Compress, GenerateCodes,
+    LoadStyleModel, Stylize
+};
 
 // What the GUI shows of a loaded tokenizer (core/tokenizer/tokenizer_card.h, flattened).
 struct TokenizerInfo {
@@ -131,6 +134,41 @@ struct GeneratedCodes {
     QVector<int> classes;
 };
 
+// What the Style view shows of a loaded style model (core/style, its card flattened).
+struct StyleModelInfo {
+    QString path;
+    QString name; // file name without ".safetensors"
+    bool consistency = false; // one-step (distilled) rather than a denoiser sampled with Heun
+    int imageSize = 0;
+    int defaultSteps = 0;  // cm::defaultStylizeSteps: 1 for a consistency model, Heun points otherwise
+    QStringList prompts;   // the garments a prompt may name (canonical words)
+    int queries = 0;       // learned queries per extractor
+    qint64 parameters = 0;
+    qint64 trainingSteps = 0;
+    QString dataset;
+};
+
+// A Style job: `count` images of each prompt in the style of `reference` (any size: fitted by the core).
+struct StyleRequest {
+    QImage reference;
+    QString referenceName; // names it in messages and in the saved settings
+    QStringList prompts;
+    int count = 4;
+    int steps = 0; // 0: the card's default
+    quint64 seed = 0;
+    bool useContent = false; // both token sets of the reference, not DEADiff's style mode (content zeroed)
+};
+
+struct StyleResult {
+    QImage reference;  // as the model read it (fitted)
+    QStringList notes; // what fitting changed
+    QStringList prompts;
+    QVector<QVector<QImage>> images; // [prompt][j]; image j of every prompt from seed + j
+    quint64 seed = 0;
+    int steps = 0;
+    int evaluations = 0; // per image
+};
+
 // What the engine made of a foreign model file (a PyTorch `.pt`, a diffusers folder) before opening it.
 struct ImportReport {
     QString path;
@@ -155,9 +193,11 @@ struct JobResult {
     QVariantMap settings; // seed, sampler, sigmas, task...: what the PNG text chunks record
     CodeResult code;      // Compress
     GeneratedCodes generated; // GenerateCodes
+    StyleResult style;        // Stylize
 };
 
 Q_DECLARE_METATYPE(ModelInfo)
 Q_DECLARE_METATYPE(ImportReport)
 Q_DECLARE_METATYPE(JobResult)
 Q_DECLARE_METATYPE(TokenizerInfo)
+Q_DECLARE_METATYPE(StyleModelInfo)

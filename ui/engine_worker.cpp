@@ -5,6 +5,8 @@
 
 #include "core/error.h"
 #include "core/model_card.h"
+#include "core/style/stylize.h"
+#include "core/style_world.h"
 #include "core/tokenizer/generate_images.h"
 #include "core/tokenizer/tokenizer_companions.h"
 #include "core/tokenizer/tokenizer_evaluation.h"
@@ -499,6 +501,77 @@ void EngineWorker::generateCodes(int job, const GenerateCodesRequest& request, c
         result.settings["generator"] = QFileInfo(m_tokenizerInfo.codeGenerator).completeBaseName();
         result.settings["seed"] = QString::number(request.seed);
         result.settings["steps"] = params.steps;
+        return result;
+    });
+}
+
+void EngineWorker::loadStyleModel(int job, const QString& path) {
+    try {
+        cm::Model model = cm::Model::load(path.toStdString());
+        const cm::ModelCard& card = model.card();
+        cm::requireStyleModel(card, QFileInfo(path).fileName().toStdString());
+        StyleModelInfo info;
+        info.path = path;
+        info.name = QFileInfo(path).completeBaseName();
+        info.consistency = card.kind == cm::ModelKind::Consistency;
+        info.imageSize = card.network.imageSize;
+        info.defaultSteps = cm::defaultStylizeSteps(card);
+        for (const std::string& prompt : cm::garmentPrompts()) info.prompts << QString::fromStdString(prompt);
+        info.queries = card.network.imageQueries;
+        info.parameters = model.parameterCount();
+        info.trainingSteps = card.trainingSteps;
+        info.dataset = QString::fromStdString(card.dataset);
+        m_styleModel = std::move(model);
+        m_styleInfo = info;
+        emit styleModelLoaded(job, info);
+    } catch (const std::exception& error) {
+        // The previous style model stays loaded.
+        emit failed(job, JobKind::LoadStyleModel, QString::fromStdString(error.what()));
+    }
+}
+
+void EngineWorker::stylize(int job, const StyleRequest& request, const Cancel& cancel) {
+    run(job, JobKind::Stylize, cancel, [&] {
+        if (!m_styleModel) throw cm::Error(cm::ErrorKind::InvalidArgument, "no style model is loaded");
+        if (request.reference.isNull()) throw cm::Error(cm::ErrorKind::InvalidArgument, "no reference image");
+        cm::StylizeParams params;
+        // Grey stays grey here: the core repeats it in the three channels, as for the CLI.
+        params.reference = qImageTo8U(request.reference, request.reference.isGrayscale() ? 1 : 3);
+        params.referenceOrigin = request.referenceName.isEmpty() ? "the reference" : request.referenceName.toStdString();
+        for (const QString& prompt : request.prompts) params.prompts.push_back(prompt.toStdString());
+        params.count = request.count;
+        params.steps = request.steps;
+        params.seed = request.seed;
+        params.use = request.useContent ? cm::Conditioning::ReferenceUse::StyleAndContent
+                                        : cm::Conditioning::ReferenceUse::StyleOnly;
+        // Whole evaluations (the engine's side-model jobs), whatever the network's block count.
+        const long units = std::max(1, m_styleModel->progressUnitsPerEvaluation());
+        const cm::StylizeResult stylized = cm::stylize(
+            *m_styleModel, params, [&](long done, long total) { emit progress(job, done / units, total / units); },
+            &cancel);
+        JobResult result;
+        StyleResult& out = result.style;
+        out.reference = matToQImage(stylized.reference);
+        for (const std::string& note : stylized.notes) out.notes << QString::fromStdString(note);
+        for (const std::string& prompt : stylized.prompts) out.prompts << QString::fromStdString(prompt);
+        for (const std::vector<cv::Mat>& row : stylized.images) {
+            out.images.push_back(toQImages(row));
+            result.images += out.images.back();
+        }
+        out.seed = request.seed;
+        out.steps = stylized.steps;
+        out.evaluations = stylized.nfe;
+        result.nfe = stylized.nfe;
+        result.sigmas = toQVector(stylized.sigmas);
+        result.settings["styleModel"] = m_styleInfo.name;
+        result.settings["model"] = m_styleInfo.name;
+        result.settings["task"] = "stylize";
+        result.settings["reference"] = request.referenceName;
+        result.settings["use"] = request.useContent ? "both" : "style";
+        result.settings["sampler"] = cm::samplerKindName(stylized.sampler);
+        result.settings["steps"] = stylized.steps;
+        result.settings["nfe"] = stylized.nfe;
+        result.settings["sigmas"] = toVariantList(stylized.sigmas);
         return result;
     });
 }

@@ -42,9 +42,14 @@ class EngineWorker : public QObject {
     void compress(int job, const CompressRequest& request, const Cancel& cancel);
     void generateCodes(int job, const GenerateCodesRequest& request, const Cancel& cancel);
 
+    // A style model (Error for any other model: requireStyleModel's message); the previous one stays.
+    void loadStyleModel(int job, const QString& path);
+    void stylize(int job, const StyleRequest& request, const Cancel& cancel);
+
   signals:
     void modelLoaded(int job, const ModelInfo& info);
     void tokenizerLoaded(int job, const TokenizerInfo& info);
+    void styleModelLoaded(int job, const StyleModelInfo& info);
     void importInspected(int job, const ImportReport& report);
     void progress(int job, long done, long total);
     void finished(const JobResult& result);
@@ -73,4 +78,6 @@ class EngineWorker : public QObject {
     QString m_patchVqMissing;
     std::optional<cm::CodeGenerator> m_generator;
     TokenizerInfo m_tokenizerInfo;
+    std::optional<cm::Model> m_styleModel;
+    StyleModelInfo m_styleInfo;
 };

@@ -11,9 +11,12 @@
 #include "mask_document.h"
 #include "model_panel.h"
 #include "png_settings.h"
+#include "recent_files.h"
 #include "sample_gallery.h"
+#include "style_view.h"
 #include "training_view.h"
 
+#include "core/model_locator.h"
 #include "core/precision.h"
 
 #include <algorithm>
@@ -48,8 +51,6 @@
 
 namespace {
 
-constexpr int kMaxRecent = 8;
-
 QString durationText(double seconds) {
     const int s = int(seconds + 0.5);
     return s >= 60 ? QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0')) : MainWindow::tr("%1 s").arg(s);
@@ -80,12 +81,15 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
     m_compress = new CompressView(m_engine);
     m_interpolate->setGallery(m_generate->gallery());
     m_compress->setGallery(m_generate->gallery());
+    m_style = new StyleView(m_engine);
+    m_style->setGallery(m_generate->gallery());
     m_tabs = new QTabWidget;
     m_tabs->addTab(m_generate, tr("Generate"));
     m_tabs->addTab(m_edit, tr("Edit"));
     m_tabs->addTab(m_interpolate, tr("Interpolate"));
     m_tabs->addTab(m_training, tr("Training"));
     m_tabs->addTab(m_compress, tr("Compress"));
+    m_tabs->addTab(m_style, tr("Style"));
 
     auto* central = new QWidget;
     auto* layout = new QVBoxLayout(central);
@@ -165,6 +169,18 @@ MainWindow::MainWindow(const QStringList& bundledModels, QWidget* parent) : QMai
     connect(m_compress, &CompressView::resultReady, this, [this](const CodeResult& result) {
         statusBar()->showMessage(tr("Code of %n bit(s): %1", "", int(result.bits.size())).arg(result.hex), 8000);
     });
+    connect(m_style, &StyleView::errorOccurred, this, &MainWindow::showError);
+    connect(m_style, &StyleView::errorResolved, this, &MainWindow::dismissError);
+    connect(m_style, &StyleView::generated, this, [this](const StyleResult& result) {
+        statusBar()->showMessage(tr("Stylised %n image(s)", "", int(result.prompts.size() * result.images.value(0).size())),
+                                 5000);
+    });
+    connect(m_style, &StyleView::sendToEditorRequested, this, [this](const QImage& image, const QVariantMap& settings) {
+        m_edit->openImage(image, settings);
+        showTab(EditTab);
+    });
+    connect(m_style->results(), &SampleGallery::saveSelectedRequested, this, &MainWindow::saveSelected);
+    connect(m_style->results(), &SampleGallery::copyRequested, this, &MainWindow::copySelected);
     // Errors go to the error bar, once: no message box of the view's own on top of it.
     m_training->setInteractive(false);
     connect(m_training, &TrainingView::otherFilesDropped, this, &MainWindow::openDropped);
@@ -393,6 +409,12 @@ void MainWindow::loadModel(const QString& path) {
         importModel(path);
         return;
     }
+    if (cm::isStyleModelFile(path.toStdString())) {
+        // A style model generates from a reference: it opens in the Style view, beside the model.
+        m_style->loadStyleModel(path);
+        showTab(StyleTab);
+        return;
+    }
     statusBar()->showMessage(tr("Loading %1…").arg(path));
     m_engine->loadModel(path);
 }
@@ -435,12 +457,7 @@ void MainWindow::openDiffusersFolderDialog() {
 }
 
 void MainWindow::rememberRecent(const QString& path) {
-    QSettings settings;
-    QStringList recent = settings.value("recentModels").toStringList();
-    recent.removeAll(path);
-    recent.prepend(path);
-    while (recent.size() > kMaxRecent) recent.removeLast();
-    settings.setValue("recentModels", recent);
+    rememberRecentFile("recentModels", path);
     rebuildRecentMenu();
 }
 
@@ -510,8 +527,20 @@ QString MainWindow::saveDirectory() const {
         .toString();
 }
 
+SampleGallery* MainWindow::currentGallery() const {
+    return m_tabs->currentIndex() == StyleTab ? m_style->results() : m_generate->gallery();
+}
+
+// <model>-seed<seed>.png, or <model>-<prompt>-seed<seed>.png for the Style view's images.
+QString MainWindow::suggestedFileName(const QVariantMap& settings) {
+    const QString prompt = settings.value("prompt").toString();
+    return QString("%1-%2seed%3.png")
+        .arg(settings.value("model").toString(), prompt.isEmpty() ? QString() : prompt + '-',
+             settings.value("seed").toString());
+}
+
 void MainWindow::saveSelected() {
-    SampleGallery* gallery = m_generate->gallery();
+    SampleGallery* gallery = currentGallery();
     QVector<int> rows = gallery->selectedIndices();
     if (rows.isEmpty() && gallery->currentIndex() >= 0) rows = {gallery->currentIndex()};
     if (rows.isEmpty()) {
@@ -520,8 +549,7 @@ void MainWindow::saveSelected() {
     }
     if (rows.size() == 1) {
         const QVariantMap settings = gallery->settings(rows.front());
-        const QString suggested = saveDirectory() + "/" +
-                                  QString("%1-seed%2.png").arg(settings.value("model").toString(), settings.value("seed").toString());
+        const QString suggested = saveDirectory() + "/" + suggestedFileName(settings);
         const QString path = QFileDialog::getSaveFileName(this, tr("Save image"), suggested, tr("PNG images (*.png)"));
         if (path.isEmpty()) return;
         QString error;
@@ -535,12 +563,9 @@ void MainWindow::saveSelected() {
 }
 
 int MainWindow::saveImagesInto(const QVector<int>& rows, const QString& folder) {
-    SampleGallery* gallery = m_generate->gallery();
+    SampleGallery* gallery = currentGallery();
     const QDir dir(folder);
-    auto fileName = [&](int row) {
-        const QVariantMap settings = gallery->settings(row);
-        return QString("%1-seed%2.png").arg(settings.value("model").toString(), settings.value("seed").toString());
-    };
+    auto fileName = [&](int row) { return suggestedFileName(gallery->settings(row)); };
     QStringList clashes;
     for (int row : rows)
         if (QFileInfo::exists(dir.filePath(fileName(row)))) clashes << fileName(row);
@@ -645,7 +670,7 @@ void MainWindow::copyEditResult() {
 }
 
 void MainWindow::saveGrid() {
-    SampleGallery* gallery = m_generate->gallery();
+    SampleGallery* gallery = currentGallery();
     if (gallery->count() == 0) {
         showError(tr("Generate some images first"));
         return;
@@ -662,7 +687,7 @@ void MainWindow::saveGrid() {
 }
 
 void MainWindow::copySelected() {
-    SampleGallery* gallery = m_generate->gallery();
+    SampleGallery* gallery = currentGallery();
     const int row = gallery->currentIndex();
     if (row < 0) {
         showError(tr("Select an image in the gallery first"));
@@ -682,7 +707,7 @@ void MainWindow::onProgress(int job, long done, long total) {
     m_progress->setMaximum(int(total));
     m_progress->setValue(int(done));
     // A large network reports between its blocks: whole evaluations and the share of the current one.
-    const int units = m_engine->isTokenizerJob(job) ? 1 : std::max(1, m_engine->model().progressUnitsPerEvaluation);
+    const int units = m_engine->countsWholeEvaluations(job) ? 1 : std::max(1, m_engine->model().progressUnitsPerEvaluation);
     if (units == 1)
         m_progress->setFormat(tr("%1 of %2 evaluations").arg(done).arg(total));
     else

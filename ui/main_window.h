@@ -8,6 +8,8 @@
 #include <QMainWindow>
 
 class CompressView;
+class SampleGallery;
+class StyleView;
 class EditView;
 class Engine;
 class GenerateView;
@@ -43,6 +45,10 @@ class MainWindow : public QMainWindow {
     InterpolationView* interpolationView() const { return m_interpolate; }
     TrainingView* trainingView() const { return m_training; }
     CompressView* compressView() const { return m_compress; }
+    StyleView* styleView() const { return m_style; }
+    // The gallery Save/Copy act on: the Style view's results in the Style tab, else the Generate gallery.
+    SampleGallery* currentGallery() const;
+    static QString suggestedFileName(const QVariantMap& settings);
     ModelPanel* modelPanel() const { return m_modelPanel; }
     QTabWidget* tabs() const { return m_tabs; }
     QString lastError() const { return m_lastError; }
@@ -50,7 +56,7 @@ class MainWindow : public QMainWindow {
     QVariantMap pendingSettings() const { return m_pendingSettings; }
     QString shortcutsHtml() const; // the table Help › Keyboard Shortcuts shows
 
-    enum Tab { GenerateTab, EditTab, InterpolateTab, TrainingTab, CompressTab };
+    enum Tab { GenerateTab, EditTab, InterpolateTab, TrainingTab, CompressTab, StyleTab };
 
   public slots:
     void reuseSettings();
@@ -61,7 +67,7 @@ class MainWindow : public QMainWindow {
     void copyCurrent();
     void saveEditResult();
     void copyEditResult();
-    // Saves gallery images into a folder as <model>-seed<seed>.png. If some exist, asks once: overwrite,
+    // Saves images of currentGallery() into a folder (suggestedFileName). If some exist, asks once: overwrite,
     // keep both (" (2)" is added to the new name) or cancel. Returns how many were saved.
     int saveImagesInto(const QVector<int>& rows, const QString& folder);
     // The edit result as a PNG with its settings, at the export scale; false with a message.
@@ -106,6 +112,7 @@ class MainWindow : public QMainWindow {
     InterpolationView* m_interpolate = nullptr;
     TrainingView* m_training = nullptr;
     CompressView* m_compress = nullptr;
+    StyleView* m_style = nullptr;
 
     QLabel* m_errorBar = nullptr;
     QString m_lastError;

@@ -99,12 +99,17 @@ SampleGallery::SampleGallery(QWidget* parent) : QWidget(parent) {
     m_list->viewport()->installEventFilter(this);
     connect(m_list, &QListWidget::currentRowChanged, this, &SampleGallery::currentChanged);
     connect(m_list, &QListWidget::itemDoubleClicked, this,
-            [this](QListWidgetItem* item) { emit refineRequested(m_list->row(item)); });
+            [this](QListWidgetItem* item) {
+                if (m_refineOffered)
+                    emit refineRequested(m_list->row(item));
+                else
+                    emit sendToEditorRequested(m_list->row(item));
+            });
     connect(m_list, &QListWidget::customContextMenuRequested, this, [this](const QPoint& at) {
         const int row = m_list->indexAt(at).row();
         if (row < 0) return;
         QMenu menu(this);
-        menu.addAction(tr("Refine and inspect"), this, [this, row] { emit refineRequested(row); });
+        if (m_refineOffered) menu.addAction(tr("Refine and inspect"), this, [this, row] { emit refineRequested(row); });
         menu.addAction(tr("Send to editor"), this, [this, row] { emit sendToEditorRequested(row); });
         menu.addSeparator();
         menu.addAction(tr("Save selected…"), this, &SampleGallery::saveSelectedRequested);
@@ -120,7 +125,10 @@ void SampleGallery::setSamples(const QVector<QImage>& images, const QVector<QVar
     m_list->clear();
     for (int i = 0; i < images.size(); ++i) {
         auto* item = new QListWidgetItem;
-        item->setToolTip(tr("Seed %1").arg(m_settings[i].value("seed").toString()));
+        // The Style view's images name their prompt first.
+        const QString name = m_settings[i].value("prompt").toString();
+        item->setToolTip(name.isEmpty() ? tr("Seed %1").arg(m_settings[i].value("seed").toString())
+                                        : tr("%1, seed %2").arg(name, m_settings[i].value("seed").toString()));
         m_list->addItem(item);
     }
     const int zoomBefore = m_zoom->value();
@@ -131,16 +139,20 @@ void SampleGallery::setSamples(const QVector<QImage>& images, const QVector<QVar
 }
 
 bool SampleGallery::eventFilter(QObject* watched, QEvent* event) {
-    if (watched == m_list->viewport() && event->type() == QEvent::Resize && m_fit->isChecked()) fitZoom();
+    if (watched == m_list->viewport() && event->type() == QEvent::Resize) {
+        if (m_fit->isChecked()) fitZoom();
+        updateGrid();
+    }
     return QWidget::eventFilter(watched, event);
 }
 
-int SampleGallery::fittingZoom(QSize image, int count, QSize area) {
+int SampleGallery::fittingZoom(QSize image, int count, QSize area, int rowLength) {
     if (count <= 0 || image.isEmpty()) return 1;
     constexpr int kCellExtra = 2 * ThumbnailDelegate::kGap + 2 * kSpacing;
     for (int zoom = kMaxZoom; zoom > 1; --zoom) {
         const QSize thumbnail = thumbnailSize(image, zoom);
-        const int columns = area.width() / (thumbnail.width() + kCellExtra);
+        int columns = area.width() / (thumbnail.width() + kCellExtra);
+        if (rowLength > 0) columns = columns >= rowLength ? rowLength : 0;
         if (columns < 1) continue;
         const int rows = (count + columns - 1) / columns;
         if (rows * (thumbnail.height() + kCellExtra) <= area.height()) return zoom;
@@ -152,7 +164,7 @@ void SampleGallery::fitZoom() {
     if (m_images.isEmpty()) return;
     // Without scroll bars: the size the batch has if it fits.
     const QSize area = m_list->maximumViewportSize() - QSize(4, 4);
-    int zoom = fittingZoom(m_images.front().size(), int(m_images.size()), area);
+    int zoom = fittingZoom(m_images.front().size(), int(m_images.size()), area, m_rowLength);
     // A batch too large to fit scrolls, with thumbnails of at least 56 pixels (28 px images at 2x).
     if (zoom == 1 && m_images.front().width() < 64) zoom = std::clamp(56 / std::max(1, m_images.front().width()), 1, kMaxZoom);
     m_fitting = true;
@@ -177,8 +189,25 @@ void SampleGallery::refreshIcons() {
     if (m_images.isEmpty()) return;
     const QSize size = thumbnailSize(m_images.front().size(), m_zoom->value());
     m_list->setIconSize(size);
-    m_list->setGridSize(size + QSize(2 * ThumbnailDelegate::kGap, 2 * ThumbnailDelegate::kGap));
+    updateGrid();
     buildSomeIcons();
+}
+
+void SampleGallery::setRowLength(int length) {
+    m_rowLength = std::max(0, length);
+    if (m_fit->isChecked()) fitZoom();
+    updateGrid();
+}
+
+void SampleGallery::updateGrid() {
+    if (m_images.isEmpty()) return;
+    QSize cell = m_list->iconSize() + QSize(2 * ThumbnailDelegate::kGap, 2 * ThumbnailDelegate::kGap);
+    // Cells as wide as a row of m_rowLength allows: the list then wraps after exactly that many (the
+    // delegate centres each thumbnail in its cell). Each cell is followed by the list's spacing, and the
+    // row ends a margin before the viewport's edge.
+    if (m_rowLength > 0)
+        cell.setWidth(std::max(cell.width(), (m_list->viewport()->width() - 4 * kSpacing) / m_rowLength - 2 * kSpacing));
+    if (m_list->gridSize() != cell) m_list->setGridSize(cell);
 }
 
 void SampleGallery::buildSomeIcons() {
@@ -206,6 +235,7 @@ QVector<int> SampleGallery::selectedIndices() const {
 }
 
 int SampleGallery::columns() const {
+    if (m_rowLength > 0) return m_rowLength;
     return std::max(1, int(std::ceil(std::sqrt(double(m_images.size())))));
 }
 

@@ -30,10 +30,16 @@ class SampleGallery : public QWidget {
     int columns() const;
     int zoom() const;
     // The largest zoom step (1..kMaxZoom, see thumbnails.h) at which `count` images of `image` size fit
-    // in `area`.
-    static int fittingZoom(QSize image, int count, QSize area);
+    // in `area` (with `rowLength` > 0: in rows of that many).
+    static int fittingZoom(QSize image, int count, QSize area, int rowLength = 0);
+    // Rows of exactly `length` images (the Style view: one row per prompt) while they fit the width; 0 (the
+    // default) wraps as many per row as fit. The grid image then has `length` columns too.
+    void setRowLength(int length);
+    int rowLength() const { return m_rowLength; }
     static constexpr int kMaxZoom = 16;
     static constexpr int kSpacing = 2;
+    // Off: no "Refine and inspect" (the Style view's results), and a double-click sends to the editor.
+    void setRefineOffered(bool offered) { m_refineOffered = offered; }
 
   signals:
     void currentChanged(int index);
@@ -49,6 +55,7 @@ class SampleGallery : public QWidget {
     void fitZoom();
     void showZoomValue();
     void refreshIcons();
+    void updateGrid(); // the cells: the thumbnail and its gap, widened to make rows of m_rowLength
     void buildSomeIcons();
 
     QListWidget* m_list = nullptr;
@@ -59,4 +66,6 @@ class SampleGallery : public QWidget {
     QVector<QImage> m_images;
     QVector<QVariantMap> m_settings;
     int m_nextIcon = 0;
+    bool m_refineOffered = true;
+    int m_rowLength = 0;
 };

@@ -9,6 +9,7 @@
 #include "mask_document.h"
 #include "main_window.h"
 #include "sample_gallery.h"
+#include "style_view.h"
 #include "training_view.h"
 
 #include <QApplication>
@@ -49,6 +50,9 @@ bool shoot(MainWindow& window, const QString& path) {
     std::printf("%s %s\n", ok ? "wrote" : "FAILED", qPrintable(path));
     return ok;
 }
+
+bool compressTour(MainWindow& window, const QString& folder, const QString& tokenizer);
+bool styleTour(MainWindow& window, const QString& folder, const QString& styleModel);
 
 bool tour(MainWindow& window, const QString& folder) {
     QDir().mkpath(folder);
@@ -103,7 +107,16 @@ bool tour(MainWindow& window, const QString& folder) {
     // The Compress view needs a tokenizer (none is bundled yet): $CMSTUDIO_SCREENSHOT_TOKENIZER names one,
     // shown at the app's smallest size with its baselines, encoding the generated sample shot above.
     const QString tokenizer = qEnvironmentVariable("CMSTUDIO_SCREENSHOT_TOKENIZER");
-    if (tokenizer.isEmpty()) return true;
+    if (!tokenizer.isEmpty() && !compressTour(window, folder, tokenizer)) return false;
+    // The Style view needs a style model (none is bundled yet): $CMSTUDIO_SCREENSHOT_STYLE_MODEL names one,
+    // shown at the app's smallest size with a bundled swatch as the reference and two prompts.
+    const QString styleModel = qEnvironmentVariable("CMSTUDIO_SCREENSHOT_STYLE_MODEL");
+    if (!styleModel.isEmpty() && !styleTour(window, folder, styleModel)) return false;
+    return true;
+}
+
+bool compressTour(MainWindow& window, const QString& folder, const QString& tokenizer) {
+    GenerateView* generate = window.generateView();
     CompressView* compress = window.compressView();
     window.showTab(MainWindow::CompressTab);
     window.resize(1024, 700);
@@ -119,6 +132,21 @@ bool tour(MainWindow& window, const QString& folder) {
     compress->generateCodes();
     if (!waitFor(compress, &CompressView::codesGenerated)) return false;
     return shoot(window, folder + "/compress-generate.png");
+}
+
+bool styleTour(MainWindow& window, const QString& folder, const QString& styleModel) {
+    StyleView* style = window.styleView();
+    window.showTab(MainWindow::StyleTab);
+    window.resize(1024, 700);
+    style->loadStyleModel(styleModel);
+    if (!waitFor(style, &StyleView::styleModelReady)) return false;
+    if (style->swatchFiles().size() > 3) style->useSwatch(3);
+    style->setPrompts({"dress", "bag"});
+    style->count()->setValue(4);
+    style->seed()->setValue(0);
+    style->generate();
+    if (!waitFor(style, &StyleView::generated)) return false;
+    return shoot(window, folder + "/style.png");
 }
 
 } // namespace
