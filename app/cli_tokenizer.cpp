@@ -399,8 +399,11 @@ int runTrainTokenizer(const QStringList& arguments) {
         };
     }
     if (reports) {
-        std::fprintf(stderr, "training tokenizer stage %s (%d bits) on %s, %lld items, for %ld steps -> %s\n",
-                     autoencoder ? "autoencoder" : cm::tokenizerStageName(params.stage), config.codeBits(),
+        // Stages 1b and one-step keep the code of the tokenizer they start from; --bits is not theirs.
+        const std::string code = params.initFrom.empty() ? std::to_string(config.codeBits()) + " bits"
+                                                         : "the code of " + QFileInfo(p.value("init")).fileName().toStdString();
+        std::fprintf(stderr, "training tokenizer stage %s (%s) on %s, %lld items, for %ld steps -> %s\n",
+                     autoencoder ? "autoencoder" : cm::tokenizerStageName(params.stage), code.c_str(),
                      data.description.c_str(), (long long)data.count(), params.totalSteps, params.outputPath.c_str());
         reportDataParallel(params.distributed, params.batchSize);
     }
