@@ -32,6 +32,17 @@ StyleStage styleStageFromName(const std::string& name) {
     throw Error(ErrorKind::InvalidArgument, "style stage must be \"base\" or \"extractors\", got \"" + name + "\"");
 }
 
+const char* styleTasksName(StyleTasks tasks) {
+    return tasks == StyleTasks::Paired ? "paired" : "reconstruction";
+}
+
+StyleTasks styleTasksFromName(const std::string& name) {
+    if (name == "paired") return StyleTasks::Paired;
+    if (name == "reconstruction") return StyleTasks::Reconstruction;
+    throw Error(ErrorKind::InvalidArgument, "style tasks must be \"paired\" (DEADiff's 1:1:1) or \"reconstruction\", "
+                                            "got \"" + name + "\"");
+}
+
 NoiseLevels defaultNoiseLevels(StyleStage stage) {
     return stage == StyleStage::Base ? NoiseLevels{-1.2, 1.2} : NoiseLevels{2.0, 1.0};
 }
@@ -278,7 +289,8 @@ class StyleRun {
             j["prompt_dropout"] = p.promptDropout;
         } else {
             j["image_dropout"] = p.imageDropout;
-            j["tasks"] = "same style : same content : reconstruction = 1:1:1";
+            j["tasks"] = p.tasks == StyleTasks::Paired ? "same style : same content : reconstruction = 1:1:1"
+                                                       : "reconstruction only (the target's prompt)";
             j["base"] = fs::path(p.basePath).filename().string();
             j["feature_network"] = fs::path(p.featureNetPath).filename().string();
         }
@@ -286,7 +298,12 @@ class StyleRun {
     }
 
     training::CheckpointInfo checkpointInfo() const {
-        return {std::string("style-") + styleStageName(m_params.stage), networkConfigToJson(m_model.card().network),
+        // The run's name carries the tasks (the network JSON carries the extractors and placement), so a
+        // checkpoint of one variant is refused when resumed as another.
+        std::string run = std::string("style-") + styleStageName(m_params.stage);
+        if (m_params.stage == StyleStage::Extractors && m_params.tasks != StyleTasks::Paired)
+            run += std::string(" (") + styleTasksName(m_params.tasks) + " tasks)";
+        return {run, networkConfigToJson(m_model.card().network),
                 runJson(), m_step, elapsed()};
     }
 
@@ -313,9 +330,15 @@ class StyleRun {
         card.trainingJson = runJson();
         card.notes = m_params.stage == StyleStage::Base
                          ? "DEADiff's base: a prompt-conditioned EDM denoiser of the style world, trained by CM Studio."
-                         : "DEADiff's style model: the frozen base with two Q-Former extractors (style, content) "
-                           "over the frozen feature network's map of a reference, trained by CM Studio on pairs "
-                           "1:1:1.";
+                         : std::string(m_params.tasks == StyleTasks::Paired ? "DEADiff's style model"
+                                                                            : "A comparison variant of DEADiff") +
+                               ": the frozen base with " +
+                               (m_params.extractors.extractors == StyleExtractorConfig::Extractors::Dual
+                                    ? "two Q-Former extractors (style, content)"
+                                    : "one Q-Former image encoder") +
+                               " over the frozen feature network's map of a reference, image tokens placed " +
+                               m_model.card().network.imagePlacementName() + ", trained by CM Studio on " +
+                               (m_params.tasks == StyleTasks::Paired ? "pairs 1:1:1." : "reconstruction only.");
         Model saved = Model::create(card, 0);
         {
             torch::NoGradGuard noGrad;
