@@ -34,43 +34,28 @@ int runTrainCodeGenerator(const QStringList& arguments) {
         Option("data", "fashion-mnist, fashion-mnist:DIR, or a folder of images (one class).", "spec", "fashion-mnist"),
         Option("limit", "Use only the first N training items.", "N", "0"),
         Option("hold-out", "Leave out every K-th item (as the tokenizer's training did).", "K", "0"),
-        Option({"o", "out"}, "The code generator file to write (safetensors).", "path"),
-        Option("checkpoint", "Checkpoint file (default: OUT.ckpt).", "path"),
-        Option("log", "CSV training log (default: OUT.csv).", "path"),
-        Option("resume", "Continue from the checkpoint."),
-        Option("overwrite", "Replace an existing generator, checkpoint and log instead of refusing."),
-        Option("steps", "Total optimisation steps.", "N", QString::number(d.totalSteps)),
+    });
+    p.addOptions(runFileOptions("code generator", d.totalSteps));
+    p.addOptions({
         Option("batch", "Batch size.", "N", QString::number(d.batchSize)),
         Option("lr", "Adam learning rate.", "x", QString::number(d.learningRate)),
         Option("ema", "EMA rate of the saved weights.", "x", QString::number(d.emaRate)),
         Option("width", "Hidden units per layer (at least the code's bits - 1).", "N", QString::number(d.width)),
         Option("depth", "Hidden layers.", "N", QString::number(d.depth)),
-        Option("seed", "Random seed.", "N", "0"),
-        Option("threads", "Torch threads (0 = default).", "N", "0"),
-        Option("log-every", "Steps between log rows.", "N", QString::number(d.logEvery)),
-        Option("checkpoint-every", "Steps between checkpoints.", "N", QString::number(d.checkpointEvery)),
     });
+    p.addOptions(runCadenceOptions(d.logEvery, d.checkpointEvery));
     addDistributedOptions(p);
     if (!parseOrHelp(p, "train-code-generator", arguments)) return 0;
     if (!p.isSet("model")) throw UsageError{"train-code-generator needs --model TOKENIZER"};
     if (!p.isSet("out")) throw UsageError{"train-code-generator needs --out PATH for the code generator"};
     if (const int code = launchLocalRanksIfAsked(p, "train-code-generator", arguments); code >= 0) return code;
     cm::CodeGeneratorTrainParams params;
-    params.outputPath = str(p.value("out"));
-    params.checkpointPath = str(p.value("checkpoint"));
-    params.logPath = str(p.value("log"));
-    params.resume = p.isSet("resume");
-    params.overwrite = p.isSet("overwrite");
-    params.totalSteps = toLong(p, "steps", 1, 100000000);
+    readRunOptions(p, params);
     params.batchSize = int(toLong(p, "batch", 1, 65536));
     params.learningRate = toDouble(p, "lr");
     params.emaRate = toDouble(p, "ema");
     params.width = int(toLong(p, "width", 1, 8192));
     params.depth = int(toLong(p, "depth", 1, 8));
-    params.seed = uint64_t(toLong(p, "seed", 0, 1L << 40));
-    params.threads = int(toLong(p, "threads", 0, 256));
-    params.logEvery = toLong(p, "log-every", 1, 100000000);
-    params.checkpointEvery = toLong(p, "checkpoint-every", 1, 100000000);
     // One rank of a data-parallel run when torchrun's environment says so; every rank encodes the images (the
     // ranks check that their codes agree).
     params.distributed = readDistributedOptions(p);
@@ -78,12 +63,8 @@ int runTrainCodeGenerator(const QStringList& arguments) {
     const cm::Tokenizer tokenizer = cm::Tokenizer::load(modelPath(p.value("model")));
     params.tokenizerName = QFileInfo(p.value("model")).fileName().toStdString();
     const auto& config = tokenizer.card().config;
-    cm::Dataset data = loadTrainingData(p.value("data"), config.imageSize, config.channels, true,
-                                        toLong(p, "limit", 0, 1L << 40));
-    if (const long k = toLong(p, "hold-out", 0, 1000000); k == 1)
-        throw UsageError{"--hold-out K needs K >= 2 (or 0 for none)"};
-    else if (k > 1)
-        data = cm::splitEveryKth(data, int(k)).first;
+    const cm::Dataset data = withoutHeldOut(
+        p, loadTrainingData(p.value("data"), config.imageSize, config.channels, true, toLong(p, "limit", 0, 1L << 40)));
     CliProgress encoding("encode training images", "images");
     const cm::CodeSet codes = cm::encodeDataset(
         tokenizer, data, 256, [&](long done, long total) { if (reports) encoding.update(done, total); }, &g_interrupted);

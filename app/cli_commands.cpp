@@ -42,20 +42,15 @@ int runTrain(const QStringList& arguments) {
         Option("limit", "Use only the first N training items.", "N", "0"),
         Option("hold-out", "Leave out every K-th item (the split the evaluators and tests hold out; 0 = none).",
                "K", "0"),
-        Option({"o", "out"}, "The model file to write (safetensors).", "path"),
-        Option("checkpoint", "Checkpoint file (default: OUT.ckpt).", "path"),
-        Option("log", "CSV training log (default: OUT.csv).", "path"),
-        Option("resume", "Continue from the checkpoint."),
-        Option("overwrite", "Replace an existing model, checkpoint and log instead of refusing."),
-        Option("steps", "Total optimisation steps.", "N", QString::number(d.totalSteps)),
+    });
+    p.addOptions(runFileOptions("model", d.totalSteps));
+    p.addOptions({
         Option("batch", "Batch size.", "N", QString::number(d.batchSize)),
         Option("lr", "Learning rate.", "x", QString::number(d.learningRate)),
         Option("warmup", "Learning-rate warm-up steps.", "N", "0"),
         Option("optimizer", "adam or radam.", "name", "radam"),
         Option("grad-clip", "Maximum gradient norm (0 = off).", "x", QString::number(d.gradClip)),
         Option("ema", "EMA rates, comma-separated; the first is saved.", "list", "0.9999"),
-        Option("seed", "Random seed.", "N", "0"),
-        Option("threads", "Torch threads (0 = default).", "N", "0"),
         Option("label-dropout", "Share of labels replaced by the null label.", "x",
                QString::number(d.labelDropout)),
         Option("image-size", "Image size for folders (and the network).", "px", "28"),
@@ -81,8 +76,9 @@ int runTrain(const QStringList& arguments) {
         Option("p-std", "ict/ect: lognormal P_std.", "x", "2.0"),
         Option("ect-q", "ect: q.", "x", "2"),
         Option("ect-stage-steps", "ect: steps per stage (0 = steps/8).", "N", "0"),
-        Option("log-every", "Steps between log rows.", "N", "100"),
-        Option("checkpoint-every", "Steps between checkpoints.", "N", "1000"),
+    });
+    p.addOptions(runCadenceOptions(d.logEvery, d.checkpointEvery));
+    p.addOptions({
         Option("preview-every",
                "Steps between preview grids (16 fixed-seed samples, OUT.preview.png; 0 = none).", "N", "0"),
         Option("preview", "The preview grid's file (default: OUT.preview.png).", "path"),
@@ -94,12 +90,7 @@ int runTrain(const QStringList& arguments) {
 
     cm::TrainParams params;
     params.mode = cm::trainModeFromName(str(p.value("mode")));
-    params.outputPath = str(p.value("out"));
-    params.checkpointPath = str(p.value("checkpoint"));
-    params.logPath = str(p.value("log"));
-    params.resume = p.isSet("resume");
-    params.overwrite = p.isSet("overwrite");
-    params.totalSteps = toLong(p, "steps", 1, 100000000);
+    readRunOptions(p, params, 2147483647);
     params.batchSize = int(toLong(p, "batch", 1, 4096));
     params.learningRate = toDouble(p, "lr");
     params.warmupSteps = toLong(p, "warmup", 0, 100000000);
@@ -109,8 +100,6 @@ int runTrain(const QStringList& arguments) {
     params.optimizer = optimizer == "adam" ? cm::OptimizerKind::Adam : cm::OptimizerKind::RAdam;
     params.gradClip = toDouble(p, "grad-clip");
     params.emaRates = toDoubleList(p.value("ema"), "ema");
-    params.seed = uint64_t(toLong(p, "seed", 0, 2147483647));
-    params.threads = int(toLong(p, "threads", 0, 256));
     params.labelDropout = toDouble(p, "label-dropout");
     if (p.isSet("teacher")) params.teacherPath = modelPath(p.value("teacher"));
     params.cdSteps = int(toLong(p, "cd-steps", 2, 100000));
@@ -126,8 +115,6 @@ int runTrain(const QStringList& arguments) {
     params.ictPStd = toDouble(p, "p-std");
     params.ectQ = toDouble(p, "ect-q");
     params.ectStageSteps = toLong(p, "ect-stage-steps", 0, 100000000);
-    params.logEvery = toLong(p, "log-every", 1, 100000000);
-    params.checkpointEvery = toLong(p, "checkpoint-every", 1, 100000000);
     params.previewEvery = toLong(p, "preview-every", 0, 100000000);
     params.previewPath = str(p.value("preview"));
     // One rank of a data-parallel run when torchrun's environment says so.
@@ -137,12 +124,8 @@ int runTrain(const QStringList& arguments) {
     const int imageSize = int(toLong(p, "image-size", 28, 256));
     const int channels = int(toLong(p, "channels", 1, 3));
     const bool conditional = p.isSet("conditional");
-    cm::Dataset data =
-        loadTrainingData(p.value("data"), imageSize, channels, conditional, toLong(p, "limit", 0, 1L << 40));
-    if (const long k = toLong(p, "hold-out", 0, 1000000); k == 1)
-        throw UsageError{"--hold-out K needs K >= 2 (or 0 for none)"};
-    else if (k > 1)
-        data = cm::splitEveryKth(data, int(k)).first;
+    const cm::Dataset data = withoutHeldOut(
+        p, loadTrainingData(p.value("data"), imageSize, channels, conditional, toLong(p, "limit", 0, 1L << 40)));
 
     auto& net = params.network;
     net.imageSize = int(data.itemShape.at(1));

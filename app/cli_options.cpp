@@ -163,3 +163,29 @@ std::string sigmaText(const std::vector<double>& sigmas, int digits) {
 std::string modelPath(const QString& nameOrPath) {
     return cm::resolveModelPath(str(nameOrPath), str(QCoreApplication::applicationDirPath()));
 }
+
+cm::Dataset withoutHeldOut(const QCommandLineParser& parser, cm::Dataset data) {
+    const long k = toLong(parser, "hold-out", 0, 1000000);
+    if (k == 1) throw UsageError{"--hold-out K needs K >= 2 (or 0 for none)"};
+    return k > 1 ? cm::splitEveryKth(data, int(k)).first : data;
+}
+
+QList<QCommandLineOption> runFileOptions(const QString& what, long steps) {
+    return {
+        Option({"o", "out"}, "The " + what + " file to write (safetensors).", "path"),
+        Option("checkpoint", "Checkpoint file (default: OUT.ckpt).", "path"),
+        Option("log", "CSV training log (default: OUT.csv).", "path"),
+        Option("resume", "Continue from the checkpoint."),
+        Option("overwrite", "Replace an existing " + what + ", checkpoint and log instead of refusing."),
+        Option("steps", "Total optimisation steps.", "N", QString::number(steps)),
+    };
+}
+
+QList<QCommandLineOption> runCadenceOptions(long logEvery, long checkpointEvery) {
+    return {
+        Option("seed", "Random seed.", "N", "0"),
+        Option("threads", "Torch threads (0 = default).", "N", "0"),
+        Option("log-every", "Steps between log rows.", "N", QString::number(logEvery)),
+        Option("checkpoint-every", "Steps between checkpoints.", "N", QString::number(checkpointEvery)),
+    };
+}

@@ -33,6 +33,30 @@ std::string fashionMnistDirectory(const QString& spec);
 // --data: "fashion-mnist", "fashion-mnist:DIR", or a folder of images (skipped files are listed).
 cm::Dataset loadTrainingData(const QString& spec, int imageSize, int channels, bool labels, long limit);
 
+// --hold-out K (read here): every K-th item of `data` left out, as the evaluators and tests hold them out
+// (0: none; K = 1 is a UsageError).
+cm::Dataset withoutHeldOut(const QCommandLineParser& parser, cm::Dataset data);
+
+// The options every training command has (train, train-tokenizer, train-code-generator): the run's files and
+// whether it resumes (-o/--out, --checkpoint, --log, --resume, --overwrite, --steps), and its seed, threads and
+// cadence (--seed, --threads, --log-every, --checkpoint-every). `what` names the file written ("model").
+QList<QCommandLineOption> runFileOptions(const QString& what, long steps);
+QList<QCommandLineOption> runCadenceOptions(long logEvery, long checkpointEvery);
+// Those options into a trainer's params (every trainer's params have these fields); the seed up to `maxSeed`.
+template <class Params>
+void readRunOptions(const QCommandLineParser& parser, Params& params, long maxSeed = 1L << 40) {
+    params.outputPath = str(parser.value("out"));
+    params.checkpointPath = str(parser.value("checkpoint"));
+    params.logPath = str(parser.value("log"));
+    params.resume = parser.isSet("resume");
+    params.overwrite = parser.isSet("overwrite");
+    params.totalSteps = toLong(parser, "steps", 1, 100000000);
+    params.seed = uint64_t(toLong(parser, "seed", 0, maxSeed));
+    params.threads = int(toLong(parser, "threads", 0, 256));
+    params.logEvery = toLong(parser, "log-every", 1, 100000000);
+    params.checkpointEvery = toLong(parser, "checkpoint-every", 1, 100000000);
+}
+
 // --sampler, --ts, --steps, --sigmas, --points, --batch (sample and eval share them).
 void addSamplerOptions(QCommandLineParser& parser);
 cm::SampleParams readSamplerOptions(const QCommandLineParser& parser);

@@ -301,12 +301,9 @@ int runTrainTokenizer(const QStringList& arguments) {
         Option("init", "Stages 1b and one-step: the tokenizer to start from.", "path"),
         Option("perceptual", "The perceptual network: a FeatureNet file, 'auto' (the bundled evaluator for the "
                              "data) or 'none'.", "path", "auto"),
-        Option({"o", "out"}, "The tokenizer file to write (safetensors).", "path"),
-        Option("checkpoint", "Checkpoint file (default: OUT.ckpt).", "path"),
-        Option("log", "CSV training log (default: OUT.csv).", "path"),
-        Option("resume", "Continue from the checkpoint."),
-        Option("overwrite", "Replace an existing tokenizer, checkpoint and log instead of refusing."),
-        Option("steps", "Total optimisation steps.", "N", QString::number(d.totalSteps)),
+    });
+    p.addOptions(runFileOptions("tokenizer", d.totalSteps));
+    p.addOptions({
         Option("batch", "Batch size.", "N", QString::number(d.batchSize)),
         Option("lr", "Adam learning rate.", "x", QString::number(d.learningRate)),
         Option("ema", "EMA rate of the saved weights.", "x", QString::number(d.emaRate)),
@@ -321,10 +318,9 @@ int runTrainTokenizer(const QStringList& arguments) {
         Option("chain-steps", "Stage 1b: Euler steps of the chain.", "N", QString::number(d.chainSteps)),
         Option("uniform-t", "Share of t drawn from U(0, 1) instead of the logit-normal.", "x",
                QString::number(d.uniformTimeShare)),
-        Option("seed", "Random seed.", "N", "0"),
-        Option("threads", "Torch threads (0 = default).", "N", "0"),
-        Option("log-every", "Steps between log rows.", "N", QString::number(d.logEvery)),
-        Option("checkpoint-every", "Steps between checkpoints.", "N", QString::number(d.checkpointEvery)),
+    });
+    p.addOptions(runCadenceOptions(d.logEvery, d.checkpointEvery));
+    p.addOptions({
         Option("select-best", "Checkpoint selection (meant for stage 1b): at each checkpoint measure the tokenizer's "
                               "reconstruction FD on held-out images and copy the best one here (log: PATH.csv).", "path"),
         Option("select-n", "Held-out images of the selection.", "N", "300"),
@@ -341,12 +337,9 @@ int runTrainTokenizer(const QStringList& arguments) {
     cm::TokenizerTrainParams params;
     const bool autoencoder = p.value("stage") == "autoencoder";
     params.stage = autoencoder ? cm::TokenizerStage::ModeMatching : cm::tokenizerStageFromName(str(p.value("stage")));
-    cm::Dataset data = loadTrainingData(p.value("data"), int(toLong(p, "image-size", 8, 128)),
-                                        int(toLong(p, "channels", 1, 3)), false, toLong(p, "limit", 0, 1L << 40));
-    if (const long k = toLong(p, "hold-out", 0, 1000000); k == 1)
-        throw UsageError{"--hold-out K needs K >= 2 (or 0 for none)"};
-    else if (k > 1)
-        data = cm::splitEveryKth(data, int(k)).first;
+    const cm::Dataset data =
+        withoutHeldOut(p, loadTrainingData(p.value("data"), int(toLong(p, "image-size", 8, 128)),
+                                           int(toLong(p, "channels", 1, 3)), false, toLong(p, "limit", 0, 1L << 40)));
     auto& config = params.config;
     config = configForBits(p.value("bits"), int(data.itemShape.at(1)), int(data.itemShape.at(0)));
     config.patchSize = int(toLong(p, "patch", 1, 16));
@@ -357,12 +350,7 @@ int runTrainTokenizer(const QStringList& arguments) {
     config.heads = int(toLong(p, "heads", 1, 32));
     params.initFrom = str(p.value("init"));
     params.perceptualNet = featureNetwork(p.value("perceptual"), p.value("data"), config, "--perceptual (or none)");
-    params.outputPath = str(p.value("out"));
-    params.checkpointPath = str(p.value("checkpoint"));
-    params.logPath = str(p.value("log"));
-    params.resume = p.isSet("resume");
-    params.overwrite = p.isSet("overwrite");
-    params.totalSteps = toLong(p, "steps", 1, 100000000);
+    readRunOptions(p, params);
     params.batchSize = int(toLong(p, "batch", 2, 4096));
     params.learningRate = toDouble(p, "lr");
     params.emaRate = toDouble(p, "ema");
@@ -370,10 +358,6 @@ int runTrainTokenizer(const QStringList& arguments) {
     params.sampleWeight = toDouble(p, "sample-weight");
     params.chainSteps = int(toLong(p, "chain-steps", 1, 64));
     params.uniformTimeShare = toDouble(p, "uniform-t");
-    params.seed = uint64_t(toLong(p, "seed", 0, 1L << 40));
-    params.threads = int(toLong(p, "threads", 0, 256));
-    params.logEvery = toLong(p, "log-every", 1, 100000000);
-    params.checkpointEvery = toLong(p, "checkpoint-every", 1, 100000000);
     // One rank of a data-parallel run when torchrun's environment says so.
     params.distributed = readDistributedOptions(p);
     const bool reports = params.distributed.rank == 0; // the other ranks keep quiet
@@ -415,8 +399,11 @@ int runTrainTokenizer(const QStringList& arguments) {
         };
     }
     if (reports) {
-        std::fprintf(stderr, "training tokenizer stage %s (%d bits) on %s, %lld items, for %ld steps -> %s\n",
-                     autoencoder ? "autoencoder" : cm::tokenizerStageName(params.stage), config.codeBits(),
+        // Stages 1b and one-step keep the code of the tokenizer they start from; --bits is not theirs.
+        const std::string code = params.initFrom.empty() ? std::to_string(config.codeBits()) + " bits"
+                                                         : "the code of " + QFileInfo(p.value("init")).fileName().toStdString();
+        std::fprintf(stderr, "training tokenizer stage %s (%s) on %s, %lld items, for %ld steps -> %s\n",
+                     autoencoder ? "autoencoder" : cm::tokenizerStageName(params.stage), code.c_str(),
                      data.description.c_str(), (long long)data.count(), params.totalSteps, params.outputPath.c_str());
         reportDataParallel(params.distributed, params.batchSize);
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Trains FlowMo tokenizers and their baselines at both bit rates (Lo 55 bits, Hi 176 bits; Fashion-MNIST
-# 28 x 28) and writes the tokenizer section of docs/RESULTS.md (between its tokenizer markers), with the
+# 28 x 28; the stages are scripts/train-tokenizers.sh's, at this script's budget) and writes the tokenizer section of docs/RESULTS.md (between its tokenizer markers), with the
 # paper's three claims as measured. Every stage and every measurement is cached in $WORK (weights are
 # not committed): re-running continues where it stopped.
 #
@@ -26,19 +26,11 @@ N_SELECT=${N_SELECT:-100}
 N_CODEC=${N_CODEC:-100}
 N_GEN=${N_GEN:-300}
 THREADS=${THREADS:-1}
-SIZES="--encoder-width 48 --encoder-depth 2 --decoder-width 64 --decoder-depth 3 --heads 4 --patch 4"
 export CMSTUDIO_PRECISION=${CMSTUDIO_PRECISION:-fp32}
 mkdir -p "$WORK"
 [ -x "$CLI" ] || { echo "build the CLI first (scripts/build.sh)" >&2; exit 1; }
 
 run() { echo "+ $*" >&2; nice -n 10 "$@"; }
-# train OUT ARGS...: trains unless OUT is there (an interrupted run resumes from its checkpoint).
-train() {
-  local out=$1; shift
-  [ -f "$out.done" ] && return 0
-  if [ -f "$out.ckpt" ]; then run "$CLI" "$@" -o "$out" --resume; else run "$CLI" "$@" -o "$out" --overwrite; fi
-  touch "$out.done"
-}
 # measure NAME ARGS...: one JSON line cached in $WORK/NAME.json, labelled with the row name.
 measure() {
   local name=$1; shift
@@ -48,23 +40,11 @@ measure() {
   echo "{\"row\":\"$name\",${line#\{}" > "$WORK/$name.json"
 }
 
-COMMON="--data fashion-mnist --batch $BATCH --lr 1e-3 --ema 0.999 --threads $THREADS --seed 0"
+# Every stage at this budget, by the training script (cached and resumable there).
+STEPS_1A=$STEPS_1A STEPS_1B=$STEPS_1B STEPS_ONE=$STEPS_ONE STEPS_AE=$STEPS_AE STEPS_GEN=$STEPS_GEN BATCH=$BATCH \
+  N_SELECT=$N_SELECT THREADS=$THREADS CMSTUDIO_CLI=$CLI scripts/train-tokenizers.sh "$WORK"
 for rate in lo hi; do
   w=$WORK/$rate
-  train "$w-1a.safetensors" train-tokenizer $COMMON --bits $rate --stage 1a $SIZES --steps "$STEPS_1A" \
-    --checkpoint-every 100 --log-every 20
-  every=$(( STEPS_1B / 3 > 0 ? STEPS_1B / 3 : 1 ))
-  train "$w-1b.safetensors" train-tokenizer --data fashion-mnist --batch 16 --lr 5e-4 --ema 0.99 --threads "$THREADS" \
-    --seed 0 --stage 1b --init "$w-1a.safetensors" --steps "$STEPS_1B" --checkpoint-every "$every" --log-every 5 \
-    --select-best "$w-1b-best.safetensors" --select-n "$N_SELECT" --select-first 9000
-  train "$w-one.safetensors" train-tokenizer --data fashion-mnist --batch "$BATCH" --lr 2e-4 --ema 0.99 \
-    --threads "$THREADS" --seed 0 --stage one-step --init "$w-1b-best.safetensors" --steps "$STEPS_ONE" \
-    --checkpoint-every 50 --log-every 10
-  train "$w-ae.safetensors" train-tokenizer $COMMON --bits $rate --stage autoencoder $SIZES --steps "$STEPS_AE" \
-    --checkpoint-every 100 --log-every 20
-  train "$w-gen.safetensors" train-code-generator -m "$w-one.safetensors" --data fashion-mnist --limit 20000 \
-    --steps "$STEPS_GEN" --threads "$THREADS" --seed 0 --checkpoint-every 250
-
   E="tokenize eval --data fashion-mnist --n $N_EVAL --seed 0"
   measure "$rate-1a" $E -m "$w-1a.safetensors"
   measure "$rate-1a-rho1" $E -m "$w-1a.safetensors" --rho 1

@@ -5,7 +5,8 @@
 // reconstructions are the tokenizer's own decodes at 1 and N steps with their measured PSNR, the baselines
 // are the autoencoder's, k-means' and the codecs' own results at their bits, a missing baseline says why,
 // generated codes are the core's seeded draws, a pasted code decodes to the same images, bad codes and
-// wrong files are one error each, and a long decode cancels.
+// wrong files are one error each, a chosen autoencoder or code generator is checked, used and remembered
+// (or refused with its reason), the reasons read in Chinese under zh_CN, and a long decode cancels.
 #include "core/feature_net.h"
 #include "core/image_util.h"
 #include "core/model.h"
@@ -37,6 +38,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTranslator>
 
 #include <memory>
 
@@ -339,6 +341,122 @@ class TestCompressView : public QObject {
         QCOMPARE(errors.count(), 1);
         QVERIFY2(errors.front().front().toString().contains("no code generator of flow.safetensors"),
                  qPrintable(errors.front().front().toString()));
+        QVERIFY(load(m_flowOnly));
+    }
+
+    // A file chosen as the autoencoder or code generator is checked as the ones beside the tokenizer are:
+    // one that fits is used (the baseline row gains it, Generate codes is enabled) and remembered for this
+    // tokenizer until cleared; a non-model file and a mismatched model are refused with the reason in one
+    // error, queue no work and leave what was in use.
+    void chosenCompanionsAreCheckedAndRemembered() {
+        const QString alone = m_dir.filePath("alone/flow.safetensors");
+        QVERIFY(load(alone));
+        QVERIFY(m_view->tokenizer().autoencoder.isEmpty());
+        QVERIFY(!m_view->clearAutoencoderButton()->isEnabled());
+        QVERIFY(m_view->openAutoencoderButton()->isEnabled());
+        const auto refused = [&](bool chooseAutoencoder, const QString& path, const QString& mention) {
+            QSignalSpy errors(m_view.get(), &CompressView::errorOccurred);
+            QSignalSpy busy(m_engine.get(), &Engine::busyChanged);
+            const TokenizerInfo before = m_view->tokenizer();
+            const bool taken = chooseAutoencoder ? m_view->chooseAutoencoder(path) : m_view->chooseCodeGenerator(path);
+            QTest::qWait(20);
+            if (taken || errors.count() != 1 || busy.count() != 0) return false;
+            const QString message = errors.front().front().toString();
+            if (!message.contains(mention)) {
+                qWarning("%s", qPrintable(message));
+                return false;
+            }
+            return m_view->tokenizer().autoencoder == before.autoencoder &&
+                   m_view->tokenizer().codeGenerator == before.codeGenerator;
+        };
+        // Not a model file: the reader's reason, nothing changed.
+        QVERIFY(refused(true, m_square, "square.png cannot be read"));
+        QVERIFY(refused(false, m_square, "square.png cannot be read"));
+        QVERIFY(refused(true, m_distilled, "distilled.safetensors is a flow tokenizer, not a deterministic autoencoder"));
+        QVERIFY(m_view->chosenAutoencoder().isEmpty());
+
+        QSignalSpy ready(m_view.get(), &CompressView::tokenizerReady);
+        QVERIFY(m_view->chooseAutoencoder(m_autoencoder));
+        QVERIFY(ready.wait(kTimeoutMs));
+        QCOMPARE(m_view->tokenizer().autoencoder, m_autoencoder);
+        QCOMPARE(m_view->chosenAutoencoder(), m_autoencoder);
+        QVERIFY2(m_view->autoencoderText().contains("autoencoder.safetensors (chosen)"), qPrintable(m_view->autoencoderText()));
+        QVERIFY(m_view->clearAutoencoderButton()->isEnabled());
+        QVERIFY(click(m_view->compressButton()));
+        QCOMPARE(m_view->result().baselines.size(), 4);
+        QCOMPARE(m_view->result().baselines[0].kind, BaselineImage::Autoencoder);
+
+        // An autoencoder of other bits is refused and the chosen one stays in use.
+        cm::TokenizerCard otherBits = cm::Tokenizer::load(m_autoencoder.toStdString()).card();
+        otherBits.config.tokens += 1;
+        const QString wrong = m_dir.filePath("autoencoder-other-bits.safetensors");
+        cm::Tokenizer::create(otherBits, 0).save(wrong.toStdString());
+        QVERIFY(refused(true, wrong,
+                        QString("autoencoder-other-bits.safetensors encodes 16 × 16 grey images in %1 bits, this "
+                                "tokenizer 16 × 16 grey images in %2 bits")
+                            .arg(otherBits.config.codeBits())
+                            .arg(m_view->tokenizer().codeBits)));
+        QCOMPARE(m_view->chosenAutoencoder(), m_autoencoder);
+        // The generator of another tokenizer's codes, and a model that is no code generator.
+        QVERIFY(refused(false, m_codes, "codes.safetensors generates the codes of distilled.safetensors, not of flow.safetensors"));
+        QVERIFY(refused(false, m_autoencoder, "autoencoder.safetensors is a “cmstudio-tokenizer” file, not a code generator"));
+        QVERIFY(!m_view->generateButton()->isEnabled());
+
+        // Remembered for this tokenizer: loaded again (after another one), it comes with the chosen file.
+        QVERIFY(load(m_flowOnly));
+        QVERIFY(m_view->chosenAutoencoder().isEmpty());
+        QVERIFY(load(alone));
+        QCOMPARE(m_view->tokenizer().autoencoder, m_autoencoder);
+        m_view->clearChosenAutoencoder();
+        QVERIFY(ready.wait(kTimeoutMs));
+        QVERIFY(m_view->tokenizer().autoencoder.isEmpty());
+        QVERIFY(m_view->chosenAutoencoder().isEmpty());
+        QVERIFY2(m_view->autoencoderText().contains("no deterministic autoencoder of 22 bits at 16 px beside flow.safetensors"),
+                 qPrintable(m_view->autoencoderText()));
+
+        // The code generator of a tokenizer alone in another folder (its card names the file, not the folder).
+        QDir().mkpath(m_dir.filePath("alone2"));
+        const QString distilledAlone = m_dir.filePath("alone2/distilled.safetensors");
+        QVERIFY(QFile::copy(m_distilled, distilledAlone));
+        QVERIFY(load(distilledAlone));
+        QVERIFY(!m_view->generateButton()->isEnabled());
+        QVERIFY(m_view->chooseCodeGenerator(m_codes));
+        QVERIFY(ready.wait(kTimeoutMs));
+        QCOMPARE(m_view->tokenizer().codeGenerator, m_codes);
+        QVERIFY(m_view->generateButton()->isEnabled());
+        QVERIFY2(m_view->codeGeneratorText().contains("(chosen)"), qPrintable(m_view->codeGeneratorText()));
+        m_view->steps()->setValue(2);
+        m_view->generateCount()->setValue(2);
+        QVERIFY(generate());
+        QCOMPARE(m_view->generated().images.size(), 2);
+        m_view->clearChosenCodeGenerator();
+        QVERIFY(ready.wait(kTimeoutMs));
+        QVERIFY(!m_view->generateButton()->isEnabled());
+        QVERIFY(load(m_flowOnly));
+    }
+
+    // In Chinese the reasons core gives are worded in Chinese: the missing autoencoder beside the view's
+    // tokenizer, and a refused file.
+    void theReasonsAreTranslated() {
+        QTranslator zh;
+        QVERIFY(zh.load(QLocale(QLocale::Chinese, QLocale::China), "cmstudio", "_", ":/i18n"));
+        QCoreApplication::installTranslator(&zh);
+        const QString alone = m_dir.filePath("alone/flow.safetensors");
+        const bool loaded = load(alone);
+        const QString text = m_view->autoencoderText();
+        QSignalSpy errors(m_view.get(), &CompressView::errorOccurred);
+        m_view->chooseAutoencoder(m_distilled);
+        QCoreApplication::removeTranslator(&zh);
+        QVERIFY(loaded);
+        const QString reason = zh.translate("CompressView", "no deterministic autoencoder of %1 bits at %2 px beside %3");
+        QVERIFY(!reason.isEmpty() && reason.contains(QChar(0x81EA))); // 自 (自编码器, autoencoder)
+        QCOMPARE(text, zh.translate("CompressView", "No autoencoder baseline: %1")
+                           .arg(reason.arg(22).arg(16).arg("flow.safetensors")));
+        QCOMPARE(errors.count(), 1);
+        const QString refusal = errors.front().front().toString();
+        QVERIFY2(refusal.contains("distilled.safetensors") && !refusal.contains("flow tokenizer") &&
+                     refusal.contains(QChar(0x81EA)),
+                 qPrintable(refusal));
         QVERIFY(load(m_flowOnly));
     }
 

@@ -2,6 +2,7 @@
 // deterministic autoencoder beside it with the same image size, channels and bits (not one of other bits,
 // not a damaged file, not itself), the code generator whose card names its file with its bits, the bundled
 // classifier of its image shape (not an autoencoder, not another shape), each missing one with its reason;
+// a chosen file checked the same way (each kind of mismatch, a file that is no model);
 // and the training images its card names (Fashion-MNIST's training split, an image folder whose
 // description carries a limit or a parenthesis in the path), or a Data error saying what the card names.
 #include "core/error.h"
@@ -91,14 +92,13 @@ class TestTokenizerCompanions : public QObject {
         QCOMPARE(found.autoencoder, autoencoder);
         QCOMPARE(found.codeGenerator, generator);
         QCOMPARE(QFileInfo(QString::fromStdString(found.classifier)).fileName(), QString("c-classifier.safetensors"));
-        QVERIFY(found.autoencoderMissing.empty() && found.codeGeneratorMissing.empty() && found.classifierMissing.empty());
+        QVERIFY(found.autoencoderMissing.none() && found.codeGeneratorMissing.none() && found.classifierMissing.none());
         Q_UNUSED(classifier);
 
         // The autoencoder's own companions: it is the baseline, so it has none of its own.
         const auto ofAutoencoder = cm::findTokenizerCompanions(autoencoder, deterministic(card), "");
         QVERIFY(ofAutoencoder.autoencoder.empty());
-        QVERIFY2(QString::fromStdString(ofAutoencoder.autoencoderMissing).contains("itself"),
-                 ofAutoencoder.autoencoderMissing.c_str());
+        QCOMPARE(ofAutoencoder.autoencoderMissing.kind, cm::CompanionProblem::IsTheAutoencoder);
     }
 
     void aTokenizerAloneSaysWhatIsMissing() {
@@ -108,12 +108,71 @@ class TestTokenizerCompanions : public QObject {
         const std::string tokenizer = save(card, dir.filePath("alone.safetensors"));
         const auto found = cm::findTokenizerCompanions(tokenizer, card, "");
         QVERIFY(found.autoencoder.empty() && found.codeGenerator.empty() && found.classifier.empty());
-        QCOMPARE(QString::fromStdString(found.autoencoderMissing),
-                 QString("no deterministic autoencoder of %1 bits at 16 px beside alone.safetensors")
-                     .arg(card.config.codeBits()));
-        QVERIFY2(QString::fromStdString(found.codeGeneratorMissing).contains("train-code-generator -m alone.safetensors"),
-                 found.codeGeneratorMissing.c_str());
-        QVERIFY2(QString::fromStdString(found.classifierMissing).contains("16 x 16 grey"), found.classifierMissing.c_str());
+        // Each reason with what a sentence about it needs: the tokenizer's name and code.
+        for (const auto& [problem, kind] :
+             {std::pair{found.autoencoderMissing, cm::CompanionProblem::NoAutoencoderBeside},
+              std::pair{found.codeGeneratorMissing, cm::CompanionProblem::NoCodeGeneratorBeside},
+              std::pair{found.classifierMissing, cm::CompanionProblem::NoClassifier}}) {
+            QCOMPARE(problem.kind, kind);
+            QCOMPARE(problem.file, std::string("alone.safetensors"));
+            QCOMPARE(problem.bits, card.config.codeBits());
+            QCOMPARE(problem.imageSize, cmtest::kSize);
+            QCOMPARE(problem.channels, 1);
+        }
+    }
+
+    // A chosen file passes the checks a neighbour passes, or says why not; and once chosen it is used
+    // instead of the one beside the tokenizer (which is then not looked for).
+    void aChosenFileIsCheckedLikeANeighbour() {
+        QTemporaryDir dir, elsewhere, models;
+        qputenv("CMSTUDIO_MODELS_DIR", models.path().toLocal8Bit());
+        const cm::TokenizerCard card = tinyCard();
+        const std::string tokenizer = save(card, dir.filePath("tok.safetensors"));
+        save(deterministic(card), dir.filePath("ae-beside.safetensors"));
+        const std::string chosen = save(deterministic(card), elsewhere.filePath("ae-chosen.safetensors"));
+        QVERIFY(cm::checkAutoencoder(chosen, card).none());
+        cm::TokenizerCard otherBits = deterministic(card);
+        otherBits.config.tokens += 1;
+        const auto bits = cm::checkAutoencoder(save(otherBits, elsewhere.filePath("ae-bits.safetensors")), card);
+        QCOMPARE(bits.kind, cm::CompanionProblem::OtherCode);
+        QCOMPARE(bits.bits, otherBits.config.codeBits());
+        QCOMPARE(bits.imageSize, cmtest::kSize);
+        QCOMPARE(cm::checkAutoencoder(tokenizer, card).kind, cm::CompanionProblem::NotDeterministic);
+        const std::string generator = saveGenerator(card.config.codeBits(), "tok.safetensors", elsewhere.filePath("gen.safetensors"));
+        const auto notTokenizer = cm::checkAutoencoder(generator, card);
+        QCOMPARE(notTokenizer.kind, cm::CompanionProblem::NotATokenizer);
+        QCOMPARE(notTokenizer.detail, std::string("cmstudio-code-generator"));
+        QFile png(elsewhere.filePath("picture.png"));
+        QVERIFY(png.open(QIODevice::WriteOnly));
+        png.write("\x89PNG\r\n\x1a\n not a model");
+        png.close();
+        const auto unreadable = cm::checkAutoencoder(png.fileName().toStdString(), card);
+        QCOMPARE(unreadable.kind, cm::CompanionProblem::Unreadable);
+        QVERIFY(!unreadable.detail.empty());
+        QCOMPARE(cm::checkCodeGenerator(png.fileName().toStdString(), tokenizer, card).kind,
+                 cm::CompanionProblem::Unreadable);
+        QCOMPARE(cm::checkAutoencoder(chosen, deterministic(card)).kind, cm::CompanionProblem::IsTheAutoencoder);
+
+        QVERIFY(cm::checkCodeGenerator(generator, tokenizer, card).none());
+        const auto other = cm::checkCodeGenerator(
+            saveGenerator(card.config.codeBits(), "other.safetensors", elsewhere.filePath("gen-other.safetensors")), tokenizer, card);
+        QCOMPARE(other.kind, cm::CompanionProblem::OtherTokenizer);
+        QCOMPARE(other.detail, std::string("other.safetensors"));
+        const auto otherGeneratorBits = cm::checkCodeGenerator(
+            saveGenerator(card.config.codeBits() + 1, "tok.safetensors", elsewhere.filePath("gen-bits.safetensors")), tokenizer, card);
+        QCOMPARE(otherGeneratorBits.kind, cm::CompanionProblem::OtherBits);
+        QCOMPARE(otherGeneratorBits.bits, card.config.codeBits() + 1);
+        QCOMPARE(cm::checkCodeGenerator(chosen, tokenizer, card).kind, cm::CompanionProblem::NotACodeGenerator);
+
+        const auto found = cm::findTokenizerCompanions(tokenizer, card, "", {chosen, generator});
+        QCOMPARE(found.autoencoder, chosen);
+        QCOMPARE(found.codeGenerator, generator);
+        // A chosen file that no longer fits: the reason, not a fallback to the one beside the tokenizer.
+        const auto gone = cm::findTokenizerCompanions(tokenizer, card, "", {elsewhere.filePath("none.safetensors").toStdString(), ""});
+        QVERIFY(gone.autoencoder.empty());
+        QCOMPARE(gone.autoencoderMissing.kind, cm::CompanionProblem::Unreadable);
+        QCOMPARE(QFileInfo(QString::fromStdString(gone.codeGenerator)).fileName(), QString()); // none beside it
+        QCOMPARE(gone.codeGeneratorMissing.kind, cm::CompanionProblem::NoCodeGeneratorBeside);
     }
 
     void theTrainingImagesAreTheOnesTheCardNames() {
@@ -132,11 +191,15 @@ class TestTokenizerCompanions : public QObject {
         QVERIFY(std::equal(images.values.begin(), images.values.end(), all.values.begin()));
 
         QVERIFY(QDir(folder).removeRecursively());
+        QCOMPARE(cm::trainingImagesProblem(card).kind, cm::CompanionProblem::TrainingImagesAbsent);
+        QVERIFY(QString::fromStdString(cm::trainingImagesProblem(card).detail).endsWith("rect (v2)"));
         const auto gone = cmtest::expectError([&] { cm::tokenizerTrainingImages(card, 4); });
         QCOMPARE(gone.kind(), cm::ErrorKind::Data);
         QVERIFY2(QString(gone.what()).contains("rect (v2)") && QString(gone.what()).contains("not on this machine"),
                  gone.what());
         card.dataset = "four squares";
+        QCOMPARE(cm::trainingImagesProblem(card).kind, cm::CompanionProblem::TrainingDataUnknown);
+        QCOMPARE(cm::trainingImagesProblem(card).detail, std::string("four squares"));
         const auto unknown = cmtest::expectError([&] { cm::tokenizerTrainingImages(card, 4); });
         QCOMPARE(unknown.kind(), cm::ErrorKind::Data);
         QVERIFY2(QString(unknown.what()).contains("\"four squares\""), unknown.what());

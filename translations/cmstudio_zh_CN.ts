@@ -451,6 +451,142 @@
         <source>WebP, quality %1: not recognisable</source>
         <translation>WebP，质量 %1：不可辨认</translation>
     </message>
+    <message>
+        <source>Open autoencoder…</source>
+        <translation>打开自编码器…</translation>
+    </message>
+    <message>
+        <source>Compare with this deterministic autoencoder (train-tokenizer --stage autoencoder) instead of the one beside the tokenizer; it must have the tokenizer&apos;s image size, channels and bits</source>
+        <translation>与此确定性自编码器（train-tokenizer --stage autoencoder）比较，而不是分词器旁边的那个；它的图像尺寸、通道数和比特数必须与分词器相同</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Forget the chosen autoencoder: use the one beside the tokenizer</source>
+        <translation>忘记所选的自编码器：使用分词器旁边的那个</translation>
+    </message>
+    <message>
+        <source>Baseline</source>
+        <translation>基线</translation>
+    </message>
+    <message>
+        <source>Open code generator…</source>
+        <translation>打开编码生成器…</translation>
+    </message>
+    <message>
+        <source>Use this code generator (train-code-generator) instead of the one beside the tokenizer; its card must name this tokenizer</source>
+        <translation>使用此编码生成器（train-code-generator），而不是分词器旁边的那个；它的模型卡必须注明此分词器</translation>
+    </message>
+    <message>
+        <source>Forget the chosen code generator: use the one beside the tokenizer</source>
+        <translation>忘记所选的编码生成器：使用分词器旁边的那个</translation>
+    </message>
+    <message>
+        <source>Open autoencoder</source>
+        <translation>打开自编码器</translation>
+    </message>
+    <message>
+        <source>Open code generator</source>
+        <translation>打开编码生成器</translation>
+    </message>
+    <message>
+        <source>Models (*.safetensors);;All files (*)</source>
+        <translation>模型 (*.safetensors);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Wait for the running work to finish</source>
+        <translation>请等待正在进行的工作完成</translation>
+    </message>
+    <message>
+        <source>Not used as the autoencoder baseline: %1</source>
+        <translation>未用作自编码器基线：%1</translation>
+    </message>
+    <message>
+        <source>Not used as the code generator: %1</source>
+        <translation>未用作编码生成器：%1</translation>
+    </message>
+    <message>
+        <source>the tokenizer is itself the deterministic autoencoder</source>
+        <translation>该分词器本身就是确定性自编码器</translation>
+    </message>
+    <message>
+        <source>no deterministic autoencoder of %1 bits at %2 px beside %3</source>
+        <translation>%3 旁边没有 %1 比特、%2 像素的确定性自编码器</translation>
+    </message>
+    <message>
+        <source>no code generator of %1 beside it (train-code-generator -m %1)</source>
+        <translation>%1 旁边没有它的编码生成器（train-code-generator -m %1）</translation>
+    </message>
+    <message>
+        <source>no bundled classifier of %1 × %1 %2 images to judge which files stay recognisable</source>
+        <translation>没有 %1 × %1 %2图像的内置分类器来判断哪些文件仍可辨认</translation>
+    </message>
+    <message>
+        <source>%1 cannot be read: %2</source>
+        <translation>无法读取 %1：%2</translation>
+    </message>
+    <message>
+        <source>%1 is not a tokenizer file</source>
+        <translation>%1 不是分词器文件</translation>
+    </message>
+    <message>
+        <source>%1 is a “%2” file, not a tokenizer</source>
+        <translation>%1 是“%2”文件，不是分词器</translation>
+    </message>
+    <message>
+        <source>%1 is a flow tokenizer, not a deterministic autoencoder</source>
+        <translation>%1 是流分词器，不是确定性自编码器</translation>
+    </message>
+    <message>
+        <source>%1 encodes %2 × %2 %3 images in %4 bits, this tokenizer %5 × %5 %6 images in %7 bits</source>
+        <translation>%1 以 %4 比特编码 %2 × %2 %3图像，而此分词器以 %7 比特编码 %5 × %5 %6图像</translation>
+    </message>
+    <message>
+        <source>%1 is not a code generator file</source>
+        <translation>%1 不是编码生成器文件</translation>
+    </message>
+    <message>
+        <source>%1 is a “%2” file, not a code generator</source>
+        <translation>%1 是“%2”文件，不是编码生成器</translation>
+    </message>
+    <message>
+        <source>%1 generates the codes of %2, not of %3</source>
+        <translation>%1 生成的是 %2 的编码，而不是 %3 的</translation>
+    </message>
+    <message>
+        <source>%1 generates codes of %2 bits, this tokenizer&apos;s have %3</source>
+        <translation>%1 生成 %2 比特的编码，而此分词器的编码为 %3 比特</translation>
+    </message>
+    <message>
+        <source>k-means of patches: the tokenizer&apos;s training images (%1) are not on this machine</source>
+        <translation>图块 k-means：分词器的训练图像（%1）不在本机上</translation>
+    </message>
+    <message>
+        <source>k-means of patches: the tokenizer&apos;s card names its training data as “%1”, which is neither Fashion-MNIST nor an image folder</source>
+        <translation>图块 k-means：分词器的模型卡将其训练数据记为“%1”，既不是 Fashion-MNIST 也不是图像文件夹</translation>
+    </message>
+    <message>
+        <source>%1 could not be loaded: %2</source>
+        <translation>无法加载 %1：%2</translation>
+    </message>
+    <message>
+        <source>No autoencoder baseline: %1</source>
+        <translation>没有自编码器基线：%1</translation>
+    </message>
+    <message>
+        <source>Autoencoder baseline: %1 (chosen)</source>
+        <translation>自编码器基线：%1（已选择）</translation>
+    </message>
+    <message>
+        <source>Autoencoder baseline: %1 (beside the tokenizer)</source>
+        <translation>自编码器基线：%1（位于分词器旁边）</translation>
+    </message>
+    <message>
+        <source>Code generator: %1 (chosen)</source>
+        <translation>编码生成器：%1（已选择）</translation>
+    </message>
 </context>
 <context>
     <name>CurvePlot</name>

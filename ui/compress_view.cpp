@@ -8,8 +8,10 @@
 #include "sample_gallery.h"
 
 #include "core/edit_input.h"
+#include "core/error.h"
 #include "core/model_locator.h"
 #include "core/tokenizer/token_code.h"
+#include "core/tokenizer/tokenizer_companions.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -46,6 +48,26 @@ namespace {
 
 bool isTokenizerFile(const QString& path) { return path.endsWith(".safetensors", Qt::CaseInsensitive); }
 
+// The companion files chosen per tokenizer: a map from the tokenizer's path to the chosen file's.
+constexpr const char* kChosenAutoencoders = "compress/chosenAutoencoders";
+constexpr const char* kChosenCodeGenerators = "compress/chosenCodeGenerators";
+
+QString chosenFile(const char* key, const QString& tokenizer) {
+    return tokenizer.isEmpty() ? QString() : QSettings().value(key).toMap().value(tokenizer).toString();
+}
+
+void setChosenFile(const char* key, const QString& tokenizer, const QString& file) {
+    QSettings settings;
+    QVariantMap chosen = settings.value(key).toMap();
+    if (file.isEmpty())
+        chosen.remove(tokenizer);
+    else
+        chosen.insert(tokenizer, file);
+    settings.setValue(key, chosen);
+}
+
+QString fileName(const std::string& path) { return QFileInfo(QString::fromStdString(path)).fileName(); }
+
 } // namespace
 
 CompressView::CompressView(Engine* engine, QWidget* parent) : QWidget(parent), m_engine(engine) {
@@ -78,6 +100,19 @@ CompressView::CompressView(Engine* engine, QWidget* parent) : QWidget(parent), m
     m_sourceInfo = new QLabel(tr("Open, drop or pick an image."));
     m_sourceInfo->setWordWrap(true);
 
+    // The deterministic autoencoder compared at the same bits: found beside the tokenizer, or chosen.
+    m_openAutoencoder = new QPushButton(tr("Open autoencoder…"));
+    m_openAutoencoder->setToolTip(tr("Compare with this deterministic autoencoder (train-tokenizer --stage autoencoder) "
+                                     "instead of the one beside the tokenizer; it must have the tokenizer's image "
+                                     "size, channels and bits"));
+    m_clearAutoencoder = new QPushButton(tr("Clear"));
+    m_clearAutoencoder->setToolTip(tr("Forget the chosen autoencoder: use the one beside the tokenizer"));
+    auto* autoencoderRow = new QHBoxLayout;
+    autoencoderRow->addWidget(m_openAutoencoder, 1);
+    autoencoderRow->addWidget(m_clearAutoencoder);
+    m_autoencoderInfo = new QLabel;
+    m_autoencoderInfo->setWordWrap(true);
+
     // The decoders.
     m_steps = new QSpinBox;
     m_steps->setRange(1, 1000);
@@ -90,6 +125,8 @@ CompressView::CompressView(Engine* engine, QWidget* parent) : QWidget(parent), m
     auto* form = new QFormLayout;
     form->addRow(tr("Tokenizer"), pickerRow);
     form->addRow(m_tokenizerInfo);
+    form->addRow(tr("Baseline"), autoencoderRow);
+    form->addRow(m_autoencoderInfo);
     form->addRow(tr("Image"), imageRow);
     form->addRow(m_sourceInfo);
     form->addRow(tr("Flow steps"), m_steps);
@@ -154,6 +191,14 @@ CompressView::CompressView(Engine* engine, QWidget* parent) : QWidget(parent), m
     m_generate->setToolTip(tr("Draw new codes from the code generator and decode them with the flow decoder"));
     m_generateInfo = new QLabel;
     m_generateInfo->setWordWrap(true);
+    m_openGenerator = new QPushButton(tr("Open code generator…"));
+    m_openGenerator->setToolTip(tr("Use this code generator (train-code-generator) instead of the one beside the "
+                                   "tokenizer; its card must name this tokenizer"));
+    m_clearGenerator = new QPushButton(tr("Clear"));
+    m_clearGenerator->setToolTip(tr("Forget the chosen code generator: use the one beside the tokenizer"));
+    auto* generatorRow = new QHBoxLayout;
+    generatorRow->addWidget(m_openGenerator, 1);
+    generatorRow->addWidget(m_clearGenerator);
     auto* generateForm = new QFormLayout;
     generateForm->addRow(tr("Class"), m_generateClass);
     generateForm->addRow(tr("Images"), m_generateCount);
@@ -161,6 +206,7 @@ CompressView::CompressView(Engine* engine, QWidget* parent) : QWidget(parent), m
     auto* generateLayout = new QVBoxLayout(generateBox);
     generateLayout->addLayout(generateForm);
     generateLayout->addWidget(m_generate);
+    generateLayout->addLayout(generatorRow);
     generateLayout->addWidget(m_generateInfo);
 
     auto* controls = new QWidget;
@@ -221,6 +267,18 @@ CompressView::CompressView(Engine* engine, QWidget* parent) : QWidget(parent), m
         QString error;
         if (!openImageFile(path, &error)) emit errorOccurred(error);
     });
+    const auto openCompanion = [this](Companion which) {
+        const QString path = QFileDialog::getOpenFileName(
+            this, which == Companion::Autoencoder ? tr("Open autoencoder") : tr("Open code generator"),
+            QSettings().value("folders/tokenizers").toString(), tr("Models (*.safetensors);;All files (*)"));
+        if (path.isEmpty()) return;
+        QSettings().setValue("folders/tokenizers", QFileInfo(path).absolutePath());
+        chooseCompanion(which, path);
+    };
+    connect(m_openAutoencoder, &QPushButton::clicked, this, [=] { openCompanion(Companion::Autoencoder); });
+    connect(m_openGenerator, &QPushButton::clicked, this, [=] { openCompanion(Companion::CodeGenerator); });
+    connect(m_clearAutoencoder, &QPushButton::clicked, this, &CompressView::clearChosenAutoencoder);
+    connect(m_clearGenerator, &QPushButton::clicked, this, &CompressView::clearChosenCodeGenerator);
     connect(m_useSelected, &QPushButton::clicked, this, &CompressView::useSelectedSample);
     connect(m_compress, &QPushButton::clicked, this, &CompressView::compress);
     connect(m_decode, &QPushButton::clicked, this, &CompressView::decodePasted);
@@ -262,8 +320,133 @@ CompressView::CompressView(Engine* engine, QWidget* parent) : QWidget(parent), m
 void CompressView::setGallery(SampleGallery* gallery) { m_gallery = gallery; }
 
 void CompressView::loadTokenizer(const QString& path) {
-    m_loadJob = m_engine->loadTokenizer(path);
+    m_loadJob = m_engine->loadTokenizer(path, chosenFile(kChosenAutoencoders, path), chosenFile(kChosenCodeGenerators, path));
     updateControls();
+}
+
+QString CompressView::chosenAutoencoder() const { return chosenFile(kChosenAutoencoders, m_tokenizer.path); }
+QString CompressView::chosenCodeGenerator() const { return chosenFile(kChosenCodeGenerators, m_tokenizer.path); }
+bool CompressView::chooseAutoencoder(const QString& path) { return chooseCompanion(Companion::Autoencoder, path); }
+bool CompressView::chooseCodeGenerator(const QString& path) { return chooseCompanion(Companion::CodeGenerator, path); }
+void CompressView::clearChosenAutoencoder() { clearChosen(Companion::Autoencoder); }
+void CompressView::clearChosenCodeGenerator() { clearChosen(Companion::CodeGenerator); }
+
+bool CompressView::chooseCompanion(Companion which, const QString& path) {
+    const auto refuse = [this](const QString& message) {
+        m_lastError = message;
+        emit errorOccurred(message);
+        return false;
+    };
+    if (m_tokenizer.path.isEmpty()) return refuse(tr("Load a tokenizer first"));
+    if (m_job || m_loadJob) return refuse(tr("Wait for the running work to finish"));
+    cm::CompanionProblem problem;
+    try {
+        // The loaded tokenizer's card, from its header (small), against the same checks as the files
+        // found beside it.
+        std::string reason;
+        const auto metadata = cm::readHeaderMetadata(m_tokenizer.path.toStdString(), reason);
+        if (!metadata) throw cm::Error(cm::ErrorKind::Format, reason);
+        const cm::TokenizerCard card = cm::TokenizerCard::fromMetadata(*metadata, m_tokenizer.path.toStdString());
+        problem = which == Companion::Autoencoder
+                      ? cm::checkAutoencoder(path.toStdString(), card)
+                      : cm::checkCodeGenerator(path.toStdString(), m_tokenizer.path.toStdString(), card);
+    } catch (const cm::Error& error) {
+        return refuse(QString::fromStdString(error.what()));
+    }
+    if (!problem.none())
+        return refuse((which == Companion::Autoencoder ? tr("Not used as the autoencoder baseline: %1")
+                                                       : tr("Not used as the code generator: %1"))
+                          .arg(problemText(problem)));
+    if (!m_lastError.isEmpty()) emit errorResolved(std::exchange(m_lastError, QString()));
+    setChosenFile(which == Companion::Autoencoder ? kChosenAutoencoders : kChosenCodeGenerators, m_tokenizer.path, path);
+    loadTokenizer(m_tokenizer.path); // with the new file; the others stay as they were
+    return true;
+}
+
+void CompressView::clearChosen(Companion which) {
+    if (m_tokenizer.path.isEmpty() || m_job || m_loadJob) return;
+    const char* key = which == Companion::Autoencoder ? kChosenAutoencoders : kChosenCodeGenerators;
+    if (chosenFile(key, m_tokenizer.path).isEmpty()) return;
+    setChosenFile(key, m_tokenizer.path, QString());
+    loadTokenizer(m_tokenizer.path);
+}
+
+QString CompressView::problemText(const cm::CompanionProblem& problem) const {
+    using P = cm::CompanionProblem;
+    const QString file = fileName(problem.file);
+    const QString detail = QString::fromStdString(problem.detail);
+    const auto colours = [this](int channels) { return channels == 1 ? tr("grey") : tr("RGB"); };
+    switch (problem.kind) {
+    case P::None: return {};
+    case P::IsTheAutoencoder: return tr("the tokenizer is itself the deterministic autoencoder");
+    case P::NoAutoencoderBeside:
+        return tr("no deterministic autoencoder of %1 bits at %2 px beside %3")
+            .arg(problem.bits)
+            .arg(problem.imageSize)
+            .arg(file);
+    case P::NoCodeGeneratorBeside: return tr("no code generator of %1 beside it (train-code-generator -m %1)").arg(file);
+    case P::NoClassifier:
+        return tr("no bundled classifier of %1 × %1 %2 images to judge which files stay recognisable")
+            .arg(problem.imageSize)
+            .arg(colours(problem.channels));
+    case P::Unreadable: return tr("%1 cannot be read: %2").arg(file, detail);
+    case P::NotATokenizer:
+        return detail.isEmpty() ? tr("%1 is not a tokenizer file").arg(file)
+                                : tr("%1 is a “%2” file, not a tokenizer").arg(file, detail);
+    case P::NotDeterministic: return tr("%1 is a flow tokenizer, not a deterministic autoencoder").arg(file);
+    case P::OtherCode:
+        return tr("%1 encodes %2 × %2 %3 images in %4 bits, this tokenizer %5 × %5 %6 images in %7 bits")
+            .arg(file)
+            .arg(problem.imageSize)
+            .arg(colours(problem.channels))
+            .arg(problem.bits)
+            .arg(m_tokenizer.imageSize)
+            .arg(colours(m_tokenizer.channels))
+            .arg(m_tokenizer.codeBits);
+    case P::NotACodeGenerator:
+        return detail.isEmpty() ? tr("%1 is not a code generator file").arg(file)
+                                : tr("%1 is a “%2” file, not a code generator").arg(file, detail);
+    case P::OtherTokenizer:
+        return tr("%1 generates the codes of %2, not of %3").arg(file, detail, QFileInfo(m_tokenizer.path).fileName());
+    case P::OtherBits:
+        return tr("%1 generates codes of %2 bits, this tokenizer's have %3")
+            .arg(file)
+            .arg(problem.bits)
+            .arg(m_tokenizer.codeBits);
+    case P::TrainingImagesAbsent:
+        return tr("k-means of patches: the tokenizer's training images (%1) are not on this machine").arg(detail);
+    case P::TrainingDataUnknown:
+        return tr("k-means of patches: the tokenizer's card names its training data as “%1”, which is neither "
+                  "Fashion-MNIST nor an image folder")
+            .arg(detail);
+    case P::Failed: return file.isEmpty() ? detail : tr("%1 could not be loaded: %2").arg(file, detail);
+    }
+    return detail;
+}
+
+QString CompressView::autoencoderText() const { return m_autoencoderInfo->text(); }
+QString CompressView::codeGeneratorText() const { return m_generateInfo->text(); }
+
+void CompressView::showCompanions() {
+    const TokenizerInfo& info = m_tokenizer;
+    const bool autoencoderChosen = !chosenAutoencoder().isEmpty(), generatorChosen = !chosenCodeGenerator().isEmpty();
+    if (info.path.isEmpty())
+        m_autoencoderInfo->clear();
+    else if (info.autoencoder.isEmpty())
+        m_autoencoderInfo->setText(tr("No autoencoder baseline: %1").arg(problemText(info.autoencoderMissing)));
+    else
+        m_autoencoderInfo->setText((autoencoderChosen ? tr("Autoencoder baseline: %1 (chosen)")
+                                                      : tr("Autoencoder baseline: %1 (beside the tokenizer)"))
+                                       .arg(QFileInfo(info.autoencoder).fileName()));
+    m_autoencoderInfo->setToolTip(info.autoencoder);
+    if (info.path.isEmpty())
+        m_generateInfo->clear();
+    else if (info.codeGenerator.isEmpty())
+        m_generateInfo->setText(tr("No code generator for this tokenizer: %1").arg(problemText(info.codeGeneratorMissing)));
+    else
+        m_generateInfo->setText((generatorChosen ? tr("Code generator: %1 (chosen)") : tr("Code generator: %1"))
+                                    .arg(QFileInfo(info.codeGenerator).fileName()));
+    m_generateInfo->setToolTip(info.codeGenerator);
 }
 
 void CompressView::onTokenizerLoaded(int job, const TokenizerInfo& info) {
@@ -295,10 +478,7 @@ void CompressView::onTokenizerLoaded(int job, const TokenizerInfo& info) {
     }
     for (int c = 0; c < info.generatorClasses.size(); ++c)
         m_generateClass->addItem(info.generatorClasses[c].isEmpty() ? tr("class %1").arg(c) : info.generatorClasses[c], c);
-    m_generateInfo->setText(info.codeGenerator.isEmpty()
-                                ? tr("No code generator for this tokenizer: %1").arg(info.codeGeneratorMissing)
-                                : tr("Code generator: %1").arg(QFileInfo(info.codeGenerator).fileName()));
-    m_generateInfo->setToolTip(info.codeGenerator);
+    showCompanions();
     // The columns showed another tokenizer's code.
     m_result = CodeResult();
     m_generated = GeneratedCodes();
@@ -386,6 +566,11 @@ void CompressView::updateControls() {
     m_generate->setEnabled(canGenerate);
     for (QWidget* control : std::initializer_list<QWidget*>{m_generateClass, m_generateCount, m_generateSeed})
         control->setEnabled(!m_tokenizer.codeGenerator.isEmpty());
+    // A deterministic tokenizer is its own baseline.
+    m_openAutoencoder->setEnabled(ready && m_tokenizer.autoencoderMissing.kind != cm::CompanionProblem::IsTheAutoencoder);
+    m_openGenerator->setEnabled(ready);
+    m_clearAutoencoder->setEnabled(ready && !chosenAutoencoder().isEmpty());
+    m_clearGenerator->setEnabled(ready && !chosenCodeGenerator().isEmpty());
 }
 
 void CompressView::compress() {
@@ -439,7 +624,7 @@ void CompressView::generateCodes() {
     if (m_tokenizer.codeGenerator.isEmpty()) {
         emit errorOccurred(m_tokenizer.path.isEmpty() ? tr("Load a tokenizer first")
                                                       : tr("No code generator for this tokenizer: %1")
-                                                            .arg(m_tokenizer.codeGeneratorMissing));
+                                                            .arg(problemText(m_tokenizer.codeGeneratorMissing)));
         return;
     }
     GenerateCodesRequest request;
@@ -497,9 +682,9 @@ void CompressView::showResult(const CodeResult& result) {
         for (const BaselineImage& baseline : result.baselines)
             addColumn(baseline.image, baselineCaption(baseline), baselineFigures(baseline), 1);
     }
-    m_notes->setText(result.missingBaselines.isEmpty()
-                         ? QString()
-                         : tr("Baselines not shown: %1").arg(result.missingBaselines.join(QStringLiteral("; "))));
+    QStringList missing;
+    for (const cm::CompanionProblem& problem : result.missingBaselines) missing << problemText(problem);
+    m_notes->setText(missing.isEmpty() ? QString() : tr("Baselines not shown: %1").arg(missing.join(QStringLiteral("; "))));
 }
 
 QString CompressView::baselineCaption(const BaselineImage& baseline) const {

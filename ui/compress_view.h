@@ -8,6 +8,11 @@
 // (the deterministic autoencoder, k-means of patches) and JPEG and WebP at their smallest recognisable file,
 // each with its PSNR and bits; what is missing says why. "Generate codes" draws new codes from the
 // tokenizer's stage-2 code generator (seeded) and shows their decodes in the same place.
+//
+// The autoencoder and the code generator are those beside the tokenizer file unless the user chose others
+// ("Open autoencoder…", "Open code generator…"): a chosen file is checked as the ones beside it are
+// (core/tokenizer/tokenizer_companions.h), refused with the reason otherwise, and remembered per tokenizer
+// until cleared. Every reason core gives (cm::CompanionProblem) is worded here, translated.
 #pragma once
 
 #include "engine_types.h"
@@ -43,6 +48,17 @@ class CompressView : public QWidget {
     void decodePasted(); // decode the hex code typed or pasted into the code field
     void copyCode() const;
     void generateCodes(); // new images from the code generator (enabled when the tokenizer has one)
+    // A file to use instead of the one found beside the tokenizer: checked at once (headers only), then
+    // remembered for this tokenizer and loaded with it. False, with the reason in the error bar and
+    // nothing changed, when it does not fit or no tokenizer is loaded.
+    bool chooseAutoencoder(const QString& path);
+    bool chooseCodeGenerator(const QString& path);
+    // Back to the ones beside the tokenizer.
+    void clearChosenAutoencoder();
+    void clearChosenCodeGenerator();
+    QString chosenAutoencoder() const; // "" when none is chosen for the loaded tokenizer
+    QString chosenCodeGenerator() const;
+    QString problemText(const cm::CompanionProblem& problem) const; // one translated line
 
     const TokenizerInfo& tokenizer() const { return m_tokenizer; }
     QImage sourceImage() const { return m_source; }
@@ -56,6 +72,8 @@ class CompressView : public QWidget {
     QString baselineFigures(const BaselineImage& baseline) const;
     const GeneratedCodes& generated() const { return m_generated; }
     QString notesText() const; // under the columns: the baselines left out and why
+    QString autoencoderText() const; // the autoencoder baseline in use, or why there is none
+    QString codeGeneratorText() const;
     // The result columns as shown: caption and figures under each image (original first).
     QStringList columnCaptions() const;
     QStringList columnFigures() const;
@@ -71,6 +89,10 @@ class CompressView : public QWidget {
     QSpinBox* generateSeed() const { return m_generateSeed; }
     QSpinBox* generateCount() const { return m_generateCount; }
     QComboBox* generateClass() const { return m_generateClass; }
+    QPushButton* openAutoencoderButton() const { return m_openAutoencoder; }
+    QPushButton* clearAutoencoderButton() const { return m_clearAutoencoder; }
+    QPushButton* openCodeGeneratorButton() const { return m_openGenerator; }
+    QPushButton* clearCodeGeneratorButton() const { return m_clearGenerator; }
 
   signals:
     void errorOccurred(const QString& message);
@@ -99,6 +121,10 @@ class CompressView : public QWidget {
                    int column = -1);
     void addHeading(const QString& text, int block);
     void showGenerated(const GeneratedCodes& generated);
+    enum class Companion { Autoencoder, CodeGenerator };
+    bool chooseCompanion(Companion which, const QString& path);
+    void clearChosen(Companion which);
+    void showCompanions();
 
     Engine* m_engine;
     SampleGallery* m_gallery = nullptr;
@@ -130,6 +156,11 @@ class CompressView : public QWidget {
     QSpinBox* m_generateCount = nullptr;
     QComboBox* m_generateClass = nullptr;
     QLabel* m_generateInfo = nullptr;
+    QLabel* m_autoencoderInfo = nullptr;
+    QPushButton* m_openAutoencoder = nullptr;
+    QPushButton* m_clearAutoencoder = nullptr;
+    QPushButton* m_openGenerator = nullptr;
+    QPushButton* m_clearGenerator = nullptr;
     QStringList m_captions, m_figures;
     std::map<int, int> m_blockColumns; // columns used per block of the grid
 };

@@ -161,11 +161,13 @@ int Engine::interpolate(const cm::InterpolationParams& params) {
     return job;
 }
 
-int Engine::loadTokenizer(const QString& path) {
+int Engine::loadTokenizer(const QString& path, const QString& autoencoder, const QString& codeGenerator) {
     startJob(false);
     const int job = m_nextJob++;
     m_sideModelJobs.insert(job);
-    QMetaObject::invokeMethod(m_worker, [w = m_worker, job, path] { w->loadTokenizer(job, path); });
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, job, path, autoencoder, codeGenerator] {
+        w->loadTokenizer(job, path, autoencoder, codeGenerator);
+    });
     return job;
 }
 

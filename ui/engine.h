@@ -42,8 +42,9 @@ class Engine : public QObject {
     int denoise(const QVector<QImage>& images, double sigma, double addNoiseSigma, quint64 seed,
                 const cm::Conditioning& conditioning);
     int interpolate(const cm::InterpolationParams& params);
-    // The Compress view's tokenizer, held beside the model (loading one does not unload the other).
-    int loadTokenizer(const QString& path);
+    // The Compress view's tokenizer, held beside the model (loading one does not unload the other), with
+    // the autoencoder and code generator the user chose for it ("": those found beside it).
+    int loadTokenizer(const QString& path, const QString& autoencoder = {}, const QString& codeGenerator = {});
     int compress(const CompressRequest& request);
     int generateCodes(const GenerateCodesRequest& request); // with the loaded tokenizer's code generator
     // The Style view's style model, held beside the model and the tokenizer. A file that is not a style

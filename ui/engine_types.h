@@ -2,6 +2,8 @@
 // (QImage shares pixels copy-on-write, so passing them through queued signals is cheap and safe).
 #pragma once
 
+#include "core/tokenizer/companion_problem.h"
+
 #include <QImage>
 #include <QMetaType>
 #include <QString>
@@ -60,11 +62,12 @@ struct TokenizerInfo {
     QString dataset;
     qint64 parameters = 0;
     // What goes with it (core/tokenizer/tokenizer_companions.h): a file path, or "" with the reason in
-    // ...Missing. The k-means codebook is learned from the card's dataset at the first Compress.
-    QString autoencoder, autoencoderMissing;   // the deterministic autoencoder at the same bits
-    QString codeGenerator, codeGeneratorMissing; // the stage-2 model of this tokenizer's codes
-    QStringList generatorClasses;              // its class names (one "" per class when it has none)
-    QString classifier, classifierMissing;     // the judge of JPEG's and WebP's "recognisable"
+    // ...Missing (the view words it). The k-means codebook is learned from the card's dataset at the first
+    // Compress.
+    QString autoencoder, codeGenerator, classifier; // the deterministic autoencoder at the same bits, the
+                                                    // stage-2 model of its codes, the codecs' judge
+    cm::CompanionProblem autoencoderMissing, codeGeneratorMissing, classifierMissing;
+    QStringList generatorClasses; // the code generator's class names (one "" per class when it has none)
 };
 
 // A Compress job: encode `image` (at the tokenizer's size and channels) and decode its code, or, without
@@ -112,7 +115,7 @@ struct CodeResult {
     QImage original; // what was encoded (null for a pasted code)
     QVector<Reconstruction> reconstructions;
     QVector<BaselineImage> baselines; // only for an encoded image (a pasted code has no original)
-    QStringList missingBaselines;     // one line per baseline left out, saying why
+    QVector<cm::CompanionProblem> missingBaselines; // one per baseline left out, saying why
 };
 
 // Stage 2: `count` codes drawn from the tokenizer's code generator (code j of class classIndex, or of

@@ -304,7 +304,8 @@ void EngineWorker::interpolate(int job, const cm::InterpolationParams& params, c
     });
 }
 
-void EngineWorker::loadTokenizer(int job, const QString& path) {
+void EngineWorker::loadTokenizer(int job, const QString& path, const QString& autoencoder,
+                                 const QString& codeGenerator) {
     try {
         cm::Tokenizer tokenizer = cm::Tokenizer::load(path.toStdString());
         const cm::TokenizerCard& card = tokenizer.card();
@@ -323,20 +324,23 @@ void EngineWorker::loadTokenizer(int job, const QString& path) {
         info.dataset = QString::fromStdString(card.dataset);
         info.parameters = tokenizer.parameterCount();
         // What goes with it: files beside it, read now (small); a damaged one is left out with its error.
-        const cm::TokenizerCompanions companions = cm::findTokenizerCompanions(
-            path.toStdString(), card, QCoreApplication::applicationDirPath().toStdString());
+        const cm::TokenizerCompanions companions =
+            cm::findTokenizerCompanions(path.toStdString(), card, QCoreApplication::applicationDirPath().toStdString(),
+                                        {autoencoder.toStdString(), codeGenerator.toStdString()});
         cm::EqualBitsBaselines baselines;
         std::optional<cm::CodeGenerator> generator;
         // Each file is loaded on its own: a damaged one is left out, its error the reason shown.
-        const auto loadCompanion = [](const std::string& file, const std::string& missing, QString& loaded,
-                                      QString& why, const auto& load) {
-            why = QString::fromStdString(missing);
+        const auto loadCompanion = [](const std::string& file, const cm::CompanionProblem& missing, QString& loaded,
+                                      cm::CompanionProblem& why, const auto& load) {
+            why = missing;
             if (file.empty()) return;
             try {
                 load(file);
                 loaded = QString::fromStdString(file);
             } catch (const std::exception& error) {
-                why = QString::fromStdString(error.what());
+                why.kind = cm::CompanionProblem::Failed;
+                why.file = file;
+                why.detail = error.what();
             }
         };
         loadCompanion(companions.autoencoder, companions.autoencoderMissing, info.autoencoder, info.autoencoderMissing,
@@ -356,7 +360,7 @@ void EngineWorker::loadTokenizer(int job, const QString& path) {
         m_baselines = std::move(baselines);
         m_generator = std::move(generator);
         m_patchVqTried = false;
-        m_patchVqMissing.clear();
+        m_patchVqMissing = {};
         m_tokenizerInfo = info;
         emit tokenizerLoaded(job, info);
     } catch (const std::exception& error) {
@@ -434,13 +438,17 @@ void EngineWorker::compress(int job, const CompressRequest& request, const Cance
             emit progress(job, finished, finished + 1); // the baselines: short, counted as one unit
             if (!m_patchVqTried) {
                 m_patchVqTried = true;
-                try {
-                    const cm::TokenizerCard& card = tokenizer.card();
-                    m_baselines.patchVq = cm::PatchVq::train(
-                        cm::patchVqForBits(config.codeBits(), config.imageSize, config.channels),
-                        cm::tokenizerTrainingImages(card, kPatchVqTrainingImages), 0);
-                } catch (const cm::Error& error) {
-                    m_patchVqMissing = QString::fromStdString(error.what());
+                const cm::TokenizerCard& card = tokenizer.card();
+                m_patchVqMissing = cm::trainingImagesProblem(card);
+                if (m_patchVqMissing.none()) {
+                    try {
+                        m_baselines.patchVq = cm::PatchVq::train(
+                            cm::patchVqForBits(config.codeBits(), config.imageSize, config.channels),
+                            cm::tokenizerTrainingImages(card, kPatchVqTrainingImages), 0);
+                    } catch (const cm::Error& error) {
+                        m_patchVqMissing.kind = cm::CompanionProblem::Failed;
+                        m_patchVqMissing.detail = error.what();
+                    }
                 }
             }
             for (const cm::BaselineReconstruction& b : cm::reconstructWithBaselines(original, m_baselines, &cancel)) {
@@ -460,9 +468,9 @@ void EngineWorker::compress(int job, const CompressRequest& request, const Cance
                 }
                 out.baselines.push_back(image);
             }
-            for (const QString& missing : {m_tokenizerInfo.autoencoderMissing, m_patchVqMissing,
-                                           m_tokenizerInfo.classifierMissing})
-                if (!missing.isEmpty()) out.missingBaselines << missing;
+            for (const cm::CompanionProblem& missing : {m_tokenizerInfo.autoencoderMissing, m_patchVqMissing,
+                                                        m_tokenizerInfo.classifierMissing})
+                if (!missing.none()) out.missingBaselines << missing;
             emit progress(job, finished + 1, finished + 1);
         }
         result.images = {out.reconstructions.back().image};
@@ -479,7 +487,7 @@ void EngineWorker::generateCodes(int job, const GenerateCodesRequest& request, c
     run(job, JobKind::GenerateCodes, cancel, [&] {
         if (!m_tokenizer) throw cm::Error(cm::ErrorKind::InvalidArgument, "no tokenizer is loaded");
         if (!m_generator)
-            throw cm::Error(cm::ErrorKind::InvalidArgument, m_tokenizerInfo.codeGeneratorMissing.toStdString());
+            throw cm::Error(cm::ErrorKind::InvalidArgument, "the tokenizer has no code generator");
         cm::DecodeParams params;
         params.steps = std::max(1, request.steps);
         const cm::GeneratedImages generated = cm::generateImages(

@@ -34,7 +34,8 @@ class EngineWorker : public QObject {
     void denoise(int job, const QVector<QImage>& images, double sigma, double addNoiseSigma, quint64 seed,
                  const cm::Conditioning& conditioning, const Cancel& cancel);
     void interpolate(int job, const cm::InterpolationParams& params, const Cancel& cancel);
-    void loadTokenizer(int job, const QString& path);
+    // `autoencoder`, `codeGenerator`: files chosen for it instead of those beside it ("" = look beside it).
+    void loadTokenizer(int job, const QString& path, const QString& autoencoder, const QString& codeGenerator);
     // Encodes (or parses) the code, then decodes it with the one-step decoder (or one Euler step when the
     // file has none) and with the N-step flow sampler; progress counts the evaluations of both.
     // With an image, also its baselines at the same bits (those found for the tokenizer); the k-means
@@ -75,7 +76,7 @@ class EngineWorker : public QObject {
     // Beside the tokenizer: its baselines (the codebook learned lazily: m_patchVqTried) and code generator.
     cm::EqualBitsBaselines m_baselines;
     bool m_patchVqTried = false;
-    QString m_patchVqMissing;
+    cm::CompanionProblem m_patchVqMissing;
     std::optional<cm::CodeGenerator> m_generator;
     TokenizerInfo m_tokenizerInfo;
     std::optional<cm::Model> m_styleModel;

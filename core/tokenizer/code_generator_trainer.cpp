@@ -10,6 +10,7 @@
 #include "core/training/log_writer.h"
 #include "core/training/run_description.h"
 #include "core/training/run_files.h"
+#include "core/training/step_loop.h"
 #include "detail/code_generator_network.h"
 #include "detail/optimisation_step.h"
 #include "tokenizer_evaluation.h"
@@ -233,51 +234,38 @@ CodeGeneratorTrainSummary CodeGeneratorRun::runSteps(const std::function<void(lo
     CodeGeneratorTrainSummary summary;
     double windowLoss = 0, windowGrad = 0;
     long windowSteps = 0;
-    bool saved = false;
     const double bitsPerNat = double(m_card.config.codeBits) / std::log(2.0);
-    auto save = [&] {
+    double lossValue = 0;
+    training::StepLoopHooks hooks;
+    hooks.step = [&] {
+        lossValue = step();
+        windowLoss += lossValue;
+        windowGrad += m_lastGradNorm;
+        ++windowSteps;
+    };
+    hooks.verify = [&] { m_parallel.verify(m_step, p.totalSteps, replicatedState(), p.checkpointPath); };
+    hooks.log = [&] {
+        const double mean = windowLoss / double(windowSteps);
+        if (writes)
+            log->append({std::to_string(m_step), std::to_string(m_step * long(p.batchSize)), formatNumber(mean),
+                         formatNumber(mean * bitsPerNat), formatNumber(windowGrad / double(windowSteps)),
+                         formatNumber(p.learningRate), formatNumber(elapsed())});
+        summary.lastLoggedBitsPerCode = mean * bitsPerNat;
+        windowLoss = windowGrad = 0;
+        windowSteps = 0;
+    };
+    hooks.save = hooks.saveStopped = [&] {
         if (!writes) return;
         training::saveCheckpoint(p.checkpointPath, state(), checkpointInfo());
         saveGenerator();
     };
-    while (m_step < p.totalSteps) {
-        const bool cancelled = cancel && cancel->load();
-        if (!m_parallel.active() && cancelled) {
-            summary.cancelled = true;
-            break;
-        }
-        // In a group the flag travels with the step's sums, and every rank stops after the same step.
-        m_cancelRequested = cancelled;
-        const double lossValue = step();
-        windowLoss += lossValue;
-        windowGrad += m_lastGradNorm;
-        ++windowSteps;
-        ++m_step;
-        m_parallel.verify(m_step, p.totalSteps, replicatedState(), p.checkpointPath);
-        if (m_step % p.logEvery == 0 || m_step == p.totalSteps) {
-            const double mean = windowLoss / double(windowSteps);
-            if (writes)
-                log->append({std::to_string(m_step), std::to_string(m_step * long(p.batchSize)), formatNumber(mean),
-                             formatNumber(mean * bitsPerNat), formatNumber(windowGrad / double(windowSteps)),
-                             formatNumber(p.learningRate), formatNumber(elapsed())});
-            summary.lastLoggedBitsPerCode = mean * bitsPerNat;
-            windowLoss = windowGrad = 0;
-            windowSteps = 0;
-        }
-        if (m_step % p.checkpointEvery == 0 || m_step == p.totalSteps) {
-            save();
-            saved = true;
-        }
-        if (observe) observe(m_step, p.totalSteps, lossValue * bitsPerNat);
-        if (m_stopAgreed && m_step < p.totalSteps) {
-            summary.cancelled = true;
-            break;
-        }
-    }
-    if (summary.cancelled)
-        save();
-    else if (!saved && writes)
-        saveGenerator(); // a finished run resumed: the generator it reports must exist
+    if (observe) hooks.observe = [&] { observe(m_step, p.totalSteps, lossValue * bitsPerNat); };
+    hooks.saveFinished = [&] {
+        if (writes) saveGenerator(); // a finished run resumed: the generator it reports must exist
+    };
+    summary.cancelled =
+        training::runStepLoop(m_step, {p.totalSteps, p.logEvery, p.checkpointEvery}, m_parallel.active(),
+                              cancel, m_cancelRequested, m_stopAgreed, hooks);
     summary.steps = m_step;
     summary.seconds = elapsed();
     summary.communicationSeconds = m_parallel.communicationSeconds();

@@ -18,6 +18,7 @@
 #include "core/training/log_writer.h"
 #include "core/training/run_description.h"
 #include "core/training/run_files.h"
+#include "core/training/step_loop.h"
 #include "core/untrusted_json.h"
 #include "detail/lfq.h"
 #include "detail/perceptual_distance.h"
@@ -517,56 +518,45 @@ TokenizerTrainSummary TokenizerRun::runSteps(const std::function<void(const Toke
     TokenizerTrainSummary summary;
     TokenizerTrainStatus status;
     status.totalSteps = p.totalSteps;
-    bool saved = false;
-    while (m_step < p.totalSteps) {
-        const bool cancelled = cancel && cancel->load();
-        if (!m_parallel.active() && cancelled) {
-            summary.cancelled = true;
-            break;
-        }
-        // In a group the flag travels with the step's sums, and every rank stops after the same step.
-        m_cancelRequested = cancelled;
+    training::StepLoopHooks hooks;
+    hooks.step = [&] {
         status.loss = step();
-        ++m_step;
-        status.step = m_step;
+        status.step = m_step + 1;
         status.seconds = elapsed();
-        m_parallel.verify(m_step, p.totalSteps, replicatedState(), p.checkpointPath);
-        if (m_step % p.logEvery == 0 || m_step == p.totalSteps) {
-            const double n = double(std::max(1L, m_window.steps));
-            const auto& w = m_window;
-            if (writes) {
-                std::vector<std::string> row{std::to_string(m_step), std::to_string(m_step * long(p.batchSize))};
-                for (double sum : {w.loss, w.flow, w.perceptual, w.commitment, w.entropy, w.sample, w.consistency, w.grad})
-                    row.push_back(formatNumber(sum / n));
-                row.push_back(formatNumber(p.learningRate));
-                row.push_back(formatNumber(status.seconds));
-                m_log->append(row);
-            }
-            summary.lastLoggedLoss = w.loss / n;
-            m_window = TermSums{};
-        }
-        if (m_step % p.checkpointEvery == 0 || m_step == p.totalSteps) {
-            if (writes) {
-                saveCheckpoint();
-                saveTokenizer();
-                if (p.afterSave) p.afterSave(m_step, p.outputPath);
-            }
-            saved = true;
-        }
-        if (observe) observe(status);
-        if (m_stopAgreed && m_step < p.totalSteps) {
-            summary.cancelled = true;
-            break;
-        }
-    }
-    if (summary.cancelled) {
+    };
+    hooks.verify = [&] { m_parallel.verify(m_step, p.totalSteps, replicatedState(), p.checkpointPath); };
+    hooks.log = [&] {
+        const double n = double(std::max(1L, m_window.steps));
+        const auto& w = m_window;
         if (writes) {
-            saveCheckpoint();
-            saveTokenizer();
+            std::vector<std::string> row{std::to_string(m_step), std::to_string(m_step * long(p.batchSize))};
+            for (double sum : {w.loss, w.flow, w.perceptual, w.commitment, w.entropy, w.sample, w.consistency, w.grad})
+                row.push_back(formatNumber(sum / n));
+            row.push_back(formatNumber(p.learningRate));
+            row.push_back(formatNumber(status.seconds));
+            m_log->append(row);
         }
-    } else if (!saved && writes) {
-        saveTokenizer(); // a finished run resumed: the tokenizer it reports must exist
-    }
+        summary.lastLoggedLoss = w.loss / n;
+        m_window = TermSums{};
+    };
+    hooks.save = [&] {
+        if (!writes) return;
+        saveCheckpoint();
+        saveTokenizer();
+        if (p.afterSave) p.afterSave(m_step, p.outputPath);
+    };
+    if (observe) hooks.observe = [&] { observe(status); };
+    hooks.saveStopped = [&] {
+        if (!writes) return;
+        saveCheckpoint();
+        saveTokenizer();
+    };
+    hooks.saveFinished = [&] {
+        if (writes) saveTokenizer(); // a finished run resumed: the tokenizer it reports must exist
+    };
+    summary.cancelled =
+        training::runStepLoop(m_step, {p.totalSteps, p.logEvery, p.checkpointEvery}, m_parallel.active(),
+                              cancel, m_cancelRequested, m_stopAgreed, hooks);
     summary.steps = m_step;
     summary.seconds = elapsed();
     summary.communicationSeconds = m_parallel.communicationSeconds();

@@ -17,6 +17,7 @@
 #include "preview.h"
 #include "run_description.h"
 #include "run_files.h"
+#include "step_loop.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
@@ -348,58 +349,44 @@ TrainSummary TrainingRun::runSteps(const std::function<void(const TrainStatus&)>
     TrainSummary summary;
     TrainStatus status;
     status.totalSteps = p.totalSteps;
-    bool savedThisSegment = false;
-    while (m_step < p.totalSteps) {
-        const bool cancelled = cancel && cancel->load();
-        if (!m_parallel.active() && cancelled) {
-            summary.cancelled = true;
-            break;
-        }
-        // In a group the flag travels with the step's sums, and every rank stops after the same step.
-        m_cancelRequested = cancelled;
+    StepLoopHooks hooks;
+    hooks.step = [&] {
         status.loss = trainStep(m_step, status);
-        ++m_step;
-        status.step = m_step;
+        status.step = m_step + 1;
         status.seconds = elapsed();
-        m_parallel.verify(m_step, p.totalSteps, replicatedState(), p.checkpointPath);
-        if (writes() && (m_step % p.logEvery == 0 || m_step == p.totalSteps)) {
-            LogRowValues row;
-            row.step = m_step;
-            row.samples = m_step * long(p.batchSize);
-            row.paramNorm = globalNorm(m_onlineParams);
-            row.learningRate = learningRate(m_step - 1);
-            row.gridPoints = status.gridPoints;
-            row.targetEma = status.targetEma;
-            row.seconds = status.seconds;
-            m_log->append(trainLogRow(m_window, row));
-            summary.lastLoggedLoss = m_window.lossSum / double(std::max(1L, m_window.steps));
-            m_window = LogWindow{};
-        }
-        if (m_step % p.checkpointEvery == 0 || m_step == p.totalSteps) {
-            if (writes()) {
-                saveCheckpoint();
-                saveModel();
-            }
-            savedThisSegment = true;
-        }
+    };
+    hooks.verify = [&] { m_parallel.verify(m_step, p.totalSteps, replicatedState(), p.checkpointPath); };
+    hooks.log = [&] {
+        if (!writes()) return;
+        LogRowValues row;
+        row.step = m_step;
+        row.samples = m_step * long(p.batchSize);
+        row.paramNorm = globalNorm(m_onlineParams);
+        row.learningRate = learningRate(m_step - 1);
+        row.gridPoints = status.gridPoints;
+        row.targetEma = status.targetEma;
+        row.seconds = status.seconds;
+        m_log->append(trainLogRow(m_window, row));
+        summary.lastLoggedLoss = m_window.lossSum / double(std::max(1L, m_window.steps));
+        m_window = LogWindow{};
+    };
+    hooks.save = hooks.saveStopped = [&] {
+        if (!writes()) return;
+        saveCheckpoint();
+        saveModel();
+    };
+    hooks.afterSave = [&] {
         if (writes() && p.previewEvery > 0 && (m_step % p.previewEvery == 0 || m_step == p.totalSteps))
             writePreview();
-        if (observe) observe(status);
-        if (m_stopAgreed && m_step < p.totalSteps) {
-            summary.cancelled = true;
-            break;
-        }
-    }
-    if (summary.cancelled) {
-        if (writes()) {
-            saveCheckpoint();
-            saveModel();
-        }
-    } else if (!savedThisSegment && writes()) {
+    };
+    if (observe) hooks.observe = [&] { observe(status); };
+    hooks.saveFinished = [&] {
         // A finished run resumed: nothing was trained, but the model it reports must exist (it may have been
         // deleted), and the checkpoint holds exactly its weights.
-        saveModel();
-    }
+        if (writes()) saveModel();
+    };
+    summary.cancelled = runStepLoop(m_step, {p.totalSteps, p.logEvery, p.checkpointEvery},
+                                    m_parallel.active(), cancel, m_cancelRequested, m_stopAgreed, hooks);
     summary.steps = m_step;
     summary.seconds = elapsed();
     summary.communicationSeconds = m_parallel.communicationSeconds();
