@@ -90,6 +90,9 @@ int main(int argc, char** argv) {
     // A file-size limit (ulimit -f) must fail a write like a full disk (EFBIG, a one-line I/O error and the
     // last checkpoint kept), not kill the process without a word.
     std::signal(SIGXFSZ, SIG_IGN);
+    // A data-parallel peer that died must make the write to its socket fail (EPIPE, then the rank names
+    // the lost peer), not kill this process without a word.
+    std::signal(SIGPIPE, SIG_IGN);
     try {
         applyPrecisionOption(arguments);
         if (command == "train") return runTrain(arguments);
