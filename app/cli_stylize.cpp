@@ -10,6 +10,7 @@
 #include "core/image_util.h"
 #include "core/model.h"
 #include "core/sampler.h"
+#include "core/schedule.h"
 #include "core/style/style_model.h"
 #include "core/style/style_trainer.h"
 #include "core/style_world.h"
@@ -24,14 +25,19 @@ int runTrainStyle(const QStringList& arguments) {
         "Train DEADiff's style model on the style world, in three stages: 'features' (the project's feature "
         "network, an autoencoder of 32x32 renders, whose map the extractors read), 'base' (a prompt-conditioned "
         "EDM denoiser, prompts only) and 'extractors' (the two Q-Formers and W_K^I, W_V^I on pairs 1:1:1, the "
-        "base frozen).");
+        "base frozen); then 'consistency' makes the style model one-step (ECT from its weights on the same "
+        "pairs, the reference encoder and the Q-Formers frozen).");
     cm::StyleTrainParams d;
     p.addOptions({
-        Option("stage", "features, base or extractors.", "stage", "base"),
+        Option("stage", "features, base, extractors or consistency.", "stage", "base"),
         Option({"o", "out"}, "The file to write (safetensors).", "path"),
         Option("size", "Stage base: the architecture, tiny or small.", "name", "small"),
         Option("base", "Stage extractors: the trained base.", "path"),
         Option("features", "Stage extractors: the feature network (stage features).", "path"),
+        Option("style", "Stage consistency: the trained style model (stage extractors).", "path"),
+        Option("ect-q", "Stage consistency: ECT's q (r approaches t by this factor per stage).", "x",
+               QString::number(d.ectQ)),
+        Option("ect-stage-steps", "Stage consistency: steps per ECT stage (0 = steps/8).", "N", "0"),
         Option("queries", "Stage extractors: learned queries per Q-Former.", "N", QString::number(d.extractors.queries)),
         Option("qformer-width", "Stage extractors: Q-Former width.", "N", QString::number(d.extractors.width)),
         Option("qformer-layers", "Stage extractors: Q-Former layers.", "N", QString::number(d.extractors.layers)),
@@ -46,7 +52,7 @@ int runTrainStyle(const QStringList& arguments) {
         Option("lr", "Adam learning rate.", "x", QString::number(d.learningRate)),
         Option("ema", "EMA rate of the saved weights.", "x", QString::number(d.emaRate)),
         Option("p-mean", "Mean of ln sigma (default -1.2 for the base, 2.0 for the extractors: the reference "
-                         "matters where the noisy image does not show its colours).",
+                         "matters where the noisy image does not show its colours; 1.0 for the consistency stage's t).",
                "x"),
         Option("seed", "Random seed.", "N", "0"),
         Option("threads", "Torch threads (0 = default).", "N", "0"),
@@ -60,8 +66,8 @@ int runTrainStyle(const QStringList& arguments) {
     if (!parseOrHelp(p, "train-style", arguments)) return 0;
     if (!p.isSet("out")) throw UsageError{"train-style needs --out PATH"};
     const std::string stage = str(p.value("stage"));
-    if (stage != "features" && stage != "base" && stage != "extractors")
-        throw UsageError{"--stage must be features, base or extractors, got '" + p.value("stage") + "'"};
+    if (stage != "features" && stage != "base" && stage != "extractors" && stage != "consistency")
+        throw UsageError{"--stage must be features, base, extractors or consistency, got '" + p.value("stage") + "'"};
     if (stage == "features" && (toLong(p, "nproc", 1, 256) > 1 || cm::distributedFromEnvironment().worldSize > 1))
         throw UsageError{"the feature network (--stage features) trains in one process"};
     if (const int code = launchLocalRanksIfAsked(p, "train-style", arguments); code >= 0) return code;
@@ -97,6 +103,9 @@ int runTrainStyle(const QStringList& arguments) {
     if (params.stage == cm::StyleStage::Base) params.base = cm::styleBaseConfig(str(p.value("size")));
     params.basePath = str(p.value("base"));
     params.featureNetPath = str(p.value("features"));
+    params.stylePath = str(p.value("style"));
+    params.ectQ = toDouble(p, "ect-q");
+    params.ectStageSteps = toLong(p, "ect-stage-steps", 0, 100000000);
     params.extractors.queries = int(toLong(p, "queries", 1, 256));
     params.extractors.width = int(toLong(p, "qformer-width", 8, 2048));
     params.extractors.layers = int(toLong(p, "qformer-layers", 1, 12));
@@ -150,16 +159,20 @@ int runStylize(const QStringList& arguments) {
     QCommandLineParser p;
     p.setApplicationDescription(
         "Generate the prompted garment in the style of a reference image with a DEADiff style model "
-        "(train-style). Writes one row: the reference, then the images.");
+        "(train-style), multistep (Heun) or, from the one-step model (train-style --stage consistency), in one "
+        "network evaluation per image. Writes one row: the reference, then the images.");
     p.addOptions({
-        Option({"m", "model"}, "The style model (train-style --stage extractors).", "path"),
+        Option({"m", "model"}, "The style model (train-style --stage extractors or consistency).", "path"),
         Option("reference", "The reference image (PNG, JPEG, WebP); resized and centre-cropped to the model's size.",
                "path"),
         Option("prompt", "The garment, a word of the vocabulary (t-shirt, trouser, pullover, dress, coat, sandal, "
                          "shirt, sneaker, bag, ankle boot).",
                "word"),
         Option("n", "How many images, 1..64.", "count", "8"),
-        Option("steps", "Heun sampling points (2 N - 1 evaluations).", "N", "18"),
+        Option("steps",
+               "A style model: Heun sampling points (2 N - 1 evaluations; default 18). A one-step style model: "
+               "consistency steps, N evaluations (default 1).",
+               "N"),
         Option("use", "Which tokens of the reference: style (DEADiff's style mode: content tokens zeroed) or both.",
                "style|both", "style"),
         Option("seed", "Image j starts from the noise of seed + j.", "seed", "0"),
@@ -176,15 +189,25 @@ int runStylize(const QStringList& arguments) {
     if (use != "style" && use != "both") throw UsageError{"--use must be style or both"};
     cm::SampleParams params;
     params.count = int(toLong(p, "n", 1, 64));
-    params.edmPoints = int(toLong(p, "steps", 2, 1000));
     params.seed = uint64_t(toLong(p, "seed", 0, 1L << 40));
-    params.sampler = cm::SamplerKind::Heun;
     params.conditioning = cm::Conditioning::ofPrompt(cm::promptTokens(str(p.value("prompt"))));
     const cm::Model model = cm::Model::load(str(p.value("model")));
     if (!model.card().network.needsReference())
         throw cm::Error(cm::ErrorKind::InvalidArgument, str(p.value("model")) +
                                                             " is not a style model (train-style --stage extractors "
-                                                            "makes one); sample it with cmstudio-cli sample");
+                                                            "or consistency makes one); sample it with cmstudio-cli "
+                                                            "sample");
+    if (model.card().kind == cm::ModelKind::Consistency) {
+        const int steps = p.isSet("steps") ? int(toLong(p, "steps", 1, 100)) : 1;
+        params.sampler = steps == 1 ? cm::SamplerKind::OneStep : cm::SamplerKind::Multistep;
+        const auto& recommended = model.card().recommended.sigmas;
+        if (steps > 1)
+            params.sigmas = int(recommended.size()) == steps ? recommended
+                                                             : cm::consistencyPresetLevels(steps, model.card().noise);
+    } else {
+        params.sampler = cm::SamplerKind::Heun;
+        params.edmPoints = p.isSet("steps") ? int(toLong(p, "steps", 2, 1000)) : 18;
+    }
     const int size = model.card().network.imageSize;
     const cv::Mat reference = loadModelImage(p.value("reference"), size, 3, true);
     params.conditioning.referenceImages = {reference};

@@ -34,12 +34,18 @@ int styleWordToken(int styleWord) {
     return int(garmentPrompts().size()) + styleWord;
 }
 
+std::vector<std::string> promptVocabulary() {
+    std::vector<std::string> words = garmentPrompts();
+    words.insert(words.end(), styleWords().begin(), styleWords().end());
+    return words;
+}
+
 NetworkConfig styleBaseConfig(const std::string& size) {
     NetworkConfig c;
     c.type = NetworkType::PromptUNet;
     c.imageSize = kStyledImageSize;
     c.channels = 3;
-    c.promptVocabulary = styleWordToken(int(styleWords().size()));
+    c.promptVocabulary = int(promptVocabulary().size());
     c.promptLength = 4; // garment, colour, texture, background
     if (size == "tiny") {
         c.baseWidth = 16;
