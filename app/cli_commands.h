@@ -16,6 +16,7 @@ int runForward(const QStringList& arguments);       // cli_published.cpp
 int runConvert(const QStringList& arguments);       // cli_published.cpp
 int runStyleData(const QStringList& arguments);     // cli_style.cpp
 int runTrainStyle(const QStringList& arguments);    // cli_stylize.cpp
+int runEvalStyle(const QStringList& arguments);     // cli_eval_style.cpp
 int runStylize(const QStringList& arguments);       // cli_stylize.cpp
 int runTrainTokenizer(const QStringList& arguments); // cli_tokenizer.cpp
 int runTokenize(const QStringList& arguments);       // cli_tokenizer.cpp

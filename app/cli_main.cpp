@@ -28,6 +28,7 @@ const char* kUsage = "usage: cmstudio-cli <command> [options]\n"
                      "  style-data  a grid of DEADiff's style world (styled garments, or pairs with --pairs)\n"
                      "  train-style  train DEADiff's style model: its feature network, prompt base, extractors\n"
                      "  stylize  the prompted garment in the style of a reference image (a style model)\n"
+                     "  eval-style  measure a style model: style similarity, prompt alignment, leakage, FD, time\n"
                      "  train-tokenizer  train a FlowMo tokenizer (images <-> bit codes): stage 1a, 1b, one-step\n"
                      "           or the deterministic-autoencoder baseline\n"
                      "  tokenize encode an image into its bit code, decode a code into an image, eval (tokenizers\n"
@@ -103,12 +104,13 @@ int main(int argc, char** argv) {
         if (command == "convert") return runConvert(arguments);
         if (command == "style-data") return runStyleData(arguments);
         if (command == "train-style") return runTrainStyle(arguments);
+        if (command == "eval-style") return runEvalStyle(arguments);
         if (command == "stylize") return runStylize(arguments);
         if (command == "train-tokenizer") return runTrainTokenizer(arguments);
         if (command == "tokenize") return runTokenize(arguments);
         if (command == "train-code-generator") return runTrainCodeGenerator(arguments);
         std::fprintf(stderr,
-                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, forward, convert, eval, train-evaluator, edit, interpolate, annotate, style-data, train-style, stylize, train-tokenizer, tokenize, train-code-generator; see --help)\n",
+                     "cmstudio-cli: unknown command '%s' (commands: train, sample, info, forward, convert, eval, train-evaluator, edit, interpolate, annotate, style-data, train-style, stylize, eval-style, train-tokenizer, tokenize, train-code-generator; see --help)\n",
                      qPrintable(command));
         return 2;
     } catch (const UsageError& e) {

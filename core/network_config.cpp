@@ -130,12 +130,20 @@ std::string NetworkConfig::describe() const {
                 std::to_string(promptLength) + " tokens from " + std::to_string(promptVocabulary) +
                 " words, width " + std::to_string(contextWidth) + ", cross-attention at " +
                 joinInts(crossAttentionResolutions) + " px";
-        if (imageQueries > 0)
-            text += "\nStyle extractors: two Q-Formers (style, content) of " + std::to_string(imageQueries) +
-                    " queries, width " + std::to_string(qformerWidth) + ", " + std::to_string(qformerLayers) +
-                    " layers, over the feature network's map (width " + std::to_string(referenceWidth) +
-                    "); content tokens at " + joinInts(contentAt) + " px, style tokens at " + joinInts(styleAt) +
-                    " px";
+        if (imageQueries > 0) {
+            text += std::string("\nStyle extractors: ") +
+                    (imageExtractors == 2 ? "two Q-Formers (style, content)" : "one Q-Former (a single image encoder)") +
+                    " of " + std::to_string(imageQueries) + " queries, width " + std::to_string(qformerWidth) + ", " +
+                    std::to_string(qformerLayers) + " layers, over the feature network's map (width " +
+                    std::to_string(referenceWidth) + "); ";
+            if (imageExtractors == 1)
+                text += "its tokens in every cross-attention layer";
+            else if (disentangledPlacement)
+                text += "disentangled: content tokens at " + joinInts(contentAt) + " px, style tokens at " +
+                        joinInts(styleAt) + " px";
+            else
+                text += "both token sets in every cross-attention layer (not disentangled)";
+        }
     }
     return text + "\nImages: " + std::to_string(imageSize) + "x" + std::to_string(imageSize) + ", " +
            (channels == 1 ? "greyscale" : "RGB") + "\n";
@@ -144,6 +152,18 @@ std::string NetworkConfig::describe() const {
 bool NetworkConfig::isContentLayer(int resolution) const {
     return !crossAttentionResolutions.empty() &&
            resolution == *std::min_element(crossAttentionResolutions.begin(), crossAttentionResolutions.end());
+}
+
+bool NetworkConfig::receivesStyleTokens(int resolution) const {
+    return !disentangledPlacement || !isContentLayer(resolution);
+}
+
+bool NetworkConfig::receivesContentTokens(int resolution) const {
+    return imageExtractors == 2 && (!disentangledPlacement || isContentLayer(resolution));
+}
+
+const char* NetworkConfig::imagePlacementName() const {
+    return disentangledPlacement ? "disentangled" : "everywhere";
 }
 
 bool NetworkConfig::hasNullClass() const {
@@ -217,6 +237,12 @@ void NetworkConfig::validate() const {
                 if (styleLevels == 0)
                     invalid("a style model needs cross-attention at two resolutions at least (content at the "
                             "lowest, style above it)");
+                if (imageExtractors != 1 && imageExtractors != 2)
+                    invalid("network image_extractors must be 1 (a single encoder) or 2 (style and content), got " +
+                            std::to_string(imageExtractors));
+                if (imageExtractors == 1 && disentangledPlacement)
+                    invalid("a single image encoder has no content tokens to place apart: its image_placement is "
+                            "\"everywhere\"");
                 checkRange("qformer_width", qformerWidth, 8, 2048);
                 checkRange("qformer_layers", qformerLayers, 1, 12);
                 checkRange("reference_width", referenceWidth, 8, 512);
@@ -267,6 +293,9 @@ std::string networkConfigToJson(const NetworkConfig& config) {
                 j["qformer_width"] = config.qformerWidth;
                 j["qformer_layers"] = config.qformerLayers;
                 j["reference_width"] = config.referenceWidth;
+                // Written only for the comparison variants: DEADiff's files keep their JSON byte for byte.
+                if (config.imageExtractors != 2) j["image_extractors"] = config.imageExtractors;
+                if (!config.disentangledPlacement) j["image_placement"] = config.imagePlacementName();
             }
         }
     }
@@ -307,6 +336,14 @@ NetworkConfig networkConfigFromJson(const std::string& text, const std::string& 
                 config.qformerWidth = readInt(j, "qformer_width", origin);
                 config.qformerLayers = readInt(j, "qformer_layers", origin);
                 config.referenceWidth = readInt(j, "reference_width", origin);
+                if (j.contains("image_extractors")) config.imageExtractors = readInt(j, "image_extractors", origin);
+                if (j.contains("image_placement")) {
+                    const json& placement = j["image_placement"];
+                    if (placement != "disentangled" && placement != "everywhere")
+                        formatError(origin, "\"image_placement\" must be \"disentangled\" or \"everywhere\", found " +
+                                                describeJsonValue(placement));
+                    config.disentangledPlacement = placement == "disentangled";
+                }
             }
         }
     } else if (type == "mlp") {
@@ -472,7 +509,7 @@ int64_t promptUnetParameters(const NetworkConfig& c) {
     const int64_t encoder = convolution(c.channels, w, 3) + norm(w) + convolution(w, w, 3) + norm(w) +
                             convolution(w, 2 * w, 3) + norm(2 * w) + convolution(2 * w, 2 * w, 3) + norm(2 * w) +
                             convolution(2 * w, 4 * w, 3) + norm(4 * w);
-    return total + 2 * qformer + encoder;
+    return total + c.imageExtractors * qformer + encoder;
 }
 
 int64_t mlpParameters(const NetworkConfig& c) {

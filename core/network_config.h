@@ -37,6 +37,13 @@ struct NetworkConfig {
     int qformerWidth = 64;
     int qformerLayers = 2;
     int referenceWidth = 16; // the feature network's first width: its map is 4 x that channels at size / 4
+    // The comparison methods of issue 19 are variants of this one architecture. imageExtractors: 2 is
+    // DEADiff's pair of Q-Formers (style, content); 1 is a single image encoder (the IP-Adapter /
+    // T2I-Adapter kind), whose tokens count as the style set and go to every cross-attention layer.
+    // disentangledPlacement: content tokens only at the lowest cross-attention resolution, style tokens only
+    // above it (DEADiff); false: both sets, concatenated, in every layer. A single encoder is never disentangled.
+    int imageExtractors = 2;
+    bool disentangledPlacement = true;
     // MLP (points of dimension `dataDim`)
     int dataDim = 2;
     int hiddenWidth = 128;
@@ -70,6 +77,10 @@ struct NetworkConfig {
     // The disentangled placement: cross-attention layers at the lowest cross-attention resolution receive
     // the reference's content tokens, every higher-resolution one its style tokens.
     bool isContentLayer(int resolution) const;
+    // Which token sets a cross-attention layer at `resolution` receives (a style model only).
+    bool receivesStyleTokens(int resolution) const;
+    bool receivesContentTokens(int resolution) const;
+    const char* imagePlacementName() const; // "disentangled" or "everywhere"
 };
 
 std::string networkConfigToJson(const NetworkConfig& config);

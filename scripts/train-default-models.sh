@@ -50,10 +50,11 @@ evaluator "Fashion-MNIST evaluator" "$work/fashion-mnist-classifier.safetensors"
   --kind classifier --data fashion-mnist --epochs 4
 stage "EDM teacher" "$work/fashion-mnist-edm.safetensors" train --mode edm "${common[@]}" \
   --steps "$EDM_STEPS" --lr 5e-4 --warmup 200 --grad-clip 1 --ema 0.999 --checkpoint-every 200
-stage "CD" "$work/fashion-mnist-cd.safetensors" train --mode cd --teacher "$work/fashion-mnist-edm.safetensors" \
-  "${common[@]}" --steps "$CD_STEPS" --lr 2e-4 --ema 0.999 --checkpoint-every 100
+# ECT first: it is the default model, and a run interrupted after it leaves the most useful file.
 stage "ECT" "$work/fashion-mnist-ect.safetensors" train --mode ect --teacher "$work/fashion-mnist-edm.safetensors" \
   "${common[@]}" --steps "$ECT_STEPS" --lr 2e-4 --ema 0.999 --checkpoint-every 100
+stage "CD" "$work/fashion-mnist-cd.safetensors" train --mode cd --teacher "$work/fashion-mnist-edm.safetensors" \
+  "${common[@]}" --steps "$CD_STEPS" --lr 2e-4 --ema 0.999 --checkpoint-every 100
 stage "iCT" "$work/fashion-mnist-ict.safetensors" train --mode ict "${common[@]}" \
   --steps "$ICT_STEPS" --lr 2e-4 --ema 0.999 --checkpoint-every 100
 

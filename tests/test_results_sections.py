@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """docs/RESULTS.md is written by several scripts, each owning its marked sections (scripts/results_sections.py):
 scripts/results_table.py (the "models" section) and scripts/tokenizer_results.py ("tokenizers") are run for
-real on fixture files (results_table.py with ONLY_CACHED=1 and an empty cache, so it measures nothing) and
+real on fixture files (and scripts/style_results.py, "style", on one measured line; results_table.py with ONLY_CACHED=1 and an empty cache, so it measures nothing) and
 every section they do not own, and the text between sections, must come out byte for byte and in the same
 order; a malformed file is refused and left as it was. Run by ctest (test_results_sections)."""
 import os
@@ -112,6 +112,30 @@ class ResultsSections(unittest.TestCase):
         self.assertEqual(names(after), ["models", "bf16-sampling", "tokenizers", "by-hand"])
         self.assertIn("## Tokenizers (FlowMo, issue 18)", section_text(after, "tokenizers"))
         self.assertNotIn("old tokenizer table", after)
+
+    def test_style_table_keeps_foreign_sections_and_judges_the_claims(self):
+        work = os.path.join(self.dir, "style-work")
+        os.makedirs(work)
+        shutil.copy(os.path.join(ROOT, "tests", "data", "style-results-deadiff.json"), os.path.join(work, "deadiff.json"))
+        before = (FOREIGN_A + BETWEEN + "<!-- style:begin -->\nold style table\n<!-- style:end -->\n\n" + FOREIGN_B)
+        self.write(before)
+        run = run_script("style_results.py", {"WORK": work, "RESULTS_FILE": self.results, "BUDGET": "fixture"})
+        self.assertEqual(run.returncode, 0, run.stderr)
+        after = self.read()
+        self.assert_kept(before, after, "style")
+        self.assertEqual(names(after), ["by-hand", "style", "bf16-sampling"])
+        style = section_text(after, "style")
+        self.assertNotIn("old style table", style)
+        self.assertIn("`fixture`", style)
+        self.assertIn("smoke budget", style)
+        # The measured method has its row and grid; the three unmeasured ones say so, and no claim is judged.
+        self.assertIn("| DEADiff as built (dual Q-Formers, disentangled, paired tasks) | 0.05 | 0.34 |", style)
+        self.assertEqual(style.count("not measured"), 4)
+        self.assertIn("![](style-eval-deadiff.png)", style)
+        self.assertNotIn("holds", style)
+        self.assertEqual(run_script("style_results.py", {"WORK": work, "RESULTS_FILE": self.results,
+                                                         "BUDGET": "fixture"}).returncode, 0)
+        self.assertEqual(self.read(), after)
 
     def test_the_real_results_file_keeps_its_hand_added_sections(self):
         with open(os.path.join(ROOT, "docs", "RESULTS.md")) as f:

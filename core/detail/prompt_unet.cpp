@@ -1,6 +1,7 @@
 #include "prompt_unet.h"
 
 #include "compute_precision.h"
+#include "core/error.h"
 #include "feature_network.h"
 #include "qformer.h"
 
@@ -141,12 +142,13 @@ PromptUNet::PromptUNet(const NetworkConfig& cfg) : m_config(cfg) {
         for (auto& p : m_referenceEncoder->parameters())
             p.set_requires_grad(false); // the project's own feature network, frozen
         const int mapChannels = 4 * cfg.referenceWidth;
-        m_styleExtractor = register_module(
-            "style_qformer", std::make_shared<QFormer>(cfg.imageQueries, cfg.qformerWidth, cfg.qformerLayers,
-                                                       mapChannels, cfg.contextWidth));
-        m_contentExtractor = register_module(
-            "content_qformer", std::make_shared<QFormer>(cfg.imageQueries, cfg.qformerWidth, cfg.qformerLayers,
-                                                         mapChannels, cfg.contextWidth));
+        auto qformer = [&] {
+            return std::make_shared<QFormer>(cfg.imageQueries, cfg.qformerWidth, cfg.qformerLayers, mapChannels,
+                                             cfg.contextWidth);
+        };
+        // A single encoder (the IP-Adapter kind) has its own name: its file cannot pass for a DEADiff one.
+        m_styleExtractor = register_module(cfg.imageExtractors == 2 ? "style_qformer" : "image_qformer", qformer());
+        if (cfg.imageExtractors == 2) m_contentExtractor = register_module("content_qformer", qformer());
         copyImageProjectionsFromPrompt();
     }
 }
@@ -163,10 +165,12 @@ std::pair<torch::Tensor, torch::Tensor> PromptUNet::imageTokens(const torch::Ten
         torch::NoGradGuard frozen;
         map = m_referenceEncoder->forward(references.to(torch::kFloat32));
     }
-    return {m_styleExtractor->forward(map), m_contentExtractor->forward(map)};
+    return {m_styleExtractor->forward(map), m_contentExtractor ? m_contentExtractor->forward(map) : torch::Tensor()};
 }
 
 QFormer& PromptUNet::extractor(bool style) {
+    if (!style && !m_contentExtractor)
+        throw Error(ErrorKind::InvalidArgument, "a single-encoder style model has no content extractor");
     return style ? *m_styleExtractor : *m_contentExtractor;
 }
 
@@ -175,8 +179,9 @@ std::vector<torch::Tensor> PromptUNet::extractorParameters() const {
     if (!m_styleExtractor) return list;
     for (const auto& p : m_styleExtractor->parameters())
         list.push_back(p);
-    for (const auto& p : m_contentExtractor->parameters())
-        list.push_back(p);
+    if (m_contentExtractor)
+        for (const auto& p : m_contentExtractor->parameters())
+            list.push_back(p);
     for (const auto& layer : m_cross)
         for (const auto& p : layer->imageProjections())
             list.push_back(p);
@@ -204,7 +209,14 @@ torch::Tensor PromptUNet::run(Element& element, torch::Tensor h, const torch::Te
                               const torch::Tensor& styleTokens, const torch::Tensor& contentTokens) {
     h = element.block->forward(h, emb);
     if (!element.cross) return h;
-    const auto& image = m_config.isContentLayer(element.resolution) ? contentTokens : styleTokens;
+    // The placement (NetworkConfig::receivesStyleTokens / receivesContentTokens): DEADiff's disentangled one,
+    // or both sets concatenated in every layer, or a single encoder's tokens everywhere.
+    const bool style = m_config.receivesStyleTokens(element.resolution) && styleTokens.defined();
+    const bool content = m_config.receivesContentTokens(element.resolution) && contentTokens.defined();
+    const torch::Tensor image = style && content ? torch::cat({styleTokens, contentTokens}, 1)
+                                : style          ? styleTokens
+                                : content        ? contentTokens
+                                                 : torch::Tensor();
     if (!m_probe) return element.cross->forward(h, prompt, image);
     auto& probe = *m_probe;
     const std::size_t index = probe.next++;
@@ -236,7 +248,7 @@ torch::Tensor PromptUNet::forward(const torch::Tensor& x, const torch::Tensor& n
             return factor.defined() ? factor.to(torch::kFloat32).view({n, 1, 1}) : torch::ones({n, 1, 1});
         };
         styleTokens = styleTokens * keep(conditioning.styleKeep);
-        contentTokens = contentTokens * keep(conditioning.contentKeep);
+        if (contentTokens.defined()) contentTokens = contentTokens * keep(conditioning.contentKeep);
     }
     if (m_probe) m_probe->next = 0;
     auto h = conv2d(*m_convIn, toCompute(x, computeDtype()));

@@ -2,7 +2,9 @@
 // followed by a joint cross-attention layer, K = [W_K prompt ; W_K^I image tokens], V likewise, one softmax.
 // With imageQueries > 0 (a style model) it also holds the frozen reference encoder (the feature network's
 // trunk) and two Q-Formers: content tokens go to the layers at the lowest cross-attention resolution, style
-// tokens to every other layer (NetworkConfig::isContentLayer). Private to core/.
+// tokens to every other layer (NetworkConfig::isContentLayer); issue 19's comparison variants put both sets,
+// or a single encoder's one set, in every layer (NetworkConfig::receivesStyleTokens, receivesContentTokens).
+// Private to core/.
 #pragma once
 
 #include "networks.h"

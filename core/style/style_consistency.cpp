@@ -39,8 +39,10 @@ namespace style {
 std::vector<torch::Tensor> consistencyParameters(detail::PromptUNet& network) {
     std::vector<torch::Tensor> frozen = network.referenceEncoder()->parameters();
     for (bool styleExtractor : {true, false})
-        for (const auto& p : network.extractor(styleExtractor).parameters())
-            frozen.push_back(p);
+        if (styleExtractor ||
+            network.config().imageExtractors == 2) // a single encoder counts as the style one
+            for (const auto& p : network.extractor(styleExtractor).parameters())
+                frozen.push_back(p);
     std::vector<torch::Tensor> list;
     for (const auto& p : network.parameters())
         if (std::none_of(frozen.begin(), frozen.end(), [&](const torch::Tensor& q) { return q.is_same(p); }))

@@ -15,8 +15,9 @@ namespace cm::style {
 
 // What trains in the student: the whole denoising network (the base's weights and the image projections
 // W_K^I, W_V^I), so that all of it becomes a consistency function. Frozen: the reference encoder (the
-// feature network's trunk) and the two Q-Formers, so the student reads exactly the tokens the style model
-// learned from the pairs (their meaning, style vs content, is what the non-reconstruction training made).
+// feature network's trunk) and the Q-Formers (two, or a comparison variant's one), so the student reads
+// exactly the tokens the style model learned from the pairs (their meaning, style vs content, is what the
+// non-reconstruction training made).
 std::vector<torch::Tensor> consistencyParameters(detail::PromptUNet& network);
 
 // The engine's training settings that drive its ECT objective from the style stage's settings.

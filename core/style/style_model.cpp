@@ -40,6 +40,24 @@ std::vector<std::string> promptVocabulary() {
     return words;
 }
 
+const char* extractorsName(StyleExtractorConfig::Extractors extractors) {
+    return extractors == StyleExtractorConfig::Extractors::Dual ? "dual" : "single";
+}
+
+StyleExtractorConfig::Extractors extractorsFromName(const std::string& name) {
+    if (name == "dual") return StyleExtractorConfig::Extractors::Dual;
+    if (name == "single") return StyleExtractorConfig::Extractors::Single;
+    throw Error(ErrorKind::InvalidArgument, "extractors must be \"dual\" (DEADiff's style and content Q-Formers) or "
+                                            "\"single\" (one encoder in every layer), got \"" + name + "\"");
+}
+
+bool disentangledFromPlacementName(const std::string& name) {
+    if (name == "disentangled") return true;
+    if (name == "everywhere") return false;
+    throw Error(ErrorKind::InvalidArgument, "placement must be \"disentangled\" (content tokens at the lowest "
+                                            "resolution, style above) or \"everywhere\", got \"" + name + "\"");
+}
+
 NetworkConfig styleBaseConfig(const std::string& size) {
     NetworkConfig c;
     c.type = NetworkType::PromptUNet;
@@ -97,6 +115,9 @@ Model createStyleModel(const Model& base, const FeatureNet& features, const Styl
     card.network.qformerWidth = config.width;
     card.network.qformerLayers = config.layers;
     card.network.referenceWidth = fc.width;
+    card.network.imageExtractors = config.extractors == StyleExtractorConfig::Extractors::Dual ? 2 : 1;
+    card.network.disentangledPlacement = config.disentangled;
+    card.network.validate(); // a single encoder asked to be disentangled is refused here, naming the fields
     card.recipe = "deadiff";
     Model model = Model::create(card, seed);
     auto& network = promptNetwork(model, true, "createStyleModel");
@@ -131,7 +152,7 @@ std::vector<ImageTokens> extractImageTokens(const Model& styleModel, const std::
             return std::vector<float>(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
         };
         tokens.style = copy(style[j]);
-        tokens.content = copy(content[j]);
+        if (content.defined()) tokens.content = copy(content[j]);
         result.push_back(std::move(tokens));
     }
     return result;

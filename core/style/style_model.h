@@ -41,7 +41,17 @@ struct StyleExtractorConfig {
     int queries = 16; // learned queries per Q-Former (DEADiff's 16)
     int width = 64;
     int layers = 2;
+    // The comparison variants (NetworkConfig::imageExtractors, disentangledPlacement): DEADiff's two
+    // extractors placed apart, or both sets in every layer, or one encoder in every layer.
+    enum class Extractors { Dual, Single };
+    Extractors extractors = Extractors::Dual;
+    bool disentangled = true;
 };
+// "dual" / "single", "disentangled" / "everywhere", and back; an unknown name is Error(InvalidArgument)
+// listing the choices.
+const char* extractorsName(StyleExtractorConfig::Extractors extractors);
+StyleExtractorConfig::Extractors extractorsFromName(const std::string& name);
+bool disentangledFromPlacementName(const std::string& name);
 
 // A style model from a trained base and the project's feature network: the base's weights are copied by
 // name (they stay frozen), the feature network's convolutional trunk becomes the frozen reference encoder,
@@ -52,7 +62,7 @@ Model createStyleModel(const Model& base, const FeatureNet& features, const Styl
 
 // The tokens a style model's extractors make of each reference: queries x contextWidth floats per set.
 struct ImageTokens {
-    std::vector<float> style, content;
+    std::vector<float> style, content; // a single encoder's tokens are `style`; its `content` is empty
     int queries = 0, width = 0;
 };
 std::vector<ImageTokens> extractImageTokens(const Model& styleModel, const std::vector<cv::Mat>& references);

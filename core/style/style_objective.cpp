@@ -51,6 +51,20 @@ StyleBatch drawStyleBatch(const StyleWorld& world, const NetworkConfig& network,
         batch.targets = torch::stack(targets);
         return batch;
     }
+    if (params.tasks == StyleTasks::Reconstruction) {
+        for (int64_t j = 0; j < count; ++j) {
+            const int64_t item = world.drawItem(rng);
+            const auto render = renderTensor(world.render(item, world.drawStyle(StyleSplit::Train, rng), rng()));
+            targets.push_back(render);
+            references.push_back(render);
+            batch.relations.push_back(PairRelation::Identical);
+            batch.prompts[j][0] = int64_t(world.garmentClass(item));
+            if (unit(rng) < params.imageDropout) batch.styleKeep[j] = batch.contentKeep[j] = 0.0f;
+        }
+        batch.targets = torch::stack(targets);
+        batch.references = torch::stack(references);
+        return batch;
+    }
     PairSampler pairs(world, StyleSplit::Train, rng());
     for (int64_t j = 0; j < count; ++j) {
         const StyledPair pair = pairs.next();

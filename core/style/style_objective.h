@@ -27,7 +27,8 @@ struct StyleBatch {
 // Stage base: garments and training styles of `world`, the prompt replaced by the null prompt with
 // probability promptDropout. Stage extractors: PairSampler pairs (1:1:1): same style -> content tokens
 // zeroed, same content -> style tokens zeroed, identical -> both kept and the prompt empty; the kept set of
-// the first two zeroed with probability imageDropout.
+// the first two zeroed with probability imageDropout. Tasks Reconstruction: identical pairs only (a render
+// and itself), the target's prompt, both token sets zeroed with probability imageDropout.
 StyleBatch drawStyleBatch(const StyleWorld& world, const NetworkConfig& network, const StyleTrainParams& params,
                           int64_t count, uint64_t stepSeed);
 

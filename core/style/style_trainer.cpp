@@ -45,6 +45,17 @@ StyleStage styleStageFromName(const std::string& name) {
                 "style stage must be \"base\", \"extractors\" or \"consistency\", got \"" + name + "\"");
 }
 
+const char* styleTasksName(StyleTasks tasks) {
+    return tasks == StyleTasks::Paired ? "paired" : "reconstruction";
+}
+
+StyleTasks styleTasksFromName(const std::string& name) {
+    if (name == "paired") return StyleTasks::Paired;
+    if (name == "reconstruction") return StyleTasks::Reconstruction;
+    throw Error(ErrorKind::InvalidArgument, "style tasks must be \"paired\" (DEADiff's 1:1:1) or \"reconstruction\", "
+                                            "got \"" + name + "\"");
+}
+
 NoiseLevels defaultNoiseLevels(StyleStage stage) {
     switch (stage) {
     case StyleStage::Base:
@@ -328,7 +339,8 @@ class StyleRun {
             training::kEctObjective.describe(style::ectSettings(p), j); // init_from, q, k, b, stages, p_mean, p_std
         } else {
             j["image_dropout"] = p.imageDropout;
-            j["tasks"] = "same style : same content : reconstruction = 1:1:1";
+            j["tasks"] = p.tasks == StyleTasks::Paired ? "same style : same content : reconstruction = 1:1:1"
+                                                       : "reconstruction only (the target's prompt)";
             j["base"] = fs::path(p.basePath).filename().string();
             j["feature_network"] = fs::path(p.featureNetPath).filename().string();
         }
@@ -336,7 +348,12 @@ class StyleRun {
     }
 
     training::CheckpointInfo checkpointInfo() const {
-        return {std::string("style-") + styleStageName(m_params.stage), networkConfigToJson(m_model.card().network),
+        // The run's name carries the tasks (the network JSON carries the extractors and placement), so a
+        // checkpoint of one variant is refused when resumed as another.
+        std::string run = std::string("style-") + styleStageName(m_params.stage);
+        if (m_params.stage == StyleStage::Extractors && m_params.tasks != StyleTasks::Paired)
+            run += std::string(" (") + styleTasksName(m_params.tasks) + " tasks)";
+        return {run, networkConfigToJson(m_model.card().network),
                 runJson(), m_step, elapsed()};
     }
 
@@ -366,16 +383,22 @@ class StyleRun {
             card.notes = "DEADiff's base: a prompt-conditioned EDM denoiser of the style world, trained by CM Studio.";
             break;
         case StyleStage::Extractors:
-            card.notes = "DEADiff's style model: the frozen base with two Q-Former extractors (style, content) "
-                         "over the frozen feature network's map of a reference, trained by CM Studio on pairs "
-                         "1:1:1.";
+            card.notes = std::string(m_params.tasks == StyleTasks::Paired ? "DEADiff's style model"
+                                                                          : "A comparison variant of DEADiff") +
+                         ": the frozen base with " +
+                         (m_params.extractors.extractors == StyleExtractorConfig::Extractors::Dual
+                              ? "two Q-Former extractors (style, content)"
+                              : "one Q-Former image encoder") +
+                         " over the frozen feature network's map of a reference, image tokens placed " +
+                         m_model.card().network.imagePlacementName() + ", trained by CM Studio on " +
+                         (m_params.tasks == StyleTasks::Paired ? "pairs 1:1:1." : "reconstruction only.");
             break;
         case StyleStage::Consistency:
             card.notes = "DEADiff's style model made one-step: a consistency model tuned by ECT from the style "
                          "model " +
                          fs::path(m_params.stylePath).filename().string() +
                          " on the same pairs 1:1:1 with the same conditioning (the reference encoder and the "
-                         "Q-Formers frozen), trained by CM Studio.";
+                         "image encoders frozen), trained by CM Studio.";
             break;
         }
         Model saved = Model::create(card, 0);

@@ -26,13 +26,22 @@ enum class StyleStage { Base, Extractors, Consistency };
 const char* styleStageName(StyleStage stage); // "base", "extractors", "consistency"
 StyleStage styleStageFromName(const std::string& name); // throws InvalidArgument
 
+// What the extractors train on. Paired: DEADiff's three tasks 1:1:1 (same style, same content,
+// reconstruction). Reconstruction: identical pairs only, the target's prompt kept and the image tokens
+// dropped imageDropout of the time (the IP-Adapter / T2I-Adapter training, and DEADiff's "reconstruction
+// only" ablation): the reference is the target itself, so nothing tells its style from its content.
+enum class StyleTasks { Paired, Reconstruction };
+const char* styleTasksName(StyleTasks tasks);            // "paired", "reconstruction"
+StyleTasks styleTasksFromName(const std::string& name); // throws InvalidArgument
+
 struct StyleTrainParams {
     StyleStage stage = StyleStage::Base;
     NetworkConfig base = styleBaseConfig("small"); // stage base: the architecture
     std::string basePath;       // stage extractors: the trained base (left untouched)
     std::string featureNetPath; // stage extractors: the project's feature network for 32x32 RGB renders
     std::string stylePath;      // stage consistency: the trained style model (left untouched)
-    StyleExtractorConfig extractors;
+    StyleExtractorConfig extractors; // also the variant: dual or single, disentangled or everywhere
+    StyleTasks tasks = StyleTasks::Paired; // stage extractors
     long totalSteps = 2000;
     int batchSize = 32;
     double learningRate = 2e-4; // Adam (0.9, 0.999); DEADiff trains its extractors at 1e-4 (AdamW)
