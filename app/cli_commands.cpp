@@ -11,6 +11,8 @@
 #include "core/model.h"
 #include "core/precision.h"
 #include "core/sampler.h"
+#include "core/style/style_model.h"
+#include "core/style_world.h"
 #include "core/trainer.h"
 
 #include <QCommandLineParser>
@@ -287,6 +289,29 @@ int runSample(const QStringList& arguments) {
     return 0;
 }
 
+namespace {
+
+// A prompt model's words in token order, the way a prompt names them (the style world's vocabulary).
+void printPromptWords(const cm::NetworkConfig& network) {
+    const std::vector<std::string> words = cm::promptVocabulary();
+    if (int(words.size()) != network.promptVocabulary) {
+        std::printf("prompt words: the network has %d, the style world's vocabulary %zu; this build cannot name "
+                    "them\n",
+                    network.promptVocabulary, words.size());
+        return;
+    }
+    const std::size_t garments = cm::garmentPrompts().size();
+    std::string garmentText, styleText;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        std::string& text = i < garments ? garmentText : styleText;
+        text += (text.empty() ? "" : ", ") + words[i];
+    }
+    std::printf("prompt words (%zu, in token order): garments %s; style words %s\n", words.size(),
+                garmentText.c_str(), styleText.c_str());
+}
+
+} // namespace
+
 int runInfo(const QStringList& arguments) {
     QCommandLineParser p;
     p.setApplicationDescription("Print the card of a model or evaluator file.");
@@ -318,5 +343,6 @@ int runInfo(const QStringList& arguments) {
     std::printf("%s\n%s\nparameters: %lld\nfile size: %lld bytes\ncompute: %s\n", path.c_str(),
                 model.card().describe().c_str(), (long long)model.parameterCount(), size,
                 cm::precisionSummary().c_str());
+    if (model.card().network.takesPrompt()) printPromptWords(model.card().network);
     return 0;
 }

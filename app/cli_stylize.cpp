@@ -10,6 +10,7 @@
 #include "core/image_util.h"
 #include "core/model.h"
 #include "core/sampler.h"
+#include "core/schedule.h"
 #include "core/style/style_evaluation.h"
 #include "core/style/style_model.h"
 #include "core/style/style_trainer.h"
@@ -26,14 +27,20 @@ int runTrainStyle(const QStringList& arguments) {
         "Train DEADiff's style model on the style world, in three stages: 'features' (the project's feature "
         "network, an autoencoder of 32x32 renders, whose map the extractors read), 'base' (a prompt-conditioned "
         "EDM denoiser, prompts only) and 'extractors' (the two Q-Formers and W_K^I, W_V^I on pairs 1:1:1, the "
-        "base frozen).");
+        "base frozen); then 'consistency' makes the style model one-step (ECT from its weights on the same "
+        "pairs, the reference encoder and the Q-Formers frozen).");
     cm::StyleTrainParams d;
     p.addOptions({
-        Option("stage", "features, base, extractors, or style-classifier (the judge of eval-style).", "stage", "base"),
+        Option("stage", "features, base, extractors, consistency, or style-classifier (the judge of eval-style).",
+               "stage", "base"),
         Option({"o", "out"}, "The file to write (safetensors).", "path"),
         Option("size", "Stage base: the architecture, tiny or small.", "name", "small"),
         Option("base", "Stage extractors: the trained base.", "path"),
         Option("features", "Stage extractors: the feature network (stage features).", "path"),
+        Option("style", "Stage consistency: the trained style model (stage extractors).", "path"),
+        Option("ect-q", "Stage consistency: ECT's q (r approaches t by this factor per stage).", "x",
+               QString::number(d.ectQ)),
+        Option("ect-stage-steps", "Stage consistency: steps per ECT stage (0 = steps/8).", "N", "0"),
         Option("queries", "Stage extractors: learned queries per Q-Former.", "N", QString::number(d.extractors.queries)),
         Option("qformer-width", "Stage extractors: Q-Former width.", "N", QString::number(d.extractors.width)),
         Option("qformer-layers", "Stage extractors: Q-Former layers.", "N", QString::number(d.extractors.layers)),
@@ -58,7 +65,7 @@ int runTrainStyle(const QStringList& arguments) {
         Option("lr", "Adam learning rate.", "x", QString::number(d.learningRate)),
         Option("ema", "EMA rate of the saved weights.", "x", QString::number(d.emaRate)),
         Option("p-mean", "Mean of ln sigma (default -1.2 for the base, 2.0 for the extractors: the reference "
-                         "matters where the noisy image does not show its colours).",
+                         "matters where the noisy image does not show its colours; 1.0 for the consistency stage's t).",
                "x"),
         Option("seed", "Random seed.", "N", "0"),
         Option("threads", "Torch threads (0 = default).", "N", "0"),
@@ -72,9 +79,10 @@ int runTrainStyle(const QStringList& arguments) {
     if (!parseOrHelp(p, "train-style", arguments)) return 0;
     if (!p.isSet("out")) throw UsageError{"train-style needs --out PATH"};
     const std::string stage = str(p.value("stage"));
-    if (stage != "features" && stage != "base" && stage != "extractors" && stage != "style-classifier")
-        throw UsageError{"--stage must be features, base, extractors or style-classifier, got '" + p.value("stage") +
-                         "'"};
+    if (stage != "features" && stage != "base" && stage != "extractors" && stage != "consistency" &&
+        stage != "style-classifier")
+        throw UsageError{"--stage must be features, base, extractors, consistency or style-classifier, got '" +
+                         p.value("stage") + "'"};
     if ((stage == "features" || stage == "style-classifier") && (toLong(p, "nproc", 1, 256) > 1 || cm::distributedFromEnvironment().worldSize > 1))
         throw UsageError{"--stage " + p.value("stage") + " trains in one process"};
     if (const int code = launchLocalRanksIfAsked(p, "train-style", arguments); code >= 0) return code;
@@ -131,6 +139,9 @@ int runTrainStyle(const QStringList& arguments) {
     if (params.stage == cm::StyleStage::Base) params.base = cm::styleBaseConfig(str(p.value("size")));
     params.basePath = str(p.value("base"));
     params.featureNetPath = str(p.value("features"));
+    params.stylePath = str(p.value("style"));
+    params.ectQ = toDouble(p, "ect-q");
+    params.ectStageSteps = toLong(p, "ect-stage-steps", 0, 100000000);
     params.extractors.queries = int(toLong(p, "queries", 1, 256));
     params.extractors.width = int(toLong(p, "qformer-width", 8, 2048));
     params.extractors.layers = int(toLong(p, "qformer-layers", 1, 12));
@@ -189,9 +200,10 @@ int runStylize(const QStringList& arguments) {
     QCommandLineParser p;
     p.setApplicationDescription(
         "Generate the prompted garment in the style of a reference image with a DEADiff style model "
-        "(train-style). Writes one row per prompt: the reference, then the images.");
+        "(train-style), multistep (Heun) or, from the one-step model (train-style --stage consistency), in one "
+        "network evaluation per image. Writes one row per prompt: the reference, then the images.");
     p.addOptions({
-        Option({"m", "model"}, "The style model (train-style --stage extractors).", "path"),
+        Option({"m", "model"}, "The style model (train-style --stage extractors or consistency).", "path"),
         Option("reference", "The reference image (PNG, JPEG, WebP); resized and centre-cropped to the model's size.",
                "path"),
         Option("prompt", "The garment, a word of the vocabulary (t-shirt, trouser, pullover, dress, coat, sandal, "

@@ -71,6 +71,18 @@ std::vector<double> geometricLevels(double from, double to, int count) {
     return levels;
 }
 
+std::vector<double> consistencyPresetLevels(int steps, const NoiseConstants& k) {
+    if (steps < 1) throw Error(ErrorKind::InvalidArgument, "a schedule needs at least one step");
+    std::vector<double> sigmas{k.sigmaMax};
+    if (steps == 2) {
+        sigmas.push_back(0.8);
+    } else if (steps > 2) {
+        for (double sigma : geometricLevels(2.5, 0.3, steps - 1))
+            sigmas.push_back(sigma);
+    }
+    return sigmas;
+}
+
 int heunEvaluations(int levels) {
     return 2 * levels - 1;
 }

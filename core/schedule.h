@@ -41,6 +41,12 @@ std::vector<double> descendingKarrasGrid(int n, const NoiseConstants& k);
 // `count` >= 2 levels spaced evenly in log sigma from `from` to `to` (both included).
 std::vector<double> geometricLevels(double from, double to, int count);
 
+// A consistency model's multistep schedule of `steps` >= 1 levels when none was searched for it: sigma_max,
+// then 0.8 for two steps (the level the sigma search on the Fashion-MNIST validation split chose for both
+// bundled models, README), or levels spread geometrically from 2.5 down to 0.3 for more, which keeps each
+// step a real refinement. The app's schedule presets and stylize --steps share it.
+std::vector<double> consistencyPresetLevels(int steps, const NoiseConstants& k);
+
 // Network evaluations per image of EDM's Heun (2n - 1: no second evaluation on the last step, to 0)
 // and Euler (n) on n levels.
 int heunEvaluations(int levels);

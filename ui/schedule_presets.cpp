@@ -2,6 +2,8 @@
 
 #include "core/schedule.h"
 
+#include <algorithm>
+
 QVector<double> consistencyPresetSigmas(int steps, const ModelInfo& model) {
     // The card's recommended levels for that many steps (searched for this model) beat a generic guess.
     if (model.recommendedSigmas.size() == steps && steps > 1) return model.recommendedSigmas;
@@ -14,14 +16,10 @@ QVector<double> consistencyPresetSigmas(int steps, const ModelInfo& model) {
         const std::vector<double> sigmas = cm::sigmasFromTs(ts, model.recommendedGrid, k);
         return QVector<double>(sigmas.begin(), sigmas.end());
     }
-    QVector<double> sigmas{model.sigmaMax};
-    if (steps == 2) {
-        sigmas.push_back(0.8);
-    } else if (steps > 2) {
-        for (double sigma : cm::geometricLevels(2.5, 0.3, steps - 1))
-            sigmas.push_back(sigma);
-    }
-    return sigmas;
+    cm::NoiseConstants k;
+    k.sigmaMax = model.sigmaMax;
+    const std::vector<double> sigmas = cm::consistencyPresetLevels(std::max(steps, 1), k);
+    return QVector<double>(sigmas.begin(), sigmas.end());
 }
 
 QVector<int> denoiserPresetPoints() { return {2, 4, 8, 18}; }

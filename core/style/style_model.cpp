@@ -34,6 +34,12 @@ int styleWordToken(int styleWord) {
     return int(garmentPrompts().size()) + styleWord;
 }
 
+std::vector<std::string> promptVocabulary() {
+    std::vector<std::string> words = garmentPrompts();
+    words.insert(words.end(), styleWords().begin(), styleWords().end());
+    return words;
+}
+
 const char* extractorsName(StyleExtractorConfig::Extractors extractors) {
     return extractors == StyleExtractorConfig::Extractors::Dual ? "dual" : "single";
 }
@@ -57,7 +63,7 @@ NetworkConfig styleBaseConfig(const std::string& size) {
     c.type = NetworkType::PromptUNet;
     c.imageSize = kStyledImageSize;
     c.channels = 3;
-    c.promptVocabulary = styleWordToken(int(styleWords().size()));
+    c.promptVocabulary = int(promptVocabulary().size());
     c.promptLength = 4; // garment, colour, texture, background
     if (size == "tiny") {
         c.baseWidth = 16;

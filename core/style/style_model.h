@@ -26,6 +26,8 @@ std::vector<int> promptTokens(const std::string& prompt);
 // The prompt vocabulary of a style base: the ten garment words, then the style words (styleWords()) that the
 // base's training captions add after the garment (colour, texture, background: a prompt of 4 tokens).
 int styleWordToken(int styleWord);
+// Every word of that vocabulary in token order (garments, then style words): what `info` lists.
+std::vector<std::string> promptVocabulary();
 
 // The base's architecture: "tiny" (the end-to-end tests: width 16, two levels, cross-attention at 32 and
 // 16 px) or "small" (width 32, levels 32/16/8 px, cross-attention at all three). Error(InvalidArgument)

@@ -92,6 +92,15 @@ StyleBatch drawStyleBatch(const StyleWorld& world, const NetworkConfig& network,
     return batch;
 }
 
+detail::NetworkConditioning batchConditioning(const StyleBatch& batch) {
+    detail::NetworkConditioning conditioning;
+    conditioning.promptTokens = batch.prompts;
+    conditioning.references = batch.references;
+    conditioning.styleKeep = batch.styleKeep;
+    conditioning.contentKeep = batch.contentKeep;
+    return conditioning;
+}
+
 torch::Tensor styleLoss(detail::PromptUNet& network, const detail::Parameterisation& parameterisation,
                         const StyleBatch& batch, training::BatchDraws& draws, const StyleTrainParams& params,
                         torch::Tensor& position) {
@@ -99,14 +108,9 @@ torch::Tensor styleLoss(detail::PromptUNet& network, const detail::Parameterisat
     const auto z = draws.normalItems(x.sizes().slice(1));
     const auto logSigma = draws.normal(torch::kFloat64) * params.pStd + params.pMean;
     const auto sigma = torch::exp(logSigma);
-    detail::NetworkConditioning conditioning;
-    conditioning.promptTokens = batch.prompts;
-    conditioning.references = batch.references;
-    conditioning.styleKeep = batch.styleKeep;
-    conditioning.contentKeep = batch.contentKeep;
     const auto denoised = detail::precondition(network, parameterisation,
                                                x + detail::perSample(sigma.to(torch::kFloat32), x) * z, sigma,
-                                               conditioning);
+                                               batchConditioning(batch));
     const double sd = parameterisation.noise.sigmaData;
     const auto weight = detail::mapPerSample(sigma, [sd](double s) { return edmLossWeight(s, sd); });
     position = detail::normalCdf((logSigma - params.pMean) / params.pStd);

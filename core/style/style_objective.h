@@ -32,6 +32,9 @@ struct StyleBatch {
 StyleBatch drawStyleBatch(const StyleWorld& world, const NetworkConfig& network, const StyleTrainParams& params,
                           int64_t count, uint64_t stepSeed);
 
+// The network's conditioning of a batch: its prompts, references and task masks.
+detail::NetworkConditioning batchConditioning(const StyleBatch& batch);
+
 // EDM's weighted denoising loss per sample ([N]) of `network` on the batch; `position` receives each
 // sample's noise-level quantile (for the log's quartile columns).
 torch::Tensor styleLoss(detail::PromptUNet& network, const detail::Parameterisation& parameterisation,

@@ -6,9 +6,12 @@
 #include "core/error.h"
 #include "core/metadata_fields.h"
 #include "core/training/checkpoint.h"
+#include "core/training/objective.h"
 #include "core/training/data_parallel_run.h"
 #include "core/training/log_writer.h"
 #include "core/training/run_files.h"
+#include "style_consistency.h"
+#include "style_consistency_objective.h"
 #include "style_objective.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -23,13 +26,23 @@
 namespace cm {
 
 const char* styleStageName(StyleStage stage) {
-    return stage == StyleStage::Base ? "base" : "extractors";
+    switch (stage) {
+    case StyleStage::Base:
+        return "base";
+    case StyleStage::Extractors:
+        return "extractors";
+    case StyleStage::Consistency:
+        return "consistency";
+    }
+    return "base";
 }
 
 StyleStage styleStageFromName(const std::string& name) {
     if (name == "base") return StyleStage::Base;
     if (name == "extractors") return StyleStage::Extractors;
-    throw Error(ErrorKind::InvalidArgument, "style stage must be \"base\" or \"extractors\", got \"" + name + "\"");
+    if (name == "consistency") return StyleStage::Consistency;
+    throw Error(ErrorKind::InvalidArgument,
+                "style stage must be \"base\", \"extractors\" or \"consistency\", got \"" + name + "\"");
 }
 
 const char* styleTasksName(StyleTasks tasks) {
@@ -44,7 +57,15 @@ StyleTasks styleTasksFromName(const std::string& name) {
 }
 
 NoiseLevels defaultNoiseLevels(StyleStage stage) {
-    return stage == StyleStage::Base ? NoiseLevels{-1.2, 1.2} : NoiseLevels{2.0, 1.0};
+    switch (stage) {
+    case StyleStage::Base:
+        return {-1.2, 1.2};
+    case StyleStage::Extractors:
+        return {2.0, 1.0};
+    case StyleStage::Consistency:
+        return {1.0, TrainParams{}.ictPStd}; // ECT's spread, its centre moved up to where the style decides
+    }
+    return {-1.2, 1.2};
 }
 
 namespace {
@@ -69,12 +90,19 @@ void checkParams(StyleTrainParams& p, bool writes) {
     if (p.stage == StyleStage::Extractors)
         require(!p.basePath.empty() && !p.featureNetPath.empty(),
                 "the extractors stage needs the trained base (--base) and the feature network (--features)");
+    if (p.stage == StyleStage::Consistency) {
+        require(!p.stylePath.empty(), "the consistency stage needs the trained style model (--style)");
+        require(p.ectQ > 1 && std::isfinite(p.ectQ), "ECT's q must be above 1");
+        require(p.ectStageSteps >= 0, "ECT's steps per stage must not be negative");
+    }
     if (p.checkpointPath.empty()) p.checkpointPath = p.outputPath + ".ckpt";
     if (p.logPath.empty()) p.logPath = p.outputPath + ".csv";
     const bool extractors = p.stage == StyleStage::Extractors;
+    const bool consistency = p.stage == StyleStage::Consistency;
     if (writes) // rank 0 alone writes
         training::checkRunFiles({{"the base", extractors ? p.basePath : std::string()},
                              {"the feature network", extractors ? p.featureNetPath : std::string()},
+                             {"the style model", consistency ? p.stylePath : std::string()},
                              {"the output model", p.outputPath},
                              {"the checkpoint", p.checkpointPath},
                              {"the training log", p.logPath}},
@@ -100,13 +128,26 @@ class StyleRun {
         const auto& p = m_params;
         if (p.stage == StyleStage::Base) {
             m_model = Model::create(styleBaseCard(p.base), p.seed);
-        } else {
+        } else if (p.stage == StyleStage::Extractors) {
             const Model base = Model::load(p.basePath);
             m_model = createStyleModel(base, FeatureNet::load(p.featureNetPath), p.extractors, p.seed);
+        } else {
+            m_model = createStyleConsistencyModel(Model::load(p.stylePath));
         }
         m_network = dynamic_cast<detail::PromptUNet*>(m_model.impl().network.get());
-        m_trainable = p.stage == StyleStage::Base ? m_network->baseParameters() : m_network->extractorParameters();
-        // Only the stage's parameters learn: the base is frozen while the extractors train.
+        switch (p.stage) {
+        case StyleStage::Base:
+            m_trainable = m_network->baseParameters();
+            break;
+        case StyleStage::Extractors:
+            m_trainable = m_network->extractorParameters();
+            break;
+        case StyleStage::Consistency:
+            m_trainable = style::consistencyParameters(*m_network);
+            break;
+        }
+        // Only the stage's parameters learn: the base is frozen while the extractors train; the reference
+        // encoder and the Q-Formers while the one-step stage trains.
         for (auto& parameter : m_network->parameters())
             parameter.set_requires_grad(false);
         for (auto& parameter : m_trainable)
@@ -132,7 +173,7 @@ class StyleRun {
         j["resume"] = m_params.resume;
         j["world"] = m_world.description() + ", " + training::DataParallelRun::dataFingerprint(m_world.garments()) +
                      ", " + std::to_string(m_world.palettes().size()) + " palettes";
-        j["starting_weights"] = m_startingWeights; // stage extractors: the same base and feature network
+        j["starting_weights"] = m_startingWeights; // stages extractors, consistency: the same starting files
         return j.dump();
     }
 
@@ -213,7 +254,10 @@ class StyleRun {
         training::BatchDraws draws(m_generator, shard.global, shard.begin, shard.count);
         torch::Tensor position;
         const auto perSample =
-            style::styleLoss(*m_network, detail::Parameterisation::of(m_model.card()), batch, draws, p, position);
+            p.stage == StyleStage::Consistency
+                ? style::styleConsistencyLoss(*m_network, m_model.card().noise, batch, draws, p, m_step, position)
+                : style::styleLoss(*m_network, detail::Parameterisation::of(m_model.card()), batch, draws, p,
+                                   position);
         const auto loss = shard.share() * perSample.mean();
         // The logged sums of the global batch: the loss, then each noise quartile's loss sum and count.
         const auto quartile = (position * 4).floor().clamp(0, 3).to(torch::kInt64);
@@ -287,6 +331,12 @@ class StyleRun {
         j["seed"] = p.seed;
         if (p.stage == StyleStage::Base) {
             j["prompt_dropout"] = p.promptDropout;
+        } else if (p.stage == StyleStage::Consistency) {
+            j["image_dropout"] = p.imageDropout;
+            j["tasks"] = "same style : same content : reconstruction = 1:1:1";
+            j["objective"] = "ect";
+            j["trains"] = "the denoising network and W^I; the reference encoder and the Q-Formers frozen";
+            training::kEctObjective.describe(style::ectSettings(p), j); // init_from, q, k, b, stages, p_mean, p_std
         } else {
             j["image_dropout"] = p.imageDropout;
             j["tasks"] = p.tasks == StyleTasks::Paired ? "same style : same content : reconstruction = 1:1:1"
@@ -328,17 +378,29 @@ class StyleRun {
         card.trainingSteps = m_step;
         card.dataset = m_world.description();
         card.trainingJson = runJson();
-        card.notes = m_params.stage == StyleStage::Base
-                         ? "DEADiff's base: a prompt-conditioned EDM denoiser of the style world, trained by CM Studio."
-                         : std::string(m_params.tasks == StyleTasks::Paired ? "DEADiff's style model"
-                                                                            : "A comparison variant of DEADiff") +
-                               ": the frozen base with " +
-                               (m_params.extractors.extractors == StyleExtractorConfig::Extractors::Dual
-                                    ? "two Q-Former extractors (style, content)"
-                                    : "one Q-Former image encoder") +
-                               " over the frozen feature network's map of a reference, image tokens placed " +
-                               m_model.card().network.imagePlacementName() + ", trained by CM Studio on " +
-                               (m_params.tasks == StyleTasks::Paired ? "pairs 1:1:1." : "reconstruction only.");
+        switch (m_params.stage) {
+        case StyleStage::Base:
+            card.notes = "DEADiff's base: a prompt-conditioned EDM denoiser of the style world, trained by CM Studio.";
+            break;
+        case StyleStage::Extractors:
+            card.notes = std::string(m_params.tasks == StyleTasks::Paired ? "DEADiff's style model"
+                                                                          : "A comparison variant of DEADiff") +
+                         ": the frozen base with " +
+                         (m_params.extractors.extractors == StyleExtractorConfig::Extractors::Dual
+                              ? "two Q-Former extractors (style, content)"
+                              : "one Q-Former image encoder") +
+                         " over the frozen feature network's map of a reference, image tokens placed " +
+                         m_model.card().network.imagePlacementName() + ", trained by CM Studio on " +
+                         (m_params.tasks == StyleTasks::Paired ? "pairs 1:1:1." : "reconstruction only.");
+            break;
+        case StyleStage::Consistency:
+            card.notes = "DEADiff's style model made one-step: a consistency model tuned by ECT from the style "
+                         "model " +
+                         fs::path(m_params.stylePath).filename().string() +
+                         " on the same pairs 1:1:1 with the same conditioning (the reference encoder and the "
+                         "image encoders frozen), trained by CM Studio.";
+            break;
+        }
         Model saved = Model::create(card, 0);
         {
             torch::NoGradGuard noGrad;

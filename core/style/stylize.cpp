@@ -56,8 +56,7 @@ void setSchedule(const ModelCard& card, int steps, SampleParams& params) {
         params.ts = recommended.ts;
         params.steps = recommended.steps;
     } else {
-        params.sigmas = descendingKarrasGrid(steps + 1, card.noise);
-        params.sigmas.pop_back();
+        params.sigmas = consistencyPresetLevels(steps, card.noise);
     }
 }
 

@@ -38,8 +38,10 @@ struct Objective {
     ModelKind produces;
     // Adds the mode's own hyper-parameters to the run's description (model card and checkpoint).
     void (*describe)(const TrainParams& params, nlohmann::json& out);
-    LossTerms (*lossTerms)(const ObjectiveInputs& in, const torch::Tensor& x, const torch::Tensor& labels,
-                           BatchDraws& draws);
+    // `conditioning`: the class labels of cm::train's data, or the style trainer's prompts and references
+    // (its one-step stage runs the ECT objective).
+    LossTerms (*lossTerms)(const ObjectiveInputs& in, const torch::Tensor& x,
+                           const detail::NetworkConditioning& conditioning, BatchDraws& draws);
 };
 
 const Objective& objectiveFor(TrainMode mode);

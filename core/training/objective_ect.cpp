@@ -12,13 +12,13 @@ namespace cm::training {
 
 namespace {
 
-LossTerms ectLoss(const ObjectiveInputs& in, const torch::Tensor& x, const torch::Tensor& labels,
+LossTerms ectLoss(const ObjectiveInputs& in, const torch::Tensor& x, const detail::NetworkConditioning& conditioning,
                   BatchDraws& draws) {
     const auto& p = in.params;
     const auto& noise = in.noise;
     auto z = draws.normalItems(x.sizes().slice(1));
     auto online = [&](const torch::Tensor& input, const torch::Tensor& sigma) {
-        return detail::precondition(in.online, {ModelKind::Consistency, noise}, input, sigma, labels);
+        return detail::precondition(in.online, {ModelKind::Consistency, noise}, input, sigma, conditioning);
     };
     auto expand = [&](const torch::Tensor& perItem) {
         return detail::perSample(perItem.to(torch::kFloat32), x);

@@ -9,7 +9,7 @@ namespace cm::training {
 
 namespace {
 
-LossTerms edmLoss(const ObjectiveInputs& in, const torch::Tensor& x, const torch::Tensor& labels,
+LossTerms edmLoss(const ObjectiveInputs& in, const torch::Tensor& x, const detail::NetworkConditioning& conditioning,
                   BatchDraws& draws) {
     const auto& p = in.params;
     auto z = draws.normalItems(x.sizes().slice(1));
@@ -17,7 +17,7 @@ LossTerms edmLoss(const ObjectiveInputs& in, const torch::Tensor& x, const torch
     auto sigma = torch::exp(logSigma);
     auto denoised =
         detail::precondition(in.online, {ModelKind::EdmDenoiser, in.noise},
-                             x + detail::perSample(sigma.to(torch::kFloat32), x) * z, sigma, labels);
+                             x + detail::perSample(sigma.to(torch::kFloat32), x) * z, sigma, conditioning);
     const double sd = in.noise.sigmaData;
     auto weight = detail::mapPerSample(sigma, [sd](double s) { return edmLossWeight(s, sd); });
     LossTerms terms;

@@ -31,13 +31,13 @@ GridSchedule gridSchedule(const TrainParams& p, long step) {
     }
 }
 
-LossTerms gridLoss(const ObjectiveInputs& in, const torch::Tensor& x, const torch::Tensor& labels,
+LossTerms gridLoss(const ObjectiveInputs& in, const torch::Tensor& x, const detail::NetworkConditioning& conditioning,
                    BatchDraws& draws) {
     const auto& p = in.params;
     auto opts64 = torch::TensorOptions().dtype(torch::kFloat64);
     auto z = draws.normalItems(x.sizes().slice(1));
     auto online = [&](const torch::Tensor& input, const torch::Tensor& sigma) {
-        return detail::precondition(in.online, {ModelKind::Consistency, in.noise}, input, sigma, labels);
+        return detail::precondition(in.online, {ModelKind::Consistency, in.noise}, input, sigma, conditioning);
     };
     auto expand = [&](const torch::Tensor& perItem) {
         return detail::perSample(perItem.to(torch::kFloat32), x);
@@ -63,7 +63,7 @@ LossTerms gridLoss(const ObjectiveInputs& in, const torch::Tensor& x, const torc
         torch::NoGradGuard noGrad;
         auto teacher = [&](const torch::Tensor& input, const torch::Tensor& sigma) {
             return detail::precondition(*in.teacher, {ModelKind::EdmDenoiser, in.teacherNoise}, input, sigma,
-                                        labels);
+                                        conditioning);
         };
         auto slope = (xHigh - teacher(xHigh, sigmaHigh)) / expand(sigmaHigh);
         auto step = expand(sigmaLow - sigmaHigh);
@@ -76,7 +76,7 @@ LossTerms gridLoss(const ObjectiveInputs& in, const torch::Tensor& x, const torc
     auto targetFn = [&]() {
         if (in.target)
             return detail::precondition(*in.target, {ModelKind::Consistency, in.noise}, xLow, sigmaLow,
-                                        labels);
+                                        conditioning);
         return online(xLow, sigmaLow);
     };
     auto [pred, target] =
