@@ -3,6 +3,7 @@
 (the other scripts' sections, sections added by hand, text between them) is kept byte for byte and in its
 place. A malformed file (a begin without its end, a name marked twice, nested markers) is refused rather
 than guessed at, so a run never drops what another one wrote."""
+import json
 import os
 import re
 
@@ -64,3 +65,13 @@ def write_section(path, name, body, at_start=False):
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, path)
+
+
+def cached_measurement(work, name):
+    """A results script's cached measurement $work/NAME.json (one `cmstudio-cli ... --json` line), or None
+    when it was not measured yet: the tables say "not measured" instead of failing."""
+    path = os.path.join(work, name + ".json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.loads(f.read())

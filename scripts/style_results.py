@@ -3,7 +3,6 @@
 ($WORK/METHOD.json, one `cmstudio-cli eval-style --json` line each): the four methods' table, the judges'
 bounds (the ideal answers and a copy of the reference scored as outputs), the paper's claim as measured,
 and the grids."""
-import json
 import os
 import sys
 
@@ -23,11 +22,7 @@ METHODS = [
 
 
 def load(name):
-    path = os.path.join(WORK, name + ".json")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.loads(f.read())
+    return results_sections.cached_measurement(WORK, name)
 
 
 def balance(r):

@@ -3,7 +3,6 @@
 measurements ($WORK/*.json) and training logs ($WORK/*.csv): the table at both bit rates, the stage-1B
 selection, stage 2, the paper's three claims as measured, and the seconds per step of every stage."""
 import csv
-import json
 import os
 import sys
 
@@ -17,11 +16,7 @@ RESULTS = os.environ.get("RESULTS_FILE", "docs/RESULTS.md")  # another file: tes
 
 
 def load(name):
-    path = os.path.join(WORK, name + ".json")
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return json.loads(f.read())
+    return results_sections.cached_measurement(WORK, name)
 
 
 def log_rows(path):
