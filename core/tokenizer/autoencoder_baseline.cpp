@@ -5,6 +5,7 @@
 #include "core/detail/runtime_init.h"
 #include "core/detail/tensor_io.h"
 #include "core/error.h"
+#include "core/training/parameter_lists.h"
 #include "detail/lfq.h"
 #include "detail/optimisation_step.h"
 #include "detail/perceptual_distance.h"
@@ -96,10 +97,7 @@ TokenizerTrainSummary trainDeterministicAutoencoder(const TokenizerTrainParams& 
         saved.notes = "Baseline: a deterministic autoencoder (FlowMo's encoder and LFQ, the decoder evaluated once "
                       "at x_t = 0, t = 1), EMA weights. Trained by CM Studio.";
         Tokenizer out = Tokenizer::create(saved, 0);
-        torch::NoGradGuard noGrad;
-        const auto destination = out.impl().networks->parameters();
-        for (std::size_t i = 0; i < destination.size(); ++i)
-            destination[i].copy_(ema[i]);
+        training::copyInto(out.impl().networks->parameters(), ema);
         out.save(p.outputPath);
     };
 

@@ -8,6 +8,7 @@
 #include "core/training/checkpoint.h"
 #include "core/training/data_parallel_run.h"
 #include "core/training/log_writer.h"
+#include "core/training/parameter_lists.h"
 #include "core/training/run_description.h"
 #include "core/training/run_files.h"
 #include "core/training/step_loop.h"
@@ -215,12 +216,7 @@ void CodeGeneratorRun::saveGenerator() {
     saved.notes = "Stage 2 of a FlowMo tokenizer: MADE over the code bits, class-conditional. EMA weights. "
                   "Trained by CM Studio.";
     CodeGenerator out = CodeGenerator::create(saved, 0);
-    {
-        torch::NoGradGuard noGrad;
-        const auto destination = out.impl().network->parameters();
-        for (std::size_t i = 0; i < destination.size(); ++i)
-            destination[i].copy_(m_ema[0][i]);
-    }
+    training::copyInto(out.impl().network->parameters(), m_ema[0]);
     out.save(p.outputPath);
 }
 

@@ -16,6 +16,7 @@
 #include "core/training/checkpoint.h"
 #include "core/training/data_parallel_run.h"
 #include "core/training/log_writer.h"
+#include "core/training/parameter_lists.h"
 #include "core/training/run_description.h"
 #include "core/training/run_files.h"
 #include "core/training/step_loop.h"
@@ -468,12 +469,7 @@ void TokenizerRun::saveTokenizer() {
                                                        " (no ImageNet weights)") +
                  ". Trained by CM Studio.";
     Tokenizer saved = Tokenizer::create(card, 0);
-    {
-        torch::NoGradGuard noGrad;
-        const auto destination = saved.impl().networks->parameters();
-        for (std::size_t i = 0; i < destination.size(); ++i)
-            destination[i].copy_(m_ema[0][i]);
-    }
+    training::copyInto(saved.impl().networks->parameters(), m_ema[0]);
     saved.save(m_params.outputPath);
 }
 
