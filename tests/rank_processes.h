@@ -344,6 +344,8 @@ struct ChildRun {
 // the first step this run made ("this run from step N": a resumed run's first is the checkpoint's + 1);
 // returns the exit code (1 for an Error, printed with its kind).
 template <typename Train> int runChildTraining(const QMap<QString, QString>& settings, Train train) {
+    // As cmstudio-cli does: a write to a peer that died is an error the rank reports, not a silent death.
+    std::signal(SIGPIPE, SIG_IGN);
     const long stopAt = settings.value("stop-at", "0").toLong();
     const int slowMs = settings.value("slow-ms", "0").toInt();
     cm::CancelFlag cancel{false};
