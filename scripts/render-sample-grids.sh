@@ -7,7 +7,8 @@ cli=build/app/cmstudio-cli
 models=resources/models
 mkdir -p docs
 "$cli" sample --overwrite -m "$models/fashion-mnist-ect.safetensors" --per-class 10 --zoom 2 -o docs/fashion-mnist-ect-1step.png
-"$cli" sample --overwrite -m "$models/fashion-mnist-ect.safetensors" --per-class 10 --zoom 2 --sigmas 80,0.8 -o docs/fashion-mnist-ect-2step.png
+# Two steps at the schedule each card records (the sigma search of docs/RESULTS.md).
+"$cli" sample --overwrite -m "$models/fashion-mnist-ect.safetensors" --per-class 10 --zoom 2 --recommended -o docs/fashion-mnist-ect-2step.png
 "$cli" sample --overwrite -m "$models/fashion-mnist-edm.safetensors" --per-class 10 --zoom 2 --sampler heun --points 18 \
   -o docs/fashion-mnist-edm-heun35.png
 "$cli" sample --overwrite -m "$models/fashion-mnist-edm.safetensors" --per-class 10 --zoom 2 --sampler heun --points 1 \
@@ -15,7 +16,7 @@ mkdir -p docs
 for model in cd ict; do
   [ -f "$models/fashion-mnist-$model.safetensors" ] || continue
   "$cli" sample --overwrite -m "$models/fashion-mnist-$model.safetensors" --per-class 10 --zoom 2 -o docs/fashion-mnist-$model-1step.png
-  "$cli" sample --overwrite -m "$models/fashion-mnist-$model.safetensors" --per-class 10 --zoom 2 --sigmas 80,0.8 \
+  "$cli" sample --overwrite -m "$models/fashion-mnist-$model.safetensors" --per-class 10 --zoom 2 --recommended \
     -o docs/fashion-mnist-$model-2step.png
 done
 # The colour models: 64 unconditional samples each.
