@@ -340,15 +340,15 @@ def targets(rows):
         if r and r["class_accuracy"] >= 0:
             out.append("- %s 1-step class accuracy %.1f%% (target >= 85%%): %s" % (
                 key, 100 * r["class_accuracy"], verdict(r["class_accuracy"] >= 0.85)))
-    ect1, ect2, uncond = fd(DEFAULT_MODEL, "1 step"), fd(DEFAULT_MODEL, "2 steps"), fd(DEFAULT_MODEL, UNCONDITIONAL)
-    if ect1:
-        out.append("- default model (%s) 1-step FD %.3f (target <= 42): %s" % (DEFAULT_MODEL, ect1["fd"], verdict(ect1["fd"] <= 42)))
+    one, two, uncond = fd(DEFAULT_MODEL, "1 step"), fd(DEFAULT_MODEL, "2 steps"), fd(DEFAULT_MODEL, UNCONDITIONAL)
+    if one:
+        out.append("- default model (%s) 1-step FD %.3f (target <= 42): %s" % (DEFAULT_MODEL, one["fd"], verdict(one["fd"] <= 42)))
         out.append("- default model 1 step FD %.3f vs the earlier teacher's Heun-35 FD %.3f: %s" % (
-            ect1["fd"], EARLIER_TEACHER_HEUN35_FD, verdict(ect1["fd"] < EARLIER_TEACHER_HEUN35_FD)))
-    if ect2:
-        out.append("- default model 2-step FD %.3f (target <= 30): %s" % (ect2["fd"], verdict(ect2["fd"] <= 30)))
-    if ect1 and uncond:
-        ratio = uncond["fd"] / ect1["fd"]
+            one["fd"], EARLIER_TEACHER_HEUN35_FD, verdict(one["fd"] < EARLIER_TEACHER_HEUN35_FD)))
+    if two:
+        out.append("- default model 2-step FD %.3f (target <= 30): %s" % (two["fd"], verdict(two["fd"] <= 30)))
+    if one and uncond:
+        ratio = uncond["fd"] / one["fd"]
         out.append("- default model unconditional 1-step FD %.3f = %.2fx the class-conditional one (target <= 1.5x): %s" % (
             uncond["fd"], ratio, verdict(ratio <= 1.5)))
     out.append("")
