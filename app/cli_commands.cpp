@@ -63,7 +63,7 @@ int runTrain(const QStringList& arguments) {
         Option("attention",
                "Resolutions with self-attention (comma-separated, or 'none'; default: the lowest).", "list"),
         Option("dropout", "Dropout rate.", "x", "0"),
-        Option("teacher", "cd: the EDM teacher; ect: the EDM denoiser to tune.", "path"),
+        Option("teacher", "cd: the EDM teacher; ect: the EDM denoiser to tune; edm: a denoiser to go on from.", "path"),
         Option("cd-steps", "cd: grid points N.", "N", QString::number(d.cdSteps)),
         Option("target-ema", "cd: target EMA mu.", "x", QString::number(d.cdTargetEma)),
         Option("metric", "huber, l2 or l1 (lpips cannot be offered: no ImageNet weights here).", "name",

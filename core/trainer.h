@@ -51,7 +51,7 @@ struct TrainParams {
 
     double edmPMean = -1.2, edmPStd = 1.2;
 
-    std::string teacherPath; // cd: the EDM teacher; ect: the EDM denoiser to start from
+    std::string teacherPath; // cd: the EDM teacher; ect, and edm if set: the EDM denoiser to start from
     int cdSteps = 18;
     double cdTargetEma = 0.95;
     DistanceMetric metric = DistanceMetric::PseudoHuber;

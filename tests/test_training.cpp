@@ -132,6 +132,25 @@ class TestTraining : public QObject {
         m_teacherPath = p.outputPath;
     }
 
+    // edm with a teacher path goes on from those weights: one step at a vanishing learning rate keeps the
+    // teacher's samples, where a fresh network after one step puts almost none near a mode.
+    void edmGoesOnFromAGivenDenoiser() {
+        QVERIFY(!m_teacherPath.empty());
+        auto p = baseParams(cm::TrainMode::Edm, "teacher-again.safetensors", 1);
+        p.teacherPath = m_teacherPath;
+        p.learningRate = 1e-12;
+        p.network.hiddenWidth += 8; // ignored: the architecture is the given denoiser's
+        cm::train(p, m_data);
+        cm::SampleParams heun;
+        heun.sampler = cm::SamplerKind::Heun;
+        const double near = cmtest::shareNearModes(samplePoints(p.outputPath, 100, heun));
+        QVERIFY2(near > 0.85, qPrintable(QString::number(near)));
+        const auto card = cm::Model::load(p.outputPath).card();
+        QCOMPARE(int(card.kind), int(cm::ModelKind::EdmDenoiser));
+        QVERIFY2(QString::fromStdString(card.trainingJson).contains("\"init_from\":\"teacher.safetensors\""),
+                 card.trainingJson.c_str());
+    }
+
     void distillationFromTheTeacherLearnsTheMixture() {
         QVERIFY(!m_teacherPath.empty());
         auto p = baseParams(cm::TrainMode::Cd, "cd.safetensors", 3000);

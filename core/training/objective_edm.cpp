@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+
 namespace cm::training {
 
 namespace {
@@ -29,6 +31,7 @@ LossTerms edmLoss(const ObjectiveInputs& in, const torch::Tensor& x, const detai
 void describeEdm(const TrainParams& p, nlohmann::json& j) {
     j["p_mean"] = p.edmPMean;
     j["p_std"] = p.edmPStd;
+    if (!p.teacherPath.empty()) j["init_from"] = std::filesystem::path(p.teacherPath).filename().string();
 }
 
 } // namespace

@@ -138,7 +138,8 @@ void TrainingRun::validateAndPrepare(const Dataset& data) {
 
     m_network = p.network;
     m_noise = p.noise;
-    if (m_objective.startsFromTeacher) loadTeacher();
+    // edm given a denoiser goes on from it (more steps, another label dropout) instead of starting afresh.
+    if (m_objective.startsFromTeacher || (p.mode == TrainMode::Edm && !p.teacherPath.empty())) loadTeacher();
     m_network.validate();
     if (p.previewEvery > 0 && m_network.type == NetworkType::Mlp)
         throw Error(ErrorKind::InvalidArgument, "a preview grid shows images; this network makes points");
