@@ -50,7 +50,7 @@ std::vector<std::string> bundledModelFiles(const std::string& executableDir);
 // without ".safetensors" (e.g. "fashion-mnist-ect"). Throws Error(Io) listing the folders searched.
 std::string resolveModelPath(const std::string& nameOrPath, const std::string& executableDir);
 
-// The model the app opens first: fashion-mnist-ect if present, else the first bundled model; "" if none.
+// The model the app opens first: fashion-mnist-cd if present, else the first bundled model; "" if none.
 std::string defaultModelPath(const std::string& executableDir);
 
 } // namespace cm

@@ -8,7 +8,7 @@ scripts/install-deps.sh
 scripts/build.sh
 app=build/app/cmstudio
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-  echo "run: starting $app (the bundled model fashion-mnist-ect; Ctrl+Return generates)"
+  echo "run: starting $app (the bundled model fashion-mnist-cd; Ctrl+Return generates)"
   exec "$app" "$@"
 fi
 mkdir -p out
@@ -16,7 +16,7 @@ echo "run: no display (neither DISPLAY nor WAYLAND_DISPLAY is set): generating o
 # One batch of 16 through the app's real worker thread, one network evaluation each; then a grid with
 # one row per class from the command-line tool.
 QT_QPA_PLATFORM=offscreen "$app" --generate-and-quit out/app-grid.png
-build/app/cmstudio-cli sample --overwrite -m fashion-mnist-ect --per-class 10 --zoom 3 -o out/classes.png
+build/app/cmstudio-cli sample --overwrite -m fashion-mnist-cd --per-class 10 --zoom 3 -o out/classes.png
 echo "run: wrote out/app-grid.png (the app, offscreen) and out/classes.png (a row per class), one step each"
 echo "run: to start the app, run it on a machine with a display: $app"
 echo "     (over SSH: ssh -X, or a virtual display: xvfb-run -a $app)"

@@ -172,6 +172,12 @@ class TestModelLocator : public QObject {
             !cm::defaultModelPath("").empty()); // the app's start-up path lists the folder without throwing
     }
 
+    // The app opens the bundled model with the best measured one-step FD (CD; docs/RESULTS.md).
+    void theDefaultModelIsTheBundledCd() {
+        QCOMPARE(QString::fromStdString(std::filesystem::path(cm::defaultModelPath("")).filename().string()),
+                 QString("fashion-mnist-cd.safetensors"));
+    }
+
     void resolvesNamesAndPaths() {
         QCOMPARE(cm::resolveModelPath("a-model", ""), std::filesystem::weakly_canonical(at("a-model.safetensors")).string());
         QCOMPARE(cm::resolveModelPath("a-model.safetensors", ""),
