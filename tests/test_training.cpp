@@ -136,17 +136,24 @@ class TestTraining : public QObject {
     // teacher's samples, where a fresh network after one step puts almost none near a mode.
     void edmGoesOnFromAGivenDenoiser() {
         QVERIFY(!m_teacherPath.empty());
-        auto p = baseParams(cm::TrainMode::Edm, "teacher-again.safetensors", 1);
-        p.teacherPath = m_teacherPath;
-        p.learningRate = 1e-12;
-        p.network.hiddenWidth += 8; // ignored: the architecture is the given denoiser's
-        cm::train(p, m_data);
         cm::SampleParams heun;
         heun.sampler = cm::SamplerKind::Heun;
+        auto fresh = baseParams(cm::TrainMode::Edm, "teacher-fresh.safetensors", 1);
+        fresh.learningRate = 1e-12;
+        cm::train(fresh, m_data);
+        const double nearFresh = cmtest::shareNearModes(samplePoints(fresh.outputPath, 100, heun));
+        QVERIFY2(nearFresh < 0.10, qPrintable(QString::number(nearFresh)));
+
+        auto p = fresh;
+        p.outputPath = m_dir.filePath("teacher-again.safetensors").toStdString();
+        p.teacherPath = m_teacherPath;
+        p.network.hiddenWidth += 8; // ignored: the architecture is the given denoiser's
+        cm::train(p, m_data);
         const double near = cmtest::shareNearModes(samplePoints(p.outputPath, 100, heun));
         QVERIFY2(near > 0.85, qPrintable(QString::number(near)));
         const auto card = cm::Model::load(p.outputPath).card();
         QCOMPARE(int(card.kind), int(cm::ModelKind::EdmDenoiser));
+        QCOMPARE(card.network.hiddenWidth, cm::Model::load(m_teacherPath).card().network.hiddenWidth);
         QVERIFY2(QString::fromStdString(card.trainingJson).contains("\"init_from\":\"teacher.safetensors\""),
                  card.trainingJson.c_str());
     }
